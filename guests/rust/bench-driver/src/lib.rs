@@ -1,0 +1,25 @@
+//! Benchmark driver: `run(n)` calls the imported `parigot:bench/echo.describe` `n` times, so a
+//! benchmark measures `n` linked calls with a single entry from the host.
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "driver-service",
+});
+
+use exports::parigot::bench::driver::Guest;
+use parigot::bench::echo::{Point, describe};
+
+struct Driver;
+
+impl Guest for Driver {
+    fn run(n: u32) -> String {
+        let mut last = String::new();
+        for i in 0..n {
+            let point = Point { x: i as i32, y: -(i as i32), label: "p".to_string() };
+            last = describe(&point);
+        }
+        last
+    }
+}
+
+export!(Driver);

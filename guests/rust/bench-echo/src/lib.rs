@@ -1,0 +1,18 @@
+//! Benchmark callee in Rust: `describe` formats a small record into a short string.
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "echo-service",
+});
+
+use exports::parigot::bench::echo::{Guest, Point};
+
+struct Echo;
+
+impl Guest for Echo {
+    fn describe(p: Point) -> String {
+        format!("{} ({}, {})", p.label, p.x, p.y)
+    }
+}
+
+export!(Echo);

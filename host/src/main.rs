@@ -1,0 +1,149 @@
+//! The `parigot-host` command line. Exit codes are documented in docs/reference/cli.md and
+//! defined in [`exit`].
+
+use wasmtime::Result;
+use clap::{Args, Parser, Subcommand};
+use parigot_host::manifest::Manifest;
+use parigot_host::runtime::cache::ComponentCache;
+use parigot_host::runtime::{App, BuildPolicy, LoadOptions, ProgramOutcome, ServiceTrap, engine};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes of `parigot-host`.
+mod exit {
+    /// A program returned an error from `run`.
+    pub const PROGRAM_FAILED: u8 = 1;
+    /// A guest trapped: a panic, an uncaught exception, `unreachable`...
+    pub const GUEST_TRAPPED: u8 = 70;
+    /// The wos could not be started: bad manifest, missing or invalid component, link error.
+    pub const SETUP_FAILED: u8 = 78;
+}
+
+#[derive(Parser)]
+#[command(name = "parigot-host", version, about = "Runs a wos: WebAssembly component services linked in one process")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log filter, e.g. `warn` or `parigot_host=debug`.
+    #[arg(long, global = true, env = "PARIGOT_LOG", default_value = "info")]
+    log: String,
+    /// Where compiled components are cached [default: ~/.cache/parigot].
+    #[arg(long, global = true, env = "PARIGOT_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start every service of a wos and run its programs to completion.
+    Run(RunArgs),
+    /// Same as `run`: link the services of a wos together and run it.
+    Compose(RunArgs),
+    /// Load and link a wos without running it, and print its start-up plan.
+    Check(RunArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The wos manifest (wos.toml).
+    wos: PathBuf,
+    /// Run every service's `build` command first, not only for missing components.
+    #[arg(long)]
+    build: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log);
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            report(&error.to_string(), error.chain().skip(1));
+            ExitCode::from(exit::SETUP_FAILED)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let (args, check_only) = match cli.command {
+        Command::Run(args) | Command::Compose(args) => (args, false),
+        Command::Check(args) => (args, true),
+    };
+    let manifest = Manifest::load(&args.wos)?;
+    let options = LoadOptions {
+        cache: ComponentCache::new(cli.cache_dir.unwrap_or_else(ComponentCache::default_dir)),
+        build: if args.build { BuildPolicy::Always } else { BuildPolicy::IfMissing },
+    };
+    let engine = engine::new_engine()?;
+    let app = App::load(manifest, &engine, &options)?;
+    if check_only {
+        print_plan(&app);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut running = app.instantiate()?;
+    let outcomes = running.run_programs();
+    Ok(exit_code(&outcomes))
+}
+
+/// The process exit code after the programs ran: the first failure decides it.
+fn exit_code(outcomes: &[(parigot_host::manifest::ServiceName, ProgramOutcome)]) -> ExitCode {
+    let mut code = None;
+    for (name, outcome) in outcomes {
+        let this = match outcome {
+            ProgramOutcome::Succeeded => continue,
+            ProgramOutcome::ReturnedError => {
+                tracing::error!("program `{name}` failed: its `run` returned an error");
+                exit::PROGRAM_FAILED
+            }
+            ProgramOutcome::Exited(status) => {
+                tracing::error!("program `{name}` exited with status {status}");
+                u8::try_from(*status).unwrap_or(exit::PROGRAM_FAILED)
+            }
+            ProgramOutcome::Trapped(error) => {
+                let culprit = match error.downcast_ref::<ServiceTrap>() {
+                    Some(trap) => format!("{trap} (called by program `{name}`)"),
+                    None => format!("program `{name}` trapped"),
+                };
+                report(&culprit_hint(culprit), error.chain());
+                exit::GUEST_TRAPPED
+            }
+        };
+        code.get_or_insert(this);
+    }
+    code.map_or(ExitCode::SUCCESS, ExitCode::from)
+}
+
+fn culprit_hint(culprit: String) -> String {
+    format!("{culprit}; the host is unharmed, but the failed service's state is lost: fix the guest and run again")
+}
+
+/// Prints an error and its causes, one per line.
+fn report<'a>(headline: &str, causes: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) {
+    eprintln!("error: {headline}");
+    for cause in causes {
+        eprintln!("  caused by: {}", cause.to_string().replace('\n', "\n    "));
+    }
+}
+
+fn print_plan(app: &App) {
+    println!("wos `{}`: {} services", app.manifest.name, app.services.len());
+    for (position, service) in app.services.iter().enumerate() {
+        let kind = if service.is_program() { "program" } else { "server" };
+        println!("{:>3}. {} ({kind})", position + 1, service.name);
+        for link in app.plan.links.iter().filter(|l| l.consumer == service.name) {
+            println!("       imports {} from {}", link.import, link.provider);
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|error| {
+        eprintln!("warning: ignoring invalid log filter `{filter}`: {error}");
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,178 @@
+//! The `wos.toml` manifest: its schema, parsing and the checks that need nothing but the file.
+//!
+//! Parsing turns the text into [`Manifest`], whose names are already validated and whose paths
+//! are already resolved against the manifest's folder. What the manifest *means* (which service
+//! provides which interface, in which order they start) is the business of [`crate::graph`].
+
+mod names;
+
+pub use names::{InterfaceName, ServiceName};
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The only manifest format version this host understands.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// A parsed, validated `wos.toml`.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The wos's name (the `name` key, or the manifest's folder name).
+    pub name: String,
+    /// The file this manifest was read from.
+    pub path: PathBuf,
+    /// Services by name, in name order.
+    pub services: BTreeMap<ServiceName, ServiceSpec>,
+}
+
+/// One service of a wos, with paths resolved against the manifest's folder.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    /// The component file.
+    pub component: PathBuf,
+    /// A shell command that builds `component`, run in the manifest's folder.
+    pub build: Option<String>,
+    /// Command-line arguments the guest sees (after its own name).
+    pub args: Vec<String>,
+    /// Environment variables the guest sees; nothing of the host's environment leaks in.
+    pub env: BTreeMap<String, String>,
+    /// Explicit choices of provider for imported interfaces.
+    pub links: BTreeMap<InterfaceName, ServiceName>,
+}
+
+/// Why a manifest could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error(
+        "cannot read wos manifest `{path}`: {source}; check the path (a wos is described by a \
+         `wos.toml` file)"
+    )]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid wos manifest `{path}`: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The file format, exactly as written (before paths are resolved).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawManifest {
+    manifest_version: u32,
+    name: Option<String>,
+    #[serde(default)]
+    services: BTreeMap<ServiceName, RawService>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawService {
+    component: PathBuf,
+    build: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    links: BTreeMap<InterfaceName, ServiceName>,
+}
+
+impl Manifest {
+    /// Reads and validates the manifest at `path`.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses manifest `text` as if it had been read from `path` (used to resolve paths and to
+    /// name the file in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ManifestError> {
+        let invalid = |message: String| ManifestError::Invalid { path: path.to_owned(), message };
+        let raw: RawManifest = toml::from_str(text).map_err(|e| invalid(describe_toml_error(&e, text)))?;
+        if raw.manifest_version != MANIFEST_VERSION {
+            return Err(invalid(format!(
+                "`manifest-version = {}` is not supported; this parigot-host reads version {}",
+                raw.manifest_version, MANIFEST_VERSION
+            )));
+        }
+        if raw.services.is_empty() {
+            return Err(invalid(
+                "it declares no services; add at least one `[services.NAME]` table with a \
+                 `component` path"
+                    .into(),
+            ));
+        }
+        let folder = path.parent().unwrap_or(Path::new("."));
+        check_links(&raw.services).map_err(invalid)?;
+        let services = raw
+            .services
+            .into_iter()
+            .map(|(name, raw)| (name, raw.resolve(folder)))
+            .collect();
+        Ok(Manifest { name: raw.name.unwrap_or_else(|| folder_name(folder)), path: path.to_owned(), services })
+    }
+
+    /// The folder the manifest lives in; relative paths in it are relative to this folder.
+    pub fn folder(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+}
+
+impl RawService {
+    fn resolve(self, folder: &Path) -> ServiceSpec {
+        ServiceSpec {
+            component: folder.join(self.component),
+            build: self.build,
+            args: self.args,
+            env: self.env,
+            links: self.links,
+        }
+    }
+}
+
+/// Every `links` entry must name a service of this wos other than the one it is in.
+fn check_links(services: &BTreeMap<ServiceName, RawService>) -> Result<(), String> {
+    for (name, service) in services {
+        for (interface, target) in &service.links {
+            if target == name {
+                return Err(format!(
+                    "service `{name}` links `{interface}` to itself; a service cannot provide its \
+                     own imports, name another service"
+                ));
+            }
+            if !services.contains_key(target) {
+                let known: Vec<_> = services.keys().map(|s| s.as_str()).collect();
+                return Err(format!(
+                    "service `{name}` links `{interface}` to `{target}`, which is not a service \
+                     of this wos (services: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Formats a TOML error as one line that starts with the line and column it points at.
+fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {
+    let message = error.message().trim_end().replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+fn folder_name(folder: &Path) -> String {
+    std::fs::canonicalize(folder)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "wos".to_owned())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,102 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Manifest, ManifestError> {
+    Manifest::parse(text, Path::new("/apps/shop/wos.toml"))
+}
+
+fn error_of(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
+}
+
+#[test]
+fn a_full_manifest_parses_and_resolves_paths() {
+    let manifest = parse(
+        r#"
+        manifest-version = 1
+        name = "shop"
+
+        [services.web]
+        component = "build/web.wasm"
+        build = "make web"
+        args = ["--port", "80"]
+        env = { MODE = "test" }
+        links = { "example:shop/store@1.0.0" = "store" }
+
+        [services.store]
+        component = "/abs/store.wasm"
+        "#,
+    )
+    .unwrap();
+    assert_eq!(manifest.name, "shop");
+    let names: Vec<_> = manifest.services.keys().map(ServiceName::as_str).collect();
+    assert_eq!(names, ["store", "web"]);
+    let web = &manifest.services[&ServiceName::try_from("web".to_owned()).unwrap()];
+    assert_eq!(web.component, Path::new("/apps/shop/build/web.wasm"));
+    assert_eq!(web.build.as_deref(), Some("make web"));
+    assert_eq!(web.args, ["--port", "80"]);
+    assert_eq!(web.env["MODE"], "test");
+    let (interface, target) = web.links.iter().next().unwrap();
+    assert_eq!((interface.to_string().as_str(), target.as_str()), ("example:shop/store@1.0.0", "store"));
+    let store = &manifest.services[&ServiceName::try_from("store".to_owned()).unwrap()];
+    assert_eq!(store.component, Path::new("/abs/store.wasm"));
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_position() {
+    let error = error_of("manifest-version = 1\n[services.web]\ncomponent = \"a.wasm\"\ncompnent = \"b\"\n");
+    assert!(error.contains("line 4, column 1"), "{error}");
+    assert!(error.contains("unknown field `compnent`"), "{error}");
+    assert!(error.contains("/apps/shop/wos.toml"), "{error}");
+}
+
+#[test]
+fn invalid_toml_says_where() {
+    let error = error_of("manifest-version = 1\n[services.web\n");
+    assert!(error.starts_with("invalid wos manifest `/apps/shop/wos.toml`: line 2"), "{error}");
+}
+
+#[test]
+fn the_version_is_required_and_checked() {
+    assert!(error_of("[services.a]\ncomponent = \"a.wasm\"\n").contains("missing field `manifest-version`"));
+    let error = error_of("manifest-version = 7\n[services.a]\ncomponent = \"a.wasm\"\n");
+    assert!(error.contains("`manifest-version = 7` is not supported"), "{error}");
+}
+
+#[test]
+fn bad_names_and_empty_wos_are_rejected() {
+    let error = error_of("manifest-version = 1\n[services.Web]\ncomponent = \"a.wasm\"\n");
+    assert!(error.contains("`Web` is not a valid service name"), "{error}");
+    assert!(error_of("manifest-version = 1\n").contains("declares no services"));
+    let error = error_of(
+        "manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"nope\" = \"b\" }\n",
+    );
+    assert!(error.contains("`nope` is not a WIT interface name"), "{error}");
+}
+
+#[test]
+fn links_must_name_another_service_of_the_wos() {
+    let error = error_of(
+        "manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"x:y/z\" = \"b\" }\n",
+    );
+    assert!(error.contains("links `x:y/z` to `b`, which is not a service of this wos (services: a)"), "{error}");
+    let error = error_of(
+        "manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"x:y/z\" = \"a\" }\n",
+    );
+    assert!(error.contains("links `x:y/z` to itself"), "{error}");
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let error = Manifest::load(Path::new("/no/such/wos.toml")).unwrap_err().to_string();
+    assert!(error.starts_with("cannot read wos manifest `/no/such/wos.toml`"), "{error}");
+}
+
+#[test]
+fn the_name_defaults_to_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("billing");
+    std::fs::create_dir(&folder).unwrap();
+    let manifest =
+        Manifest::parse("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n", &folder.join("wos.toml")).unwrap();
+    assert_eq!(manifest.name, "billing");
+}

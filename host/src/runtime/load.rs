@@ -1,0 +1,95 @@
+//! Loading a wos's components: building them when asked, checking that each file is a
+//! component, and compiling it (or mapping it from the cache).
+
+use super::cache::{CacheOutcome, ComponentCache};
+use crate::manifest::{Manifest, ServiceName, ServiceSpec};
+use wasmtime::error::Context;
+use wasmtime::{Result, bail, format_err};
+use std::path::Path;
+use std::time::Instant;
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The binary header of a component (magic, version 0x0d, layer 1) and of a core module.
+const COMPONENT_HEADER: [u8; 8] = *b"\0asm\x0d\0\x01\0";
+const MODULE_HEADER: [u8; 8] = *b"\0asm\x01\0\0\0";
+
+/// When the host runs a service's `build` command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildPolicy {
+    /// Only when the component file does not exist.
+    IfMissing,
+    /// Before every start.
+    Always,
+}
+
+/// Runs `spec.build` in the manifest's folder if the policy asks for it.
+pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, policy: BuildPolicy) -> Result<()> {
+    let Some(command) = &spec.build else { return Ok(()) };
+    if policy == BuildPolicy::IfMissing && spec.component.exists() {
+        return Ok(());
+    }
+    tracing::info!("building service `{name}`: {command}");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(manifest.folder())
+        .stdout(std::process::Stdio::inherit())
+        .status()
+        .with_context(|| format!("cannot start the build command of service `{name}` (`{command}`)"))?;
+    if !status.success() {
+        bail!(
+            "the build command of service `{name}` failed ({status}): `{command}`; fix the build, \
+             or point `component` at an existing file"
+        );
+    }
+    Ok(())
+}
+
+/// Reads `path` and checks that it holds a component, with an error that says what it holds
+/// instead.
+pub fn read_component(name: &ServiceName, path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        format_err!(
+            "cannot read the component of service `{name}` at `{}`: {error}; build it (e.g. \
+             `make guests`), add a `build` command to the service, or fix its `component` path",
+            path.display()
+        )
+    })?;
+    let header = bytes.get(..8).unwrap_or(&bytes);
+    if header == COMPONENT_HEADER {
+        Ok(bytes)
+    } else if header == MODULE_HEADER {
+        bail!(
+            "`{}` (service `{name}`) is a core WebAssembly module, not a component; turn it into \
+             one with `wasm-tools component new` (plus a WASI adapter), or build it for \
+             wasm32-wasip2",
+            path.display()
+        )
+    } else {
+        bail!(
+            "`{}` (service `{name}`) is not a WebAssembly component (it does not start with the \
+             component header); point `component` at a `.wasm` component file",
+            path.display()
+        )
+    }
+}
+
+/// Loads one component from the cache, or compiles it and fills the cache.
+pub fn compile(
+    engine: &Engine,
+    cache: &ComponentCache,
+    name: &ServiceName,
+    bytes: &[u8],
+) -> Result<(Component, CacheOutcome)> {
+    let entry = cache.entry_path(engine, bytes);
+    if let Some(component) = cache.load(engine, &entry) {
+        return Ok((component, CacheOutcome::Hit));
+    }
+    let started = Instant::now();
+    let component = cache
+        .compile_and_store(engine, bytes, &entry)
+        .with_context(|| format!("the component of service `{name}` is invalid and cannot be compiled"))?;
+    tracing::info!("compiled service `{name}` in {:.1} s (cached for later starts)", started.elapsed().as_secs_f64());
+    Ok((component, CacheOutcome::Miss))
+}

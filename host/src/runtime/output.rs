@@ -1,0 +1,131 @@
+//! Captures each service's stdout and stderr and writes them out line by line, prefixed with
+//! the service's name, so that interleaved output from several services stays readable.
+//!
+//! Writes happen synchronously, in the order the guests make them: no background task or
+//! thread sits between a guest and the host's stdout, so output order is deterministic.
+
+use bytes::Bytes;
+use std::io::Write;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
+
+/// Where a captured stream goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    Stderr,
+}
+
+/// One service's stdout or stderr: complete lines are written out as they arrive, prefixed
+/// with `prefix`; a trailing partial line is written by [`ServiceOutput::flush`].
+#[derive(Clone)]
+pub struct ServiceOutput {
+    inner: Arc<Mutex<LineBuffer>>,
+}
+
+struct LineBuffer {
+    prefix: String,
+    destination: Destination,
+    pending: Vec<u8>,
+}
+
+impl ServiceOutput {
+    /// Captures a stream whose lines will be written to `destination` after `prefix`.
+    pub fn new(prefix: String, destination: Destination) -> Self {
+        let buffer = LineBuffer { prefix, destination, pending: Vec::new() };
+        ServiceOutput { inner: Arc::new(Mutex::new(buffer)) }
+    }
+
+    /// Writes out a trailing line that has no newline yet.
+    pub fn flush(&self) {
+        let mut buffer = self.lock();
+        if !buffer.pending.is_empty() {
+            buffer.pending.push(b'\n');
+            buffer.write_complete_lines();
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) {
+        let mut buffer = self.lock();
+        buffer.pending.extend_from_slice(bytes);
+        buffer.write_complete_lines();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LineBuffer> {
+        // A poisoned lock only means another writer panicked mid-line; the bytes are still fine.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl LineBuffer {
+    fn write_complete_lines(&mut self) {
+        let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') else { return };
+        let mut text = Vec::with_capacity(end + 1 + self.prefix.len() * 4);
+        for line in self.pending[..end].split(|&b| b == b'\n') {
+            text.extend_from_slice(self.prefix.as_bytes());
+            text.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+            text.push(b'\n');
+        }
+        self.pending.drain(..=end);
+        // The host's own stdout/stderr failing (a closed pipe) must not fail the guest.
+        let _ = match self.destination {
+            Destination::Stdout => std::io::stdout().lock().write_all(&text),
+            Destination::Stderr => std::io::stderr().lock().write_all(&text),
+        };
+    }
+}
+
+impl IsTerminal for ServiceOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for ServiceOutput {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl OutputStream for ServiceOutput {
+    fn write(&mut self, bytes: Bytes) -> Result<(), StreamError> {
+        ServiceOutput::write(self, &bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StreamError> {
+        Ok(()) // complete lines are already written; partial lines wait for their newline
+    }
+
+    fn check_write(&mut self) -> Result<usize, StreamError> {
+        Ok(64 * 1024)
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for ServiceOutput {
+    async fn ready(&mut self) {}
+}
+
+impl tokio::io::AsyncWrite for ServiceOutput {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        ServiceOutput::write(&self, buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of `parigot-host`: real components built from guests/ and examples/ by
+//! `make guests`, a real wasmtime, the real binary. One test binary, a module per topic.
+
+mod bad_input;
+mod hello;
+mod support;

@@ -1,0 +1,132 @@
+//! Shared helpers: paths to built components, running the host binary, writing wos files and
+//! generating small fixture components from WIT.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is inside the repo").to_owned()
+}
+
+/// A component built by `make guests`.
+pub fn component(name: &str) -> PathBuf {
+    let path = repo().join("target/wasm").join(format!("{name}.wasm"));
+    assert!(path.exists(), "{} is missing: run `make guests` (or `make test`) first", path.display());
+    path
+}
+
+/// The result of one run of the host binary.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, showing the output when it differs.
+    pub fn expect_code(self, code: i32) -> Run {
+        assert_eq!(self.code, Some(code), "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Asserts that stderr contains every one of `parts`.
+    pub fn expect_stderr(self, parts: &[&str]) -> Run {
+        for part in parts {
+            assert!(self.stderr.contains(part), "stderr lacks {part:?}:\n{}", self.stderr);
+        }
+        self
+    }
+}
+
+/// Runs `parigot-host ARGS` with the shared test compile cache.
+pub fn host(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+        .args(args)
+        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
+        .env("PARIGOT_LOG", "info")
+        .output()
+        .expect("the host binary runs");
+    Run::from(output)
+}
+
+/// A wos in a temporary folder.
+pub struct Wos {
+    dir: tempfile::TempDir,
+}
+
+impl Wos {
+    /// Writes `text` as `wos.toml` in a new temporary folder.
+    pub fn new(text: &str) -> Wos {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("wos.toml"), text).expect("write wos.toml");
+        Wos { dir }
+    }
+
+    /// A wos with one `[services.NAME]` per entry, each with the given component file.
+    pub fn with_services(services: &[(&str, &Path)]) -> Wos {
+        let mut text = String::from("manifest-version = 1\n");
+        for (name, path) in services {
+            text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
+        }
+        Wos::new(&text)
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("wos.toml")
+    }
+
+    /// Writes a file next to wos.toml and returns its path.
+    pub fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write file");
+        path
+    }
+
+    /// Runs `parigot-host run` on this wos.
+    pub fn run(&self) -> Run {
+        host(&["run", self.path().to_str().expect("utf-8 path")])
+    }
+}
+
+/// The hello example's four services with their built components, to mix with fixtures.
+pub fn hello_services() -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("entry", component("hello-entry")),
+        ("greeter", component("hello-greeter")),
+        ("decorator", component("hello-decorator")),
+        ("signer", component("hello-signer")),
+    ]
+}
+
+/// Builds a component for `world` of the WIT package in `wit` (a file's text or a folder)
+/// whose every export traps with `unreachable` when called: enough to exercise linking, and
+/// a guest that is certain to trap.
+pub fn trapping_component(wit: WitSource<'_>, world: &str) -> Vec<u8> {
+    use wit_component::{ComponentEncoder, StringEncoding, dummy_module, embed_component_metadata};
+    use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
+    let mut resolve = Resolve::default();
+    let package = match wit {
+        WitSource::Text(text) => resolve.push_str("fixture.wit", text),
+        WitSource::Dir(dir) => resolve.push_dir(dir).map(|(package, _)| package),
+    }
+    .expect("fixture WIT parses");
+    let world = resolve.select_world(&[package], Some(world)).expect("fixture world exists");
+    let mut module = dummy_module(&resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
+    embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8).expect("embed WIT");
+    ComponentEncoder::default().module(&module).expect("module").validate(true).encode().expect("encode component")
+}
+
+/// Where fixture WIT comes from.
+pub enum WitSource<'a> {
+    Text(&'a str),
+    Dir(&'a Path),
+}
