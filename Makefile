@@ -19,7 +19,7 @@ export GOFLAGS := -mod=mod
 export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
-RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust
+RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice
 GO_GUESTS   := hello-greeter bench-echo-go
 PY_GUESTS   := hello-decorator bench-echo-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))

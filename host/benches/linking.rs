@@ -54,7 +54,7 @@ fn linking(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     for language in ["rust", "go", "python"] {
         let app = load(language, dir.path());
-        let mut running = app.instantiate().unwrap();
+        let mut running = app.instantiate(None).unwrap();
 
         let (echo, describe) = running.export_func("echo", ECHO, "describe").unwrap();
         let describe = describe.typed::<(Point,), (String,)>(running.store()).unwrap();

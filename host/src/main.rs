@@ -1,13 +1,13 @@
 //! The `parigot-host` command line. Exit codes are documented in docs/reference/cli.md and
 //! defined in [`exit`].
 
-use wasmtime::Result;
 use clap::{Args, Parser, Subcommand};
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions, ProgramOutcome, ServiceTrap, engine};
+use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, ServiceTrap, engine};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use wasmtime::Result;
 
 /// Exit codes of `parigot-host`.
 mod exit {
@@ -49,6 +49,25 @@ struct RunArgs {
     /// Run every service's `build` command first, not only for missing components.
     #[arg(long)]
     build: bool,
+    /// Virtual clocks and seeded randomness: the same wos prints the same output every run.
+    #[arg(long)]
+    deterministic: bool,
+    /// Seed of the guests' randomness (implies --deterministic) [default: the wos's `seed`, or 0].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// How far the virtual clocks advance on each read, in microseconds (deterministic mode).
+    #[arg(long, default_value_t = 1000)]
+    clock_step_us: u64,
+}
+
+impl RunArgs {
+    /// The deterministic-mode settings, if asked for (`manifest_seed` is the wos's `seed`).
+    fn determinism(&self, manifest_seed: Option<u64>) -> Option<Determinism> {
+        (self.deterministic || self.seed.is_some()).then(|| Determinism {
+            seed: self.seed.or(manifest_seed).unwrap_or(0),
+            clock_step: std::time::Duration::from_micros(self.clock_step_us),
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -79,7 +98,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         print_plan(&app);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut running = app.instantiate()?;
+    let mut running = app.instantiate(args.determinism(app.manifest.seed))?;
     let outcomes = running.run_programs();
     Ok(exit_code(&outcomes))
 }

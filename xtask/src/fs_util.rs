@@ -17,21 +17,14 @@ const SCRATCH_MARKER: &str = ".xtask-scratch";
 pub fn reset_scratch_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
         let is_ours = dir.join(SCRATCH_MARKER).is_file();
-        let is_empty = fs::read_dir(dir)
-            .with_context(|| format!("cannot read {}", dir.display()))?
-            .next()
-            .is_none();
+        let is_empty = fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_none();
         if !is_ours && !is_empty {
-            bail!(
-                "{} exists and was not created by xtask: remove it or choose another work directory",
-                dir.display()
-            );
+            bail!("{} exists and was not created by xtask: remove it or choose another work directory", dir.display());
         }
         fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    fs::write(dir.join(SCRATCH_MARKER), "")
-        .with_context(|| format!("cannot write to {}", dir.display()))
+    fs::write(dir.join(SCRATCH_MARKER), "").with_context(|| format!("cannot write to {}", dir.display()))
 }
 
 /// Writes `contents` to `path` (relative to `root`), creating parent directories, and refuses
@@ -42,8 +35,7 @@ pub fn write_new_file(root: &Path, path: &Path, contents: &[u8]) -> Result<()> {
         bail!("{} would be written twice", target.display());
     }
     if let Some(parent) = target.parent() {
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+        fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
     fs::write(&target, contents).with_context(|| format!("cannot write {}", target.display()))
 }
@@ -68,8 +60,7 @@ fn collect_files(root: &Path, relative: &Path, files: &mut Vec<PathBuf>) -> Resu
         }
         let path = relative.join(entry.file_name());
         // `metadata` follows symbolic links, so linked files and folders are copied too.
-        let metadata = fs::metadata(entry.path())
-            .with_context(|| format!("cannot read {}", entry.path().display()))?;
+        let metadata = fs::metadata(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?;
         if metadata.is_dir() {
             collect_files(root, &path, files)?;
         } else if metadata.is_file() {
@@ -84,8 +75,7 @@ fn collect_files(root: &Path, relative: &Path, files: &mut Vec<PathBuf>) -> Resu
 pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     for file in list_files(from)? {
         let source = from.join(&file);
-        let contents =
-            fs::read(&source).with_context(|| format!("cannot read {}", source.display()))?;
+        let contents = fs::read(&source).with_context(|| format!("cannot read {}", source.display()))?;
         write_new_file(to, &file, &contents)?;
     }
     Ok(())
@@ -99,14 +89,8 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let temp = parent.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    let file_name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
+    let temp = parent.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
     let result = write_and_rename(&temp, path, contents);
     if result.is_err() {
         // Best effort: the write already failed, and that is the error worth reporting.
@@ -117,8 +101,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
 
 /// Writes `temp` in full, flushes it to disk and renames it to `path`.
 fn write_and_rename(temp: &Path, path: &Path, contents: &[u8]) -> Result<()> {
-    let mut file =
-        fs::File::create(temp).with_context(|| format!("cannot create {}", temp.display()))?;
+    let mut file = fs::File::create(temp).with_context(|| format!("cannot create {}", temp.display()))?;
     file.write_all(contents)
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", temp.display()))?;
@@ -149,14 +132,8 @@ mod tests {
 
         copy_tree(&from, &to).unwrap();
 
-        assert_eq!(
-            list_files(&to).unwrap(),
-            [PathBuf::from("b.go"), PathBuf::from("pkg/sub/a.go")]
-        );
-        assert_eq!(
-            fs::read_to_string(to.join("pkg/sub/a.go")).unwrap(),
-            "package sub"
-        );
+        assert_eq!(list_files(&to).unwrap(), [PathBuf::from("b.go"), PathBuf::from("pkg/sub/a.go")]);
+        assert_eq!(fs::read_to_string(to.join("pkg/sub/a.go")).unwrap(), "package sub");
         // A second copy would overwrite: refused.
         assert!(copy_tree(&from, &to).is_err());
         fs::remove_dir_all(root).unwrap();
@@ -186,10 +163,7 @@ mod tests {
         write_atomically(&path, b"one").unwrap();
         write_atomically(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(root.join("out"))
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(root.join("out")).unwrap().map(|entry| entry.unwrap().file_name()).collect();
         assert_eq!(names, ["c.wasm"]);
         fs::remove_dir_all(root).unwrap();
     }

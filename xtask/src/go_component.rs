@@ -55,22 +55,13 @@ pub struct Options {
 pub fn build(options: &Options) -> Result<()> {
     let started = Instant::now();
     let (resolve, world) = load_world(&options.wit, &options.world).with_context(|| {
-        format!(
-            "reading world `{}` from {} failed: check --wit and --world",
-            options.world,
-            options.wit.display()
-        )
+        format!("reading world `{}` from {} failed: check --wit and --world", options.world, options.wit.display())
     })?;
-    lay_out_module(options, &resolve, world).with_context(|| {
-        format!(
-            "preparing the Go module in {} failed",
-            options.work.display()
-        )
-    })?;
+    lay_out_module(options, &resolve, world)
+        .with_context(|| format!("preparing the Go module in {} failed", options.work.display()))?;
     let core = go_build(&options.work)?;
-    let component = encode_component(core, &resolve, world).context(
-        "creating the component failed: does the Go code implement every export of the world?",
-    )?;
+    let component = encode_component(core, &resolve, world)
+        .context("creating the component failed: does the Go code implement every export of the world?")?;
     fs_util::write_atomically(&options.out, &component)
         .with_context(|| format!("writing {} failed", options.out.display()))?;
     println!(
@@ -119,9 +110,7 @@ fn generate_bindings(resolve: &Resolve, world: WorldId, work: &Path) -> Result<(
     // embedded in the component) exactly as parsed.
     let mut resolve = resolve.clone();
     let mut files = wit_bindgen_core::Files::default();
-    wit_bindgen_go::Opts::default()
-        .build()
-        .generate(&mut resolve, world, &mut files)?;
+    wit_bindgen_go::Opts::default().build().generate(&mut resolve, world, &mut files)?;
     for (path, contents) in files.iter() {
         fs_util::write_new_file(work, Path::new(path), contents)?;
     }
@@ -130,12 +119,7 @@ fn generate_bindings(resolve: &Resolve, world: WorldId, work: &Path) -> Result<(
 
 /// Copies the Go sources of the bindings' runtime package (not its documentation) to `to`.
 fn copy_runtime(runtime: &GoModule, to: &Path) -> Result<()> {
-    let context = || {
-        format!(
-            "copying the bindings' runtime package from {} failed",
-            runtime.dir.display()
-        )
-    };
+    let context = || format!("copying the bindings' runtime package from {} failed", runtime.dir.display());
     fs_util::copy_tree(&runtime.dir.join("wit"), &to.join("wit")).with_context(context)?;
     for file in ["go.mod", "LICENSE"] {
         let source = runtime.dir.join(file);
@@ -207,10 +191,7 @@ fn encode_component(mut core: Vec<u8>, resolve: &Resolve, world: WorldId) -> Res
         .context("embedding the world's type information failed")?;
     ComponentEncoder::default()
         .module(&core)?
-        .adapter(
-            WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
-            WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-        )?
+        .adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER)?
         .validate(true)
         .encode()
 }

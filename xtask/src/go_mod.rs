@@ -28,15 +28,11 @@ impl GoModule {
     /// Reads the module whose `go.mod` is in `dir`.
     pub fn read(dir: &Path) -> Result<Self> {
         let go_mod_path = dir.join("go.mod");
-        let go_mod = std::fs::read_to_string(&go_mod_path)
-            .with_context(|| format!("cannot read {}", go_mod_path.display()))?;
+        let go_mod =
+            std::fs::read_to_string(&go_mod_path).with_context(|| format!("cannot read {}", go_mod_path.display()))?;
         let path = directive(&go_mod, "module")
             .with_context(|| format!("{} has no module directive", go_mod_path.display()))?;
-        Ok(Self {
-            path: path.to_owned(),
-            go_version: directive(&go_mod, "go").map(str::to_owned),
-            dir: dir.to_owned(),
-        })
+        Ok(Self { path: path.to_owned(), go_version: directive(&go_mod, "go").map(str::to_owned), dir: dir.to_owned() })
     }
 }
 
@@ -61,23 +57,12 @@ pub fn locate_bindings_runtime() -> Result<GoModule> {
          (run xtask from a checkout whose dependencies `cargo build -p xtask` has fetched)",
     )?;
     let manifest = crate_manifest(&metadata, "xtask", "wit_bindgen_go")?;
-    let dir = manifest
-        .parent()
-        .context("the manifest path of wit-bindgen-go has no parent")?
-        .join("src/pkg");
-    let module = GoModule::read(&dir).with_context(|| {
-        format!(
-            "the wit-bindgen-go crate at {} lacks its Go package",
-            dir.display()
-        )
-    })?;
+    let dir = manifest.parent().context("the manifest path of wit-bindgen-go has no parent")?.join("src/pkg");
+    let module = GoModule::read(&dir)
+        .with_context(|| format!("the wit-bindgen-go crate at {} lacks its Go package", dir.display()))?;
     let expected = bindings_runtime_module_path();
     if module.path != expected {
-        bail!(
-            "{} holds module {}, but the bindings need {expected}",
-            dir.display(),
-            module.path
-        );
+        bail!("{} holds module {}, but the bindings need {expected}", dir.display(), module.path);
     }
     Ok(module)
 }
@@ -102,17 +87,11 @@ fn cargo_metadata() -> Result<Value> {
 /// Finds, in `cargo metadata` output, the manifest of the crate that package `package` depends
 /// on under the name `dependency` (as written in Rust code, with underscores).
 fn crate_manifest(metadata: &Value, package: &str, dependency: &str) -> Result<PathBuf> {
-    let packages = metadata["packages"]
-        .as_array()
-        .context("`cargo metadata` output lists no packages")?;
+    let packages = metadata["packages"].as_array().context("`cargo metadata` output lists no packages")?;
     let id_of = |name: &str| {
-        packages
-            .iter()
-            .find(|p| p["name"] == name && p["source"].is_null())
-            .and_then(|p| p["id"].as_str())
+        packages.iter().find(|p| p["name"] == name && p["source"].is_null()).and_then(|p| p["id"].as_str())
     };
-    let package_id = id_of(package)
-        .with_context(|| format!("`cargo metadata` does not list package {package}"))?;
+    let package_id = id_of(package).with_context(|| format!("`cargo metadata` does not list package {package}"))?;
     let node = metadata["resolve"]["nodes"]
         .as_array()
         .and_then(|nodes| nodes.iter().find(|n| n["id"] == package_id))
@@ -162,8 +141,7 @@ fn directive<'a>(go_mod: &'a str, keyword: &str) -> Option<&'a str> {
     go_mod.lines().find_map(|line| {
         let line = line.split("//").next().unwrap_or_default().trim();
         let rest = line.strip_prefix(keyword)?;
-        rest.starts_with([' ', '\t'])
-            .then(|| rest.trim().trim_matches('"'))
+        rest.starts_with([' ', '\t']).then(|| rest.trim().trim_matches('"'))
     })
 }
 
@@ -181,10 +159,7 @@ fn compare_go_versions(a: &str, b: &str) -> Ordering {
     let (a, b) = (parts(a), parts(b));
     let len = a.len().max(b.len());
     let at = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
-    (0..len)
-        .map(|i| at(&a, i).cmp(&at(&b, i)))
-        .find(|o| o.is_ne())
-        .unwrap_or(Ordering::Equal)
+    (0..len).map(|i| at(&a, i).cmp(&at(&b, i))).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
 }
 
 #[cfg(test)]
@@ -237,10 +212,7 @@ replace go.bytecodealliance.org/pkg => ./_deps/pkg
     #[test]
     fn rewrite_adds_a_missing_go_directive() {
         let rewritten = rewrite_go_mod("module m\n", &runtime(Some("1.27.1")), "p");
-        assert_eq!(
-            rewritten,
-            "module m\ngo 1.27.1\n\nreplace go.bytecodealliance.org/pkg => ./p\n"
-        );
+        assert_eq!(rewritten, "module m\ngo 1.27.1\n\nreplace go.bytecodealliance.org/pkg => ./p\n");
     }
 
     #[test]
@@ -279,18 +251,12 @@ replace go.bytecodealliance.org/pkg => ./_deps/pkg
             }"#,
         )
         .unwrap();
-        assert_eq!(
-            crate_manifest(&metadata, "xtask", "wit_bindgen_go").unwrap(),
-            PathBuf::from("/new/Cargo.toml")
-        );
+        assert_eq!(crate_manifest(&metadata, "xtask", "wit_bindgen_go").unwrap(), PathBuf::from("/new/Cargo.toml"));
         assert!(crate_manifest(&metadata, "xtask", "serde").is_err());
     }
 
     #[test]
     fn bindings_runtime_module_path_has_no_version() {
-        assert_eq!(
-            bindings_runtime_module_path(),
-            "go.bytecodealliance.org/pkg"
-        );
+        assert_eq!(bindings_runtime_module_path(), "go.bytecodealliance.org/pkg");
     }
 }

@@ -70,12 +70,8 @@ fn main() -> ExitCode {
 
 /// Fills in the defaults of `go-component` and runs it.
 fn run_go_component(args: GoComponentArgs) -> anyhow::Result<()> {
-    let work = args
-        .work
-        .unwrap_or_else(|| PathBuf::from("target/go-build").join(&args.world));
-    let sdk = args
-        .sdk
-        .unwrap_or_else(|| repository_root().join("guests/go/sdk"));
+    let work = args.work.unwrap_or_else(|| PathBuf::from("target/go-build").join(&args.world));
+    let sdk = args.sdk.unwrap_or_else(|| repository_root().join("guests/go/sdk"));
     go_component::build(&go_component::Options {
         src: args.src,
         wit: args.wit,
@@ -89,8 +85,5 @@ fn run_go_component(args: GoComponentArgs) -> anyhow::Result<()> {
 /// The root of the repository xtask was built from.
 fn repository_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or(manifest_dir)
+    manifest_dir.parent().map(PathBuf::from).unwrap_or(manifest_dir)
 }

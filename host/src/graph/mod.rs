@@ -164,9 +164,8 @@ fn pick_provider<'a>(
     chosen: Option<&'a ServiceName>,
     surfaces: &'a BTreeMap<ServiceName, Surface>,
 ) -> Result<(&'a ServiceName, InterfaceName), LinkError> {
-    let compatible_export = |provider: &ServiceName| {
-        surfaces[provider].exports.keys().find(|export| import.accepts(export)).cloned()
-    };
+    let compatible_export =
+        |provider: &ServiceName| surfaces[provider].exports.keys().find(|export| import.accepts(export)).cloned();
     if let Some(provider) = chosen {
         return compatible_export(provider).map(|export| (provider, export)).ok_or_else(|| {
             LinkError::NotExportedByLinkTarget {
@@ -258,9 +257,11 @@ fn signature_difference(expected: &FuncSig, found: &FuncSig) -> Option<String> {
     if expected.results.len() != found.results.len() {
         return Some(format!("expected {} results, found {}", expected.results.len(), found.results.len()));
     }
-    let params = expected.params.iter().zip(&found.params).find_map(|((name, a), (_, b))| {
-        a.difference(b).map(|d| format!("parameter `{name}` > {d}"))
-    });
+    let params = expected
+        .params
+        .iter()
+        .zip(&found.params)
+        .find_map(|((name, a), (_, b))| a.difference(b).map(|d| format!("parameter `{name}` > {d}")));
     params.or_else(|| {
         expected.results.iter().zip(&found.results).find_map(|(a, b)| a.difference(b).map(|d| format!("result > {d}")))
     })
@@ -283,7 +284,10 @@ fn unsupported_kind(sig: &FuncSig) -> Option<&'static str> {
 }
 
 /// Orders services so that providers start before their consumers, breaking ties by name.
-fn start_order<'a>(services: impl Iterator<Item = &'a ServiceName>, links: &[Link]) -> Result<Vec<ServiceName>, LinkError> {
+fn start_order<'a>(
+    services: impl Iterator<Item = &'a ServiceName>,
+    links: &[Link],
+) -> Result<Vec<ServiceName>, LinkError> {
     let mut needs: BTreeMap<&ServiceName, BTreeSet<&ServiceName>> = services.map(|s| (s, BTreeSet::new())).collect();
     for link in links {
         needs.get_mut(&link.consumer).expect("consumer is a service").insert(&link.provider);

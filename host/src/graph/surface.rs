@@ -57,7 +57,10 @@ pub enum ValType {
     Variant(Vec<(String, Option<ValType>)>),
     Enum(Vec<String>),
     Option(Box<ValType>),
-    Result { ok: Option<Box<ValType>>, err: Option<Box<ValType>> },
+    Result {
+        ok: Option<Box<ValType>>,
+        err: Option<Box<ValType>>,
+    },
     Flags(Vec<String>),
     /// A type that cannot cross between services yet (resources, futures, streams, ...),
     /// described for error messages.
@@ -69,10 +72,7 @@ impl Surface {
     /// import, say) are left out; the linker reports them when it cannot satisfy them.
     pub fn of(component: &wasmtime::component::Component, engine: &Engine) -> Surface {
         let ty = component.component_type();
-        Surface {
-            imports: interfaces(ty.imports(engine), engine),
-            exports: interfaces(ty.exports(engine), engine),
-        }
+        Surface { imports: interfaces(ty.imports(engine), engine), exports: interfaces(ty.exports(engine), engine) }
     }
 
     /// Whether the component is a program: it exports `wasi:cli/run`.
@@ -137,13 +137,13 @@ impl ValType {
             T::Char => ValType::Char,
             T::String => ValType::String,
             T::List(list) => ValType::List(boxed(list.ty())),
-            T::Record(record) => ValType::Record(
-                record.fields().map(|f| (f.name.to_owned(), ValType::of(&f.ty))).collect(),
-            ),
+            T::Record(record) => {
+                ValType::Record(record.fields().map(|f| (f.name.to_owned(), ValType::of(&f.ty))).collect())
+            }
             T::Tuple(tuple) => ValType::Tuple(tuple.types().map(|t| ValType::of(&t)).collect()),
-            T::Variant(variant) => ValType::Variant(
-                variant.cases().map(|c| (c.name.to_owned(), c.ty.as_ref().map(ValType::of))).collect(),
-            ),
+            T::Variant(variant) => {
+                ValType::Variant(variant.cases().map(|c| (c.name.to_owned(), c.ty.as_ref().map(ValType::of))).collect())
+            }
             T::Enum(e) => ValType::Enum(e.names().map(str::to_owned).collect()),
             T::Option(option) => ValType::Option(boxed(option.ty())),
             T::Result(result) => ValType::Result { ok: result.ok().map(boxed), err: result.err().map(boxed) },
@@ -165,9 +165,11 @@ impl ValType {
             (V::List(a), V::List(b)) | (V::Option(a), V::Option(b)) => a.difference(b),
             (V::Record(a), V::Record(b)) => named_differences("field", a, b, |a, b| a.difference(b)),
             (V::Variant(a), V::Variant(b)) => named_differences("case", a, b, optional_difference),
-            (V::Tuple(a), V::Tuple(b)) if a.len() == b.len() => {
-                a.iter().zip(b).enumerate().find_map(|(i, (a, b))| a.difference(b).map(|d| format!("element {i} > {d}")))
-            }
+            (V::Tuple(a), V::Tuple(b)) if a.len() == b.len() => a
+                .iter()
+                .zip(b)
+                .enumerate()
+                .find_map(|(i, (a, b))| a.difference(b).map(|d| format!("element {i} > {d}"))),
             (V::Result { ok: ao, err: ae }, V::Result { ok: bo, err: be }) => {
                 optional_difference(&ao.as_deref().cloned(), &bo.as_deref().cloned())
                     .map(|d| format!("ok > {d}"))

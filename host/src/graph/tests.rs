@@ -81,9 +81,11 @@ fn an_import_nobody_exports_is_named() {
 #[test]
 fn an_incompatible_version_is_a_version_mismatch() {
     let m = manifest(&["app", "greeter"], "");
-    let s = Surfaces::default()
-        .service("app", &[(GREETER, greet_sig(ValType::String))], &[])
-        .service("greeter", &[], &[("ex:hi/greeter@0.2.0", greet_sig(ValType::String))]);
+    let s = Surfaces::default().service("app", &[(GREETER, greet_sig(ValType::String))], &[]).service(
+        "greeter",
+        &[],
+        &[("ex:hi/greeter@0.2.0", greet_sig(ValType::String))],
+    );
     let error = resolve(&m, &s.0).unwrap_err().to_string();
     assert!(error.contains("`greeter` exports `ex:hi/greeter@0.2.0`, an incompatible version"), "{error}");
 }
@@ -115,11 +117,16 @@ fn a_link_to_a_service_without_the_export_is_refused() {
 #[test]
 fn type_mismatches_name_the_function_and_the_difference() {
     let m = manifest(&["app", "greeter"], "");
-    let s = Surfaces::default()
-        .service("app", &[(GREETER, greet_sig(ValType::String))], &[])
-        .service("greeter", &[], &[(GREETER, greet_sig(ValType::U32))]);
+    let s = Surfaces::default().service("app", &[(GREETER, greet_sig(ValType::String))], &[]).service(
+        "greeter",
+        &[],
+        &[(GREETER, greet_sig(ValType::U32))],
+    );
     let error = resolve(&m, &s.0).unwrap_err().to_string();
-    assert!(error.starts_with("type mismatch in `ex:hi/greeter@0.1.0#greet` between `app` (import) and `greeter`"), "{error}");
+    assert!(
+        error.starts_with("type mismatch in `ex:hi/greeter@0.1.0#greet` between `app` (import) and `greeter`"),
+        "{error}"
+    );
     assert!(error.contains("parameter `who` > expected string, found u32"), "{error}");
     assert!(error.contains("expects `func(who: string) -> string` but `greeter` provides `func(who: u32) -> string`"));
 }
@@ -127,19 +134,26 @@ fn type_mismatches_name_the_function_and_the_difference() {
 #[test]
 fn a_missing_function_is_named() {
     let m = manifest(&["app", "greeter"], "");
-    let s = Surfaces::default()
-        .service("app", &[(GREETER, greet_sig(ValType::String))], &[])
-        .service("greeter", &[], &[(GREETER, InterfaceSig::default())]);
+    let s = Surfaces::default().service("app", &[(GREETER, greet_sig(ValType::String))], &[]).service(
+        "greeter",
+        &[],
+        &[(GREETER, InterfaceSig::default())],
+    );
     let error = resolve(&m, &s.0).unwrap_err().to_string();
-    assert!(error.contains("imports function `greet` of `ex:hi/greeter@0.1.0`, but `greeter` does not export it"), "{error}");
+    assert!(
+        error.contains("imports function `greet` of `ex:hi/greeter@0.1.0`, but `greeter` does not export it"),
+        "{error}"
+    );
 }
 
 #[test]
 fn resources_cannot_cross_services() {
     let m = manifest(&["app", "greeter"], "");
-    let s = Surfaces::default()
-        .service("app", &[(GREETER, greet_sig(ValType::Unsupported("resource")))], &[])
-        .service("greeter", &[], &[(GREETER, greet_sig(ValType::Unsupported("resource")))]);
+    let s = Surfaces::default().service("app", &[(GREETER, greet_sig(ValType::Unsupported("resource")))], &[]).service(
+        "greeter",
+        &[],
+        &[(GREETER, greet_sig(ValType::Unsupported("resource")))],
+    );
     let error = resolve(&m, &s.0).unwrap_err().to_string();
     assert!(error.contains("passes a resource, which cannot cross between services yet"), "{error}");
 }

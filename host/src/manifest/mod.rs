@@ -22,6 +22,8 @@ pub struct Manifest {
     pub name: String,
     /// The file this manifest was read from.
     pub path: PathBuf,
+    /// Seed of the guests' randomness in deterministic mode (`--seed` overrides it).
+    pub seed: Option<u64>,
     /// Services by name, in name order.
     pub services: BTreeMap<ServiceName, ServiceSpec>,
 }
@@ -59,6 +61,7 @@ pub enum ManifestError {
 struct RawManifest {
     manifest_version: u32,
     name: Option<String>,
+    seed: Option<u64>,
     #[serde(default)]
     services: BTreeMap<ServiceName, RawService>,
 }
@@ -79,8 +82,8 @@ struct RawService {
 impl Manifest {
     /// Reads and validates the manifest at `path`.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
         Self::parse(&text, path)
     }
 
@@ -104,12 +107,9 @@ impl Manifest {
         }
         let folder = path.parent().unwrap_or(Path::new("."));
         check_links(&raw.services).map_err(invalid)?;
-        let services = raw
-            .services
-            .into_iter()
-            .map(|(name, raw)| (name, raw.resolve(folder)))
-            .collect();
-        Ok(Manifest { name: raw.name.unwrap_or_else(|| folder_name(folder)), path: path.to_owned(), services })
+        let services = raw.services.into_iter().map(|(name, raw)| (name, raw.resolve(folder))).collect();
+        let name = raw.name.unwrap_or_else(|| folder_name(folder));
+        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, services })
     }
 
     /// The folder the manifest lives in; relative paths in it are relative to this folder.

@@ -67,21 +67,15 @@ fn bad_names_and_empty_wos_are_rejected() {
     let error = error_of("manifest-version = 1\n[services.Web]\ncomponent = \"a.wasm\"\n");
     assert!(error.contains("`Web` is not a valid service name"), "{error}");
     assert!(error_of("manifest-version = 1\n").contains("declares no services"));
-    let error = error_of(
-        "manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"nope\" = \"b\" }\n",
-    );
+    let error = error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"nope\" = \"b\" }\n");
     assert!(error.contains("`nope` is not a WIT interface name"), "{error}");
 }
 
 #[test]
 fn links_must_name_another_service_of_the_wos() {
-    let error = error_of(
-        "manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"x:y/z\" = \"b\" }\n",
-    );
+    let error = error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"x:y/z\" = \"b\" }\n");
     assert!(error.contains("links `x:y/z` to `b`, which is not a service of this wos (services: a)"), "{error}");
-    let error = error_of(
-        "manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"x:y/z\" = \"a\" }\n",
-    );
+    let error = error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\nlinks = { \"x:y/z\" = \"a\" }\n");
     assert!(error.contains("links `x:y/z` to itself"), "{error}");
 }
 
@@ -97,6 +91,7 @@ fn the_name_defaults_to_the_folder() {
     let folder = dir.path().join("billing");
     std::fs::create_dir(&folder).unwrap();
     let manifest =
-        Manifest::parse("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n", &folder.join("wos.toml")).unwrap();
+        Manifest::parse("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n", &folder.join("wos.toml"))
+            .unwrap();
     assert_eq!(manifest.name, "billing");
 }

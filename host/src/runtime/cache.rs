@@ -6,12 +6,12 @@
 //! compatibility settings, and are written to a temporary file and renamed into place, so
 //! concurrent hosts (parallel tests, say) never see a half-written entry.
 
-use wasmtime::Result;
-use wasmtime::error::Context;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
+use wasmtime::Result;
 use wasmtime::component::Component;
+use wasmtime::error::Context;
 
 /// A folder of precompiled components.
 #[derive(Debug, Clone)]

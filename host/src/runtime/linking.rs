@@ -7,12 +7,12 @@
 
 use super::state::{HostState, ServiceId};
 use crate::graph::{Link, Surface, is_host_interface};
-use wasmtime::Result;
-use wasmtime::error::Context;
 use std::fmt;
 use std::sync::Arc;
 use wasmtime::Engine;
+use wasmtime::Result;
 use wasmtime::component::{Instance, Linker, Val};
+use wasmtime::error::Context;
 
 /// A linked import function waiting for its provider: which slot of `HostState::targets`
 /// will hold the provider's function once the provider is instantiated.
@@ -51,12 +51,7 @@ pub fn consumer_linker(
                 store.data_mut().enter(caller);
                 outcome.map_err(|error| ServiceTrap::wrap(error, &service, &function_name))
             })?;
-            pending.push(PendingTarget {
-                slot,
-                provider,
-                export: link.export.to_string(),
-                function: function.clone(),
-            });
+            pending.push(PendingTarget { slot, provider, export: link.export.to_string(), function: function.clone() });
         }
     }
     for (import, sig) in &surface.imports {
@@ -95,7 +90,8 @@ impl ServiceTrap {
         if error.downcast_ref::<ServiceTrap>().is_some() {
             return error; // a service further down already failed and said where
         }
-        ServiceTrap { service: service.clone(), function: function.clone(), source: error.into_boxed_dyn_error() }.into()
+        ServiceTrap { service: service.clone(), function: function.clone(), source: error.into_boxed_dyn_error() }
+            .into()
     }
 }
 

@@ -3,12 +3,12 @@
 
 use super::cache::{CacheOutcome, ComponentCache};
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
-use wasmtime::error::Context;
-use wasmtime::{Result, bail, format_err};
 use std::path::Path;
 use std::time::Instant;
 use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::error::Context;
+use wasmtime::{Result, bail, format_err};
 
 /// The binary header of a component (magic, version 0x0d, layer 1) and of a core module.
 const COMPONENT_HEADER: [u8; 8] = *b"\0asm\x0d\0\x01\0";
@@ -75,20 +75,20 @@ pub fn read_component(name: &ServiceName, path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// Loads one component from the cache, or compiles it and fills the cache.
+/// Loads one component from the cache entry `entry`, or compiles it and fills that entry.
 pub fn compile(
     engine: &Engine,
     cache: &ComponentCache,
     name: &ServiceName,
     bytes: &[u8],
+    entry: &Path,
 ) -> Result<(Component, CacheOutcome)> {
-    let entry = cache.entry_path(engine, bytes);
-    if let Some(component) = cache.load(engine, &entry) {
+    if let Some(component) = cache.load(engine, entry) {
         return Ok((component, CacheOutcome::Hit));
     }
     let started = Instant::now();
     let component = cache
-        .compile_and_store(engine, bytes, &entry)
+        .compile_and_store(engine, bytes, entry)
         .with_context(|| format!("the component of service `{name}` is invalid and cannot be compiled"))?;
     tracing::info!("compiled service `{name}` in {:.1} s (cached for later starts)", started.elapsed().as_secs_f64());
     Ok((component, CacheOutcome::Miss))

@@ -6,25 +6,27 @@
 //! are run to completion.
 
 pub mod cache;
+mod determinism;
 pub mod engine;
 mod linking;
 mod load;
 mod output;
 mod state;
 
+pub use determinism::Determinism;
 pub use linking::ServiceTrap;
 pub use load::BuildPolicy;
 
 use crate::graph::{self, Plan, Surface};
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
-use wasmtime::Result;
-use wasmtime::error::Context;
 use cache::{CacheOutcome, ComponentCache};
 use output::{Destination, ServiceOutput};
 use state::ServiceCtx;
 pub use state::{HostState, ServiceId};
 use std::collections::BTreeMap;
+use wasmtime::Result;
 use wasmtime::component::{Component, Func, Instance};
+use wasmtime::error::Context;
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::bindings::sync::Command;
@@ -86,12 +88,13 @@ impl App {
     }
 
     /// Creates the Store and instantiates every service in start-up order, linking each
-    /// service's imports to its providers.
-    pub fn instantiate(&self) -> Result<Running<'_>> {
+    /// service's imports to its providers. With `determinism`, guests see virtual clocks and
+    /// seeded randomness.
+    pub fn instantiate(&self, determinism: Option<Determinism>) -> Result<Running<'_>> {
         let ids: BTreeMap<&ServiceName, ServiceId> =
             self.services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
-        let contexts = self.services.iter().map(|service| service_context(service, width)).collect();
+        let contexts = self.services.iter().map(|service| service_context(service, width, determinism)).collect();
         let slots = self.plan.links.iter().map(|link| link.functions.len()).sum();
         let mut store = Store::new(&self.engine, HostState::new(contexts, slots));
         let mut instances: Vec<Instance> = Vec::with_capacity(self.services.len());
@@ -109,7 +112,8 @@ impl App {
             }
             let (linker, pending) = linking::consumer_linker(&self.engine, &service.surface, &links, &mut next_slot)?;
             for target in &pending {
-                let func = linking::exported_func(&mut store, &instances[target.provider], &target.export, &target.function)?;
+                let func =
+                    linking::exported_func(&mut store, &instances[target.provider], &target.export, &target.function)?;
                 store.data_mut().targets[target.slot] = Some(func);
             }
             tracing::info!(
@@ -132,10 +136,16 @@ fn compile_all(manifest: &Manifest, engine: &Engine, cache: &ComponentCache) -> 
     let sources = manifest
         .services
         .iter()
-        .map(|(name, spec)| Ok((name, load::read_component(name, &spec.component)?)))
+        .map(|(name, spec)| {
+            let bytes = load::read_component(name, &spec.component)?;
+            let entry = cache.entry_path(engine, &bytes);
+            Ok((name, bytes, entry))
+        })
         .collect::<Result<Vec<_>>>()?;
-    for (name, bytes) in &sources {
-        if !cache.entry_path(engine, bytes).exists() {
+    let mut misses = false;
+    for (name, bytes, entry) in &sources {
+        if !entry.exists() {
+            misses = true;
             tracing::info!(
                 "compiling service `{name}` ({:.1} MiB); this happens once, later starts load it from {}",
                 bytes.len() as f64 / (1024.0 * 1024.0),
@@ -146,12 +156,15 @@ fn compile_all(manifest: &Manifest, engine: &Engine, cache: &ComponentCache) -> 
     let compiled: Vec<Result<(Component, CacheOutcome)>> = std::thread::scope(|scope| {
         let workers: Vec<_> = sources
             .iter()
-            .map(|(name, bytes)| scope.spawn(move || load::compile(engine, cache, name, bytes)))
+            .map(|(name, bytes, entry)| scope.spawn(move || load::compile(engine, cache, name, bytes, entry)))
             .collect();
+        if misses {
+            report_progress(&sources.iter().map(|(name, ..)| *name).collect::<Vec<_>>(), &workers);
+        }
         workers.into_iter().map(|w| w.join().expect("compiling does not panic")).collect()
     });
     let mut components = BTreeMap::new();
-    for ((name, _), result) in sources.iter().zip(compiled) {
+    for ((name, ..), result) in sources.iter().zip(compiled) {
         let (component, outcome) = result?;
         if outcome == CacheOutcome::Hit {
             tracing::info!("loaded service `{name}` from the compile cache");
@@ -161,9 +174,29 @@ fn compile_all(manifest: &Manifest, engine: &Engine, cache: &ComponentCache) -> 
     Ok(components)
 }
 
+/// While components compile (seconds each on a cache miss), says every few seconds which
+/// ones are still compiling, so a first start never looks hung.
+fn report_progress<T>(names: &[&ServiceName], workers: &[std::thread::ScopedJoinHandle<'_, T>]) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+    let started = std::time::Instant::now();
+    let mut next_report = EVERY;
+    loop {
+        let busy: Vec<String> =
+            names.iter().zip(workers).filter(|(_, w)| !w.is_finished()).map(|(n, _)| format!("`{n}`")).collect();
+        if busy.is_empty() {
+            return;
+        }
+        if started.elapsed() >= next_report {
+            tracing::info!("still compiling {} ({} s)", busy.join(", "), next_report.as_secs());
+            next_report += EVERY;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// The WASI context of one service: its arguments and environment from the wos, captured
 /// stdio, and nothing else of the host's.
-fn service_context(service: &LoadedService, width: usize) -> ServiceCtx {
+fn service_context(service: &LoadedService, width: usize, determinism: Option<Determinism>) -> ServiceCtx {
     let prefix = format!("{:<width$} | ", service.name.as_str());
     let stdout = ServiceOutput::new(prefix.clone(), Destination::Stdout);
     let stderr = ServiceOutput::new(prefix, Destination::Stderr);
@@ -174,6 +207,9 @@ fn service_context(service: &LoadedService, width: usize) -> ServiceCtx {
         .envs(&service.spec.env.iter().collect::<Vec<_>>())
         .stdout(stdout.clone())
         .stderr(stderr.clone());
+    if let Some(determinism) = determinism {
+        determinism.apply(&mut builder, service.name.as_str());
+    }
     ServiceCtx::new(builder.build(), stdout, stderr)
 }
 
@@ -228,7 +264,10 @@ impl Running<'_> {
         let programs: Vec<ServiceId> =
             self.app.services.iter().enumerate().filter(|(_, s)| s.is_program()).map(|(id, _)| id).collect();
         if programs.is_empty() {
-            tracing::info!("wos `{}` has no programs: its servers started and nothing calls them", self.app.manifest.name);
+            tracing::info!(
+                "wos `{}` has no programs: its servers started and nothing calls them",
+                self.app.manifest.name
+            );
         }
         programs
             .into_iter()

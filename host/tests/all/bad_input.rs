@@ -74,10 +74,10 @@ fn an_import_nobody_exports() {
 #[test]
 fn two_providers_without_a_choice() {
     let services = services_with(&[("second-signer", component("hello-signer"))]);
-    wos_of(&services).run().expect_code(SETUP_FAILED).expect_stderr(&[
-        "exported by several services (`second-signer`, `signer`)",
-        "`[services.decorator.links]`",
-    ]);
+    wos_of(&services)
+        .run()
+        .expect_code(SETUP_FAILED)
+        .expect_stderr(&["exported by several services (`second-signer`, `signer`)", "`[services.decorator.links]`"]);
 }
 
 #[test]

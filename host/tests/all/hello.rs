@@ -16,10 +16,7 @@ fn every_hop_adds_to_the_greeting() {
     assert!(lines[0].starts_with("entry     | ~ Hello, World!! ~ [signed "), "{}", lines[0]);
     assert!(lines[2].starts_with("entry     | ~ Hello, Wasm components!! ~ [signed "), "{}", lines[2]);
     for route in [lines[1], lines[3]] {
-        assert_eq!(
-            route,
-            "entry     |   route: entry (rust) -> greeter (go) -> decorator (python) -> signer (rust)"
-        );
+        assert_eq!(route, "entry     |   route: entry (rust) -> greeter (go) -> decorator (python) -> signer (rust)");
     }
 }
 

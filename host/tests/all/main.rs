@@ -2,5 +2,6 @@
 //! `make guests`, a real wasmtime, the real binary. One test binary, a module per topic.
 
 mod bad_input;
+mod determinism;
 mod hello;
 mod support;

@@ -13,10 +13,7 @@ use example::hello::types::GreetingRequest;
 const DEFAULT_EXCITEMENT: u8 = 1;
 
 fn main() {
-    let excitement = std::env::var("EXCITEMENT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_EXCITEMENT);
+    let excitement = std::env::var("EXCITEMENT").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_EXCITEMENT);
     let mut names: Vec<String> = std::env::args().skip(1).collect();
     if names.is_empty() {
         names.push("world".to_string());

@@ -14,10 +14,7 @@ struct Signer;
 impl Guest for Signer {
     fn sign(text: String) -> Stamped {
         let digest = fnv1a(text.as_bytes());
-        Stamped {
-            text: format!("{text} [signed {digest:08x}]"),
-            trail: vec!["signer (rust)".to_string()],
-        }
+        Stamped { text: format!("{text} [signed {digest:08x}]"), trail: vec!["signer (rust)".to_string()] }
     }
 }
 
