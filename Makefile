@@ -19,9 +19,9 @@ export GOFLAGS := -mod=mod
 export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
-RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice
-GO_GUESTS   := hello-greeter bench-echo-go
-PY_GUESTS   := hello-decorator bench-echo-python
+RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver
+GO_GUESTS   := hello-greeter bench-echo-go faulty-go
+PY_GUESTS   := hello-decorator bench-echo-python faulty-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
 .PHONY: demo test bench tools guests host clean-guests
@@ -70,15 +70,21 @@ $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS))): rust-guests
 GO_SDK := $(wildcard guests/go/sdk/*.go)
 $(WASM)/hello-greeter.wasm: $(TOOLS_OK) $(XTASK) $(wildcard examples/hello/greeter/*/*.go examples/hello/greeter/*.go) $(GO_SDK) examples/hello/wit/hello.wit
 	$(XTASK) go-component --src examples/hello/greeter --wit examples/hello/wit --world greeter-service --out $@
-$(WASM)/bench-echo-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/bench-echo/*/*.go guests/go/bench-echo/*.go) $(GO_SDK) guests/wit/bench.wit
-	$(XTASK) go-component --src guests/go/bench-echo --wit guests/wit --world echo-service --out $@
+$(WASM)/bench-echo-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/bench-echo/*/*.go guests/go/bench-echo/*.go) $(GO_SDK) guests/wit/bench/bench.wit
+	$(XTASK) go-component --src guests/go/bench-echo --wit guests/wit/bench --world echo-service --out $@
+
+$(WASM)/faulty-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/faulty/*/*.go guests/go/faulty/*.go) $(GO_SDK) guests/wit/testing/testing.wit
+	$(XTASK) go-component --src guests/go/faulty --wit guests/wit/testing --world faulty --out $@
 
 # Python guests: componentize-py (embeds CPython; must run outside any virtualenv).
 COMPONENTIZE_PY = mkdir -p $(WASM) && env -u VIRTUAL_ENV $(VENV)/bin/componentize-py
 $(WASM)/hello-decorator.wasm: $(TOOLS_OK) $(wildcard examples/hello/decorator/*.py) examples/hello/wit/hello.wit
 	$(COMPONENTIZE_PY) -d examples/hello/wit -w decorator-service componentize app -p examples/hello/decorator -o $@
-$(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(wildcard guests/python/bench-echo/*.py) guests/wit/bench.wit
-	$(COMPONENTIZE_PY) -d guests/wit -w echo-service componentize app -p guests/python/bench-echo -o $@
+$(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(wildcard guests/python/bench-echo/*.py) guests/wit/bench/bench.wit
+	$(COMPONENTIZE_PY) -d guests/wit/bench -w echo-service componentize app -p guests/python/bench-echo -o $@
+
+$(WASM)/faulty-python.wasm: $(TOOLS_OK) $(wildcard guests/python/faulty/*.py) guests/wit/testing/testing.wit
+	$(COMPONENTIZE_PY) -d guests/wit/testing -w faulty componentize app -p guests/python/faulty -o $@
 
 clean-guests:
 	rm -rf $(WASM) target/go-build

@@ -1,21 +1,30 @@
-//! The cost of a call from one service to another through the host's linking, next to the
-//! same call made directly from the host into the callee (the floor).
+//! Benchmarks of the host's call path, in one run:
 //!
-//! A Rust driver service calls `parigot:bench/echo.describe` (a small record in, a string out)
-//! `n` times from inside the guest, with its import linked to an echo service written in Rust,
-//! Go or Python. The floor is the host calling that echo service's export `n` times itself.
+//! - `call`: a call from one service to another through the host's linking, next to the same
+//!   call made directly from the host into the callee (the floor). A Rust driver calls
+//!   `parigot:bench/echo.describe` (a small record in, a string out) `n` times from inside the
+//!   guest, its import linked to an echo service in Rust, Go or Python; the floor is the host
+//!   calling that echo service's export `n` times itself.
+//! - `pulse`: the linked Rust->Rust call with deadlines enforced (epoch checks in compiled code,
+//!   a deadline armed per call) and without.
+//! - `deadline`: how long a call that loops forever takes to be stopped, with a 50 ms deadline
+//!   and a 10 ms pulse (the overshoot is the time past 50 ms).
+//!
 //! Run with `make bench`; components come from `make guests`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions, engine};
+use parigot_host::runtime::engine::HostEngine;
+use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use wasmtime::component::{ComponentType, Lower};
+use wasmtime::component::{ComponentType, Lower, Val};
 
 const ECHO: &str = "parigot:bench/echo@0.1.0";
 const DRIVER: &str = "parigot:bench/driver@0.1.0";
+const FAULTS: &str = "parigot:testing/faults@0.1.0";
+const PULSE: Duration = Duration::from_millis(10);
 
 /// The Rust side of `parigot:bench/echo.point`.
 #[derive(ComponentType, Lower, Clone)]
@@ -26,57 +35,100 @@ struct Point {
     label: String,
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+fn wasm(name: &str) -> String {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    repo.join("target/wasm").join(format!("{name}.wasm")).display().to_string()
 }
 
-/// Loads a wos of the Rust driver linked to the echo service in `language`.
-fn load(language: &str, dir: &Path) -> App {
-    let wasm = |name: &str| repo().join("target/wasm").join(format!("{name}.wasm"));
+/// Loads the wos `text` (written to `dir/name.toml`) on `engine`.
+fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> App {
+    let path: PathBuf = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let options =
+        LoadOptions { cache: ComponentCache::new(repo.join("target/parigot-bench-cache")), build: BuildPolicy::IfMissing };
+    App::load(Manifest::load(&path).unwrap(), engine, &options).unwrap()
+}
+
+/// The Rust driver linked to the echo service in `language`.
+fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
     let text = format!(
         "manifest-version = 1\n[services.driver]\ncomponent = {:?}\n[services.echo]\ncomponent = {:?}\n",
-        wasm("bench-driver").display().to_string(),
-        wasm(&format!("bench-echo-{language}")).display().to_string(),
+        wasm("bench-driver"),
+        wasm(&format!("bench-echo-{language}")),
     );
-    let path = dir.join(format!("{language}.toml"));
-    std::fs::write(&path, text).unwrap();
-    let options = LoadOptions {
-        cache: ComponentCache::new(repo().join("target/parigot-bench-cache")),
-        build: BuildPolicy::IfMissing,
-    };
-    let engine = engine::new_engine().unwrap();
-    App::load(Manifest::load(&path).unwrap(), &engine, &options).unwrap()
+    load(engine, dir, language, &text)
 }
 
-fn linking(c: &mut Criterion) {
+/// Benchmarks `n` linked calls made by the driver from inside the guest.
+fn bench_linked(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: String, running: &mut Running<'_>) {
+    let (driver, run) = running.export_func("driver", DRIVER, "run").unwrap();
+    let run = run.typed::<(u32,), (String,)>(running.store()).unwrap();
+    running.enter(driver);
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            run.call(running.store(), (u32::try_from(iters).unwrap(),)).unwrap();
+            started.elapsed()
+        })
+    });
+}
+
+fn call(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
+    let engine = HostEngine::new(None).unwrap();
     let mut group = c.benchmark_group("call");
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     for language in ["rust", "go", "python"] {
-        let app = load(language, dir.path());
+        let app = echo_wos(&engine, dir.path(), language);
         let mut running = app.instantiate(None).unwrap();
-
         let (echo, describe) = running.export_func("echo", ECHO, "describe").unwrap();
         let describe = describe.typed::<(Point,), (String,)>(running.store()).unwrap();
         let point = Point { x: 3, y: -4, label: "p".into() };
+        running.enter(echo);
         group.bench_function(format!("host->{language} (direct)"), |b| {
-            running.enter(echo);
             b.iter(|| describe.call(running.store(), (point.clone(),)).unwrap())
         });
+        bench_linked(&mut group, format!("rust->{language} (linked)"), &mut running);
+    }
+    group.finish();
+}
 
-        let (driver, run) = running.export_func("driver", DRIVER, "run").unwrap();
-        let run = run.typed::<(u32,), (String,)>(running.store()).unwrap();
-        group.bench_function(format!("rust->{language} (linked)"), |b| {
-            running.enter(driver);
-            b.iter_custom(|iters| {
-                let started = Instant::now();
-                run.call(running.store(), (u32::try_from(iters).unwrap(),)).unwrap();
-                started.elapsed()
+fn pulse(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut group = c.benchmark_group("pulse");
+    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    for (label, pulse) in [("off", None), ("on", Some(PULSE))] {
+        let engine = HostEngine::new(pulse).unwrap();
+        let app = echo_wos(&engine, dir.path(), "rust");
+        let mut running = app.instantiate(None).unwrap();
+        bench_linked(&mut group, format!("rust->rust (linked, deadlines {label})"), &mut running);
+    }
+    group.finish();
+}
+
+fn deadline(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = HostEngine::new(Some(PULSE)).unwrap();
+    let mut group = c.benchmark_group("deadline");
+    group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(200));
+    for language in ["rust", "go", "python"] {
+        let text = format!(
+            "manifest-version = 1\n[services.faulty]\ncomponent = {:?}\n[services.faulty.limits]\n\
+             deadline-ms = 50\nrestart = \"on-failure\"\nmax-restarts = 1000000\nrestart-backoff-ms = 0\n",
+            wasm(&format!("faulty-{language}")),
+        );
+        let app = load(&engine, dir.path(), &format!("faulty-{language}"), &text);
+        let mut running = app.instantiate(None).unwrap();
+        group.bench_function(format!("spin stopped after 50 ms ({language})"), |b| {
+            b.iter(|| {
+                let mut results = [Val::U64(0)];
+                assert!(running.call("faulty", FAULTS, "spin", &[], &mut results).is_err());
             })
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, linking);
+criterion_group!(benches, call, pulse, deadline);
 criterion_main!(benches);

@@ -8,4 +8,5 @@
 
 pub mod graph;
 pub mod manifest;
+pub mod kernel;
 pub mod runtime;

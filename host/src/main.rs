@@ -4,7 +4,9 @@
 use clap::{Args, Parser, Subcommand};
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
-use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, ServiceTrap, engine};
+use parigot_host::kernel::{ServiceFailure, pulse};
+use parigot_host::runtime::engine::HostEngine;
+use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wasmtime::Result;
@@ -13,8 +15,9 @@ use wasmtime::Result;
 mod exit {
     /// A program returned an error from `run`.
     pub const PROGRAM_FAILED: u8 = 1;
-    /// A guest trapped: a panic, an uncaught exception, `unreachable`...
-    pub const GUEST_TRAPPED: u8 = 70;
+    /// A guest failed: it trapped (a panic, an uncaught exception...), ran past its deadline or
+    /// past its memory limit.
+    pub const GUEST_FAILED: u8 = 70;
     /// The wos could not be started: bad manifest, missing or invalid component, link error.
     pub const SETUP_FAILED: u8 = 78;
 }
@@ -58,6 +61,9 @@ struct RunArgs {
     /// How far the virtual clocks advance on each read, in microseconds (deterministic mode).
     #[arg(long, default_value_t = 1000)]
     clock_step_us: u64,
+    /// Interval of the pulse that enforces call deadlines, in milliseconds; 0 turns deadlines off.
+    #[arg(long, default_value_t = pulse::DEFAULT_INTERVAL.as_millis() as u64)]
+    pulse_ms: u64,
 }
 
 impl RunArgs {
@@ -92,7 +98,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         cache: ComponentCache::new(cli.cache_dir.unwrap_or_else(ComponentCache::default_dir)),
         build: if args.build { BuildPolicy::Always } else { BuildPolicy::IfMissing },
     };
-    let engine = engine::new_engine()?;
+    let pulse = (args.pulse_ms > 0).then(|| std::time::Duration::from_millis(args.pulse_ms));
+    let engine = HostEngine::new(pulse)?;
     let app = App::load(manifest, &engine, &options)?;
     if check_only {
         print_plan(&app);
@@ -100,6 +107,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     let mut running = app.instantiate(args.determinism(app.manifest.seed))?;
     let outcomes = running.run_programs();
+    running.shutdown();
     Ok(exit_code(&outcomes))
 }
 
@@ -117,14 +125,15 @@ fn exit_code(outcomes: &[(parigot_host::manifest::ServiceName, ProgramOutcome)])
                 tracing::error!("program `{name}` exited with status {status}");
                 u8::try_from(*status).unwrap_or(exit::PROGRAM_FAILED)
             }
-            ProgramOutcome::Trapped(error) => {
-                let culprit = match error.downcast_ref::<ServiceTrap>() {
-                    Some(trap) => format!("{trap} (called by program `{name}`)"),
-                    None => format!("program `{name}` trapped"),
+            ProgramOutcome::Failed(error) => {
+                let culprit = match error.downcast_ref::<ServiceFailure>() {
+                    Some(failure) if failure.service == name.as_str() => failure.to_string(),
+                    Some(failure) => format!("{failure} (called by program `{name}`)"),
+                    None => format!("program `{name}` failed"),
                 };
-                let causes = error.chain().filter(|cause| !cause.is::<ServiceTrap>());
+                let causes = error.chain().filter(|cause| !cause.is::<ServiceFailure>());
                 report(&culprit_hint(culprit), causes);
-                exit::GUEST_TRAPPED
+                exit::GUEST_FAILED
             }
         };
         code.get_or_insert(this);
@@ -133,7 +142,7 @@ fn exit_code(outcomes: &[(parigot_host::manifest::ServiceName, ProgramOutcome)])
 }
 
 fn culprit_hint(culprit: String) -> String {
-    format!("{culprit}; the host is unharmed, but the failed service's state is lost: fix the guest and run again")
+    format!("{culprit}; the host is unharmed, the failed service was stopped and what it held released")
 }
 
 /// Prints an error and its causes, one per line. Wasm backtraces are long and rarely what a

@@ -8,9 +8,11 @@ mod names;
 
 pub use names::{InterfaceName, ServiceName};
 
+use crate::kernel::{Limits, RestartPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The only manifest format version this host understands.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -41,6 +43,9 @@ pub struct ServiceSpec {
     pub env: BTreeMap<String, String>,
     /// Explicit choices of provider for imported interfaces.
     pub links: BTreeMap<InterfaceName, ServiceName>,
+    /// Deadline, memory limit and restart policy (the service's own, else the wos's, else the
+    /// built-in defaults).
+    pub limits: Limits,
 }
 
 /// Why a manifest could not be read.
@@ -63,6 +68,8 @@ struct RawManifest {
     name: Option<String>,
     seed: Option<u64>,
     #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
     services: BTreeMap<ServiceName, RawService>,
 }
 
@@ -77,7 +84,31 @@ struct RawService {
     env: BTreeMap<String, String>,
     #[serde(default)]
     links: BTreeMap<InterfaceName, ServiceName>,
+    #[serde(default)]
+    limits: RawLimits,
 }
+
+/// `[limits]` (defaults for every service) and `[services.NAME.limits]`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    deadline_ms: Option<u64>,
+    memory_mib: Option<u64>,
+    restart: Option<RawRestart>,
+    max_restarts: Option<u32>,
+    restart_backoff_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RawRestart {
+    Never,
+    OnFailure,
+}
+
+/// Restart settings when `max-restarts` and `restart-backoff-ms` are not given.
+const DEFAULT_MAX_RESTARTS: u32 = 5;
+const DEFAULT_RESTART_BACKOFF_MS: u64 = 100;
 
 impl Manifest {
     /// Reads and validates the manifest at `path`.
@@ -107,7 +138,16 @@ impl Manifest {
         }
         let folder = path.parent().unwrap_or(Path::new("."));
         check_links(&raw.services).map_err(invalid)?;
-        let services = raw.services.into_iter().map(|(name, raw)| (name, raw.resolve(folder))).collect();
+        let wos_limits = raw.limits;
+        let services = raw
+            .services
+            .into_iter()
+            .map(|(name, service)| {
+                let limits = resolve_limits(&service.limits, &wos_limits)
+                    .map_err(|message| invalid(format!("service `{name}`: {message}")))?;
+                Ok((name, service.resolve(folder, limits)))
+            })
+            .collect::<Result<_, ManifestError>>()?;
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
         Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, services })
     }
@@ -119,15 +159,45 @@ impl Manifest {
 }
 
 impl RawService {
-    fn resolve(self, folder: &Path) -> ServiceSpec {
+    fn resolve(self, folder: &Path, limits: Limits) -> ServiceSpec {
         ServiceSpec {
             component: folder.join(self.component),
             build: self.build,
             args: self.args,
             env: self.env,
             links: self.links,
+            limits,
         }
     }
+}
+
+/// A service's limits: each key from the service's own table, else from the wos's `[limits]`,
+/// else the built-in default.
+fn resolve_limits(own: &RawLimits, wos: &RawLimits) -> Result<Limits, String> {
+    let defaults = Limits::default();
+    let deadline = match own.deadline_ms.or(wos.deadline_ms) {
+        Some(0) => None,
+        Some(ms) => Some(Duration::from_millis(ms)),
+        None => defaults.deadline,
+    };
+    let memory = match own.memory_mib.or(wos.memory_mib) {
+        Some(0) => return Err("`memory-mib = 0` leaves no memory at all; give a size in MiB".into()),
+        Some(mib) => mib.checked_mul(1 << 20).ok_or("`memory-mib` is too large")?,
+        None => defaults.memory,
+    };
+    let max_restarts = own.max_restarts.or(wos.max_restarts);
+    let backoff_ms = own.restart_backoff_ms.or(wos.restart_backoff_ms);
+    let restart = match own.restart.or(wos.restart).unwrap_or(RawRestart::Never) {
+        RawRestart::OnFailure => RestartPolicy::OnFailure {
+            max: max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+            backoff: Duration::from_millis(backoff_ms.unwrap_or(DEFAULT_RESTART_BACKOFF_MS)),
+        },
+        RawRestart::Never if max_restarts.is_some() || backoff_ms.is_some() => {
+            return Err("`max-restarts` and `restart-backoff-ms` only apply with `restart = \"on-failure\"`".into());
+        }
+        RawRestart::Never => RestartPolicy::Never,
+    };
+    Ok(Limits { deadline, memory, restart })
 }
 
 /// Every `links` entry must name a service of this wos other than the one it is in.

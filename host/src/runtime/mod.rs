@@ -6,6 +6,7 @@
 //! are run to completion.
 
 pub mod cache;
+mod call;
 mod determinism;
 pub mod engine;
 mod linking;
@@ -14,22 +15,23 @@ mod output;
 mod state;
 
 pub use determinism::Determinism;
-pub use linking::ServiceTrap;
 pub use load::BuildPolicy;
+pub use state::{HostState, ServiceId};
 
-use crate::graph::{self, Plan, Surface};
+use crate::graph::{self, Plan, RUN_INTERFACE, Surface};
+use crate::kernel::ServiceState;
+use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
+use call::{Target, call_service};
+use engine::HostEngine;
 use output::{Destination, ServiceOutput};
-use state::ServiceCtx;
-pub use state::{HostState, ServiceId};
+use state::ServiceSlot;
 use std::collections::BTreeMap;
-use wasmtime::Result;
-use wasmtime::component::{Component, Func, Instance};
+use wasmtime::component::{Component, Func, Val};
 use wasmtime::error::Context;
-use wasmtime::{Engine, Store};
+use wasmtime::{AsContextMut, Engine, Result, Store};
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi::p2::bindings::sync::Command;
 
 /// How to load a wos.
 #[derive(Debug, Clone)]
@@ -45,6 +47,7 @@ pub struct App {
     /// Services in start-up order.
     pub services: Vec<LoadedService>,
     engine: Engine,
+    clock: Option<PulseClock>,
 }
 
 /// One service with its compiled component and its surface.
@@ -64,7 +67,8 @@ impl LoadedService {
 
 impl App {
     /// Builds (if asked), compiles (or loads from the cache) and resolves every service.
-    pub fn load(manifest: Manifest, engine: &Engine, options: &LoadOptions) -> Result<App> {
+    pub fn load(manifest: Manifest, host: &HostEngine, options: &LoadOptions) -> Result<App> {
+        let engine = host.engine();
         for (name, spec) in &manifest.services {
             load::build_if_needed(&manifest, name, spec, options.build)?;
         }
@@ -84,7 +88,7 @@ impl App {
                 surface: surfaces.remove(name).expect("every service has a surface"),
             })
             .collect();
-        Ok(App { manifest, plan, services, engine: engine.clone() })
+        Ok(App { manifest, plan, services, engine: engine.clone(), clock: host.clock().cloned() })
     }
 
     /// Creates the Store and instantiates every service in start-up order, linking each
@@ -94,10 +98,10 @@ impl App {
         let ids: BTreeMap<&ServiceName, ServiceId> =
             self.services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
-        let contexts = self.services.iter().map(|service| service_context(service, width, determinism)).collect();
-        let slots = self.plan.links.iter().map(|link| link.functions.len()).sum();
-        let mut store = Store::new(&self.engine, HostState::new(contexts, slots));
-        let mut instances: Vec<Instance> = Vec::with_capacity(self.services.len());
+        let slots = self.services.iter().map(|service| service_slot(service, width, determinism)).collect();
+        let targets = self.plan.links.iter().map(|link| link.functions.len()).sum();
+        let mut store = Store::new(&self.engine, HostState::new(slots, targets, self.clock.clone()));
+        store.limiter(|state| state);
         let mut next_slot = 0;
         for (id, service) in self.services.iter().enumerate() {
             let links: Vec<_> = self
@@ -110,25 +114,38 @@ impl App {
             for (link, _) in &links {
                 tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
             }
-            let (linker, pending) = linking::consumer_linker(&self.engine, &service.surface, &links, &mut next_slot)?;
-            for target in &pending {
-                let func =
-                    linking::exported_func(&mut store, &instances[target.provider], &target.export, &target.function)?;
+            let (linker, provided) = linking::consumer_linker(&self.engine, &service.surface, &links, &mut next_slot)?;
+            for (provider, target) in provided {
+                let instance = store.data().services[provider].instance.expect("providers start first");
+                let func = call::exported_func(&mut store, &instance, &target.export, &target.function)?;
                 store.data_mut().targets[target.slot] = Some(func);
+                store.data_mut().services[provider].provides.push(target);
             }
-            tracing::info!(
-                "starting service `{}` ({})",
-                service.name,
-                if service.is_program() { "program" } else { "server" }
-            );
-            store.data_mut().enter(id);
-            let instance = linker
-                .instantiate(&mut store, &service.component)
-                .with_context(|| format!("cannot start service `{}`", service.name))?;
-            instances.push(instance);
+            let kind = if service.is_program() { "program" } else { "server" };
+            tracing::info!("starting service `{}` ({kind})", service.name);
+            let pre = linker
+                .instantiate_pre(&service.component)
+                .with_context(|| format!("cannot link service `{}`", service.name))?;
+            start_service(&mut store, id, pre).with_context(|| format!("cannot start service `{}`", service.name))?;
         }
-        Ok(Running { app: self, store, instances })
+        Ok(Running { app: self, store })
     }
+}
+
+/// Instantiates service `id` for the first time, within its deadline and memory limit.
+fn start_service(store: &mut Store<HostState>, id: ServiceId, pre: wasmtime::component::InstancePre<HostState>) -> Result<()> {
+    store.data_mut().enter(id);
+    let deadline = store.data().services[id].limits.deadline;
+    if let Some(clock) = &store.data().clock {
+        let beats = deadline.map_or(call::NO_DEADLINE, |d| clock.deadline_beat(d) - clock.now());
+        store.set_epoch_deadline(beats);
+    }
+    let instance = pre.instantiate(&mut *store)?;
+    let service = &mut store.data_mut().services[id];
+    service.instance = Some(instance);
+    service.pre = Some(pre);
+    service.state = ServiceState::Ready;
+    Ok(())
 }
 
 /// Compiles every service's component, in parallel for the ones not in the cache.
@@ -194,30 +211,34 @@ fn report_progress<T>(names: &[&ServiceName], workers: &[std::thread::ScopedJoin
     }
 }
 
-/// The WASI context of one service: its arguments and environment from the wos, captured
-/// stdio, and nothing else of the host's.
-fn service_context(service: &LoadedService, width: usize, determinism: Option<Determinism>) -> ServiceCtx {
+/// The slot of one service: its limits, captured stdio, and a recipe for its WASI context
+/// (arguments and environment from the wos, nothing else of the host's).
+fn service_slot(service: &LoadedService, width: usize, determinism: Option<Determinism>) -> ServiceSlot {
     let prefix = format!("{:<width$} | ", service.name.as_str());
     let stdout = ServiceOutput::new(prefix.clone(), Destination::Stdout);
     let stderr = ServiceOutput::new(prefix, Destination::Stderr);
-    let mut builder = WasiCtxBuilder::new();
-    builder
-        .arg(service.name.as_str())
-        .args(&service.spec.args)
-        .envs(&service.spec.env.iter().collect::<Vec<_>>())
-        .stdout(stdout.clone())
-        .stderr(stderr.clone());
-    if let Some(determinism) = determinism {
-        determinism.apply(&mut builder, service.name.as_str());
-    }
-    ServiceCtx::new(builder.build(), stdout, stderr)
+    let (name, spec) = (service.name.clone(), service.spec.clone());
+    let (out, err) = (stdout.clone(), stderr.clone());
+    let recipe = move || {
+        let mut builder = WasiCtxBuilder::new();
+        builder
+            .arg(name.as_str())
+            .args(&spec.args)
+            .envs(&spec.env.iter().collect::<Vec<_>>())
+            .stdout(out.clone())
+            .stderr(err.clone());
+        if let Some(determinism) = determinism {
+            determinism.apply(&mut builder, name.as_str());
+        }
+        builder
+    };
+    ServiceSlot::new(service.name.as_str(), service.spec.limits.clone(), Box::new(recipe), stdout, stderr)
 }
 
 /// A started wos: one Store holding an instance of every service.
 pub struct Running<'a> {
     app: &'a App,
     store: Store<HostState>,
-    instances: Vec<Instance>,
 }
 
 /// How one program's run ended.
@@ -229,27 +250,38 @@ pub enum ProgramOutcome {
     ReturnedError,
     /// The guest called `exit` with this non-zero code.
     Exited(i32),
-    /// The program, or a service it called, trapped (a panic, an uncaught exception, ...).
-    Trapped(wasmtime::Error),
+    /// The program, or a service it called, failed: trapped, ran past its deadline or out of
+    /// memory. The error holds a [`crate::kernel::ServiceFailure`] naming the service.
+    Failed(wasmtime::Error),
 }
 
 impl Running<'_> {
-    /// Finds the function `function` of interface `interface` exported by service `service`
-    /// (for callers outside the wos: benchmarks, tests, the wire layer). Call
+    /// Calls `interface#function` of `service` from the host, under the same supervision as a
+    /// call from another service (deadline, memory limit, failure and restart).
+    pub fn call(&mut self, service: &str, interface: &str, function: &str, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let id = self.service_id(service)?;
+        let label = format!("{interface}#{function}");
+        call_service(self.store.as_context_mut(), id, Target::Export { interface, function }, &label, params, results)
+    }
+
+    /// The life-cycle state of `service`.
+    pub fn state(&self, service: &str) -> Result<ServiceState> {
+        let id = self.service_id(service)?;
+        Ok(self.store.data().services[id].state)
+    }
+
+    /// Finds the function `function` of interface `interface` exported by service `service`,
+    /// for callers that call it directly (benchmarks: this skips supervision). Call
     /// [`Running::enter`] with the returned id before calling the function.
     pub fn export_func(&mut self, service: &str, interface: &str, function: &str) -> Result<(ServiceId, Func)> {
-        let id = self
-            .app
-            .services
-            .iter()
-            .position(|s| s.name.as_str() == service)
-            .with_context(|| format!("wos `{}` has no service `{service}`", self.app.manifest.name))?;
-        let func = linking::exported_func(&mut self.store, &self.instances[id], interface, function)
+        let id = self.service_id(service)?;
+        let instance = self.store.data().services[id].instance.with_context(|| format!("service `{service}` is not running"))?;
+        let func = call::exported_func(&mut self.store, &instance, interface, function)
             .with_context(|| format!("service `{service}`"))?;
         Ok((id, func))
     }
 
-    /// Makes `service` the executing one, before the host calls into it.
+    /// Makes `service` the executing one, before the host calls into it directly.
     pub fn enter(&mut self, service: ServiceId) {
         self.store.data_mut().enter(service);
     }
@@ -264,10 +296,7 @@ impl Running<'_> {
         let programs: Vec<ServiceId> =
             self.app.services.iter().enumerate().filter(|(_, s)| s.is_program()).map(|(id, _)| id).collect();
         if programs.is_empty() {
-            tracing::info!(
-                "wos `{}` has no programs: its servers started and nothing calls them",
-                self.app.manifest.name
-            );
+            tracing::info!("wos `{}` has no programs: its servers started and nothing calls them", self.app.manifest.name);
         }
         programs
             .into_iter()
@@ -282,17 +311,40 @@ impl Running<'_> {
     }
 
     fn run_program(&mut self, id: ServiceId) -> ProgramOutcome {
-        self.store.data_mut().enter(id);
-        let result = Command::new(&mut self.store, &self.instances[id])
-            .and_then(|command| command.wasi_cli_run().call_run(&mut self.store));
-        match result {
-            Ok(Ok(())) => ProgramOutcome::Succeeded,
-            Ok(Err(())) => ProgramOutcome::ReturnedError,
+        let service = &self.app.services[id];
+        let run = service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
+        let run = run.to_string();
+        let mut results = [Val::Bool(false)];
+        let target = Target::Export { interface: &run, function: "run" };
+        let outcome = call_service(self.store.as_context_mut(), id, target, &format!("{run}#run"), &[], &mut results);
+        if outcome.is_ok() {
+            self.store.data_mut().services[id].state = ServiceState::Exited;
+        }
+        match outcome {
+            Ok(()) if matches!(results[0], Val::Result(Ok(_))) => ProgramOutcome::Succeeded,
+            Ok(()) => ProgramOutcome::ReturnedError,
             Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
                 Some(wasmtime_wasi::I32Exit(0)) => ProgramOutcome::Succeeded,
                 Some(wasmtime_wasi::I32Exit(code)) => ProgramOutcome::Exited(*code),
-                None => ProgramOutcome::Trapped(error),
+                None => ProgramOutcome::Failed(error),
             },
         }
+    }
+
+    /// Stops the wos: releases every service's instance and resources in reverse start-up
+    /// order, and writes out any unfinished output.
+    pub fn shutdown(mut self) {
+        for service in self.store.data_mut().services.iter_mut().rev() {
+            tracing::info!("stopping service `{}` ({})", service.name, service.state);
+            service.release();
+        }
+    }
+
+    fn service_id(&self, service: &str) -> Result<ServiceId> {
+        self.app
+            .services
+            .iter()
+            .position(|s| s.name.as_str() == service)
+            .with_context(|| format!("wos `{}` has no service `{service}`", self.app.manifest.name))
     }
 }

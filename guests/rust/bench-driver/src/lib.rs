@@ -2,7 +2,7 @@
 //! benchmark measures `n` linked calls with a single entry from the host.
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/bench",
     world: "driver-service",
 });
 

@@ -1,7 +1,7 @@
 //! Benchmark callee in Rust: `describe` formats a small record into a short string.
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/bench",
     world: "echo-service",
 });
 

@@ -1,0 +1,53 @@
+// Package export_parigot_testing_faults is a test service in Go (world faulty): it loops,
+// hogs memory or panics when asked to.
+package export_parigot_testing_faults
+
+import (
+	"runtime"
+
+	"wit_component/parigot"
+)
+
+// pings counts calls of Ping since this instance started.
+var pings uint32
+
+// turns is global so that the compiler keeps Spin's loop.
+var turns uint64
+
+// Ping returns how many times it was called since the instance started.
+func Ping() uint32 {
+	parigot.AtExportEntry()
+	pings++
+	return pings
+}
+
+// Spin loops forever.
+func Spin() uint64 {
+	parigot.AtExportEntry()
+	for {
+		turns++
+	}
+}
+
+// Hog allocates mib MiB, writes to every page, and returns the bytes allocated.
+func Hog(mib uint32) uint64 {
+	parigot.AtExportEntry()
+	kept := make([][]byte, 0, mib)
+	var total uint64
+	for i := uint32(0); i < mib; i++ {
+		chunk := make([]byte, 1<<20)
+		for page := 0; page < len(chunk); page += 4096 {
+			chunk[page] = 1
+		}
+		kept = append(kept, chunk)
+		total += uint64(len(chunk))
+	}
+	runtime.KeepAlive(kept)
+	return total
+}
+
+// Crash panics with message.
+func Crash(message string) string {
+	parigot.AtExportEntry()
+	panic("asked to crash: " + message)
+}

@@ -1,0 +1,27 @@
+"""Test service in Python (world `faulty`): loops, hogs memory or raises when asked to."""
+
+from wit_world import exports
+
+# Calls of `ping` since this instance started.
+pings = 0
+
+
+class Faults(exports.Faults):
+    """The exported `faults` interface."""
+
+    def ping(self) -> int:
+        global pings
+        pings += 1
+        return pings
+
+    def spin(self) -> int:
+        turns = 0
+        while True:
+            turns += 1
+
+    def hog(self, mib: int) -> int:
+        kept = [bytearray(b"\x01") * (1 << 20) for _ in range(mib)]
+        return sum(len(chunk) for chunk in kept)
+
+    def crash(self, message: str) -> str:
+        raise RuntimeError(f"asked to crash: {message}")

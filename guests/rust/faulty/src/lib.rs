@@ -1,0 +1,42 @@
+//! Test service in Rust: loops, hogs memory or panics when asked to (parigot:testing/faults).
+
+wit_bindgen::generate!({
+    path: "../../wit/testing",
+    world: "faulty",
+});
+
+use exports::parigot::testing::faults::Guest;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Calls of `ping` since this instance started.
+static PINGS: AtomicU32 = AtomicU32::new(0);
+
+struct Faulty;
+
+impl Guest for Faulty {
+    fn ping() -> u32 {
+        PINGS.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn spin() -> u64 {
+        let mut turns: u64 = 0;
+        loop {
+            turns = std::hint::black_box(turns.wrapping_add(1));
+        }
+    }
+
+    fn hog(mib: u32) -> u64 {
+        let mut kept: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..mib {
+            kept.push(vec![1u8; 1 << 20]); // non-zero, so every page is written
+        }
+        std::hint::black_box(&kept);
+        kept.iter().map(|chunk| chunk.len() as u64).sum()
+    }
+
+    fn crash(message: String) -> String {
+        panic!("asked to crash: {message}")
+    }
+}
+
+export!(Faulty);

@@ -1,0 +1,145 @@
+//! The kernel: what keeps a wos healthy while it runs.
+//!
+//! - [`Limits`]: per-service call deadline, memory limit and restart policy (from the wos).
+//! - [`pulse`]: the one engine-wide epoch ticker that turns deadlines into interrupts.
+//! - [`ServiceState`] and the failure kinds ([`ServiceFailure`]) that supervision reports.
+//!
+//! The call path that applies all of this (enter a service, arm its deadline, call, mark it
+//! failed and release what it held if it traps, restart it if its policy says so) is in
+//! [`crate::runtime`], which owns the Store.
+
+pub mod pulse;
+
+use std::fmt;
+use std::time::Duration;
+
+/// Limits applied to every call into a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// How long one call into the service may run; `None` means no deadline.
+    pub deadline: Option<Duration>,
+    /// The most linear memory the service may hold, in bytes.
+    pub memory: u64,
+    /// What happens after the service fails.
+    pub restart: RestartPolicy,
+}
+
+/// Defaults for services that set nothing.
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { deadline: Some(Duration::from_secs(30)), memory: 1 << 30, restart: RestartPolicy::Never }
+    }
+}
+
+/// Whether a failed server is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartPolicy {
+    /// A failed service stays failed; calls to it fail at once.
+    Never,
+    /// A failed service is started again on its next call, at most `max` times, waiting
+    /// `backoff`, doubled after each restart, since the failure.
+    OnFailure { max: u32, backoff: Duration },
+}
+
+/// Where a service is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceState {
+    /// Being instantiated.
+    Starting,
+    /// Instantiated and callable.
+    Ready,
+    /// A call into it trapped; its instance is gone and what it held was released.
+    Failed,
+    /// A program whose `run` has returned.
+    Exited,
+}
+
+impl fmt::Display for ServiceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServiceState::Starting => "starting",
+            ServiceState::Ready => "ready",
+            ServiceState::Failed => "failed",
+            ServiceState::Exited => "exited",
+        })
+    }
+}
+
+/// How a call into a service failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The guest trapped: a panic, an uncaught exception, `unreachable`...
+    Trap,
+    /// The call ran past its deadline and was interrupted.
+    Deadline(Duration),
+    /// The guest tried to grow its memory past its limit.
+    Memory { limit: u64 },
+    /// The service had failed before and is not (or not yet) restarted.
+    Unavailable { reason: String },
+}
+
+/// A failed call into a service: which service, which function, and how. Callers further up
+/// the chain pass it on as it is, so the error a program ends with names the service that
+/// actually failed.
+#[derive(Debug)]
+pub struct ServiceFailure {
+    pub service: String,
+    pub function: String,
+    pub kind: FailureKind,
+    pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for ServiceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (service, function) = (&self.service, &self.function);
+        match &self.kind {
+            FailureKind::Trap => write!(f, "service `{service}` trapped in `{function}`"),
+            FailureKind::Deadline(deadline) => write!(
+                f,
+                "service `{service}` ran past its deadline of {} in `{function}` and was interrupted; \
+                 if the work is legitimate, raise its `deadline-ms` in the wos",
+                describe_duration(*deadline)
+            ),
+            FailureKind::Memory { limit } => write!(
+                f,
+                "service `{service}` tried to use more than its memory limit of {} MiB in `{function}`; \
+                 raise its `memory-mib` in the wos if it needs more",
+                limit >> 20
+            ),
+            FailureKind::Unavailable { reason } => {
+                write!(f, "service `{service}` cannot take the call to `{function}`: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ServiceFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The error the memory limiter raises inside a guest; turned into a [`ServiceFailure`].
+#[derive(Debug)]
+pub struct MemoryLimitHit {
+    pub limit: u64,
+}
+
+impl fmt::Display for MemoryLimitHit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "memory limit of {} MiB reached", self.limit >> 20)
+    }
+}
+
+impl std::error::Error for MemoryLimitHit {}
+
+/// `1.5 s`, `200 ms`: how durations appear in messages.
+pub fn describe_duration(duration: Duration) -> String {
+    if duration >= Duration::from_secs(1) && duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else if duration >= Duration::from_secs(1) {
+        format!("{:.1} s", duration.as_secs_f64())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
+}
