@@ -107,8 +107,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     let mut running = app.instantiate(args.determinism(app.manifest.seed))?;
     let outcomes = running.run_programs();
+    let code = exit_code(&outcomes);
     running.shutdown();
-    Ok(exit_code(&outcomes))
+    Ok(code)
 }
 
 /// The process exit code after the programs ran: the first failure decides it.

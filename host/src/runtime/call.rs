@@ -94,29 +94,35 @@ fn ensure_ready(store: &mut StoreContextMut<'_, HostState>, id: ServiceId, label
         .into())
 }
 
-/// Instantiates a failed service again from its pre-linked form and points the linked imports
-/// of its consumers at the new instance.
+/// Instantiates a failed service again, as its restart policy allows.
 fn restart(store: &mut StoreContextMut<'_, HostState>, id: ServiceId) -> Result<()> {
-    let data = store.data_mut();
-    let service = &mut data.services[id];
+    let service = &mut store.data_mut().services[id];
     service.restarts += 1;
-    service.state = ServiceState::Starting;
     tracing::info!("restarting service `{}` (restart {})", service.name, service.restarts);
-    let pre = service.pre.clone().expect("a started service was pre-linked");
-    let caller = data.enter(id);
-    let instance = pre.instantiate(&mut *store);
+    let name = service.name.clone();
+    instantiate_service(store.as_context_mut(), id).with_context(|| format!("restarting service `{name}` failed"))
+}
+
+/// Instantiates service `id` from its pre-linked form, within its deadline and memory limit,
+/// and points the linked imports of its consumers at the new instance. Used for the first
+/// start, for restarts, and when the wos moves to a fresh Store.
+pub fn instantiate_service(mut store: StoreContextMut<'_, HostState>, id: ServiceId) -> Result<()> {
+    let service = &mut store.data_mut().services[id];
+    service.state = ServiceState::Starting;
+    let pre = service.pre.clone().expect("every service is pre-linked before it starts");
+    let caller = store.data_mut().enter(id);
+    let outer_deadline = arm_deadline(&mut store, id);
+    let instance = pre.instantiate(&mut store);
+    restore_deadline(&mut store, outer_deadline);
     store.data_mut().enter(caller);
-    let instance = match instance {
-        Ok(instance) => instance,
-        Err(error) => {
-            let service = &mut store.data_mut().services[id];
-            service.state = ServiceState::Failed;
-            service.failed_at = Some(Instant::now());
-            return Err(error.context(format!("restarting service `{}` failed", service.name)));
-        }
-    };
+    let instance = instance.inspect_err(|_| {
+        let data = store.data_mut();
+        data.poisoned = true; // a start function may have trapped
+        data.services[id].state = ServiceState::Failed;
+        data.services[id].failed_at = Some(Instant::now());
+    })?;
     for target in store.data().services[id].provides.clone() {
-        let func = exported_func(&mut *store, &instance, &target.export, &target.function)?;
+        let func = exported_func(&mut store, &instance, &target.export, &target.function)?;
         store.data_mut().targets[target.slot] = Some(func);
     }
     let service = &mut store.data_mut().services[id];
@@ -158,6 +164,7 @@ fn fail(
     outer_deadline: Option<(u64, Duration)>,
     error: wasmtime::Error,
 ) -> wasmtime::Error {
+    store.data_mut().poisoned = true;
     let service = &mut store.data_mut().services[id];
     if error.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() {
         service.state = ServiceState::Exited; // the guest called exit(): not a failure of ours

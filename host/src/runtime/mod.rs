@@ -100,10 +100,9 @@ impl App {
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let slots = self.services.iter().map(|service| service_slot(service, width, determinism)).collect();
         let targets = self.plan.links.iter().map(|link| link.functions.len()).sum();
-        let mut store = Store::new(&self.engine, HostState::new(slots, targets, self.clock.clone()));
-        store.limiter(|state| state);
+        let mut state = HostState::new(slots, targets, self.clock.clone());
         let mut next_slot = 0;
-        for (id, service) in self.services.iter().enumerate() {
+        for service in &self.services {
             let links: Vec<_> = self
                 .plan
                 .links
@@ -116,36 +115,24 @@ impl App {
             }
             let (linker, provided) = linking::consumer_linker(&self.engine, &service.surface, &links, &mut next_slot)?;
             for (provider, target) in provided {
-                let instance = store.data().services[provider].instance.expect("providers start first");
-                let func = call::exported_func(&mut store, &instance, &target.export, &target.function)?;
-                store.data_mut().targets[target.slot] = Some(func);
-                store.data_mut().services[provider].provides.push(target);
+                state.services[provider].provides.push(target);
             }
-            let kind = if service.is_program() { "program" } else { "server" };
-            tracing::info!("starting service `{}` ({kind})", service.name);
             let pre = linker
                 .instantiate_pre(&service.component)
                 .with_context(|| format!("cannot link service `{}`", service.name))?;
-            start_service(&mut store, id, pre).with_context(|| format!("cannot start service `{}`", service.name))?;
+            state.services[ids[&service.name]].pre = Some(pre);
         }
-        Ok(Running { app: self, store })
+        let mut running = Running { app: self, store: new_store(&self.engine, state) };
+        running.start_all()?;
+        Ok(running)
     }
 }
 
-/// Instantiates service `id` for the first time, within its deadline and memory limit.
-fn start_service(store: &mut Store<HostState>, id: ServiceId, pre: wasmtime::component::InstancePre<HostState>) -> Result<()> {
-    store.data_mut().enter(id);
-    let deadline = store.data().services[id].limits.deadline;
-    if let Some(clock) = &store.data().clock {
-        let beats = deadline.map_or(call::NO_DEADLINE, |d| clock.deadline_beat(d) - clock.now());
-        store.set_epoch_deadline(beats);
-    }
-    let instance = pre.instantiate(&mut *store)?;
-    let service = &mut store.data_mut().services[id];
-    service.instance = Some(instance);
-    service.pre = Some(pre);
-    service.state = ServiceState::Ready;
-    Ok(())
+/// A Store for the services in `state`, with their memory limits in force.
+fn new_store(engine: &Engine, state: HostState) -> Store<HostState> {
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| state);
+    store
 }
 
 /// Compiles every service's component, in parallel for the ones not in the cache.
@@ -256,10 +243,39 @@ pub enum ProgramOutcome {
 }
 
 impl Running<'_> {
+    /// Instantiates, in start-up order, every service that is waiting to start.
+    fn start_all(&mut self) -> Result<()> {
+        for (id, service) in self.app.services.iter().enumerate() {
+            if self.store.data().services[id].state == ServiceState::Starting {
+                let kind = if service.is_program() { "program" } else { "server" };
+                tracing::info!("starting service `{}` ({kind})", service.name);
+                call::instantiate_service(self.store.as_context_mut(), id)
+                    .with_context(|| format!("cannot start service `{}`", service.name))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After a guest trapped, wasmtime refuses every call into the Store it trapped in, so the
+    /// services move to a fresh Store: the failed ones stay failed (until their restart policy
+    /// starts them again), the others start again from their pre-linked form, losing the
+    /// state they held in memory. The old Store, with all its memory, is dropped.
+    fn recover(&mut self) -> Result<()> {
+        if !self.store.data().poisoned {
+            return Ok(());
+        }
+        let state = self.store.data_mut().take_for_new_store();
+        self.store = new_store(&self.app.engine, state);
+        let failed: Vec<_> = self.store.data().states().filter(|(_, s)| *s == ServiceState::Failed).map(|(n, _)| format!("`{n}`")).collect();
+        tracing::info!("a guest trapped, which ends its Store: moving the wos to a fresh Store without {}", failed.join(", "));
+        self.start_all()
+    }
+
     /// Calls `interface#function` of `service` from the host, under the same supervision as a
     /// call from another service (deadline, memory limit, failure and restart).
     pub fn call(&mut self, service: &str, interface: &str, function: &str, params: &[Val], results: &mut [Val]) -> Result<()> {
         let id = self.service_id(service)?;
+        self.recover()?;
         let label = format!("{interface}#{function}");
         call_service(self.store.as_context_mut(), id, Target::Export { interface, function }, &label, params, results)
     }
@@ -311,6 +327,9 @@ impl Running<'_> {
     }
 
     fn run_program(&mut self, id: ServiceId) -> ProgramOutcome {
+        if let Err(error) = self.recover() {
+            return ProgramOutcome::Failed(error);
+        }
         let service = &self.app.services[id];
         let run = service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
         let run = run.to_string();

@@ -29,6 +29,9 @@ pub struct HostState {
     pub(super) clock: Option<PulseClock>,
     /// The deadline of the call under way: the beat it ends at, and the budget it came from.
     pub(super) deadline: Option<(u64, Duration)>,
+    /// Set when a guest trapped: wasmtime then refuses every later call into any component of
+    /// the Store, so the host moves the services to a fresh Store before the next call.
+    pub(super) poisoned: bool,
 }
 
 /// A function exported by a provider that fills `HostState::targets[slot]`.
@@ -104,7 +107,21 @@ impl ServiceSlot {
 impl HostState {
     /// State for services in start-up order, with `targets` empty slots for linked functions.
     pub fn new(services: Vec<ServiceSlot>, targets: usize, clock: Option<PulseClock>) -> Self {
-        HostState { services, current: 0, targets: vec![None; targets], clock, deadline: None }
+        HostState { services, current: 0, targets: vec![None; targets], clock, deadline: None, poisoned: false }
+    }
+
+    /// Takes everything out of `self` for a fresh Store, leaving an empty shell behind:
+    /// services keep their state, limits, restart counts and output, but lose their instances
+    /// (they belonged to the old Store), and services that were running are `Starting` again.
+    pub(super) fn take_for_new_store(&mut self) -> HostState {
+        let mut moved = HostState::new(std::mem::take(&mut self.services), self.targets.len(), self.clock.clone());
+        for service in &mut moved.services {
+            service.release();
+            if service.state == ServiceState::Ready {
+                service.state = ServiceState::Starting;
+            }
+        }
+        moved
     }
 
     /// Makes `service` the one executing, returning the one that was.

@@ -4,4 +4,5 @@
 mod bad_input;
 mod determinism;
 mod hello;
+mod kernel;
 mod support;
