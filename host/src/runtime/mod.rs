@@ -2,7 +2,7 @@
 //! run its programs.
 //!
 //! The stages are separate types: a [`Manifest`] becomes an [`App`] (components compiled,
-//! links resolved), which becomes a [`Running`] wos (instances in a Store), whose programs
+//! links resolved, every service linked once), which becomes a [`Running`] wos (instances in a Store), whose programs
 //! are run to completion.
 
 pub mod cache;
@@ -19,16 +19,16 @@ pub use load::BuildPolicy;
 pub use state::{HostState, ServiceId};
 
 use crate::graph::{self, Plan, RUN_INTERFACE, Surface};
-use crate::kernel::ServiceState;
+use crate::kernel::{RestartPolicy, ServiceState};
 use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
 use call::{Target, call_service};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
-use state::ServiceSlot;
+use state::{ProvidedTarget, ServiceSlot};
 use std::collections::BTreeMap;
-use wasmtime::component::{Component, Func, Val};
+use wasmtime::component::{Component, Func, InstancePre, Val};
 use wasmtime::error::Context;
 use wasmtime::{AsContextMut, Engine, Result, Store};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -46,6 +46,8 @@ pub struct App {
     pub plan: Plan,
     /// Services in start-up order.
     pub services: Vec<LoadedService>,
+    /// Each service linked, in start-up order.
+    linked: Vec<LinkedService>,
     engine: Engine,
     clock: Option<PulseClock>,
 }
@@ -66,19 +68,17 @@ impl LoadedService {
 }
 
 impl App {
-    /// Builds (if asked), compiles (or loads from the cache) and resolves every service.
+    /// Builds (if asked), compiles (or loads from the cache), resolves and links every service.
     pub fn load(manifest: Manifest, host: &HostEngine, options: &LoadOptions) -> Result<App> {
         let engine = host.engine();
         for (name, spec) in &manifest.services {
             load::build_if_needed(&manifest, name, spec, options.build)?;
         }
-        let components = compile_all(&manifest, engine, &options.cache)?;
-        let surfaces: BTreeMap<ServiceName, Surface> =
+        let mut components = compile_all(&manifest, engine, &options.cache)?;
+        let mut surfaces: BTreeMap<ServiceName, Surface> =
             components.iter().map(|(name, component)| (name.clone(), Surface::of(component, engine))).collect();
         let plan = graph::resolve(&manifest, &surfaces)?;
-        let mut components = components;
-        let mut surfaces = surfaces;
-        let services = plan
+        let services: Vec<LoadedService> = plan
             .order
             .iter()
             .map(|name| LoadedService {
@@ -88,44 +88,62 @@ impl App {
                 surface: surfaces.remove(name).expect("every service has a surface"),
             })
             .collect();
-        Ok(App { manifest, plan, services, engine: engine.clone(), clock: host.clock().cloned() })
+        let linked = link_all(engine, &plan, &services)?;
+        Ok(App { manifest, plan, services, linked, engine: engine.clone(), clock: host.clock().cloned() })
     }
 
-    /// Creates the Store and instantiates every service in start-up order, linking each
-    /// service's imports to its providers. With `determinism`, guests see virtual clocks and
-    /// seeded randomness.
+    /// Creates a Store and instantiates every service in start-up order. With `determinism`,
+    /// guests see virtual clocks and seeded randomness.
     pub fn instantiate(&self, determinism: Option<Determinism>) -> Result<Running<'_>> {
-        let ids: BTreeMap<&ServiceName, ServiceId> =
-            self.services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
-        let slots = self.services.iter().map(|service| service_slot(service, width, determinism)).collect();
+        let slots = self
+            .services
+            .iter()
+            .zip(&self.linked)
+            .map(|(service, linked)| {
+                let mut slot = service_slot(service, width, determinism);
+                slot.pre = Some(linked.pre.clone());
+                slot.provides = linked.provides.clone();
+                slot
+            })
+            .collect();
         let targets = self.plan.links.iter().map(|link| link.functions.len()).sum();
-        let mut state = HostState::new(slots, targets, self.clock.clone());
-        let mut next_slot = 0;
-        for service in &self.services {
-            let links: Vec<_> = self
-                .plan
-                .links
-                .iter()
-                .filter(|link| link.consumer == service.name)
-                .map(|link| (link, ids[&link.provider]))
-                .collect();
-            for (link, _) in &links {
-                tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
-            }
-            let (linker, provided) = linking::consumer_linker(&self.engine, &service.surface, &links, &mut next_slot)?;
-            for (provider, target) in provided {
-                state.services[provider].provides.push(target);
-            }
-            let pre = linker
-                .instantiate_pre(&service.component)
-                .with_context(|| format!("cannot link service `{}`", service.name))?;
-            state.services[ids[&service.name]].pre = Some(pre);
-        }
-        let mut running = Running { app: self, store: new_store(&self.engine, state) };
+        let state = HostState::new(slots, targets, self.clock.clone());
+        let mut running = Running { app: self, store: new_store(&self.engine, state), last_housekeeping: 0 };
         running.start_all()?;
         Ok(running)
     }
+}
+
+/// A service linked once, to be instantiated into any number of Stores.
+struct LinkedService {
+    pre: InstancePre<HostState>,
+    /// The target slots this service's exports fill.
+    provides: Vec<ProvidedTarget>,
+}
+
+/// Links every service: its imports forwarded to its providers, WASI from the host.
+fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<Vec<LinkedService>> {
+    let ids: BTreeMap<&ServiceName, ServiceId> = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
+    let mut provides: Vec<Vec<ProvidedTarget>> = vec![Vec::new(); services.len()];
+    let mut pres = Vec::with_capacity(services.len());
+    let mut next_slot = 0;
+    for service in services {
+        let links: Vec<_> =
+            plan.links.iter().filter(|link| link.consumer == service.name).map(|link| (link, ids[&link.provider])).collect();
+        for (link, _) in &links {
+            tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
+        }
+        let (linker, provided) = linking::consumer_linker(engine, &service.surface, &links, &mut next_slot)?;
+        for (provider, target) in provided {
+            provides[provider].push(target);
+        }
+        let pre = linker
+            .instantiate_pre(&service.component)
+            .with_context(|| format!("cannot link service `{}`", service.name))?;
+        pres.push(pre);
+    }
+    Ok(pres.into_iter().zip(provides).map(|(pre, provides)| LinkedService { pre, provides }).collect())
 }
 
 /// A Store for the services in `state`, with their memory limits in force.
@@ -226,7 +244,12 @@ fn service_slot(service: &LoadedService, width: usize, determinism: Option<Deter
 pub struct Running<'a> {
     app: &'a App,
     store: Store<HostState>,
+    /// The pulse beat at which housekeeping last ran.
+    last_housekeeping: u64,
 }
+
+/// Housekeeping runs at most once per this many pulse beats.
+const HOUSEKEEPING_BEATS: u64 = 10;
 
 /// How one program's run ended.
 #[derive(Debug)]
@@ -271,11 +294,34 @@ impl Running<'_> {
         self.start_all()
     }
 
+    /// Work the pulse schedules, done when the host is about to call into the wos (the only
+    /// time the Store is free): failed services whose restart policy and back-off allow it are
+    /// started again, so they are ready before anyone calls them.
+    fn housekeeping(&mut self) {
+        let Some(clock) = &self.app.clock else { return };
+        let now = clock.now();
+        if now < self.last_housekeeping + HOUSEKEEPING_BEATS {
+            return;
+        }
+        self.last_housekeeping = now;
+        let restartable: Vec<ServiceId> = (0..self.app.services.len())
+            .filter(|&id| {
+                let service = &self.store.data().services[id];
+                service.state == ServiceState::Failed && matches!(service.limits.restart, RestartPolicy::OnFailure { .. })
+            })
+            .collect();
+        for id in restartable {
+            // Not due yet, or out of restarts: the next call says so; nothing to do now.
+            let _ = call::ensure_ready(&mut self.store.as_context_mut(), id, "housekeeping");
+        }
+    }
+
     /// Calls `interface#function` of `service` from the host, under the same supervision as a
     /// call from another service (deadline, memory limit, failure and restart).
     pub fn call(&mut self, service: &str, interface: &str, function: &str, params: &[Val], results: &mut [Val]) -> Result<()> {
         let id = self.service_id(service)?;
         self.recover()?;
+        self.housekeeping();
         let label = format!("{interface}#{function}");
         call_service(self.store.as_context_mut(), id, Target::Export { interface, function }, &label, params, results)
     }
@@ -330,6 +376,7 @@ impl Running<'_> {
         if let Err(error) = self.recover() {
             return ProgramOutcome::Failed(error);
         }
+        self.housekeeping();
         let service = &self.app.services[id];
         let run = service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
         let run = run.to_string();

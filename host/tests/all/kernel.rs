@@ -92,7 +92,9 @@ struct Supervised {
 }
 
 impl Supervised {
-    fn new() -> Supervised {
+    /// With `pulse`, deadlines are enforced and housekeeping restarts failed services; without,
+    /// restarts happen only when a failed service is called (so the test controls them).
+    fn new(pulse: Option<Duration>) -> Supervised {
         let service = |language: &str, limits: &str| {
             format!(
                 "[services.faulty-{language}]\ncomponent = {:?}\n[services.faulty-{language}.limits]\n{limits}\n",
@@ -106,7 +108,7 @@ impl Supervised {
             service("rust", "restart = \"never\"")
         );
         let wos = Wos::new(&text);
-        let engine = HostEngine::new(Some(Duration::from_millis(10))).unwrap();
+        let engine = HostEngine::new(pulse).unwrap();
         let options = LoadOptions {
             cache: ComponentCache::new(repo().join("target/parigot-test-cache")),
             build: BuildPolicy::IfMissing,
@@ -133,7 +135,7 @@ fn crash(running: &mut Running<'_>, service: &str) -> ServiceFailure {
 
 #[test]
 fn failed_services_are_released_and_restarted_while_the_rest_keeps_serving() {
-    let supervised = Supervised::new();
+    let supervised = Supervised::new(None);
     let mut running = supervised.app.instantiate(None).unwrap();
     for service in ["faulty-go", "faulty-python", "faulty-rust"] {
         assert_eq!(ping(&mut running, service).unwrap(), 1);
@@ -190,4 +192,15 @@ fn a_restart_waits_for_its_back_off() {
     crash(&mut running, "faulty");
     let refused = ping(&mut running, "faulty").unwrap_err().to_string();
     assert!(refused.contains("it failed and restarts in"), "{refused}");
+}
+
+#[test]
+fn the_pulse_restarts_failed_services_before_they_are_called() {
+    let supervised = Supervised::new(Some(Duration::from_millis(10)));
+    let mut running = supervised.app.instantiate(None).unwrap();
+    crash(&mut running, "faulty-go");
+    // Housekeeping runs every 10 beats of the 10 ms pulse, at the host's next call into the wos.
+    std::thread::sleep(Duration::from_millis(250));
+    assert_eq!(ping(&mut running, "faulty-python").unwrap(), 1);
+    assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Ready);
 }
