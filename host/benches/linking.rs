@@ -45,8 +45,10 @@ fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> App {
     let path: PathBuf = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let options =
-        LoadOptions { cache: ComponentCache::new(repo.join("target/parigot-bench-cache")), build: BuildPolicy::IfMissing };
+    let options = LoadOptions {
+        cache: ComponentCache::new(repo.join("target/parigot-bench-cache")),
+        build: BuildPolicy::IfMissing,
+    };
     App::load(Manifest::load(&path).unwrap(), engine, &options).unwrap()
 }
 
@@ -61,7 +63,11 @@ fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
 }
 
 /// Benchmarks `n` linked calls made by the driver from inside the guest.
-fn bench_linked(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: String, running: &mut Running<'_>) {
+fn bench_linked(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: String,
+    running: &mut Running<'_>,
+) {
     let (driver, run) = running.export_func("driver", DRIVER, "run").unwrap();
     let run = run.typed::<(u32,), (String,)>(running.store()).unwrap();
     running.enter(driver);

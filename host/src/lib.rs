@@ -7,6 +7,6 @@
 //! run).
 
 pub mod graph;
-pub mod manifest;
 pub mod kernel;
+pub mod manifest;
 pub mod runtime;

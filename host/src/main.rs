@@ -2,9 +2,9 @@
 //! defined in [`exit`].
 
 use clap::{Args, Parser, Subcommand};
+use parigot_host::kernel::{ServiceFailure, pulse};
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
-use parigot_host::kernel::{ServiceFailure, pulse};
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome};
 use std::path::PathBuf;

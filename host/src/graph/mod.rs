@@ -6,6 +6,11 @@
 //! instantiates anything: the runtime, the composer and the wire layer all build on the same
 //! plan and the same checks.
 
+#![allow(
+    clippy::result_large_err,
+    reason = "link errors are built once, on the way out; keeping them plain values keeps them easy to match in tests"
+)]
+
 mod surface;
 
 pub use surface::{FuncSig, InterfaceSig, RUN_INTERFACE, Surface, ValType};

@@ -23,7 +23,7 @@ pub fn consumer_linker(
     surface: &Surface,
     links: &[(&Link, ServiceId)],
     next_slot: &mut usize,
-) -> Result<(Linker<HostState>, Vec<(ServiceId, ProvidedTarget)>)> {
+) -> Result<ConsumerLinker> {
     let mut linker = Linker::<HostState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     let mut provided = Vec::new();
@@ -45,5 +45,11 @@ pub fn consumer_linker(
             linker.instance(&import.to_string())?; // types only: nothing to provide
         }
     }
-    Ok((linker, provided))
+    Ok(ConsumerLinker { linker, provided })
+}
+
+/// A consumer's linker, and which provider fills which target slot for it.
+pub struct ConsumerLinker {
+    pub linker: Linker<HostState>,
+    pub provided: Vec<(ServiceId, ProvidedTarget)>,
 }

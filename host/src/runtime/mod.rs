@@ -19,8 +19,8 @@ pub use load::BuildPolicy;
 pub use state::{HostState, ServiceId};
 
 use crate::graph::{self, Plan, RUN_INTERFACE, Surface};
-use crate::kernel::{RestartPolicy, ServiceState};
 use crate::kernel::pulse::PulseClock;
+use crate::kernel::{RestartPolicy, ServiceState};
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
 use call::{Target, call_service};
@@ -129,12 +129,17 @@ fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<
     let mut pres = Vec::with_capacity(services.len());
     let mut next_slot = 0;
     for service in services {
-        let links: Vec<_> =
-            plan.links.iter().filter(|link| link.consumer == service.name).map(|link| (link, ids[&link.provider])).collect();
+        let links: Vec<_> = plan
+            .links
+            .iter()
+            .filter(|link| link.consumer == service.name)
+            .map(|link| (link, ids[&link.provider]))
+            .collect();
         for (link, _) in &links {
             tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
         }
-        let (linker, provided) = linking::consumer_linker(engine, &service.surface, &links, &mut next_slot)?;
+        let linking::ConsumerLinker { linker, provided } =
+            linking::consumer_linker(engine, &service.surface, &links, &mut next_slot)?;
         for (provider, target) in provided {
             provides[provider].push(target);
         }
@@ -154,7 +159,11 @@ fn new_store(engine: &Engine, state: HostState) -> Store<HostState> {
 }
 
 /// Compiles every service's component, in parallel for the ones not in the cache.
-fn compile_all(manifest: &Manifest, engine: &Engine, cache: &ComponentCache) -> Result<BTreeMap<ServiceName, Component>> {
+fn compile_all(
+    manifest: &Manifest,
+    engine: &Engine,
+    cache: &ComponentCache,
+) -> Result<BTreeMap<ServiceName, Component>> {
     let sources = manifest
         .services
         .iter()
@@ -289,8 +298,17 @@ impl Running<'_> {
         }
         let state = self.store.data_mut().take_for_new_store();
         self.store = new_store(&self.app.engine, state);
-        let failed: Vec<_> = self.store.data().states().filter(|(_, s)| *s == ServiceState::Failed).map(|(n, _)| format!("`{n}`")).collect();
-        tracing::info!("a guest trapped, which ends its Store: moving the wos to a fresh Store without {}", failed.join(", "));
+        let failed: Vec<_> = self
+            .store
+            .data()
+            .states()
+            .filter(|(_, s)| *s == ServiceState::Failed)
+            .map(|(n, _)| format!("`{n}`"))
+            .collect();
+        tracing::info!(
+            "a guest trapped, which ends its Store: moving the wos to a fresh Store without {}",
+            failed.join(", ")
+        );
         self.start_all()
     }
 
@@ -307,7 +325,8 @@ impl Running<'_> {
         let restartable: Vec<ServiceId> = (0..self.app.services.len())
             .filter(|&id| {
                 let service = &self.store.data().services[id];
-                service.state == ServiceState::Failed && matches!(service.limits.restart, RestartPolicy::OnFailure { .. })
+                service.state == ServiceState::Failed
+                    && matches!(service.limits.restart, RestartPolicy::OnFailure { .. })
             })
             .collect();
         for id in restartable {
@@ -318,7 +337,14 @@ impl Running<'_> {
 
     /// Calls `interface#function` of `service` from the host, under the same supervision as a
     /// call from another service (deadline, memory limit, failure and restart).
-    pub fn call(&mut self, service: &str, interface: &str, function: &str, params: &[Val], results: &mut [Val]) -> Result<()> {
+    pub fn call(
+        &mut self,
+        service: &str,
+        interface: &str,
+        function: &str,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
         let id = self.service_id(service)?;
         self.recover()?;
         self.housekeeping();
@@ -337,7 +363,8 @@ impl Running<'_> {
     /// [`Running::enter`] with the returned id before calling the function.
     pub fn export_func(&mut self, service: &str, interface: &str, function: &str) -> Result<(ServiceId, Func)> {
         let id = self.service_id(service)?;
-        let instance = self.store.data().services[id].instance.with_context(|| format!("service `{service}` is not running"))?;
+        let instance =
+            self.store.data().services[id].instance.with_context(|| format!("service `{service}` is not running"))?;
         let func = call::exported_func(&mut self.store, &instance, interface, function)
             .with_context(|| format!("service `{service}`"))?;
         Ok((id, func))
@@ -358,7 +385,10 @@ impl Running<'_> {
         let programs: Vec<ServiceId> =
             self.app.services.iter().enumerate().filter(|(_, s)| s.is_program()).map(|(id, _)| id).collect();
         if programs.is_empty() {
-            tracing::info!("wos `{}` has no programs: its servers started and nothing calls them", self.app.manifest.name);
+            tracing::info!(
+                "wos `{}` has no programs: its servers started and nothing calls them",
+                self.app.manifest.name
+            );
         }
         programs
             .into_iter()
@@ -378,7 +408,8 @@ impl Running<'_> {
         }
         self.housekeeping();
         let service = &self.app.services[id];
-        let run = service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
+        let run =
+            service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
         let run = run.to_string();
         let mut results = [Val::Bool(false)];
         let target = Target::Export { interface: &run, function: "run" };

@@ -42,10 +42,10 @@ fn an_infinite_loop_is_interrupted_at_its_deadline_in_every_language() {
 fn a_memory_bomb_stops_at_the_memory_limit_in_every_language() {
     for language in LANGUAGES {
         let run = driver_wos(language, &["hog:16", "hog:400"], "memory-mib = 128").run();
-        let run = run.expect_code(70).expect_stderr(&[
-            "error: service `faulty` tried to use more than its memory limit of 128 MiB in \
-             `parigot:testing/faults@0.1.0#hog`",
-        ]);
+        let run = run
+            .expect_code(70)
+            .expect_stderr(&["error: service `faulty` tried to use more than its memory limit of 128 MiB in \
+             `parigot:testing/faults@0.1.0#hog`"]);
         assert!(run.stdout.contains("hog:16 -> 16777216"), "{language}: {}", run.stdout);
     }
 }
@@ -185,8 +185,10 @@ fn a_restart_waits_for_its_back_off() {
         component("faulty-rust").display().to_string()
     ));
     let engine = HostEngine::new(None).unwrap();
-    let options =
-        LoadOptions { cache: ComponentCache::new(repo().join("target/parigot-test-cache")), build: BuildPolicy::IfMissing };
+    let options = LoadOptions {
+        cache: ComponentCache::new(repo().join("target/parigot-test-cache")),
+        build: BuildPolicy::IfMissing,
+    };
     let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
     let mut running = app.instantiate(None).unwrap();
     crash(&mut running, "faulty");
