@@ -3,13 +3,15 @@
 
 use clap::{Args, Parser, Subcommand};
 use parigot_host::kernel::{ServiceFailure, pulse};
-use parigot_host::manifest::Manifest;
+use parigot_host::manifest::{Manifest, ServiceName};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wasmtime::Result;
+use wasmtime::bail;
+use wasmtime::error::Context;
 
 /// Exit codes of `parigot-host`.
 mod exit {
@@ -39,15 +41,24 @@ struct Cli {
 enum Command {
     /// Start every service of a wos and run its programs to completion.
     Run(RunArgs),
-    /// Same as `run`: link the services of a wos together and run it.
-    Compose(RunArgs),
+    /// Fuse the services of a wos into one component with `--emit`; without it, the same as `run`.
+    Compose(ComposeArgs),
     /// Load and link a wos without running it, and print its start-up plan.
     Check(RunArgs),
 }
 
 #[derive(Args)]
+struct ComposeArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Write the fused component here instead of running the wos.
+    #[arg(long)]
+    emit: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct RunArgs {
-    /// The wos manifest (wos.toml).
+    /// The wos manifest (wos.toml), or a fused unit (a `.wasm` made by `compose --emit`).
     wos: PathBuf,
     /// Run every service's `build` command first, not only for missing components.
     #[arg(long)]
@@ -61,6 +72,12 @@ struct RunArgs {
     /// How far the virtual clocks advance on each read, in microseconds (deterministic mode).
     #[arg(long, default_value_t = 1000)]
     clock_step_us: u64,
+    /// Environment variable `KEY=VALUE` for a fused unit (a wos sets `env` per service instead).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+    /// Arguments for a fused unit's program, after `--` (a wos sets `args` per service instead).
+    #[arg(last = true)]
+    program_args: Vec<String>,
     /// Interval of the pulse that enforces call deadlines, in milliseconds; 0 turns deadlines off.
     #[arg(long, default_value_t = pulse::DEFAULT_INTERVAL.as_millis() as u64)]
     pulse_ms: u64,
@@ -89,11 +106,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let (args, check_only) = match cli.command {
-        Command::Run(args) | Command::Compose(args) => (args, false),
-        Command::Check(args) => (args, true),
+    let (args, check_only, emit) = match cli.command {
+        Command::Run(args) => (args, false, None),
+        Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
+        Command::Check(args) => (args, true, None),
     };
-    let manifest = Manifest::load(&args.wos)?;
+    let manifest = load_manifest(&args)?;
     let options = LoadOptions {
         cache: ComponentCache::new(cli.cache_dir.unwrap_or_else(ComponentCache::default_dir)),
         build: if args.build { BuildPolicy::Always } else { BuildPolicy::IfMissing },
@@ -105,6 +123,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         print_plan(&app);
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(path) = emit {
+        let unit = parigot_host::compose::fuse(&app)?;
+        std::fs::write(&path, &unit).with_context(|| format!("cannot write `{}`", path.display()))?;
+        tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut running = app.instantiate(args.determinism(app.manifest.seed))?;
     let outcomes = running.run_programs();
     let code = exit_code(&outcomes);
@@ -112,8 +136,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
     Ok(code)
 }
 
+/// Reads a wos manifest, or makes a one-service wos of a fused unit (a `.wasm` file), named
+/// after the file, with the arguments and environment of the command line.
+fn load_manifest(args: &RunArgs) -> Result<Manifest> {
+    let path = &args.wos;
+    if path.extension().is_none_or(|ext| ext != "wasm") {
+        if !args.env.is_empty() || !args.program_args.is_empty() {
+            bail!("`--env` and arguments after `--` are for a fused unit; a wos sets `env` and `args` per service");
+        }
+        return Ok(Manifest::load(path)?);
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let cleaned: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let name = ServiceName::try_from(cleaned.trim_matches('-').to_owned())
+        .or_else(|_| ServiceName::try_from("unit".to_owned()))
+        .expect("`unit` is a valid service name");
+    let mut manifest = Manifest::single(name.clone(), path);
+    let spec = manifest.services.get_mut(&name).expect("the one service");
+    spec.args = args.program_args.clone();
+    spec.env = args.env.iter().cloned().collect();
+    Ok(manifest)
+}
+
+/// Parses `KEY=VALUE`.
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    text.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
+}
+
 /// The process exit code after the programs ran: the first failure decides it.
-fn exit_code(outcomes: &[(parigot_host::manifest::ServiceName, ProgramOutcome)]) -> ExitCode {
+fn exit_code(outcomes: &[(ServiceName, ProgramOutcome)]) -> ExitCode {
     let mut code = None;
     for (name, outcome) in outcomes {
         let this = match outcome {

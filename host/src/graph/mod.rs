@@ -28,6 +28,16 @@ pub struct Plan {
     pub order: Vec<ServiceName>,
     /// Service-to-service links, ordered by consumer and then interface.
     pub links: Vec<Link>,
+    /// The wos's public interfaces, each with the service that exports it, in manifest order.
+    pub exports: Vec<PublicExport>,
+}
+
+/// A public interface of the wos and the service behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicExport {
+    /// The interface as the provider exports it.
+    pub interface: InterfaceName,
+    pub provider: ServiceName,
 }
 
 /// One import of one service satisfied by another service's export.
@@ -112,6 +122,13 @@ pub enum LinkError {
     UnsupportedType { consumer: ServiceName, interface: InterfaceName, function: String, kind: &'static str },
 
     #[error(
+        "the wos exports `{interface}` (its `exports` list), but {}; list only interfaces that \
+         exactly one service exports",
+        if providers.is_empty() { "no service exports it".to_owned() } else { format!("several services do ({})", join(providers)) }
+    )]
+    PublicExport { interface: InterfaceName, providers: Vec<ServiceName> },
+
+    #[error(
         "the services import from each other in a cycle: {}; a cycle cannot be started (each \
          would need the other to be running first): break it by moving the shared interface \
          into a service of its own",
@@ -159,7 +176,26 @@ pub fn resolve(manifest: &Manifest, surfaces: &BTreeMap<ServiceName, Surface>) -
         }
     }
     let order = start_order(manifest.services.keys(), &links)?;
-    Ok(Plan { order, links })
+    let exports =
+        manifest.exports.iter().map(|interface| public_export(interface, surfaces)).collect::<Result<_, _>>()?;
+    Ok(Plan { order, links, exports })
+}
+
+/// Finds the one service that exports the public interface `interface`.
+fn public_export(
+    interface: &InterfaceName,
+    surfaces: &BTreeMap<ServiceName, Surface>,
+) -> Result<PublicExport, LinkError> {
+    let mut found = surfaces.iter().filter_map(|(provider, surface)| {
+        surface.exports.keys().find(|export| interface.accepts(export)).map(|export| (provider, export))
+    });
+    match (found.next(), found.next()) {
+        (Some((provider, export)), None) => Ok(PublicExport { interface: export.clone(), provider: provider.clone() }),
+        (first, second) => Err(LinkError::PublicExport {
+            interface: interface.clone(),
+            providers: first.into_iter().chain(second).chain(found).map(|(p, _)| p.clone()).collect(),
+        }),
+    }
 }
 
 /// Finds the one service that satisfies `import` of `consumer`, honouring an explicit choice.

@@ -26,6 +26,9 @@ pub struct Manifest {
     pub path: PathBuf,
     /// Seed of the guests' randomness in deterministic mode (`--seed` overrides it).
     pub seed: Option<u64>,
+    /// The wos's public interfaces: what a fused unit exports (besides a program's
+    /// `wasi:cli/run`), and what the host may serve to the outside.
+    pub exports: Vec<InterfaceName>,
     /// Services by name, in name order.
     pub services: BTreeMap<ServiceName, ServiceSpec>,
 }
@@ -67,6 +70,8 @@ struct RawManifest {
     manifest_version: u32,
     name: Option<String>,
     seed: Option<u64>,
+    #[serde(default)]
+    exports: Vec<InterfaceName>,
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
@@ -149,7 +154,27 @@ impl Manifest {
             })
             .collect::<Result<_, ManifestError>>()?;
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
-        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, services })
+        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services })
+    }
+
+    /// A wos of one service, `name`, made of the component at `component` with default
+    /// settings: how a fused unit (`parigot-host run unit.wasm`) is run.
+    pub fn single(name: ServiceName, component: &Path) -> Manifest {
+        let spec = ServiceSpec {
+            component: component.to_owned(),
+            build: None,
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            links: BTreeMap::new(),
+            limits: Limits::default(),
+        };
+        Manifest {
+            name: name.to_string(),
+            path: component.to_owned(),
+            seed: None,
+            exports: Vec::new(),
+            services: BTreeMap::from([(name, spec)]),
+        }
     }
 
     /// The folder the manifest lives in; relative paths in it are relative to this folder.

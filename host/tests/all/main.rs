@@ -2,6 +2,7 @@
 //! `make guests`, a real wasmtime, the real binary. One test binary, a module per topic.
 
 mod bad_input;
+mod compose;
 mod determinism;
 mod hello;
 mod kernel;

@@ -1,0 +1,119 @@
+//! Program surgery: `compose --emit` fuses a wos into one component, which runs like the
+//! dynamically linked wos and which third-party tools accept.
+
+use crate::support::{Run, Wos, component, hello_services, host, repo};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn hello_wos() -> String {
+    repo().join("examples/hello/wos.toml").display().to_string()
+}
+
+/// Fuses the wos at `wos` into `dir/name.wasm`.
+fn fuse(wos: &str, dir: &Path, name: &str) -> (Run, PathBuf) {
+    let unit = dir.join(format!("{name}.wasm"));
+    let run = host(&["compose", wos, "--emit", unit.to_str().unwrap()]);
+    (run, unit)
+}
+
+/// What the guests printed, without the service-name prefixes.
+fn guest_text(run: &Run) -> Vec<String> {
+    run.stdout.lines().map(|line| line.split_once(" | ").map_or(line, |(_, text)| text).to_owned()).collect()
+}
+
+fn wasm_tools(args: &[&str]) -> String {
+    let output = Command::new(repo().join(".tools/venv/bin/wasm-tools")).args(args).output().expect("wasm-tools runs");
+    assert!(output.status.success(), "wasm-tools {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn the_fused_example_prints_what_the_linked_one_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, unit) = fuse(&hello_wos(), dir.path(), "hello");
+    let linked = host(&["run", &hello_wos()]).expect_code(0);
+    let fused = host(&["run", unit.to_str().unwrap(), "--env", "EXCITEMENT=2", "--", "world", "wasm components"])
+        .expect_code(0);
+    assert_eq!(guest_text(&fused), guest_text(&linked));
+    assert!(fused.stdout.starts_with("hello | ~ Hello, World!! ~"), "{}", fused.stdout);
+}
+
+#[test]
+fn fusing_is_deterministic_and_the_unit_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, first) = fuse(&hello_wos(), dir.path(), "first");
+    run.expect_code(0).expect_stderr(&["fused 4 services into"]);
+    let (_, second) = fuse(&hello_wos(), dir.path(), "second");
+    assert!(std::fs::read(&first).unwrap() == std::fs::read(&second).unwrap(), "two fusions differ");
+
+    wasm_tools(&["validate", first.to_str().unwrap()]);
+    let wit = wasm_tools(&["component", "wit", first.to_str().unwrap()]);
+    let items: Vec<&str> =
+        wit.lines().map(str::trim).filter(|l| l.starts_with("import ") || l.starts_with("export ")).collect();
+    let exports: Vec<&str> = items.iter().copied().filter(|l| l.starts_with("export ")).collect();
+    assert_eq!(exports, ["export wasi:cli/run@0.2.0;"], "{wit}");
+    for import in items.iter().filter(|l| l.starts_with("import ")) {
+        // Only the host's capabilities, and the types-only interface no service provides.
+        assert!(import.starts_with("import wasi:") || import.starts_with("import example:hello/types@"), "{import}");
+    }
+}
+
+#[test]
+fn a_unit_exports_the_public_interfaces_of_its_wos() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:bench/driver\"]\n[services.driver]\ncomponent = {:?}\n\
+         [services.echo]\ncomponent = {:?}\n",
+        component("bench-driver").display().to_string(),
+        component("bench-echo-rust").display().to_string(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let (run, unit) = fuse(wos.path().to_str().unwrap(), dir.path(), "bench");
+    run.expect_code(0);
+    let wit = wasm_tools(&["component", "wit", unit.to_str().unwrap()]);
+    assert!(wit.contains("export parigot:bench/driver@0.1.0;"), "{wit}");
+    assert!(!wit.contains("import parigot:bench/echo"), "{wit}");
+}
+
+/// The composer reports bad input with the same errors as the dynamic linker.
+#[test]
+fn bad_input_gets_the_linker_s_errors() {
+    let without_decorator: Vec<_> = hello_services().into_iter().filter(|(name, _)| *name != "decorator").collect();
+    let mut with_two_signers = hello_services();
+    with_two_signers.push(("second-signer", component("hello-signer")));
+    let unknown_export = "manifest-version = 1\nexports = [\"example:hello/nothing\"]\n";
+    for (case, prelude, services) in [
+        ("unsatisfied", "manifest-version = 1\n", without_decorator),
+        ("ambiguous", "manifest-version = 1\n", with_two_signers),
+    ]
+    .into_iter()
+    .chain([("unknown export", unknown_export, hello_services())])
+    {
+        let mut text = prelude.to_owned();
+        for (name, path) in &services {
+            text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
+        }
+        let wos = Wos::new(&text);
+        let linked = wos.run().expect_code(78);
+        let dir = tempfile::tempdir().unwrap();
+        let (fused, unit) = fuse(wos.path().to_str().unwrap(), dir.path(), "unit");
+        let fused = fused.expect_code(78);
+        let error = |run: &Run| run.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_default().to_owned();
+        assert_eq!(error(&fused), error(&linked), "{case}");
+        assert!(!error(&fused).is_empty(), "{case}: {}", fused.stderr);
+        assert!(!unit.exists(), "{case}: a unit was written");
+    }
+}
+
+#[test]
+fn a_unit_holds_at_most_one_program() {
+    let mut services = hello_services();
+    services.push(("dice", component("dice")));
+    let mut text = String::from("manifest-version = 1\n");
+    for (name, path) in &services {
+        text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
+    }
+    let wos = Wos::new(&text);
+    let dir = tempfile::tempdir().unwrap();
+    let (run, _) = fuse(wos.path().to_str().unwrap(), dir.path(), "unit");
+    run.expect_code(78).expect_stderr(&["has several programs (`dice`, `entry`)"]);
+}
