@@ -7,6 +7,8 @@
 //!   calling that echo service's export `n` times itself.
 //! - `pulse`: the linked Rust->Rust call with deadlines enforced (epoch checks in compiled code,
 //!   a deadline armed per call) and without.
+//! - `fused`: the same linked call in a wos fused into one component (`compose --emit`), next to
+//!   the dynamically linked wos.
 //! - `deadline`: how long a call that loops forever takes to be stopped, with a 50 ms deadline
 //!   and a 10 ms pulse (the overshoot is the time past 50 ms).
 //!
@@ -55,20 +57,34 @@ fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> App {
 /// The Rust driver linked to the echo service in `language`.
 fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
     let text = format!(
-        "manifest-version = 1\n[services.driver]\ncomponent = {:?}\n[services.echo]\ncomponent = {:?}\n",
+        "manifest-version = 1\nexports = [\"parigot:bench/driver\"]\n[services.driver]\ncomponent = {:?}\n\
+         [services.echo]\ncomponent = {:?}\n",
         wasm("bench-driver"),
         wasm(&format!("bench-echo-{language}")),
     );
     load(engine, dir, language, &text)
 }
 
-/// Benchmarks `n` linked calls made by the driver from inside the guest.
-fn bench_linked(
+/// `echo_wos` fused into one component, loaded as a one-service wos named `unit`.
+fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
+    let unit = dir.join(format!("fused-{language}.wasm"));
+    std::fs::write(&unit, parigot_host::compose::fuse(&echo_wos(engine, dir, language)).unwrap()).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let options =
+        LoadOptions { cache: ComponentCache::new(repo.join("target/parigot-bench-cache")), build: BuildPolicy::IfMissing };
+    let manifest = Manifest::single("unit".to_owned().try_into().unwrap(), &unit);
+    App::load(manifest, engine, &options).unwrap()
+}
+
+/// Benchmarks `n` linked calls made by the driver from inside the guest; the driver is
+/// service `driver_service` of the wos.
+fn bench_driver(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: String,
     running: &mut Running<'_>,
+    driver_service: &str,
 ) {
-    let (driver, run) = running.export_func("driver", DRIVER, "run").unwrap();
+    let (driver, run) = running.export_func(driver_service, DRIVER, "run").unwrap();
     let run = run.typed::<(u32,), (String,)>(running.store()).unwrap();
     running.enter(driver);
     group.bench_function(name, |b| {
@@ -95,7 +111,7 @@ fn call(c: &mut Criterion) {
         group.bench_function(format!("host->{language} (direct)"), |b| {
             b.iter(|| describe.call(running.store(), (point.clone(),)).unwrap())
         });
-        bench_linked(&mut group, format!("rust->{language} (linked)"), &mut running);
+        bench_driver(&mut group, format!("rust->{language} (linked)"), &mut running, "driver");
     }
     group.finish();
 }
@@ -108,7 +124,23 @@ fn pulse(c: &mut Criterion) {
         let engine = HostEngine::new(pulse).unwrap();
         let app = echo_wos(&engine, dir.path(), "rust");
         let mut running = app.instantiate(None).unwrap();
-        bench_linked(&mut group, format!("rust->rust (linked, deadlines {label})"), &mut running);
+        bench_driver(&mut group, format!("rust->rust (linked, deadlines {label})"), &mut running, "driver");
+    }
+    group.finish();
+}
+
+fn fused(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = HostEngine::new(None).unwrap();
+    let mut group = c.benchmark_group("fused");
+    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    for language in ["rust", "go", "python"] {
+        let linked = echo_wos(&engine, dir.path(), language);
+        let mut running = linked.instantiate(None).unwrap();
+        bench_driver(&mut group, format!("rust->{language} (linked)"), &mut running, "driver");
+        let fused = fused_echo_wos(&engine, dir.path(), language);
+        let mut running = fused.instantiate(None).unwrap();
+        bench_driver(&mut group, format!("rust->{language} (fused)"), &mut running, "unit");
     }
     group.finish();
 }
@@ -136,5 +168,5 @@ fn deadline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, call, pulse, deadline);
+criterion_group!(benches, call, pulse, fused, deadline);
 criterion_main!(benches);
