@@ -70,8 +70,10 @@ fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
     let unit = dir.join(format!("fused-{language}.wasm"));
     std::fs::write(&unit, parigot_host::compose::fuse(&echo_wos(engine, dir, language)).unwrap()).unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let options =
-        LoadOptions { cache: ComponentCache::new(repo.join("target/parigot-bench-cache")), build: BuildPolicy::IfMissing };
+    let options = LoadOptions {
+        cache: ComponentCache::new(repo.join("target/parigot-bench-cache")),
+        build: BuildPolicy::IfMissing,
+    };
     let manifest = Manifest::single("unit".to_owned().try_into().unwrap(), &unit);
     App::load(manifest, engine, &options).unwrap()
 }

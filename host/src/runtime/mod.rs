@@ -2,8 +2,8 @@
 //! run its programs.
 //!
 //! The stages are separate types: a [`Manifest`] becomes an [`App`] (components compiled,
-//! links resolved, every service linked once), which becomes a [`Running`] wos (instances in a Store), whose programs
-//! are run to completion.
+//! links resolved, every service linked once), which becomes a [`Running`] wos (instances in
+//! a Store), whose programs are run to completion.
 
 pub mod cache;
 mod call;
@@ -12,25 +12,25 @@ pub mod engine;
 mod linking;
 mod load;
 mod output;
+mod running;
 mod state;
 
 pub use determinism::Determinism;
 pub use load::BuildPolicy;
+pub use running::{ProgramOutcome, Running};
 pub use state::{HostState, ServiceId};
 
-use crate::graph::{self, Plan, RUN_INTERFACE, Surface};
+use crate::graph::{self, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
-use crate::kernel::{RestartPolicy, ServiceState};
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
-use call::{Target, call_service};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
 use state::{ProvidedTarget, ServiceSlot};
 use std::collections::BTreeMap;
-use wasmtime::component::{Component, Func, InstancePre, Val};
+use wasmtime::component::{Component, InstancePre};
 use wasmtime::error::Context;
-use wasmtime::{AsContextMut, Engine, Result, Store};
+use wasmtime::{Engine, Result, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// How to load a wos.
@@ -247,201 +247,4 @@ fn service_slot(service: &LoadedService, width: usize, determinism: Option<Deter
         builder
     };
     ServiceSlot::new(service.name.as_str(), service.spec.limits.clone(), Box::new(recipe), stdout, stderr)
-}
-
-/// A started wos: one Store holding an instance of every service.
-pub struct Running<'a> {
-    app: &'a App,
-    store: Store<HostState>,
-    /// The pulse beat at which housekeeping last ran.
-    last_housekeeping: u64,
-}
-
-/// Housekeeping runs at most once per this many pulse beats.
-const HOUSEKEEPING_BEATS: u64 = 10;
-
-/// How one program's run ended.
-#[derive(Debug)]
-pub enum ProgramOutcome {
-    /// `run` returned `ok`.
-    Succeeded,
-    /// `run` returned `err` (the guest's way of saying it failed).
-    ReturnedError,
-    /// The guest called `exit` with this non-zero code.
-    Exited(i32),
-    /// The program, or a service it called, failed: trapped, ran past its deadline or out of
-    /// memory. The error holds a [`crate::kernel::ServiceFailure`] naming the service.
-    Failed(wasmtime::Error),
-}
-
-impl Running<'_> {
-    /// Instantiates, in start-up order, every service that is waiting to start.
-    fn start_all(&mut self) -> Result<()> {
-        for (id, service) in self.app.services.iter().enumerate() {
-            if self.store.data().services[id].state == ServiceState::Starting {
-                let kind = if service.is_program() { "program" } else { "server" };
-                tracing::info!("starting service `{}` ({kind})", service.name);
-                call::instantiate_service(self.store.as_context_mut(), id)
-                    .with_context(|| format!("cannot start service `{}`", service.name))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// After a guest trapped, wasmtime refuses every call into the Store it trapped in, so the
-    /// services move to a fresh Store: the failed ones stay failed (until their restart policy
-    /// starts them again), the others start again from their pre-linked form, losing the
-    /// state they held in memory. The old Store, with all its memory, is dropped.
-    fn recover(&mut self) -> Result<()> {
-        if !self.store.data().poisoned {
-            return Ok(());
-        }
-        let state = self.store.data_mut().take_for_new_store();
-        self.store = new_store(&self.app.engine, state);
-        let failed: Vec<_> = self
-            .store
-            .data()
-            .states()
-            .filter(|(_, s)| *s == ServiceState::Failed)
-            .map(|(n, _)| format!("`{n}`"))
-            .collect();
-        tracing::info!(
-            "a guest trapped, which ends its Store: moving the wos to a fresh Store without {}",
-            failed.join(", ")
-        );
-        self.start_all()
-    }
-
-    /// Work the pulse schedules, done when the host is about to call into the wos (the only
-    /// time the Store is free): failed services whose restart policy and back-off allow it are
-    /// started again, so they are ready before anyone calls them.
-    fn housekeeping(&mut self) {
-        let Some(clock) = &self.app.clock else { return };
-        let now = clock.now();
-        if now < self.last_housekeeping + HOUSEKEEPING_BEATS {
-            return;
-        }
-        self.last_housekeeping = now;
-        let restartable: Vec<ServiceId> = (0..self.app.services.len())
-            .filter(|&id| {
-                let service = &self.store.data().services[id];
-                service.state == ServiceState::Failed
-                    && matches!(service.limits.restart, RestartPolicy::OnFailure { .. })
-            })
-            .collect();
-        for id in restartable {
-            // Not due yet, or out of restarts: the next call says so; nothing to do now.
-            let _ = call::ensure_ready(&mut self.store.as_context_mut(), id, "housekeeping");
-        }
-    }
-
-    /// Calls `interface#function` of `service` from the host, under the same supervision as a
-    /// call from another service (deadline, memory limit, failure and restart).
-    pub fn call(
-        &mut self,
-        service: &str,
-        interface: &str,
-        function: &str,
-        params: &[Val],
-        results: &mut [Val],
-    ) -> Result<()> {
-        let id = self.service_id(service)?;
-        self.recover()?;
-        self.housekeeping();
-        let label = format!("{interface}#{function}");
-        call_service(self.store.as_context_mut(), id, Target::Export { interface, function }, &label, params, results)
-    }
-
-    /// The life-cycle state of `service`.
-    pub fn state(&self, service: &str) -> Result<ServiceState> {
-        let id = self.service_id(service)?;
-        Ok(self.store.data().services[id].state)
-    }
-
-    /// Finds the function `function` of interface `interface` exported by service `service`,
-    /// for callers that call it directly (benchmarks: this skips supervision). Call
-    /// [`Running::enter`] with the returned id before calling the function.
-    pub fn export_func(&mut self, service: &str, interface: &str, function: &str) -> Result<(ServiceId, Func)> {
-        let id = self.service_id(service)?;
-        let instance =
-            self.store.data().services[id].instance.with_context(|| format!("service `{service}` is not running"))?;
-        let func = call::exported_func(&mut self.store, &instance, interface, function)
-            .with_context(|| format!("service `{service}`"))?;
-        Ok((id, func))
-    }
-
-    /// Makes `service` the executing one, before the host calls into it directly.
-    pub fn enter(&mut self, service: ServiceId) {
-        self.store.data_mut().enter(service);
-    }
-
-    /// The Store all services live in.
-    pub fn store(&mut self) -> &mut Store<HostState> {
-        &mut self.store
-    }
-
-    /// Runs every program of the wos to completion, one after another in start-up order.
-    pub fn run_programs(&mut self) -> Vec<(ServiceName, ProgramOutcome)> {
-        let programs: Vec<ServiceId> =
-            self.app.services.iter().enumerate().filter(|(_, s)| s.is_program()).map(|(id, _)| id).collect();
-        if programs.is_empty() {
-            tracing::info!(
-                "wos `{}` has no programs: its servers started and nothing calls them",
-                self.app.manifest.name
-            );
-        }
-        programs
-            .into_iter()
-            .map(|id| {
-                let name = self.app.services[id].name.clone();
-                tracing::info!("running program `{name}`");
-                let outcome = self.run_program(id);
-                self.store.data().flush_output();
-                (name, outcome)
-            })
-            .collect()
-    }
-
-    fn run_program(&mut self, id: ServiceId) -> ProgramOutcome {
-        if let Err(error) = self.recover() {
-            return ProgramOutcome::Failed(error);
-        }
-        self.housekeeping();
-        let service = &self.app.services[id];
-        let run =
-            service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
-        let run = run.to_string();
-        let mut results = [Val::Bool(false)];
-        let target = Target::Export { interface: &run, function: "run" };
-        let outcome = call_service(self.store.as_context_mut(), id, target, &format!("{run}#run"), &[], &mut results);
-        if outcome.is_ok() {
-            self.store.data_mut().services[id].state = ServiceState::Exited;
-        }
-        match outcome {
-            Ok(()) if matches!(results[0], Val::Result(Ok(_))) => ProgramOutcome::Succeeded,
-            Ok(()) => ProgramOutcome::ReturnedError,
-            Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                Some(wasmtime_wasi::I32Exit(0)) => ProgramOutcome::Succeeded,
-                Some(wasmtime_wasi::I32Exit(code)) => ProgramOutcome::Exited(*code),
-                None => ProgramOutcome::Failed(error),
-            },
-        }
-    }
-
-    /// Stops the wos: releases every service's instance and resources in reverse start-up
-    /// order, and writes out any unfinished output.
-    pub fn shutdown(mut self) {
-        for service in self.store.data_mut().services.iter_mut().rev() {
-            tracing::info!("stopping service `{}` ({})", service.name, service.state);
-            service.release();
-        }
-    }
-
-    fn service_id(&self, service: &str) -> Result<ServiceId> {
-        self.app
-            .services
-            .iter()
-            .position(|s| s.name.as_str() == service)
-            .with_context(|| format!("wos `{}` has no service `{service}`", self.app.manifest.name))
-    }
 }
