@@ -95,3 +95,44 @@ fn the_name_defaults_to_the_folder() {
             .unwrap();
     assert_eq!(manifest.name, "billing");
 }
+
+#[test]
+fn limits_come_from_the_service_then_the_wos_then_the_defaults() {
+    let manifest = parse(
+        r#"
+        manifest-version = 1
+        [limits]
+        deadline-ms = 5000
+        memory-mib = 256
+        [services.a]
+        component = "a.wasm"
+        [services.b]
+        component = "b.wasm"
+        [services.b.limits]
+        deadline-ms = 0
+        restart = "on-failure"
+        max-restarts = 2
+        "#,
+    )
+    .unwrap();
+    let limits = |name: &str| manifest.services[&ServiceName::try_from(name.to_owned()).unwrap()].limits.clone();
+    assert_eq!(limits("a").deadline, Some(Duration::from_secs(5)));
+    assert_eq!(limits("a").memory, 256 << 20);
+    assert_eq!(limits("a").restart, RestartPolicy::Never);
+    assert_eq!(limits("b").deadline, None);
+    assert_eq!(limits("b").memory, 256 << 20);
+    assert_eq!(limits("b").restart, RestartPolicy::OnFailure { max: 2, backoff: Duration::from_millis(100) });
+}
+
+#[test]
+fn contradictory_limits_are_rejected() {
+    let with_limits = |limits: &str| {
+        error_of(&format!(
+            "manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n[services.a.limits]\n{limits}\n"
+        ))
+    };
+    assert!(with_limits("memory-mib = 0").contains("service `a`: `memory-mib = 0` leaves no memory"));
+    assert!(with_limits("max-restarts = 3").contains("only apply with `restart = \"on-failure\"`"));
+    assert!(with_limits("restart = \"always\"").contains("unknown variant `always`"));
+    assert!(with_limits("deadline = 5").contains("unknown field `deadline`"));
+}

@@ -1,7 +1,7 @@
 //! Program surgery: `compose --emit` fuses a wos into one component, which runs like the
 //! dynamically linked wos and which third-party tools accept.
 
-use crate::support::{Run, Wos, component, hello_services, host, repo};
+use crate::support::{Run, WitSource, Wos, component, hello_services, host, repo, trapping_component};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -77,18 +77,44 @@ fn a_unit_exports_the_public_interfaces_of_its_wos() {
 /// The composer reports bad input with the same errors as the dynamic linker.
 #[test]
 fn bad_input_gets_the_linker_s_errors() {
-    let without_decorator: Vec<_> = hello_services().into_iter().filter(|(name, _)| *name != "decorator").collect();
-    let mut with_two_signers = hello_services();
-    with_two_signers.push(("second-signer", component("hello-signer")));
-    let unknown_export = "manifest-version = 1\nexports = [\"example:hello/nothing\"]\n";
-    for (case, prelude, services) in [
-        ("unsatisfied", "manifest-version = 1\n", without_decorator),
-        ("ambiguous", "manifest-version = 1\n", with_two_signers),
-    ]
-    .into_iter()
-    .chain([("unknown export", unknown_export, hello_services())])
-    {
-        let mut text = prelude.to_owned();
+    let fixtures = tempfile::tempdir().unwrap();
+    let fixture = |name: &str, wit: &str, world: &str| {
+        let path = fixtures.path().join(format!("{name}.wasm"));
+        std::fs::write(&path, trapping_component(WitSource::Text(wit), world)).unwrap();
+        path
+    };
+    let newer_signer = fixture(
+        "signer-0.2",
+        "package example:hello@0.2.0;\ninterface types { record stamped { text: string, trail: list<string> } }\n\
+         interface signer { use types.{stamped}; sign: func(text: string) -> stamped; }\n\
+         world signer-service { export signer; }",
+        "signer-service",
+    );
+    let cycle = "package test:cycle;\ninterface ping { ping: func() -> string; }\n\
+                 interface pong { pong: func() -> string; }\n\
+                 world pinger { import pong; export ping; }\nworld ponger { import ping; export pong; }";
+    let mut version_mismatch = hello_services();
+    version_mismatch.retain(|(name, _)| *name != "signer");
+    version_mismatch.push(("signer", newer_signer));
+    let mut two_signers = hello_services();
+    two_signers.push(("second-signer", component("hello-signer")));
+    let cases: Vec<(&str, &str, Vec<(&str, PathBuf)>)> = vec![
+        (
+            "but no service in this wos exports it",
+            "",
+            hello_services().into_iter().filter(|(name, _)| *name != "decorator").collect(),
+        ),
+        ("exported by several services", "", two_signers),
+        ("exports `example:hello/signer@0.2.0`, an incompatible version", "", version_mismatch),
+        (
+            "in a cycle: pinger -> ponger -> pinger",
+            "",
+            vec![("pinger", fixture("pinger", cycle, "pinger")), ("ponger", fixture("ponger", cycle, "ponger"))],
+        ),
+        ("the wos exports `example:hello/nothing`", "exports = [\"example:hello/nothing\"]\n", hello_services()),
+    ];
+    for (case, prelude, services) in cases {
+        let mut text = format!("manifest-version = 1\n{prelude}");
         for (name, path) in &services {
             text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
         }
@@ -99,7 +125,7 @@ fn bad_input_gets_the_linker_s_errors() {
         let fused = fused.expect_code(78);
         let error = |run: &Run| run.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_default().to_owned();
         assert_eq!(error(&fused), error(&linked), "{case}");
-        assert!(!error(&fused).is_empty(), "{case}: {}", fused.stderr);
+        assert!(error(&fused).contains(case), "{case}: {}", fused.stderr);
         assert!(!unit.exists(), "{case}: a unit was written");
     }
 }
