@@ -51,9 +51,4 @@ impl PulseClock {
         let beats = deadline.as_nanos().div_ceil(self.interval.as_nanos().max(1));
         self.now() + u64::try_from(beats).unwrap_or(u64::MAX / 8) + 1
     }
-
-    /// The pulse interval.
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
 }
