@@ -13,7 +13,6 @@ use crate::runtime::App;
 use std::collections::BTreeMap;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId};
-use wasmtime::error::Context;
 use wasmtime::{Result, bail, format_err};
 
 /// Fuses `app` into the bytes of one component. The same wos (and the same component files)
@@ -22,8 +21,7 @@ pub fn fuse(app: &App) -> Result<Vec<u8>> {
     let mut graph = CompositionGraph::new();
     let mut instances: BTreeMap<&ServiceName, NodeId> = BTreeMap::new();
     for service in &app.services {
-        let bytes = std::fs::read(&service.spec.component)
-            .with_context(|| format!("cannot read the component of service `{}`", service.name))?;
+        let bytes = service.component_bytes()?;
         let package = Package::from_bytes(&format!("parigot-wos:{}", service.name), None, bytes, graph.types_mut())
             .map_err(|e| format_err!("service `{}` cannot be composed: {e:#}", service.name))?;
         let package = graph.register_package(package).map_err(|e| format_err!("service `{}`: {e}", service.name))?;

@@ -65,6 +65,12 @@ impl LoadedService {
     pub fn is_program(&self) -> bool {
         self.surface.is_program()
     }
+
+    /// The component's bytes, read again from its file (for the composer and the wire layer,
+    /// which work on the binary rather than on the compiled component).
+    pub fn component_bytes(&self) -> Result<Vec<u8>> {
+        load::read_component(&self.name, &self.spec.component)
+    }
 }
 
 impl App {

@@ -22,9 +22,7 @@ pub fn write_protos(app: &App, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (provider, interface) in public_interfaces(app) {
         let service = app.services.iter().find(|s| &s.name == provider).expect("providers are services");
-        let bytes = std::fs::read(&service.spec.component)
-            .with_context(|| format!("cannot read the component of service `{provider}`"))?;
-        let decoded = wit_component::decode(&bytes)
+        let decoded = wit_component::decode(&service.component_bytes()?)
             .map_err(|e| format_err!("cannot read the WIT of service `{provider}`: {e:#}"))?;
         let DecodedWasm::Component(resolve, world) = decoded else {
             return Err(format_err!("service `{provider}` is not a component"));

@@ -1,6 +1,6 @@
 //! Every kind of bad input ends with a clear error and a non-zero exit, never a panic.
 
-use crate::support::{WitSource, Wos, component, hello_services, host, repo, trapping_component};
+use crate::support::{WitSource, Wos, component, hello_services, host, manifest_text, repo, trapping_component};
 use std::path::PathBuf;
 
 /// Exit code for a wos that cannot be started.
@@ -84,10 +84,7 @@ fn two_providers_without_a_choice() {
 fn a_choice_of_provider_in_the_wos_is_honoured() {
     let mut services = services_with(&[("second-signer", component("hello-signer"))]);
     services.retain(|(name, _)| *name != "decorator");
-    let mut text = String::from("manifest-version = 1\n");
-    for (name, path) in &services {
-        text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
-    }
+    let mut text = manifest_text("", &services);
     text += &format!(
         "[services.decorator]\ncomponent = {:?}\nlinks = {{ \"example:hello/signer\" = \"second-signer\" }}\n",
         component("hello-decorator").display().to_string()
@@ -140,4 +137,20 @@ fn a_guest_that_traps_during_a_call() {
         "unreachable",
     ]);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn a_failing_build_command() {
+    Wos::new("manifest-version = 1\n[services.web]\ncomponent = \"web.wasm\"\nbuild = \"exit 3\"\n")
+        .run()
+        .expect_code(SETUP_FAILED)
+        .expect_stderr(&["the build command of service `web` failed", "`exit 3`", "fix the build"]);
+}
+
+#[test]
+fn unit_only_flags_on_a_wos() {
+    let wos = Wos::with_services(&[("signer", component("hello-signer").as_path())]);
+    host(&["run", wos.path().to_str().unwrap(), "--env", "A=1"])
+        .expect_code(SETUP_FAILED)
+        .expect_stderr(&["`--env` and arguments after `--` are for a fused unit"]);
 }

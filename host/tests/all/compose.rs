@@ -1,7 +1,7 @@
 //! Program surgery: `compose --emit` fuses a wos into one component, which runs like the
 //! dynamically linked wos and which third-party tools accept.
 
-use crate::support::{Run, WitSource, Wos, component, hello_services, host, repo, trapping_component};
+use crate::support::{Run, WitSource, Wos, component, hello_services, host, manifest_text, repo, trapping_component};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -116,11 +116,7 @@ fn bad_input_gets_the_linker_s_errors() {
         ("the wos exports `example:hello/nothing`", "exports = [\"example:hello/nothing\"]\n", hello_services()),
     ];
     for (case, prelude, services) in cases {
-        let mut text = format!("manifest-version = 1\n{prelude}");
-        for (name, path) in &services {
-            text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
-        }
-        let wos = Wos::new(&text);
+        let wos = Wos::new(&manifest_text(prelude, &services));
         let linked = wos.run().expect_code(78);
         let dir = tempfile::tempdir().unwrap();
         let (fused, unit) = fuse(wos.path().to_str().unwrap(), dir.path(), "unit");
@@ -136,11 +132,7 @@ fn bad_input_gets_the_linker_s_errors() {
 fn a_unit_holds_at_most_one_program() {
     let mut services = hello_services();
     services.push(("dice", component("dice")));
-    let mut text = String::from("manifest-version = 1\n");
-    for (name, path) in &services {
-        text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
-    }
-    let wos = Wos::new(&text);
+    let wos = Wos::new(&manifest_text("", &services));
     let dir = tempfile::tempdir().unwrap();
     let (run, _) = fuse(wos.path().to_str().unwrap(), dir.path(), "unit");
     run.expect_code(78).expect_stderr(&["has several programs (`dice`, `entry`)"]);

@@ -1,18 +1,14 @@
 //! Deterministic mode: virtual clocks and seeded randomness make runs byte-identical, and the
 //! seed changes the random draws and nothing else.
 
-use crate::support::{Run, Wos, component, hello_services, host};
+use crate::support::{Run, Wos, component, hello_services, host, manifest_text};
 
 /// The hello example plus `dice`, a program that prints a random draw and the clocks; its
 /// components are compiled (by `check`) before this returns, so every run starts warm.
 fn wos(seed_line: &str) -> Wos {
-    let mut text = format!("manifest-version = 1\n{seed_line}\n");
     let mut services = hello_services();
     services.push(("dice", component("dice")));
-    for (name, path) in services {
-        text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
-    }
-    let wos = Wos::new(&text);
+    let wos = Wos::new(&manifest_text(seed_line, &services));
     host(&["check", wos.path().to_str().unwrap()]).expect_code(0);
     wos
 }

@@ -73,11 +73,7 @@ impl Wos {
 
     /// A wos with one `[services.NAME]` per entry, each with the given component file.
     pub fn with_services(services: &[(&str, &Path)]) -> Wos {
-        let mut text = String::from("manifest-version = 1\n");
-        for (name, path) in services {
-            text += &format!("[services.{name}]\ncomponent = {:?}\n", path.display().to_string());
-        }
-        Wos::new(&text)
+        Wos::new(&manifest_text("", services))
     }
 
     pub fn path(&self) -> PathBuf {
@@ -95,6 +91,16 @@ impl Wos {
     pub fn run(&self) -> Run {
         host(&["run", self.path().to_str().expect("utf-8 path")])
     }
+}
+
+/// The text of a wos manifest: the version line, then `top` (top-level keys), then one
+/// `[services.NAME]` table per entry with its component file.
+pub fn manifest_text<P: AsRef<Path>>(top: &str, services: &[(&str, P)]) -> String {
+    let mut text = format!("manifest-version = 1\n{top}\n");
+    for (name, path) in services {
+        text += &format!("[services.{name}]\ncomponent = {:?}\n", path.as_ref().display().to_string());
+    }
+    text
 }
 
 /// The hello example's four services with their built components, to mix with fixtures.
