@@ -20,6 +20,7 @@ use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{ComponentType, Lower, Val};
 
@@ -43,7 +44,7 @@ fn wasm(name: &str) -> String {
 }
 
 /// Loads the wos `text` (written to `dir/name.toml`) on `engine`.
-fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> App {
+fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> Arc<App> {
     let path: PathBuf = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -55,7 +56,7 @@ fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> App {
 }
 
 /// The Rust driver linked to the echo service in `language`.
-fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
+fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
     let text = format!(
         "manifest-version = 1\nexports = [\"parigot:bench/driver\"]\n[services.driver]\ncomponent = {:?}\n\
          [services.echo]\ncomponent = {:?}\n",
@@ -66,7 +67,7 @@ fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
 }
 
 /// `echo_wos` fused into one component, loaded as a one-service wos named `unit`.
-fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
+fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
     let unit = dir.join(format!("fused-{language}.wasm"));
     std::fs::write(&unit, parigot_host::compose::fuse(&echo_wos(engine, dir, language)).unwrap()).unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -83,7 +84,7 @@ fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> App {
 fn bench_driver(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: String,
-    running: &mut Running<'_>,
+    running: &mut Running,
     driver_service: &str,
 ) {
     let (driver, run) = running.export_func(driver_service, DRIVER, "run").unwrap();

@@ -7,6 +7,7 @@ use parigot_host::manifest::{Manifest, ServiceName};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome};
+use parigot_host::wire::serve::{ServeOptions, Server};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wasmtime::Result;
@@ -92,6 +93,13 @@ struct RunArgs {
     /// Interval of the pulse that enforces call deadlines, in milliseconds; 0 turns deadlines off.
     #[arg(long, default_value_t = pulse::DEFAULT_INTERVAL.as_millis() as u64)]
     pulse_ms: u64,
+    /// Serve the wos's public interfaces over gRPC and Connect on this address (overrides
+    /// `[serve] listen`; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// How many instances of the wos serve requests in parallel (overrides `[serve] pool`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pool: Option<u16>,
 }
 
 impl RunArgs {
@@ -139,11 +147,67 @@ fn run(cli: Cli) -> Result<ExitCode> {
         tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut running = app.instantiate(args.determinism(app.manifest.seed))?;
+    let determinism = args.determinism(app.manifest.seed);
+    let serve = &app.manifest.serve;
+    let listen = match (args.listen, &serve.listen) {
+        (Some(addr), _) => Some(addr),
+        (None, Some(text)) => Some(text.parse().expect("the manifest checked `listen`")),
+        (None, None) => None,
+    };
+    if let Some(listen) = listen {
+        let options = ServeOptions {
+            listen,
+            pool: args.pool.map_or(serve.pool, usize::from),
+            max_message_bytes: serve.max_message_bytes,
+            determinism,
+        };
+        return serve_wos(app, options);
+    }
+    Ok(run_programs(&app, determinism)?)
+}
+
+/// Starts the wos and runs its programs to completion.
+fn run_programs(app: &std::sync::Arc<App>, determinism: Option<Determinism>) -> Result<ExitCode> {
+    let mut running = app.instantiate(determinism)?;
     let outcomes = running.run_programs();
     let code = exit_code(&outcomes);
     running.shutdown();
     Ok(code)
+}
+
+/// Serves the wos's public interfaces until SIGINT or SIGTERM, running its programs (if any)
+/// once meanwhile. Exits 0 after a graceful shutdown, unless a program failed.
+fn serve_wos(app: std::sync::Arc<App>, options: ServeOptions) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let server = Server::start(&app, &options, shutdown_signal()).await?;
+        tracing::info!(
+            "listening on http://{} (gRPC and Connect; {} instances): {}",
+            server.addr,
+            options.pool,
+            server.services.join(", ")
+        );
+        let programs = app.services.iter().any(|s| s.is_program()).then(|| {
+            let (app, determinism) = (app.clone(), options.determinism);
+            tokio::task::spawn_blocking(move || run_programs(&app, determinism))
+        });
+        server.finished().await?;
+        tracing::info!("stopped serving");
+        match programs {
+            Some(programs) => programs.await?,
+            None => Ok(ExitCode::SUCCESS),
+        }
+    })
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM can be handled");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        _ = terminate.recv() => tracing::info!("SIGTERM received"),
+    }
 }
 
 /// `parigot-host proto`: the .proto files of a wos's public interfaces.

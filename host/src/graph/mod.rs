@@ -15,7 +15,7 @@ mod surface;
 
 pub use surface::{FuncSig, InterfaceSig, RUN_INTERFACE, Surface, ValType};
 
-use crate::manifest::{InterfaceName, Manifest, ServiceName};
+use crate::manifest::{InterfaceName, Manifest, RemoteSpec, ServiceName};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Interfaces in these namespaces are provided by the host, not by services.
@@ -30,6 +30,19 @@ pub struct Plan {
     pub links: Vec<Link>,
     /// The wos's public interfaces, each with the service that exports it, in manifest order.
     pub exports: Vec<PublicExport>,
+    /// Imports bound to other parigot hosts, ordered by consumer and then interface.
+    pub remotes: Vec<RemoteLink>,
+}
+
+/// One import of one service satisfied by another parigot host over gRPC.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteLink {
+    pub consumer: ServiceName,
+    /// The interface as the consumer imports it.
+    pub import: InterfaceName,
+    pub remote: RemoteSpec,
+    /// The functions the consumer imports, by name.
+    pub functions: BTreeMap<String, FuncSig>,
 }
 
 /// A public interface of the wos and the service behind it.
@@ -158,10 +171,20 @@ pub fn is_host_interface(interface: &InterfaceName) -> bool {
 /// orders start-up. `surfaces` must hold one entry per service of `manifest`.
 pub fn resolve(manifest: &Manifest, surfaces: &BTreeMap<ServiceName, Surface>) -> Result<Plan, LinkError> {
     let mut links = Vec::new();
+    let mut remotes = Vec::new();
     for (consumer, spec) in &manifest.services {
         for (import, sig) in &surfaces[consumer].imports {
             if is_host_interface(import) || sig.functions.is_empty() {
                 continue; // types-only interfaces need no provider
+            }
+            if let Some((_, remote)) = spec.remotes.iter().find(|(name, _)| name.accepts(import)) {
+                remotes.push(RemoteLink {
+                    consumer: consumer.clone(),
+                    import: import.clone(),
+                    remote: remote.clone(),
+                    functions: sig.functions.clone(),
+                });
+                continue;
             }
             let chosen = spec.links.iter().find(|(name, _)| name.accepts(import)).map(|(_, p)| p);
             let (provider, export) = pick_provider(consumer, import, chosen, surfaces)?;
@@ -178,7 +201,7 @@ pub fn resolve(manifest: &Manifest, surfaces: &BTreeMap<ServiceName, Surface>) -
     let order = start_order(manifest.services.keys(), &links)?;
     let exports =
         manifest.exports.iter().map(|interface| public_export(interface, surfaces)).collect::<Result<_, _>>()?;
-    Ok(Plan { order, links, exports })
+    Ok(Plan { order, links, exports, remotes })
 }
 
 /// Finds the one service that exports the public interface `interface`.

@@ -76,6 +76,9 @@ pub enum FailureKind {
     Memory { limit: u64 },
     /// The service had failed before and is not (or not yet) restarted.
     Unavailable { reason: String },
+    /// A remote host (serving an import over gRPC) could not be reached or answered with an
+    /// error; `service` is its address.
+    Remote { reason: String },
 }
 
 /// A failed call into a service: which service, which function, and how. Callers further up
@@ -109,7 +112,15 @@ impl fmt::Display for ServiceFailure {
             FailureKind::Unavailable { reason } => {
                 write!(f, "service `{service}` cannot take the call to `{function}`: {reason}")
             }
+            FailureKind::Remote { reason } => write!(f, "the remote host {service} failed `{function}`: {reason}"),
         }
+    }
+}
+
+impl ServiceFailure {
+    /// A failed call to the remote host at `url`.
+    pub fn remote(url: &str, function: &str, kind: FailureKind) -> ServiceFailure {
+        ServiceFailure { service: url.to_owned(), function: function.to_owned(), kind, source: None }
     }
 }
 

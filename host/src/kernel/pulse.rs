@@ -51,4 +51,9 @@ impl PulseClock {
         let beats = deadline.as_nanos().div_ceil(self.interval.as_nanos().max(1));
         self.now() + u64::try_from(beats).unwrap_or(u64::MAX / 8) + 1
     }
+
+    /// How long until `beat`, at the earliest (zero if it has passed).
+    pub fn until(&self, beat: u64) -> Duration {
+        self.interval.saturating_mul(u32::try_from(beat.saturating_sub(self.now())).unwrap_or(u32::MAX))
+    }
 }

@@ -31,7 +31,48 @@ pub struct Manifest {
     pub exports: Vec<InterfaceName>,
     /// Services by name, in name order.
     pub services: BTreeMap<ServiceName, ServiceSpec>,
+    /// Where and how to serve the public interfaces over gRPC and Connect (`[serve]`).
+    pub serve: ServeSpec,
 }
+
+/// `[serve]`: serving the public interfaces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeSpec {
+    /// `listen = "127.0.0.1:50051"`; without it the wos is not served (unless `--listen`).
+    pub listen: Option<String>,
+    /// `pool`: how many instances of the wos serve requests in parallel.
+    pub pool: usize,
+    /// `max-message-bytes`: the largest request accepted.
+    pub max_message_bytes: usize,
+}
+
+impl Default for ServeSpec {
+    fn default() -> Self {
+        ServeSpec { listen: None, pool: DEFAULT_POOL, max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES }
+    }
+}
+
+/// Instances serving requests when `pool` is not given.
+pub const DEFAULT_POOL: usize = 4;
+/// The request size limit when `max-message-bytes` is not given: 4 MiB, as gRPC's default.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 << 20;
+
+/// An import bound to another parigot host, which serves the interface over gRPC.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteSpec {
+    /// `remote = "http://host:port"`.
+    pub url: String,
+    /// `timeout-ms`: the longest one call may take, retries included (the caller's own
+    /// deadline may cut it shorter).
+    pub timeout: Duration,
+    /// `retries`: further attempts after the remote answered `UNAVAILABLE` or could not be
+    /// reached.
+    pub retries: u32,
+}
+
+/// Defaults of a remote link.
+const DEFAULT_REMOTE_TIMEOUT_MS: u64 = 5_000;
+const DEFAULT_REMOTE_RETRIES: u32 = 2;
 
 /// One service of a wos, with paths resolved against the manifest's folder.
 #[derive(Debug, Clone)]
@@ -46,6 +87,8 @@ pub struct ServiceSpec {
     pub env: BTreeMap<String, String>,
     /// Explicit choices of provider for imported interfaces.
     pub links: BTreeMap<InterfaceName, ServiceName>,
+    /// Imported interfaces bound to another parigot host (`links` entries with `remote`).
+    pub remotes: BTreeMap<InterfaceName, RemoteSpec>,
     /// Deadline, memory limit and restart policy (the service's own, else the wos's, else the
     /// built-in defaults).
     pub limits: Limits,
@@ -76,6 +119,32 @@ struct RawManifest {
     limits: RawLimits,
     #[serde(default)]
     services: BTreeMap<ServiceName, RawService>,
+    #[serde(default)]
+    serve: RawServe,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawServe {
+    listen: Option<String>,
+    pool: Option<usize>,
+    max_message_bytes: Option<usize>,
+}
+
+/// A `links` entry: a service of this wos, or a table naming a remote host.
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "a service name, or a table like `{ remote = \"http://127.0.0.1:50051\" }`")]
+enum RawLink {
+    Service(ServiceName),
+    Remote(RawRemote),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRemote {
+    remote: String,
+    timeout_ms: Option<u64>,
+    retries: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,7 +157,7 @@ struct RawService {
     #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
-    links: BTreeMap<InterfaceName, ServiceName>,
+    links: BTreeMap<InterfaceName, RawLink>,
     #[serde(default)]
     limits: RawLimits,
 }
@@ -150,11 +219,13 @@ impl Manifest {
             .map(|(name, service)| {
                 let limits = resolve_limits(&service.limits, &wos_limits)
                     .map_err(|message| invalid(format!("service `{name}`: {message}")))?;
-                Ok((name, service.resolve(folder, limits)))
+                let spec = service.resolve(folder, limits).map_err(|m| invalid(format!("service `{name}`: {m}")))?;
+                Ok((name, spec))
             })
             .collect::<Result<_, ManifestError>>()?;
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
-        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services })
+        let serve = resolve_serve(raw.serve).map_err(invalid)?;
+        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services, serve })
     }
 
     /// A wos of one service, `name`, made of the component at `component` with default
@@ -166,6 +237,7 @@ impl Manifest {
             args: Vec::new(),
             env: BTreeMap::new(),
             links: BTreeMap::new(),
+            remotes: BTreeMap::new(),
             limits: Limits::default(),
         };
         Manifest {
@@ -174,6 +246,7 @@ impl Manifest {
             seed: None,
             exports: Vec::new(),
             services: BTreeMap::from([(name, spec)]),
+            serve: ServeSpec::default(),
         }
     }
 
@@ -184,16 +257,64 @@ impl Manifest {
 }
 
 impl RawService {
-    fn resolve(self, folder: &Path, limits: Limits) -> ServiceSpec {
-        ServiceSpec {
+    fn resolve(self, folder: &Path, limits: Limits) -> Result<ServiceSpec, String> {
+        let mut links = BTreeMap::new();
+        let mut remotes = BTreeMap::new();
+        for (interface, link) in self.links {
+            match link {
+                RawLink::Service(provider) => {
+                    links.insert(interface, provider);
+                }
+                RawLink::Remote(remote) => {
+                    let spec = remote.resolve().map_err(|m| format!("link `{interface}`: {m}"))?;
+                    remotes.insert(interface, spec);
+                }
+            }
+        }
+        Ok(ServiceSpec {
             component: folder.join(self.component),
             build: self.build,
             args: self.args,
             env: self.env,
-            links: self.links,
+            links,
+            remotes,
             limits,
-        }
+        })
     }
+}
+
+impl RawRemote {
+    fn resolve(self) -> Result<RemoteSpec, String> {
+        let authority = self.remote.strip_prefix("http://").ok_or_else(|| {
+            format!("`remote = \"{}\"` must be an `http://host:port` address of a parigot host", self.remote)
+        })?;
+        if authority.trim_end_matches('/').rsplit_once(':').is_none_or(|(_, port)| port.parse::<u16>().is_err()) {
+            return Err(format!("`remote = \"{}\"` needs a port, as in `http://127.0.0.1:50051`", self.remote));
+        }
+        Ok(RemoteSpec {
+            url: self.remote.trim_end_matches('/').to_owned(),
+            timeout: Duration::from_millis(self.timeout_ms.unwrap_or(DEFAULT_REMOTE_TIMEOUT_MS)),
+            retries: self.retries.unwrap_or(DEFAULT_REMOTE_RETRIES),
+        })
+    }
+}
+
+/// `[serve]` with defaults, checked.
+fn resolve_serve(raw: RawServe) -> Result<ServeSpec, String> {
+    if let Some(listen) = &raw.listen
+        && listen.parse::<std::net::SocketAddr>().is_err()
+    {
+        return Err(format!("`[serve]` `listen = \"{listen}\"` is not an address like `127.0.0.1:50051`"));
+    }
+    let pool = raw.pool.unwrap_or(DEFAULT_POOL);
+    if pool == 0 {
+        return Err("`[serve]` `pool = 0` leaves nothing to serve requests; give at least 1".into());
+    }
+    let max_message_bytes = raw.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+    if max_message_bytes == 0 {
+        return Err("`[serve]` `max-message-bytes` must be at least 1".into());
+    }
+    Ok(ServeSpec { listen: raw.listen, pool, max_message_bytes })
 }
 
 /// A service's limits: each key from the service's own table, else from the wos's `[limits]`,
@@ -228,7 +349,11 @@ fn resolve_limits(own: &RawLimits, wos: &RawLimits) -> Result<Limits, String> {
 /// Every `links` entry must name a service of this wos other than the one it is in.
 fn check_links(services: &BTreeMap<ServiceName, RawService>) -> Result<(), String> {
     for (name, service) in services {
-        for (interface, target) in &service.links {
+        let services_only = service.links.iter().filter_map(|(i, link)| match link {
+            RawLink::Service(target) => Some((i, target)),
+            RawLink::Remote(_) => None,
+        });
+        for (interface, target) in services_only {
             if target == name {
                 return Err(format!(
                     "service `{name}` links `{interface}` to itself; a service cannot provide its \

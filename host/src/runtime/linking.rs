@@ -9,19 +9,21 @@
 use super::call::{Target, call_service};
 use super::state::{HostState, ProvidedTarget, ServiceId};
 use crate::graph::{Link, Surface, is_host_interface};
+use crate::wire::remote::RemoteInterface;
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::Result;
 use wasmtime::component::{Linker, Val};
 
-/// Builds the linker for one consumer: WASI, empty instances for types-only imports, and a
+/// Builds the linker for one consumer: WASI, empty instances for types-only imports, a
 /// forwarding function for every function of every link in `links` (all of this consumer),
-/// each link with its provider's id. `next_slot` hands out target slots; the returned list says
-/// which provider fills which slot.
+/// each link with its provider's id, and a gRPC call for every function of `remotes`.
+/// `next_slot` hands out target slots; the returned list says which provider fills which slot.
 pub fn consumer_linker(
     engine: &Engine,
     surface: &Surface,
     links: &[(&Link, ServiceId)],
+    remotes: &[Arc<RemoteInterface>],
     next_slot: &mut usize,
 ) -> Result<ConsumerLinker> {
     let mut linker = Linker::<HostState>::new(engine);
@@ -38,6 +40,15 @@ pub fn consumer_linker(
             })?;
             let target = ProvidedTarget { slot, export: link.export.to_string(), function: function.clone() };
             provided.push((provider, target));
+        }
+    }
+    for remote in remotes {
+        let mut instance = linker.instance(&remote.import().to_string())?;
+        for function in remote.functions() {
+            let (remote, name) = (remote.clone(), function.to_owned());
+            instance.func_new(function, move |store, _ty, params: &[Val], results: &mut [Val]| {
+                remote.call(&name, params, results, store.data().deadline_left())
+            })?;
         }
     }
     for (import, sig) in &surface.imports {

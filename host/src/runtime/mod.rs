@@ -23,11 +23,13 @@ pub use state::{HostState, ServiceId};
 use crate::graph::{self, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
+use crate::wire::remote::RemoteInterface;
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
 use state::{ProvidedTarget, ServiceSlot};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use wasmtime::component::{Component, InstancePre};
 use wasmtime::error::Context;
 use wasmtime::{Engine, Result, Store};
@@ -75,7 +77,7 @@ impl LoadedService {
 
 impl App {
     /// Builds (if asked), compiles (or loads from the cache), resolves and links every service.
-    pub fn load(manifest: Manifest, host: &HostEngine, options: &LoadOptions) -> Result<App> {
+    pub fn load(manifest: Manifest, host: &HostEngine, options: &LoadOptions) -> Result<Arc<App>> {
         let engine = host.engine();
         for (name, spec) in &manifest.services {
             load::build_if_needed(&manifest, name, spec, options.build)?;
@@ -95,12 +97,12 @@ impl App {
             })
             .collect();
         let linked = link_all(engine, &plan, &services)?;
-        Ok(App { manifest, plan, services, linked, engine: engine.clone(), clock: host.clock().cloned() })
+        Ok(Arc::new(App { manifest, plan, services, linked, engine: engine.clone(), clock: host.clock().cloned() }))
     }
 
     /// Creates a Store and instantiates every service in start-up order. With `determinism`,
     /// guests see virtual clocks and seeded randomness.
-    pub fn instantiate(&self, determinism: Option<Determinism>) -> Result<Running<'_>> {
+    pub fn instantiate(self: &Arc<Self>, determinism: Option<Determinism>) -> Result<Running> {
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let slots = self
             .services
@@ -115,7 +117,7 @@ impl App {
             .collect();
         let targets = self.plan.links.iter().map(|link| link.functions.len()).sum();
         let state = HostState::new(slots, targets, self.clock.clone());
-        let mut running = Running { app: self, store: new_store(&self.engine, state), last_housekeeping: 0 };
+        let mut running = Running { app: self.clone(), store: new_store(&self.engine, state), last_housekeeping: 0 };
         running.start_all()?;
         Ok(running)
     }
@@ -144,8 +146,14 @@ fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<
         for (link, _) in &links {
             tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
         }
+        let remotes = plan
+            .remotes
+            .iter()
+            .filter(|link| link.consumer == service.name)
+            .map(|link| RemoteInterface::new(service, link).map(Arc::new))
+            .collect::<Result<Vec<_>>>()?;
         let linking::ConsumerLinker { linker, provided } =
-            linking::consumer_linker(engine, &service.surface, &links, &mut next_slot)?;
+            linking::consumer_linker(engine, &service.surface, &links, &remotes, &mut next_slot)?;
         for (provider, target) in provided {
             provides[provider].push(target);
         }

@@ -7,13 +7,14 @@ use super::{App, new_store};
 use crate::graph::RUN_INTERFACE;
 use crate::kernel::{RestartPolicy, ServiceState};
 use crate::manifest::ServiceName;
+use std::sync::Arc;
 use wasmtime::component::{Func, Val};
 use wasmtime::error::Context;
 use wasmtime::{AsContextMut, Result, Store};
 
 /// A started wos: one Store holding an instance of every service.
-pub struct Running<'a> {
-    pub(super) app: &'a App,
+pub struct Running {
+    pub(super) app: Arc<App>,
     pub(super) store: Store<HostState>,
     /// The pulse beat at which housekeeping last ran.
     pub(super) last_housekeeping: u64,
@@ -36,7 +37,7 @@ pub enum ProgramOutcome {
     Failed(wasmtime::Error),
 }
 
-impl Running<'_> {
+impl Running {
     /// Instantiates, in start-up order, every service that is waiting to start.
     pub(super) fn start_all(&mut self) -> Result<()> {
         for (id, service) in self.app.services.iter().enumerate() {
@@ -107,11 +108,30 @@ impl Running<'_> {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<()> {
+        self.call_within(service, interface, function, params, results, None)
+    }
+
+    /// [`Running::call`] for a caller with a deadline of its own (a client's `grpc-timeout`,
+    /// say): the call runs under the tighter of `deadline` and the service's own.
+    pub fn call_within(
+        &mut self,
+        service: &str,
+        interface: &str,
+        function: &str,
+        params: &[Val],
+        results: &mut [Val],
+        deadline: Option<std::time::Duration>,
+    ) -> Result<()> {
         let id = self.service_id(service)?;
         self.recover()?;
         self.housekeeping();
         let label = format!("{interface}#{function}");
-        call_service(self.store.as_context_mut(), id, Target::Export { interface, function }, &label, params, results)
+        let data = self.store.data_mut();
+        data.deadline = deadline.and_then(|budget| Some((data.clock.as_ref()?.deadline_beat(budget), budget)));
+        let target = Target::Export { interface, function };
+        let outcome = call_service(self.store.as_context_mut(), id, target, &label, params, results);
+        self.store.data_mut().deadline = None;
+        outcome
     }
 
     /// The life-cycle state of `service`.

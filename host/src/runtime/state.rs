@@ -134,6 +134,12 @@ impl HostState {
         self.services.iter().map(|s| (&*s.name, s.state))
     }
 
+    /// How long the call under way may still run, if it has a deadline.
+    pub fn deadline_left(&self) -> Option<Duration> {
+        let (beat, _) = self.deadline?;
+        Some(self.clock.as_ref()?.until(beat))
+    }
+
     /// Writes out every service's unfinished output line.
     pub fn flush_output(&self) {
         for service in &self.services {

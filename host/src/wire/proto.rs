@@ -12,6 +12,8 @@ use wit_parser::{Function, InterfaceId, Resolve, Type, TypeDefKind, TypeId};
 pub struct ProtoFile {
     /// Where the file goes, relative to the output folder: `namespace/package/interface.proto`.
     pub path: PathBuf,
+    /// The gRPC service's full name, `package.Service`.
+    pub service: String,
     pub text: String,
 }
 
@@ -58,7 +60,7 @@ pub fn interface_proto(resolve: &Resolve, id: InterfaceId) -> Result<ProtoFile, 
     writeln!(text, "service {} {{\n{rpcs}}}\n", camel(name)).unwrap();
     text += &emitter.definitions.join("\n");
     let path = PathBuf::from(&package.namespace).join(&package.name).join(format!("{name}.proto"));
-    Ok(ProtoFile { path, text })
+    Ok(ProtoFile { path, service: format!("{proto_package}.{}", camel(name)), text })
 }
 
 /// The type of one message field.
@@ -257,6 +259,11 @@ impl Emitter<'_> {
     fn kind(&self, id: TypeId) -> &TypeDefKind {
         &self.resolve.types[id].kind
     }
+}
+
+/// The rpc a WIT function becomes: `do-thing` -> `DoThing`.
+pub fn rpc_name(function: &str) -> String {
+    camel(function)
 }
 
 /// `greeting-request` -> `GreetingRequest`.

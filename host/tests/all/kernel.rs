@@ -87,7 +87,7 @@ fn names_after<'a>(run: &'a Run, marker: &str) -> Vec<&'a str> {
 /// A wos of the three faulty services, called from the host through the library, the way the
 /// wire layer calls a wos.
 struct Supervised {
-    app: App,
+    app: std::sync::Arc<App>,
     _wos: Wos,
 }
 
@@ -118,7 +118,7 @@ impl Supervised {
     }
 }
 
-fn ping(running: &mut Running<'_>, service: &str) -> Result<u32, wasmtime::Error> {
+fn ping(running: &mut Running, service: &str) -> Result<u32, wasmtime::Error> {
     let mut results = [Val::U32(0)];
     running.call(service, FAULTS, "ping", &[], &mut results)?;
     match results[0] {
@@ -127,7 +127,7 @@ fn ping(running: &mut Running<'_>, service: &str) -> Result<u32, wasmtime::Error
     }
 }
 
-fn crash(running: &mut Running<'_>, service: &str) -> ServiceFailure {
+fn crash(running: &mut Running, service: &str) -> ServiceFailure {
     let mut results = [Val::Bool(false)];
     let error = running.call(service, FAULTS, "crash", &[Val::String("test".into())], &mut results).unwrap_err();
     error.downcast::<ServiceFailure>().expect("a crash is a service failure")

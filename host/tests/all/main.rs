@@ -6,5 +6,7 @@ mod compose;
 mod determinism;
 mod hello;
 mod kernel;
+mod serve;
+mod split;
 mod support;
 mod wire;

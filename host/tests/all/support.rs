@@ -1,6 +1,8 @@
 //! Shared helpers: paths to built components, running the host binary, writing wos files and
 //! generating small fixture components from WIT.
 
+pub mod served;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

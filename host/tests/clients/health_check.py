@@ -1,20 +1,16 @@
 """Asks a server's grpc.health.v1.Health/Check about a service.
 
-Usage: grpc_health.py ADDR [SERVICE]   (SERVICE defaults to "", the server as a whole)
+Usage: health_check.py ADDR [SERVICE]   (SERVICE defaults to "", the server as a whole)
 
 Prints one JSON line: {"status": "SERVING"} (the ServingStatus name), or
 {"code": ..., "details": ...} when the server answers with an error status.
 """
 
 import json
-import os
 import sys
 
-# Python puts this file's folder first on sys.path, where this file would hide the grpc_health package.
-sys.path = [entry for entry in sys.path if entry != os.path.dirname(os.path.abspath(__file__))]
-
-import grpc  # noqa: E402
-from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 
 def main():

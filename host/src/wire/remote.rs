@@ -1,0 +1,157 @@
+//! Imports bound to another parigot host: the consumer's calls become gRPC calls to the host
+//! that serves the interface, with the same protobuf mapping the server uses.
+//!
+//! Guest code is synchronous, so a call blocks its thread on a small runtime of its own (one
+//! per process, for every remote link). Each call has a time budget: the link's `timeout-ms`,
+//! cut to what is left of the caller's deadline. Within it, a remote that cannot be reached or
+//! answers `UNAVAILABLE` is tried again after a back-off (50 ms, doubling), up to `retries`
+//! times. The connection is made on first use, so a wos starts even while its remotes are down.
+
+use super::codec::DynamicCodec;
+use super::schema::{Schema, TypedRpc};
+use super::{InterfaceSide, interface_proto};
+use crate::graph::RemoteLink;
+use crate::kernel::{FailureKind, ServiceFailure};
+use crate::runtime::LoadedService;
+use http::uri::PathAndQuery;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+use wasmtime::Result;
+use wasmtime::component::Val;
+use wasmtime::error::Context;
+
+/// The first pause before trying a remote again.
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// How long connecting may take, at most, within a call's budget.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// One imported interface, served by a remote host.
+pub struct RemoteInterface {
+    link: RemoteLink,
+    channel: Channel,
+    /// The rpc of each imported function.
+    rpcs: BTreeMap<String, TypedRpc>,
+}
+
+impl RemoteInterface {
+    /// Prepares the client for `link` of `consumer` (no connection is made yet).
+    pub fn new(consumer: &LoadedService, link: &RemoteLink) -> Result<RemoteInterface> {
+        let file = interface_proto(consumer, &link.import, InterfaceSide::Import)?;
+        let schema = Schema::compile(std::slice::from_ref(&file))?;
+        let rpcs = link
+            .functions
+            .iter()
+            .map(|(function, sig)| {
+                Ok((function.clone(), TypedRpc { rpc: schema.rpc(&file.service, function)?, sig: sig.clone() }))
+            })
+            .collect::<Result<_>>()?;
+        let endpoint = Endpoint::from_shared(link.remote.url.clone())
+            .with_context(|| format!("`{}` is not a valid remote address", link.remote.url))?
+            .connect_timeout(CONNECT_TIMEOUT);
+        let channel = {
+            let _context = client_runtime().enter();
+            endpoint.connect_lazy()
+        };
+        tracing::info!("linking `{}`: `{}` -> remote host {}", link.consumer, link.import, link.remote.url);
+        Ok(RemoteInterface { link: link.clone(), channel, rpcs })
+    }
+
+    /// The interface as the consumer imports it.
+    pub fn import(&self) -> &crate::manifest::InterfaceName {
+        &self.link.import
+    }
+
+    /// The imported functions, by name.
+    pub fn functions(&self) -> impl Iterator<Item = &str> {
+        self.rpcs.keys().map(String::as_str)
+    }
+
+    /// Calls `function` on the remote host, within the link's timeout and `caller_deadline`.
+    /// Failures come back as a [`ServiceFailure`] that names the remote host.
+    pub fn call(
+        &self,
+        function: &str,
+        params: &[Val],
+        results: &mut [Val],
+        caller_deadline: Option<Duration>,
+    ) -> Result<()> {
+        let rpc = &self.rpcs[function];
+        let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
+        let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
+        let response = client_runtime().block_on(self.send(rpc, request, budget)).map_err(|status| {
+            let kind = match status.code() {
+                Code::DeadlineExceeded => FailureKind::Deadline(budget),
+                _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
+            };
+            ServiceFailure::remote(&self.link.remote.url, &format!("{}#{function}", self.link.import), kind)
+        })?;
+        let values = super::convert::results_from_response(&response, &rpc.sig).map_err(|e| {
+            let reason = format!("its answer does not fit the WIT of `{}`: {e}", self.link.import);
+            ServiceFailure::remote(&self.link.remote.url, function, FailureKind::Remote { reason })
+        })?;
+        for (slot, value) in results.iter_mut().zip(values) {
+            *slot = value;
+        }
+        Ok(())
+    }
+
+    /// Sends `request`, trying again while the remote is unavailable and time is left.
+    async fn send(
+        &self,
+        rpc: &TypedRpc,
+        request: prost_reflect::DynamicMessage,
+        budget: Duration,
+    ) -> Result<prost_reflect::DynamicMessage, Status> {
+        let deadline = Instant::now() + budget;
+        let path = PathAndQuery::try_from(rpc.rpc.path.as_str()).expect("rpc paths are valid");
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+            let mut call = tonic::Request::new(request.clone());
+            call.set_timeout(left);
+            let codec = DynamicCodec::new(rpc.rpc.output.clone());
+            let outcome = tokio::time::timeout(left, async {
+                grpc.ready().await.map_err(|e| Status::unavailable(format!("cannot reach the remote host: {e}")))?;
+                grpc.unary(call, path.clone(), codec).await
+            })
+            .await
+            .unwrap_or_else(|_| {
+                Err(Status::deadline_exceeded(format!("no answer within {}", crate::kernel::describe_duration(budget))))
+            });
+            match outcome {
+                Err(status) if status.code() == Code::Unavailable && attempt < self.link.remote.retries => {
+                    if Instant::now() + backoff >= deadline {
+                        return Err(status);
+                    }
+                    attempt += 1;
+                    tracing::debug!(
+                        "remote {} unavailable ({}); retry {attempt}",
+                        self.link.remote.url,
+                        status.message()
+                    );
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+                outcome => return outcome.map(tonic::Response::into_inner),
+            }
+        }
+    }
+}
+
+/// The runtime remote calls block on: one small runtime for the whole process.
+fn client_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("parigot-remote")
+            .enable_all()
+            .build()
+            .expect("the remote-call runtime starts")
+    })
+}

@@ -1,0 +1,167 @@
+//! The Connect side of the gateway: unary calls as a plain HTTP POST (HTTP/1.1 or HTTP/2)
+//! whose body is the request message, in JSON (`application/json`) or binary protobuf
+//! (`application/proto`). Errors are a JSON body `{"code", "message"}` with the HTTP status
+//! the Connect protocol gives the code.
+
+use super::status::{connect_code, connect_http_status};
+use super::{Endpoint, Gateway};
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use prost::Message;
+use prost_reflect::{DynamicMessage, MessageDescriptor};
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::Status;
+
+/// The two encodings of a Connect unary call.
+#[derive(Clone, Copy, PartialEq)]
+enum Encoding {
+    Json,
+    Proto,
+}
+
+impl Encoding {
+    fn of(request: &Request<Body>) -> Option<Encoding> {
+        let content_type = request.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        match essence.to_ascii_lowercase().as_str() {
+            "application/json" => Some(Encoding::Json),
+            "application/proto" => Some(Encoding::Proto),
+            _ => None,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Json => "application/json",
+            Encoding::Proto => "application/proto",
+        }
+    }
+
+    fn decode(self, desc: MessageDescriptor, body: &[u8]) -> Result<DynamicMessage, Status> {
+        let invalid = |e: &dyn std::fmt::Display| {
+            Status::invalid_argument(format!("the body is not a valid `{}`: {e}", desc.full_name()))
+        };
+        match self {
+            Encoding::Proto => DynamicMessage::decode(desc.clone(), body).map_err(|e| invalid(&e)),
+            Encoding::Json => {
+                let mut json = serde_json::Deserializer::from_slice(body);
+                let message = DynamicMessage::deserialize(desc.clone(), &mut json).map_err(|e| invalid(&e))?;
+                json.end().map_err(|e| invalid(&e))?;
+                Ok(message)
+            }
+        }
+    }
+
+    fn encode(self, message: &DynamicMessage) -> Result<Vec<u8>, Status> {
+        match self {
+            Encoding::Proto => Ok(message.encode_to_vec()),
+            Encoding::Json => serde_json::to_vec(message)
+                .map_err(|e| Status::internal(format!("cannot encode the response as JSON: {e}"))),
+        }
+    }
+}
+
+/// Answers one Connect request.
+pub async fn handle(gateway: Arc<Gateway>, endpoint: Option<Arc<Endpoint>>, request: Request<Body>) -> Response<Body> {
+    if request.method() != Method::POST {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "Connect unary calls are POST requests (GET is not supported)");
+    }
+    let Some(encoding) = Encoding::of(&request) else {
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "use `Content-Type: application/json` or `application/proto` (Connect), or `application/grpc` (gRPC)",
+        );
+    };
+    match call(gateway, endpoint, encoding, request).await {
+        Ok(body) => Response::builder()
+            .header(header::CONTENT_TYPE, encoding.content_type())
+            .body(Body::from(body))
+            .expect("a valid response"),
+        Err(status) => error(&status),
+    }
+}
+
+async fn call(
+    gateway: Arc<Gateway>,
+    endpoint: Option<Arc<Endpoint>>,
+    encoding: Encoding,
+    request: Request<Body>,
+) -> Result<Vec<u8>, Status> {
+    let Some(endpoint) = endpoint else {
+        return Err(Status::unimplemented(format!(
+            "no method `{}` here; list the services with gRPC server reflection",
+            request.uri().path()
+        )));
+    };
+    if let Some(coding) = request.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok())
+        && coding != "identity"
+    {
+        return Err(Status::unimplemented(format!("content encoding `{coding}` is not supported; send identity")));
+    }
+    let deadline = request
+        .headers()
+        .get("connect-timeout-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis);
+    let body = read_body(request.into_body(), gateway.max_message_bytes).await?;
+    let message = encoding.decode(endpoint.rpc.rpc.input.clone(), &body)?;
+    let response = gateway.invoke(endpoint, message, deadline).await?;
+    encoding.encode(&response)
+}
+
+/// Reads the whole body, refusing one over `limit` bytes.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Status> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(Status::resource_exhausted(format!(
+            "the request is larger than the limit of {limit} bytes (`max-message-bytes` in the wos's `[serve]`)"
+        ))),
+        Err(error) => Err(Status::invalid_argument(format!("cannot read the request body: {error}"))),
+    }
+}
+
+/// A Connect error response.
+fn error(status: &Status) -> Response<Body> {
+    let body = serde_json::json!({ "code": connect_code(status.code()), "message": status.message() });
+    Response::builder()
+        .status(connect_http_status(status.code()))
+        .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .body(Body::from(body.to_string()))
+        .expect("a valid response")
+}
+
+/// A response outside the Connect protocol (wrong method or content type).
+fn plain(status: StatusCode, message: &str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from(format!("{message}\n")))
+        .expect("a valid response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    #[test]
+    fn errors_carry_the_connect_code_and_status() {
+        let response = error(&Status::new(Code::InvalidArgument, "bad"));
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn content_types_pick_the_encoding() {
+        let with = |ct: &str| Request::builder().header(header::CONTENT_TYPE, ct).body(Body::empty()).unwrap();
+        assert!(Encoding::of(&with("application/json")) == Some(Encoding::Json));
+        assert!(Encoding::of(&with("application/json; charset=utf-8")) == Some(Encoding::Json));
+        assert!(Encoding::of(&with("application/proto")) == Some(Encoding::Proto));
+        assert!(Encoding::of(&with("text/plain")).is_none());
+        assert!(Encoding::of(&Request::new(Body::empty())).is_none());
+    }
+}

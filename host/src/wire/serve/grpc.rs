@@ -1,0 +1,99 @@
+//! The gRPC side of the gateway: tonic does the framing, compression, size limits and status
+//! trailers; the codec decodes with the rpc's descriptor.
+
+use super::{Endpoint, Gateway};
+use crate::wire::codec::DynamicCodec;
+use axum::body::Body;
+use http::{Request, Response};
+use prost_reflect::DynamicMessage;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::Status;
+use tonic::server::{Grpc, UnaryService};
+
+/// Answers one gRPC request: `UNIMPLEMENTED` for a path that is no exposed function.
+pub async fn handle(gateway: Arc<Gateway>, endpoint: Option<Arc<Endpoint>>, request: Request<Body>) -> Response<Body> {
+    let Some(endpoint) = endpoint else {
+        let status = Status::unimplemented(format!(
+            "no method `{}` here; list the services with gRPC server reflection",
+            request.uri().path()
+        ));
+        return status.into_http::<Body>();
+    };
+    let limit = gateway.max_message_bytes;
+    let mut grpc =
+        Grpc::new(DynamicCodec::new(endpoint.rpc.rpc.input.clone())).apply_max_message_size_config(Some(limit), None);
+    let response = grpc.unary(Call { gateway, endpoint }, request).await;
+    oversize_is_resource_exhausted(response, limit).map(Body::new)
+}
+
+/// tonic refuses a message over the size limit with `OUT_OF_RANGE`; gRPC's own servers (and
+/// its spec of status codes) say `RESOURCE_EXHAUSTED`, which is what clients expect.
+fn oversize_is_resource_exhausted(response: Response<tonic::body::Body>, limit: usize) -> Response<tonic::body::Body> {
+    let oversize = Status::from_header_map(response.headers())
+        .is_some_and(|s| s.code() == tonic::Code::OutOfRange && s.message().contains("message length too large"));
+    if !oversize {
+        return response;
+    }
+    Status::resource_exhausted(format!(
+        "the request is larger than the limit of {limit} bytes (`max-message-bytes` in the wos's `[serve]`)"
+    ))
+    .into_http()
+}
+
+/// One call of an exposed function, as tonic's unary service.
+struct Call {
+    gateway: Arc<Gateway>,
+    endpoint: Arc<Endpoint>,
+}
+
+impl UnaryService<DynamicMessage> for Call {
+    type Response = DynamicMessage;
+    type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<DynamicMessage>, Status>> + Send>>;
+
+    fn call(&mut self, request: tonic::Request<DynamicMessage>) -> Self::Future {
+        let (gateway, endpoint) = (self.gateway.clone(), self.endpoint.clone());
+        Box::pin(async move {
+            let deadline = request.metadata().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
+            let response = gateway.invoke(endpoint, request.into_inner(), deadline).await?;
+            Ok(tonic::Response::new(response))
+        })
+    }
+}
+
+/// Parses a `grpc-timeout` header: up to 8 digits and a unit (`H`, `M`, `S`, `m`, `u`, `n`).
+fn grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount * 3600),
+        "M" => Duration::from_secs(amount * 60),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse_in_every_unit() {
+        assert_eq!(grpc_timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(grpc_timeout("3M"), Some(Duration::from_secs(180)));
+        assert_eq!(grpc_timeout("10S"), Some(Duration::from_secs(10)));
+        assert_eq!(grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(grpc_timeout("99999999u"), Some(Duration::from_micros(99_999_999)));
+        assert_eq!(grpc_timeout("5n"), Some(Duration::from_nanos(5)));
+        for bad in ["", "S", "10", "10x", "-1S", "123456789S"] {
+            assert_eq!(grpc_timeout(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Serving a wos's public interfaces over gRPC and Connect, on one port, HTTP/1.1 and HTTP/2.
+//!
+//! Everything is built from the WIT at start-up: the `.proto` files of the mapping are
+//! compiled into descriptors, which drive decoding, the conversion to WIT values, the standard
+//! reflection service (v1 and v1alpha) and the health service. Requests run on a pool of
+//! instances of the wos ([`pool`]). Shutdown is graceful: the listener closes, calls under
+//! way finish, then the instances stop.
+
+mod connect;
+mod grpc;
+pub mod pool;
+pub mod status;
+
+use super::schema::{Schema, TypedRpc};
+use super::{InterfaceSide, interface_proto_of, public_interfaces};
+use crate::manifest::ServiceName;
+use crate::runtime::{App, Determinism};
+use axum::body::Body;
+use http::{Request, Response};
+use pool::InstancePool;
+use prost_reflect::DynamicMessage;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::Status;
+use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
+use wasmtime::Result;
+use wasmtime::component::Val;
+use wasmtime::error::Context;
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// How many instances of the wos serve requests in parallel.
+    pub pool: usize,
+    /// The largest request message accepted, in bytes.
+    pub max_message_bytes: usize,
+    pub determinism: Option<Determinism>,
+}
+
+/// One exposed function: who provides it, and its rpc.
+struct Endpoint {
+    provider: ServiceName,
+    /// The interface as the provider exports it.
+    interface: String,
+    function: String,
+    rpc: TypedRpc,
+}
+
+/// Routes requests to exposed functions and runs them on the pool.
+struct Gateway {
+    /// By gRPC path, `/package.Service/Method`.
+    endpoints: BTreeMap<String, Arc<Endpoint>>,
+    pool: Arc<InstancePool>,
+    max_message_bytes: usize,
+}
+
+/// A server that is bound and serving.
+pub struct Server {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The gRPC services it exposes (full names), besides reflection and health.
+    pub services: Vec<String>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Server {
+    /// Binds `options.listen`, starts the pool and serves `app`'s public interfaces until
+    /// `shutdown` completes. Must be called within a tokio runtime.
+    pub async fn start(
+        app: &Arc<App>,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<Server> {
+        let (schema, endpoints) = exposed_endpoints(app)?;
+        if endpoints.is_empty() {
+            wasmtime::bail!("wos `{}` has no interfaces to serve: list them in its `exports` key", app.manifest.name);
+        }
+        let services: Vec<String> = schema.pool.services().map(|s| s.full_name().to_owned()).collect();
+        let pool = {
+            let (app, size, determinism) = (app.clone(), options.pool, options.determinism);
+            tokio::task::spawn_blocking(move || InstancePool::start(&app, size, determinism)).await??
+        };
+        let gateway = Arc::new(Gateway { endpoints, pool: pool.clone(), max_message_bytes: options.max_message_bytes });
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        let addr = listener.local_addr()?;
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        for service in &services {
+            health.set_service_status(service, tonic_health::ServingStatus::Serving).await;
+        }
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_file_descriptor_set(schema.files.clone())
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1().context("cannot build the reflection service")?;
+        let reflection_v1alpha = reflection().build_v1alpha().context("cannot build the reflection service")?;
+        let router = Routes::new(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .into_axum_router()
+            .fallback(move |request: Request<Body>| {
+                let gateway = gateway.clone();
+                async move { gateway.handle(request).await }
+            });
+        let server = tonic::transport::Server::builder()
+            .accept_http1(true)
+            .add_routes(Routes::from(router))
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections; finishing the calls under way");
+                health.set_not_serving::<tonic_health::pb::health_server::HealthServer<()>>().await;
+            });
+        let task = tokio::spawn(async move {
+            server.await.context("the server failed")?;
+            pool.shutdown().await;
+            Ok(())
+        });
+        Ok(Server { addr, services, task })
+    }
+
+    /// Waits until the server has shut down and every instance has stopped.
+    pub async fn finished(self) -> Result<()> {
+        self.task.await.context("the server task failed")?
+    }
+}
+
+/// The schema of the wos's public interfaces, and an endpoint per function.
+fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint>>)> {
+    let public = public_interfaces(app);
+    let mut files = Vec::new();
+    for (provider, interface) in &public {
+        files.push(interface_proto_of(app, provider, interface, InterfaceSide::Export)?);
+    }
+    let schema = Schema::compile(&files)?;
+    let mut endpoints = BTreeMap::new();
+    for ((provider, interface), file) in public.iter().zip(&files) {
+        let service = app.services.iter().find(|s| &&s.name == provider).expect("providers are services");
+        for (function, sig) in &service.surface.exports[*interface].functions {
+            let rpc = schema.rpc(&file.service, function)?;
+            let endpoint = Endpoint {
+                provider: (*provider).clone(),
+                interface: interface.to_string(),
+                function: function.clone(),
+                rpc: TypedRpc { rpc, sig: sig.clone() },
+            };
+            endpoints.insert(endpoint.rpc.rpc.path.clone(), Arc::new(endpoint));
+        }
+    }
+    Ok((schema, endpoints))
+}
+
+impl Gateway {
+    /// gRPC when the content type says so, Connect otherwise.
+    async fn handle(self: Arc<Self>, request: Request<Body>) -> Response<Body> {
+        let is_grpc = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/grpc") && !v.starts_with("application/grpc-web"));
+        let endpoint = self.endpoints.get(request.uri().path()).cloned();
+        if is_grpc {
+            grpc::handle(self, endpoint, request).await
+        } else {
+            connect::handle(self, endpoint, request).await
+        }
+    }
+
+    /// Calls the endpoint's function with `request`, under `deadline` if the client set one.
+    async fn invoke(
+        &self,
+        endpoint: Arc<Endpoint>,
+        request: DynamicMessage,
+        deadline: Option<Duration>,
+    ) -> Result<DynamicMessage, Status> {
+        let params = super::convert::params_from_request(&request, &endpoint.rpc.sig)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let path = endpoint.rpc.rpc.path.clone();
+        tracing::debug!("calling {path}");
+        let call = self.pool.run(move |instance| {
+            let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
+            let (service, interface, function) = (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
+            instance
+                .call_within(service, interface, function, &params, &mut results, deadline)
+                .map(|()| super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results))
+        });
+        let outcome = match deadline {
+            Some(deadline) => tokio::time::timeout(deadline, call).await.map_err(|_| {
+                Status::deadline_exceeded(format!(
+                    "the client's deadline of {} passed before the call finished",
+                    crate::kernel::describe_duration(deadline)
+                ))
+            })?,
+            None => call.await,
+        };
+        outcome.map_err(|error| {
+            let status = status::from_call_error(&error);
+            tracing::warn!("`{path}` failed ({:?}): {}", status.code(), status.message());
+            status
+        })
+    }
+}

@@ -1,0 +1,284 @@
+//! Serving over gRPC and Connect, checked with clients nobody here wrote: Python grpcio (with
+//! server reflection and health checking), curl, and buf.
+
+use crate::support::served::Served;
+use crate::support::{Wos, component};
+use serde_json::{Value, json};
+
+const PRICING: &str = "parigot.testing.pricing.v0_1_0.Pricing";
+const FAULTS: &str = "parigot.testing.faults.v0_1_0.Faults";
+
+/// A shop wos: the pricing service and a faulty one, both public, served by a pool of 2 with
+/// a 4 KiB request limit; the faulty service restarts after it fails.
+fn shop() -> Wos {
+    Wos::new(&format!(
+        r#"manifest-version = 1
+name = "shop"
+exports = ["parigot:testing/pricing@0.1.0", "parigot:testing/faults@0.1.0"]
+
+[serve]
+pool = 2
+max-message-bytes = 4096
+
+[limits]
+deadline-ms = 500
+restart = "on-failure"
+restart-backoff-ms = 1
+
+[services.pricing]
+component = {:?}
+
+[services.faulty]
+component = {:?}
+"#,
+        component("pricing").display().to_string(),
+        component("faulty-rust").display().to_string(),
+    ))
+}
+
+/// An order that uses every kind of field: 3 x 250 + 1 x 400, halved, plus gift wrap.
+fn order(coupon: &str) -> Value {
+    json!({ "order": {
+        "customer": "ada",
+        "currency": "CURRENCY_USD",
+        "lines": [ { "sku": "tea", "quantity": 3, "unit_cents": 250 }, { "sku": "cake", "quantity": 1, "unit_cents": 400 } ],
+        "coupon": coupon,
+        "extras": { "gift_wrap": true },
+    }})
+}
+
+/// FNV-1a 64 of `text`, big-endian, as protobuf JSON writes bytes (base64).
+fn reference(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    base64(&hash.to_be_bytes())
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
+fn call(served: &Served, method: &str, request: &Value) -> Value {
+    served.python("grpc_call.py", &[method, &request.to_string()])
+}
+
+#[test]
+fn grpc_clients_discover_and_call_every_interface_through_reflection() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let listed = served.python("grpc_list.py", &[]);
+    let services: Vec<&str> = listed["services"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    for expected in [PRICING, FAULTS, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"] {
+        assert!(services.contains(&expected), "{listed}");
+    }
+    assert_eq!(served.python("health_check.py", &[]), json!({ "status": "SERVING" }));
+    assert_eq!(served.python("health_check.py", &[PRICING]), json!({ "status": "SERVING" }));
+
+    let quoted = call(&served, &format!("{PRICING}/Quote"), &order("HALF"));
+    assert_eq!(
+        quoted,
+        json!({ "ok": { "ok": {
+            "total_cents": "825",
+            "currency": "CURRENCY_USD",
+            "notes": ["coupon HALF: -50%", "gift wrap: +250"],
+            "reference": reference("ada"),
+        }}})
+    );
+    // A `result` error is the response's error case, not a failed call.
+    let refused = call(&served, &format!("{PRICING}/Quote"), &order("FREE"));
+    assert_eq!(refused, json!({ "ok": { "error": { "unknown_coupon": "FREE" } } }));
+    let empty = call(
+        &served,
+        &format!("{PRICING}/Quote"),
+        &json!({ "order": { "customer": "bob", "currency": "CURRENCY_EUR" } }),
+    );
+    assert_eq!(empty, json!({ "ok": { "error": { "empty_order": {} } } }));
+    assert_eq!(
+        call(&served, &format!("{PRICING}/Initial"), &json!({ "name": "Zoë" })),
+        json!({ "ok": { "result": "Z" } })
+    );
+    assert_eq!(call(&served, &format!("{PRICING}/Initial"), &json!({ "name": "" })), json!({ "ok": {} }));
+}
+
+#[test]
+fn connect_serves_json_and_binary_over_http1_and_http2() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let path = format!("/{PRICING}/Quote");
+    let body = order("HALF").to_string();
+    for version in ["--http1.1", "--http2-prior-knowledge"] {
+        let (status, answer) = served.curl(&path, &[version, "-H", "Content-Type: application/json", "-d", &body]);
+        assert_eq!(status, 200, "{answer}");
+        let answer: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(answer["ok"]["totalCents"], "825", "{answer}");
+        assert_eq!(answer["ok"]["reference"], reference("ada"), "{answer}");
+    }
+    // Binary: InitialRequest { name: "Zoë" } in, InitialResponse { result: "Z" } out.
+    let request = wos.file("initial.bin", &[0x0a, 0x04, b'Z', b'o', 0xc3, 0xab]);
+    let (status, answer) = served.curl(
+        &format!("/{PRICING}/Initial"),
+        &["-H", "Content-Type: application/proto", "--data-binary", &format!("@{}", request.display())],
+    );
+    assert_eq!((status, answer.as_bytes()), (200, &[0x0a, 0x01, b'Z'][..]));
+}
+
+#[test]
+fn failures_come_back_as_status_codes_and_the_host_keeps_serving() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let crash = call(&served, &format!("{FAULTS}/Crash"), &json!({ "message": "boom" }));
+    assert_eq!(crash["code"], "INTERNAL", "{crash}");
+    assert!(crash["details"].as_str().unwrap().contains("service `faulty` trapped in"), "{crash}");
+    let spin = call(&served, &format!("{FAULTS}/Spin"), &json!({}));
+    assert_eq!(spin["code"], "DEADLINE_EXCEEDED", "{spin}");
+    assert!(spin["details"].as_str().unwrap().contains("ran past its deadline of 500 ms"), "{spin}");
+    let unknown = served.python("grpc_raw.py", &[&format!("{PRICING}/Refund"), ""]);
+    assert_eq!(unknown["code"], "UNIMPLEMENTED", "{unknown}");
+    // The same over Connect.
+    let (status, answer) = served
+        .curl(&format!("/{FAULTS}/Crash"), &["-H", "Content-Type: application/json", "-d", r#"{"message": "again"}"#]);
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(serde_json::from_str::<Value>(&answer).unwrap()["code"], "internal");
+    // Restarted after each failure, the faulty service answers again.
+    assert_eq!(call(&served, &format!("{FAULTS}/Ping"), &json!({}))["ok"]["result"], 1);
+    assert!(call(&served, &format!("{PRICING}/Quote"), &order("HALF"))["ok"]["ok"].is_object());
+}
+
+#[test]
+fn malformed_grpc_requests_are_refused_with_invalid_argument() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let quote = format!("{PRICING}/Quote");
+    let cases = [
+        ("not protobuf at all", "ffffffff", "INVALID_ARGUMENT", "not a valid"),
+        // QuoteRequest { order: Order { customer: <the byte 0xff> } }
+        ("invalid UTF-8 in a string", "0a030a01ff", "INVALID_ARGUMENT", "not a valid"),
+        // QuoteRequest { order: Order { currency: 7 } }
+        ("an enum number with no case", "0a021007", "INVALID_ARGUMENT", "7 is not a case of the enum"),
+        // Over the 4 KiB limit: a 5000-byte customer name.
+        ("an oversized message", &format!("0a8b270a8827{}", "61".repeat(5000)), "RESOURCE_EXHAUSTED", "limit"),
+    ];
+    for (what, hex, code, detail) in cases {
+        let answer = served.python("grpc_raw.py", &[&quote, hex]);
+        assert_eq!(answer["code"], code, "{what}: {answer}");
+        assert!(answer["details"].as_str().unwrap().contains(detail), "{what}: {answer}");
+    }
+    assert!(call(&served, &quote, &order("HALF"))["ok"]["ok"].is_object(), "the host keeps serving");
+}
+
+#[test]
+fn malformed_connect_requests_get_the_right_http_status() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let quote = format!("/{PRICING}/Quote");
+    let json_header = "Content-Type: application/json";
+    let big = json!({ "order": { "customer": "a".repeat(5000) } }).to_string();
+    let cases: [(&str, &str, Vec<&str>, u16, Option<&str>); 6] = [
+        ("malformed JSON", &quote, vec!["-H", json_header, "-d", "{\"order\": "], 400, Some("invalid_argument")),
+        ("an unknown field", &quote, vec!["-H", json_header, "-d", r#"{"ordre": {}}"#], 400, Some("invalid_argument")),
+        ("an oversized body", &quote, vec!["-H", json_header, "-d", &big], 429, Some("resource_exhausted")),
+        ("an unknown method", "/nope.Nope/Nope", vec!["-H", json_header, "-d", "{}"], 501, Some("unimplemented")),
+        ("a wrong content type", &quote, vec!["-H", "Content-Type: text/plain", "-d", "{}"], 415, None),
+        ("a GET", &quote, vec![], 405, None),
+    ];
+    for (what, path, args, status, code) in cases {
+        let (got, body) = served.curl(path, &args);
+        assert_eq!(got, status, "{what}: {body}");
+        if let Some(code) = code {
+            let error: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {body}: {e}"));
+            assert_eq!(error["code"], code, "{what}: {body}");
+            assert!(!error["message"].as_str().unwrap().is_empty(), "{what}: {body}");
+        }
+    }
+    let (status, _) = served.curl(&quote, &["-H", json_header, "-d", &order("HALF").to_string()]);
+    assert_eq!(status, 200, "the host keeps serving");
+}
+
+#[test]
+fn truncated_and_mistyped_grpc_frames_are_refused() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let quote = format!("/{PRICING}/Quote");
+    // A frame that announces 16 bytes and carries 1.
+    let truncated = runtime.block_on(raw_grpc(&served.addr, &quote, "application/grpc", vec![0, 0, 0, 0, 16, 0x0a]));
+    assert_eq!(truncated.0, Some(tonic::Code::Internal), "{truncated:?}");
+    // A compressed-frame flag without a negotiated compression.
+    let compressed = runtime.block_on(raw_grpc(&served.addr, &quote, "application/grpc", vec![1, 0, 0, 0, 0]));
+    assert_eq!(compressed.0, Some(tonic::Code::Internal), "{compressed:?}");
+    assert!(call(&served, &quote[1..], &order("HALF"))["ok"]["ok"].is_object(), "the host keeps serving");
+}
+
+/// Sends one raw HTTP/2 request; returns its gRPC status (from headers or trailers), if any.
+async fn raw_grpc(addr: &str, path: &str, content_type: &str, body: Vec<u8>) -> (Option<tonic::Code>, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let request = http::Request::post(format!("http://{addr}{path}"))
+        .header("content-type", content_type)
+        .header("te", "trailers")
+        .body(tonic::body::Body::new(http_body_util::Full::new(bytes::Bytes::from(body))))
+        .unwrap();
+    let response = channel.oneshot(request).await.unwrap();
+    let headers = response.headers().clone();
+    let collected = response.into_body().collect().await.unwrap();
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    let status = tonic::Status::from_header_map(&headers).or_else(|| tonic::Status::from_header_map(&trailers));
+    (status.as_ref().map(tonic::Status::code), status.map(|s| s.message().to_owned()).unwrap_or_default())
+}
+
+#[test]
+fn buf_curl_calls_over_grpc_through_reflection_and_over_connect_from_the_proto_files() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let protos = tempfile::tempdir().unwrap();
+    crate::support::host(&["proto", wos.path().to_str().unwrap(), "-o", protos.path().to_str().unwrap()])
+        .expect_code(0);
+    let schema = protos.path().to_str().unwrap();
+    let method = format!("{PRICING}/Quote");
+    let body = order("HALF").to_string();
+    // Reflection is a streaming gRPC service: a Connect client takes the schema from the files.
+    let protocols =
+        [&["--protocol", "grpc", "--http2-prior-knowledge"][..], &["--protocol", "connect", "--schema", schema][..]];
+    for protocol in protocols {
+        let output = served.buf_curl(&method, &[protocol, &["-d", &body]].concat());
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{protocol:?}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+        let answer: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(answer["ok"]["totalCents"], "825", "{protocol:?}: {answer}");
+    }
+}
+
+#[test]
+fn sigterm_lets_calls_under_way_finish_then_exits_0() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &["--pool", "1", "--log", "info,parigot_host=debug"]);
+    let addr = served.addr.clone();
+    // A call that runs until its 500 ms deadline, under way when SIGTERM arrives.
+    let spin = std::thread::spawn(move || {
+        crate::support::served::python_client("grpc_call.py", &addr, &[&format!("{FAULTS}/Spin"), "{}"])
+    });
+    while !served.log().contains(&format!("calling /{FAULTS}/Spin")) && !spin.is_finished() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (code, _, log) = served.terminate();
+    let answer = spin.join().unwrap();
+    assert_eq!(answer["code"], "DEADLINE_EXCEEDED", "the call under way got its answer: {answer}\n{log}");
+    assert_eq!(code, Some(0), "{log}");
+    for part in ["SIGTERM received", "shutting down", "stopped serving", "stopping service `pricing`"] {
+        assert!(log.contains(part), "{part}:\n{log}");
+    }
+}

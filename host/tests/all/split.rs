@@ -1,0 +1,78 @@
+//! One wos split across processes: imports bound to a remote parigot host over gRPC.
+
+use crate::support::served::Served;
+use crate::support::{Wos, component, host};
+
+/// What the entry program printed (its `entry | ` lines, without the prefix, whose width
+/// depends on the longest service name of the process).
+fn entry_lines(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|line| line.starts_with("entry "))
+        .filter_map(|line| line.split_once("| "))
+        .map(|(_, text)| text)
+        .collect()
+}
+
+fn service(name: &str, wasm: &str, links: &str) -> String {
+    format!("[services.{name}]\ncomponent = {:?}\n{links}\n", component(wasm).display().to_string())
+}
+
+#[test]
+fn the_hello_example_runs_split_across_three_processes_with_the_same_output() {
+    let whole = host(&["run", crate::support::repo().join("examples/hello/wos.toml").to_str().unwrap()]).expect_code(0);
+
+    // Process 1 serves the signer; process 2 the decorator, whose signer is process 1;
+    // process 3 runs the entry program and the greeter, whose decorator is process 2.
+    let signer = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"example:hello/signer@0.1.0\"]\n{}",
+        service("signer", "hello-signer", "")
+    ));
+    let signer = Served::start(&signer.path(), &[]);
+    let decorator = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"example:hello/decorator@0.1.0\"]\n{}",
+        service(
+            "decorator",
+            "hello-decorator",
+            &format!("links = {{ \"example:hello/signer\" = {{ remote = \"http://{}\" }} }}", signer.addr)
+        )
+    ));
+    let decorator = Served::start(&decorator.path(), &[]);
+    let front = Wos::new(&format!(
+        "manifest-version = 1\n{}{}",
+        service("entry", "hello-entry", "args = [\"world\", \"wasm components\"]\nenv = { EXCITEMENT = \"2\" }"),
+        service(
+            "greeter",
+            "hello-greeter",
+            &format!("links = {{ \"example:hello/decorator\" = {{ remote = \"http://{}\" }} }}", decorator.addr)
+        ),
+    ));
+    let split = front.run().expect_code(0).expect_stderr(&["-> remote host http://"]);
+    assert_eq!(entry_lines(&split.stdout), entry_lines(&whole.stdout));
+    assert_eq!(entry_lines(&split.stdout).len(), 4, "{}", split.stdout);
+    assert!(decorator.log().contains("-> remote host"), "{}", decorator.log());
+}
+
+#[test]
+fn a_remote_that_is_down_fails_the_call_with_a_clear_error_within_its_timeout() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let front = Wos::new(&format!(
+        "manifest-version = 1\n{}{}",
+        service("entry", "hello-entry", "args = [\"world\"]"),
+        service(
+            "greeter",
+            "hello-greeter",
+            &format!(
+                "links = {{ \"example:hello/decorator\" = {{ remote = \"http://127.0.0.1:{port}\", timeout-ms = 800, retries = 2 }} }}"
+            )
+        ),
+    ));
+    let started = std::time::Instant::now();
+    front.run().expect_code(70).expect_stderr(&[
+        &format!("the remote host http://127.0.0.1:{port} failed `example:hello/decorator@0.1.0#decorate`"),
+        "Unavailable",
+    ]);
+    // Not a hang: three attempts with back-off fit well within the 800 ms budget, far below this.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

@@ -1,0 +1,121 @@
+//! A `parigot-host run --listen` process in the background, and the clients the tests talk to
+//! it with: the Python gRPC scripts in host/tests/clients, curl, and buf.
+
+use super::repo;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A serving host, killed when dropped.
+pub struct Served {
+    child: Child,
+    /// Where it listens, `127.0.0.1:PORT`.
+    pub addr: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Served {
+    /// Starts `parigot-host run WOS --listen 127.0.0.1:0 EXTRA...` and waits until it listens.
+    pub fn start(wos: &Path, extra: &[&str]) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+            .args(["run", wos.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
+            .env("PARIGOT_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the host binary starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let lines = BufReader::new(child.stderr.take().unwrap());
+        let log = stderr.clone();
+        std::thread::spawn(move || {
+            for line in lines.lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = addr_tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                }
+                log.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        // A first start compiles the components (tens of seconds for Python in a debug host).
+        let addr = match addr_rx.recv_timeout(Duration::from_secs(240)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the host did not start serving:\n{}", stderr.lock().unwrap());
+            }
+        };
+        Served { child, addr, stderr }
+    }
+
+    /// Everything the host logged so far.
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM and waits for the process; returns its exit code and what it printed.
+    pub fn terminate(mut self) -> (Option<i32>, String, String) {
+        send_sigterm(self.child.id());
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(self.child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+        let status = self.child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(50)); // let the log reader finish
+        (status.code(), stdout, self.log())
+    }
+
+    /// Runs a Python client from host/tests/clients against this host; returns its JSON line.
+    pub fn python(&self, script: &str, args: &[&str]) -> serde_json::Value {
+        python_client(script, &self.addr, args)
+    }
+
+    /// `curl` with `args` against `http://ADDR{path}`: (HTTP status, body).
+    pub fn curl(&self, path: &str, args: &[&str]) -> (u16, String) {
+        let output = Command::new("curl")
+            .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "--max-time", "20"])
+            .args(args)
+            .arg(format!("http://{}{path}", self.addr))
+            .output()
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').expect("curl prints the status last");
+        (status.trim().parse().expect("an HTTP status"), body.to_owned())
+    }
+
+    /// `buf curl` with `args` against `http://ADDR/{method}`.
+    pub fn buf_curl(&self, method: &str, args: &[&str]) -> Output {
+        Command::new(repo().join(".tools/npm/node_modules/.bin/buf"))
+            .args(["curl", "--timeout", "20s"])
+            .args(args)
+            .arg(format!("http://{}/{method}", self.addr))
+            .output()
+            .expect("buf runs (installed by `make tools`)")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `host/tests/clients/SCRIPT ADDR ARGS...` and parses the JSON line it prints.
+pub fn python_client(script: &str, addr: &str, args: &[&str]) -> serde_json::Value {
+    let output = Command::new(repo().join(".tools/venv/bin/python"))
+        .arg(repo().join("host/tests/clients").join(script))
+        .arg(addr)
+        .args(args)
+        .output()
+        .expect("the client runs (grpcio is installed by `make tools`)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{script} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{script} printed {stdout:?}: {e}"))
+}
+
+fn send_sigterm(pid: u32) {
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
+    assert!(status.success(), "kill -TERM {pid} failed");
+}
