@@ -49,7 +49,7 @@ $(TOOLS_OK):
 	# buf: the npm package carries the binary (as an optional dependency per platform)
 	npm install --prefix $(TOOLS)/npm --save-exact --no-audit --no-fund --loglevel=error $(NPM_PINS)
 	# protoc: Debian's (CI runs as root on a fresh Debian machine)
-	command -v protoc || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler)
+	test -x /usr/bin/protoc || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler)
 	rm -f $(TOOLS)/.installed-*
 	touch $@
 

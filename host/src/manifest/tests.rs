@@ -136,3 +136,58 @@ fn contradictory_limits_are_rejected() {
     assert!(with_limits("restart = \"always\"").contains("unknown variant `always`"));
     assert!(with_limits("deadline = 5").contains("unknown field `deadline`"));
 }
+
+#[test]
+fn serve_and_remote_links_parse_with_defaults() {
+    let manifest = parse(
+        r#"
+        manifest-version = 1
+        [serve]
+        listen = "127.0.0.1:50051"
+        [services.web]
+        component = "web.wasm"
+        links = { "example:shop/store" = { remote = "http://store.internal:50052/" }, "example:shop/tax" = { remote = "http://tax:7000", timeout-ms = 250, retries = 0 } }
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        manifest.serve,
+        ServeSpec { listen: Some("127.0.0.1:50051".into()), pool: DEFAULT_POOL, max_message_bytes: 4 << 20 }
+    );
+    let web = manifest.services.values().next().unwrap();
+    assert!(web.links.is_empty());
+    let remotes: Vec<_> = web.remotes.iter().map(|(i, r)| (i.to_string(), r.clone())).collect();
+    assert_eq!(
+        remotes,
+        [
+            (
+                "example:shop/store".to_owned(),
+                RemoteSpec { url: "http://store.internal:50052".into(), timeout: Duration::from_secs(5), retries: 2 }
+            ),
+            (
+                "example:shop/tax".to_owned(),
+                RemoteSpec { url: "http://tax:7000".into(), timeout: Duration::from_millis(250), retries: 0 }
+            ),
+        ]
+    );
+}
+
+#[test]
+fn bad_serve_settings_and_remote_links_say_what_to_write() {
+    let service = "[services.web]\ncomponent = \"web.wasm\"\n";
+    let cases = [
+        ("[serve]\nlisten = \"localhost\"\n", "`listen = \"localhost\"` is not an address like `127.0.0.1:50051`"),
+        ("[serve]\npool = 0\n", "`pool = 0` leaves nothing to serve requests"),
+        ("[serve]\nport = 1\n", "unknown field `port`"),
+    ];
+    for (serve, expected) in cases {
+        let error = error_of(&format!("manifest-version = 1\n{serve}{service}"));
+        assert!(error.contains(expected), "{error}");
+    }
+    let link = |value: &str| error_of(&format!("manifest-version = 1\n{service}links = {{ \"a:b/c\" = {value} }}\n"));
+    let error = link("{ remote = \"https://x:1\" }");
+    assert!(error.contains("service `web`: link `a:b/c`: `remote = \"https://x:1\"` must be an `http://host:port`"), "{error}");
+    assert!(link("{ remote = \"http://x\" }").contains("needs a port"));
+    let error = link("{ remot = \"http://x:1\" }");
+    assert!(error.contains("a service name, or a table like `{ remote = \"http://127.0.0.1:50051\" }`"), "{error}");
+}

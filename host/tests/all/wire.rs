@@ -1,5 +1,6 @@
-//! The WIT -> protobuf mapping, end to end: `parigot-host proto` writes .proto files that a real
-//! protoc (the one grpcio-tools ships) compiles into gRPC stubs.
+//! The WIT -> protobuf mapping, end to end: `parigot-host proto` writes .proto files that real
+//! protocs accept: the one grpcio-tools ships compiles them into gRPC stubs, and Debian's
+//! (protobuf-compiler, an older release) into a descriptor set.
 
 use crate::support::{WitSource, Wos, host, repo, trapping_component};
 use std::path::Path;
@@ -15,6 +16,20 @@ fn protoc(dir: &Path, out: &Path, files: &[String]) {
         .output()
         .expect("protoc runs (grpcio-tools is installed by `make tools`)");
     assert!(output.status.success(), "protoc rejected {files:?}: {}", String::from_utf8_lossy(&output.stderr));
+    debian_protoc(dir, files);
+}
+
+/// Compiles `files` with Debian's protoc (`make tools` installs protobuf-compiler).
+fn debian_protoc(dir: &Path, files: &[String]) {
+    let descriptors = tempfile::NamedTempFile::new().unwrap();
+    let output = Command::new("/usr/bin/protoc")
+        .arg(format!("-I{}", dir.display()))
+        .arg(format!("--descriptor_set_out={}", descriptors.path().display()))
+        .args(files)
+        .output()
+        .expect("Debian's protoc runs (`make tools` installs protobuf-compiler)");
+    assert!(output.status.success(), "protoc rejected {files:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(descriptors.as_file().metadata().unwrap().len() > 0);
 }
 
 fn proto(wos: &str, out: &Path) -> Vec<String> {
