@@ -186,7 +186,10 @@ fn bad_serve_settings_and_remote_links_say_what_to_write() {
     }
     let link = |value: &str| error_of(&format!("manifest-version = 1\n{service}links = {{ \"a:b/c\" = {value} }}\n"));
     let error = link("{ remote = \"https://x:1\" }");
-    assert!(error.contains("service `web`: link `a:b/c`: `remote = \"https://x:1\"` must be an `http://host:port`"), "{error}");
+    assert!(
+        error.contains("service `web`: link `a:b/c`: `remote = \"https://x:1\"` must be an `http://host:port`"),
+        "{error}"
+    );
     assert!(link("{ remote = \"http://x\" }").contains("needs a port"));
     let error = link("{ remot = \"http://x:1\" }");
     assert!(error.contains("a service name, or a table like `{ remote = \"http://127.0.0.1:50051\" }`"), "{error}");

@@ -91,10 +91,7 @@ async fn call(
     request: Request<Body>,
 ) -> Result<Vec<u8>, Status> {
     let Some(endpoint) = endpoint else {
-        return Err(Status::unimplemented(format!(
-            "no method `{}` here; list the services with gRPC server reflection",
-            request.uri().path()
-        )));
+        return Err(super::unknown_method(request.uri().path()));
     };
     if let Some(coding) = request.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok())
         && coding != "identity"

@@ -15,11 +15,7 @@ use tonic::server::{Grpc, UnaryService};
 /// Answers one gRPC request: `UNIMPLEMENTED` for a path that is no exposed function.
 pub async fn handle(gateway: Arc<Gateway>, endpoint: Option<Arc<Endpoint>>, request: Request<Body>) -> Response<Body> {
     let Some(endpoint) = endpoint else {
-        let status = Status::unimplemented(format!(
-            "no method `{}` here; list the services with gRPC server reflection",
-            request.uri().path()
-        ));
-        return status.into_http::<Body>();
+        return super::unknown_method(request.uri().path()).into_http::<Body>();
     };
     let limit = gateway.max_message_bytes;
     let mut grpc =

@@ -133,6 +133,11 @@ impl Server {
     }
 }
 
+/// The answer to a path that is no exposed function, in either protocol.
+fn unknown_method(path: &str) -> Status {
+    Status::unimplemented(format!("no method `{path}` here; list the services with gRPC server reflection"))
+}
+
 /// The schema of the wos's public interfaces, and an endpoint per function.
 fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint>>)> {
     let public = public_interfaces(app);
