@@ -149,12 +149,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     let determinism = args.determinism(app.manifest.seed);
     let serve = &app.manifest.serve;
-    let listen = match (args.listen, &serve.listen) {
-        (Some(addr), _) => Some(addr),
-        (None, Some(text)) => Some(text.parse().expect("the manifest checked `listen`")),
-        (None, None) => None,
-    };
-    if let Some(listen) = listen {
+    if let Some(listen) = args.listen.or(serve.listen) {
         let options = ServeOptions {
             listen,
             pool: args.pool.map_or(serve.pool, usize::from),

@@ -142,6 +142,13 @@ pub enum LinkError {
     PublicExport { interface: InterfaceName, providers: Vec<ServiceName> },
 
     #[error(
+        "service `{consumer}` has a `links` entry for `{interface}`, which it does not import ({}); \
+         remove the entry or correct the interface name",
+        if imports.is_empty() { "it imports no service interfaces".to_owned() } else { format!("it imports {}", imports.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")) }
+    )]
+    UnusedLink { consumer: ServiceName, interface: InterfaceName, imports: Vec<InterfaceName> },
+
+    #[error(
         "the services import from each other in a cycle: {}; a cycle cannot be started (each \
          would need the other to be running first): break it by moving the shared interface \
          into a service of its own",
@@ -198,10 +205,30 @@ pub fn resolve(manifest: &Manifest, surfaces: &BTreeMap<ServiceName, Surface>) -
             });
         }
     }
+    check_link_entries(manifest, surfaces)?;
     let order = start_order(manifest.services.keys(), &links)?;
     let exports =
         manifest.exports.iter().map(|interface| public_export(interface, surfaces)).collect::<Result<_, _>>()?;
     Ok(Plan { order, links, exports, remotes })
+}
+
+/// Every `links` entry (to a service or to a remote host) must name an interface its service
+/// imports: a typo must not leave the import to the default choice unnoticed.
+fn check_link_entries(manifest: &Manifest, surfaces: &BTreeMap<ServiceName, Surface>) -> Result<(), LinkError> {
+    for (consumer, spec) in &manifest.services {
+        let imports: Vec<&InterfaceName> =
+            surfaces[consumer].imports.keys().filter(|import| !is_host_interface(import)).collect();
+        for interface in spec.links.keys().chain(spec.remotes.keys()) {
+            if !imports.iter().any(|import| interface.accepts(import)) {
+                return Err(LinkError::UnusedLink {
+                    consumer: consumer.clone(),
+                    interface: interface.clone(),
+                    imports: imports.into_iter().cloned().collect(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Finds the one service that exports the public interface `interface`.

@@ -104,6 +104,23 @@ fn two_providers_need_a_choice_and_a_link_makes_it() {
 }
 
 #[test]
+fn a_link_entry_for_an_interface_the_service_does_not_import_is_refused() {
+    let s = Surfaces::default().service("app", &[(GREETER, greet_sig(ValType::String))], &[]).service(
+        "english",
+        &[],
+        &[(GREETER, greet_sig(ValType::String))],
+    );
+    let error = resolve(&manifest(&["app", "english"], "\"ex:hi/greetr\" = \"english\""), &s.0).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "service `app` has a `links` entry for `ex:hi/greetr`, which it does not import (it imports \
+         `ex:hi/greeter@0.1.0`); remove the entry or correct the interface name"
+    );
+    let remote = manifest(&["app", "english"], "\"ex:hi/names\" = { remote = \"http://127.0.0.1:1\" }");
+    assert!(matches!(resolve(&remote, &s.0), Err(LinkError::UnusedLink { .. })));
+}
+
+#[test]
 fn a_link_to_a_service_without_the_export_is_refused() {
     let s = Surfaces::default()
         .service("app", &[(GREETER, greet_sig(ValType::String))], &[])

@@ -39,7 +39,7 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServeSpec {
     /// `listen = "127.0.0.1:50051"`; without it the wos is not served (unless `--listen`).
-    pub listen: Option<String>,
+    pub listen: Option<std::net::SocketAddr>,
     /// `pool`: how many instances of the wos serve requests in parallel.
     pub pool: usize,
     /// `max-message-bytes`: the largest request accepted.
@@ -301,11 +301,13 @@ impl RawRemote {
 
 /// `[serve]` with defaults, checked.
 fn resolve_serve(raw: RawServe) -> Result<ServeSpec, String> {
-    if let Some(listen) = &raw.listen
-        && listen.parse::<std::net::SocketAddr>().is_err()
-    {
-        return Err(format!("`[serve]` `listen = \"{listen}\"` is not an address like `127.0.0.1:50051`"));
-    }
+    let listen = match raw.listen {
+        Some(text) => Some(
+            text.parse()
+                .map_err(|_| format!("`[serve]` `listen = \"{text}\"` is not an address like `127.0.0.1:50051`"))?,
+        ),
+        None => None,
+    };
     let pool = raw.pool.unwrap_or(DEFAULT_POOL);
     if pool == 0 {
         return Err("`[serve]` `pool = 0` leaves nothing to serve requests; give at least 1".into());
@@ -314,7 +316,7 @@ fn resolve_serve(raw: RawServe) -> Result<ServeSpec, String> {
     if max_message_bytes == 0 {
         return Err("`[serve]` `max-message-bytes` must be at least 1".into());
     }
-    Ok(ServeSpec { listen: raw.listen, pool, max_message_bytes })
+    Ok(ServeSpec { listen, pool, max_message_bytes })
 }
 
 /// A service's limits: each key from the service's own table, else from the wos's `[limits]`,

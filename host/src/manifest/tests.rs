@@ -152,7 +152,7 @@ fn serve_and_remote_links_parse_with_defaults() {
     .unwrap();
     assert_eq!(
         manifest.serve,
-        ServeSpec { listen: Some("127.0.0.1:50051".into()), pool: DEFAULT_POOL, max_message_bytes: 4 << 20 }
+        ServeSpec { listen: Some("127.0.0.1:50051".parse().unwrap()), pool: DEFAULT_POOL, max_message_bytes: 4 << 20 }
     );
     let web = manifest.services.values().next().unwrap();
     assert!(web.links.is_empty());

@@ -146,12 +146,9 @@ fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<
         for (link, _) in &links {
             tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
         }
-        let remotes = plan
-            .remotes
-            .iter()
-            .filter(|link| link.consumer == service.name)
-            .map(|link| RemoteInterface::new(service, link).map(Arc::new))
-            .collect::<Result<Vec<_>>>()?;
+        let remote_links: Vec<_> = plan.remotes.iter().filter(|link| link.consumer == service.name).collect();
+        let remotes: Vec<_> =
+            RemoteInterface::for_consumer(service, &remote_links)?.into_iter().map(Arc::new).collect();
         let linking::ConsumerLinker { linker, provided } =
             linking::consumer_linker(engine, &service.surface, &links, &remotes, &mut next_slot)?;
         for (provider, target) in provided {

@@ -50,12 +50,7 @@ pub fn request_from_params(desc: &MessageDescriptor, sig: &FuncSig, params: &[Va
 
 /// A function's arguments from its request message (the server side).
 pub fn params_from_request(message: &DynamicMessage, sig: &FuncSig) -> Converted<Vec<Val>> {
-    let desc = message.descriptor();
-    sig.params
-        .iter()
-        .enumerate()
-        .map(|(index, (name, ty))| inside(name, field_val(message, &field(&desc, index + 1), ty)))
-        .collect()
+    numbered_vals(message, sig.params.iter().map(|(name, ty)| (name.into(), ty)))
 }
 
 /// A function's response message from its results (the server side). A `result` return type
@@ -249,6 +244,19 @@ fn field_val(message: &DynamicMessage, field: &FieldDescriptor, ty: &ValType) ->
     }
 }
 
+/// The values of `message`'s fields numbered from 1, one per `(name, type)` (the name is for
+/// error paths): parameters of a request, fields of a record, elements of a tuple.
+fn numbered_vals<'a>(
+    message: &DynamicMessage,
+    fields: impl Iterator<Item = (Cow<'a, str>, &'a ValType)>,
+) -> Converted<Vec<Val>> {
+    let desc = message.descriptor();
+    fields
+        .enumerate()
+        .map(|(index, (name, ty))| inside(&name, field_val(message, &field(&desc, index + 1), ty)))
+        .collect()
+}
+
 /// The WIT value of a value where only a plain field fits (labelled types come wrapped).
 fn single_val(value: &Value, ty: &ValType) -> Converted<Val> {
     if !is_labelled(ty) {
@@ -287,19 +295,11 @@ fn plain_val(value: &Value, ty: &ValType) -> Converted<Val> {
             Val::List(bytes.iter().map(|b| Val::U8(*b)).collect())
         }
         (ValType::Record(fields), Value::Message(message)) => {
-            let desc = message.descriptor();
-            let values = fields.iter().enumerate().map(|(index, (name, ty))| {
-                Ok((name.clone(), inside(name, field_val(message, &field(&desc, index + 1), ty))?))
-            });
-            Val::Record(values.collect::<Converted<_>>()?)
+            let values = numbered_vals(message, fields.iter().map(|(name, ty)| (name.into(), ty)))?;
+            Val::Record(fields.iter().map(|(name, _)| name.clone()).zip(values).collect())
         }
         (ValType::Tuple(types), Value::Message(message)) => {
-            let desc = message.descriptor();
-            let values = types
-                .iter()
-                .enumerate()
-                .map(|(index, ty)| inside(&format!("f{index}"), field_val(message, &field(&desc, index + 1), ty)));
-            Val::Tuple(values.collect::<Converted<_>>()?)
+            Val::Tuple(numbered_vals(message, types.iter().enumerate().map(|(i, ty)| (format!("f{i}").into(), ty)))?)
         }
         (ValType::Flags(names), Value::Message(message)) => {
             let desc = message.descriptor();

@@ -21,15 +21,14 @@ use std::path::{Path, PathBuf};
 use wasmtime::error::Context;
 use wasmtime::{Result, format_err};
 use wit_component::DecodedWasm;
-use wit_parser::WorldKey;
+use wit_parser::{Resolve, WorldId, WorldKey};
 
 /// Writes one `.proto` file per public interface of `app` under `dir`, and returns their
 /// paths. The public interfaces are the wos's `exports`; a wos without that key exposes every
 /// interface its services export (WASI interfaces excepted).
 pub fn write_protos(app: &App, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for (provider, interface) in public_interfaces(app) {
-        let file = interface_proto_of(app, provider, interface, InterfaceSide::Export)?;
+    for file in interface_protos(&public_interfaces(app), InterfaceSide::Export)? {
         let path = dir.join(&file.path);
         std::fs::create_dir_all(path.parent().expect("proto paths have folders"))
             .and_then(|()| std::fs::write(&path, &file.text))
@@ -46,51 +45,64 @@ pub enum InterfaceSide {
     Import,
 }
 
-/// The `.proto` file of `interface` as service `owner` exports or imports it, from the WIT
-/// embedded in its component (the only place that keeps WIT type names).
-pub fn interface_proto_of(
-    app: &App,
-    owner: &ServiceName,
-    interface: &InterfaceName,
+/// The `.proto` file of each of `interfaces`, as its service exports or imports it, from the
+/// WIT embedded in the components (the only place that keeps WIT type names). Each service's
+/// WIT is decoded once, however many of its interfaces are asked for.
+pub fn interface_protos(
+    interfaces: &[(&LoadedService, &InterfaceName)],
     side: InterfaceSide,
-) -> Result<ProtoFile> {
-    let service = app.services.iter().find(|s| &s.name == owner).expect("owners are services of the wos");
-    interface_proto(service, interface, side)
+) -> Result<Vec<ProtoFile>> {
+    let mut decoded: Vec<(&ServiceName, Resolve, WorldId)> = Vec::new();
+    let mut files = Vec::with_capacity(interfaces.len());
+    for (service, interface) in interfaces {
+        let index = match decoded.iter().position(|(name, ..)| *name == &service.name) {
+            Some(index) => index,
+            None => {
+                let (resolve, world) = decode_wit(service)?;
+                decoded.push((&service.name, resolve, world));
+                decoded.len() - 1
+            }
+        };
+        let (owner, resolve, world) = &decoded[index];
+        let world = &resolve.worlds[*world];
+        let items = match side {
+            InterfaceSide::Export => &world.exports,
+            InterfaceSide::Import => &world.imports,
+        };
+        let id = items
+            .keys()
+            .find_map(|key| match key {
+                WorldKey::Interface(id) if resolve.id_of(*id).as_deref() == Some(&interface.to_string()) => Some(*id),
+                _ => None,
+            })
+            .with_context(|| {
+                let verb = if side == InterfaceSide::Export { "export" } else { "import" };
+                format!("service `{owner}` does not {verb} `{interface}`")
+            })?;
+        files.push(proto::interface_proto(resolve, id)?);
+    }
+    Ok(files)
 }
 
-/// [`interface_proto_of`] for a loaded service.
-pub fn interface_proto(service: &LoadedService, interface: &InterfaceName, side: InterfaceSide) -> Result<ProtoFile> {
+/// The WIT a service's component carries.
+fn decode_wit(service: &LoadedService) -> Result<(Resolve, WorldId)> {
     let owner = &service.name;
-    let decoded = wit_component::decode(&service.component_bytes()?)
-        .map_err(|e| format_err!("cannot read the WIT of service `{owner}`: {e:#}"))?;
-    let DecodedWasm::Component(resolve, world) = decoded else {
-        return Err(format_err!("service `{owner}` is not a component"));
-    };
-    let world = &resolve.worlds[world];
-    let items = match side {
-        InterfaceSide::Export => &world.exports,
-        InterfaceSide::Import => &world.imports,
-    };
-    let id = items
-        .keys()
-        .find_map(|key| match key {
-            WorldKey::Interface(id) if resolve.id_of(*id).as_deref() == Some(&interface.to_string()) => Some(*id),
-            _ => None,
-        })
-        .with_context(|| {
-            let verb = if side == InterfaceSide::Export { "export" } else { "import" };
-            format!("service `{owner}` does not {verb} `{interface}`")
-        })?;
-    Ok(proto::interface_proto(&resolve, id)?)
+    match wit_component::decode(&service.component_bytes()?) {
+        Ok(DecodedWasm::Component(resolve, world)) => Ok((resolve, world)),
+        Ok(DecodedWasm::WitPackage(..)) => Err(format_err!("service `{owner}` is not a component")),
+        Err(e) => Err(format_err!("cannot read the WIT of service `{owner}`: {e:#}")),
+    }
 }
 
-/// The wos's public interfaces with their providers.
-pub fn public_interfaces(app: &App) -> Vec<(&ServiceName, &InterfaceName)> {
+/// The wos's public interfaces with the services that provide them.
+pub fn public_interfaces(app: &App) -> Vec<(&LoadedService, &InterfaceName)> {
     if !app.plan.exports.is_empty() {
-        return app.plan.exports.iter().map(|e| (&e.provider, &e.interface)).collect();
+        let provider =
+            |name: &ServiceName| app.services.iter().find(|s| &s.name == name).expect("providers are services");
+        return app.plan.exports.iter().map(|e| (provider(&e.provider), &e.interface)).collect();
     }
     app.services
         .iter()
-        .flat_map(|s| s.surface.exports.keys().filter(|i| !is_host_interface(i)).map(move |i| (&s.name, i)))
+        .flat_map(|s| s.surface.exports.keys().filter(|i| !is_host_interface(i)).map(move |i| (s, i)))
         .collect()
 }

@@ -298,4 +298,4 @@ fn screaming(name: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -9,7 +9,7 @@
 
 use super::codec::DynamicCodec;
 use super::schema::{Schema, TypedRpc};
-use super::{InterfaceSide, interface_proto};
+use super::{InterfaceSide, interface_protos};
 use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
 use crate::runtime::LoadedService;
@@ -37,15 +37,25 @@ pub struct RemoteInterface {
 }
 
 impl RemoteInterface {
-    /// Prepares the client for `link` of `consumer` (no connection is made yet).
-    pub fn new(consumer: &LoadedService, link: &RemoteLink) -> Result<RemoteInterface> {
-        let file = interface_proto(consumer, &link.import, InterfaceSide::Import)?;
-        let schema = Schema::compile(std::slice::from_ref(&file))?;
+    /// Prepares the clients for `links`, all of them imports of `consumer` (no connection is
+    /// made yet).
+    pub fn for_consumer(consumer: &LoadedService, links: &[&RemoteLink]) -> Result<Vec<RemoteInterface>> {
+        if links.is_empty() {
+            return Ok(Vec::new());
+        }
+        let imports: Vec<_> = links.iter().map(|link| (consumer, &link.import)).collect();
+        let files = interface_protos(&imports, InterfaceSide::Import)?;
+        let schema = Schema::compile(&files)?;
+        links.iter().zip(&files).map(|(link, file)| RemoteInterface::new(link, &schema, &file.service)).collect()
+    }
+
+    /// The client for `link`, whose interface is the gRPC service `service` of `schema`.
+    fn new(link: &RemoteLink, schema: &Schema, service: &str) -> Result<RemoteInterface> {
         let rpcs = link
             .functions
             .iter()
             .map(|(function, sig)| {
-                Ok((function.clone(), TypedRpc { rpc: schema.rpc(&file.service, function)?, sig: sig.clone() }))
+                Ok((function.clone(), TypedRpc { rpc: schema.rpc(service, function)?, sig: sig.clone() }))
             })
             .collect::<Result<_>>()?;
         let endpoint = Endpoint::from_shared(link.remote.url.clone())
@@ -80,17 +90,19 @@ impl RemoteInterface {
     ) -> Result<()> {
         let rpc = &self.rpcs[function];
         let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
+        let failure =
+            |kind| ServiceFailure::remote(&self.link.remote.url, &format!("{}#{function}", self.link.import), kind);
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
         let response = client_runtime().block_on(self.send(rpc, request, budget)).map_err(|status| {
-            let kind = match status.code() {
+            failure(match status.code() {
                 Code::DeadlineExceeded => FailureKind::Deadline(budget),
                 _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
-            };
-            ServiceFailure::remote(&self.link.remote.url, &format!("{}#{function}", self.link.import), kind)
+            })
         })?;
         let values = super::convert::results_from_response(&response, &rpc.sig).map_err(|e| {
-            let reason = format!("its answer does not fit the WIT of `{}`: {e}", self.link.import);
-            ServiceFailure::remote(&self.link.remote.url, function, FailureKind::Remote { reason })
+            failure(FailureKind::Remote {
+                reason: format!("its answer does not fit the WIT of `{}`: {e}", self.link.import),
+            })
         })?;
         for (slot, value) in results.iter_mut().zip(values) {
             *slot = value;

@@ -53,22 +53,7 @@ fn reference(text: &str) -> String {
     for byte in text.bytes() {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
-    base64(&hash.to_be_bytes())
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    while out.len() % 4 != 0 {
-        out.push('=');
-    }
-    out
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, hash.to_be_bytes())
 }
 
 fn call(served: &Served, method: &str, request: &Value) -> Value {
@@ -281,4 +266,19 @@ fn sigterm_lets_calls_under_way_finish_then_exits_0() {
     for part in ["SIGTERM received", "shutting down", "stopped serving", "stopping service `pricing`"] {
         assert!(log.contains(part), "{part}:\n{log}");
     }
+}
+
+#[test]
+fn a_port_in_use_or_a_wos_with_nothing_to_serve_is_a_setup_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let wos = shop();
+    crate::support::host(&["run", wos.path().to_str().unwrap(), "--listen", &addr]).expect_code(78).expect_stderr(&[
+        &format!("cannot listen on {addr}"),
+        "choose another with `--listen` (port 0 picks a free one)",
+    ]);
+    let programs_only = Wos::with_services(&[("dice", &component("dice"))]);
+    crate::support::host(&["run", programs_only.path().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .expect_code(78)
+        .expect_stderr(&["has nothing to serve: none of its services exports an interface"]);
 }

@@ -18,6 +18,11 @@ fn service(name: &str, wasm: &str, links: &str) -> String {
     format!("[services.{name}]\ncomponent = {:?}\n{links}\n", component(wasm).display().to_string())
 }
 
+/// A `links` line binding `interface` to the host at `addr`, with `settings` added to its table.
+fn remote_link(interface: &str, addr: &str, settings: &str) -> String {
+    format!("links = {{ \"{interface}\" = {{ remote = \"http://{addr}\"{settings} }} }}")
+}
+
 #[test]
 fn the_hello_example_runs_split_across_three_processes_with_the_same_output() {
     let whole = host(&["run", crate::support::repo().join("examples/hello/wos.toml").to_str().unwrap()]).expect_code(0);
@@ -31,21 +36,13 @@ fn the_hello_example_runs_split_across_three_processes_with_the_same_output() {
     let signer = Served::start(&signer.path(), &[]);
     let decorator = Wos::new(&format!(
         "manifest-version = 1\nexports = [\"example:hello/decorator@0.1.0\"]\n{}",
-        service(
-            "decorator",
-            "hello-decorator",
-            &format!("links = {{ \"example:hello/signer\" = {{ remote = \"http://{}\" }} }}", signer.addr)
-        )
+        service("decorator", "hello-decorator", &remote_link("example:hello/signer", &signer.addr, ""))
     ));
     let decorator = Served::start(&decorator.path(), &[]);
     let front = Wos::new(&format!(
         "manifest-version = 1\n{}{}",
         service("entry", "hello-entry", "args = [\"world\", \"wasm components\"]\nenv = { EXCITEMENT = \"2\" }"),
-        service(
-            "greeter",
-            "hello-greeter",
-            &format!("links = {{ \"example:hello/decorator\" = {{ remote = \"http://{}\" }} }}", decorator.addr)
-        ),
+        service("greeter", "hello-greeter", &remote_link("example:hello/decorator", &decorator.addr, "")),
     ));
     let split = front.run().expect_code(0).expect_stderr(&["-> remote host http://"]);
     assert_eq!(entry_lines(&split.stdout), entry_lines(&whole.stdout));
@@ -63,9 +60,7 @@ fn a_remote_that_is_down_fails_the_call_with_a_clear_error_within_its_timeout() 
         service(
             "greeter",
             "hello-greeter",
-            &format!(
-                "links = {{ \"example:hello/decorator\" = {{ remote = \"http://127.0.0.1:{port}\", timeout-ms = 800, retries = 2 }} }}"
-            )
+            &remote_link("example:hello/decorator", &format!("127.0.0.1:{port}"), ", timeout-ms = 800, retries = 2"),
         ),
     ));
     let started = std::time::Instant::now();

@@ -1,7 +1,6 @@
 use super::*;
-use crate::wire::proto::interface_proto;
+use crate::wire::proto::tests::proto_of_wit;
 use crate::wire::schema::Schema;
-use wit_parser::Resolve;
 
 const WIT: &str = r#"
     package example:shop@1.2.0;
@@ -27,10 +26,7 @@ const WIT: &str = r#"
 
 /// The schema of `orders`, and the rpc of `function`.
 fn rpc(function: &str) -> (MessageDescriptor, MessageDescriptor) {
-    let mut resolve = Resolve::default();
-    let package = resolve.push_str("shop.wit", WIT).unwrap();
-    let id = resolve.packages[package].interfaces["orders"];
-    let file = interface_proto(&resolve, id).unwrap();
+    let file = proto_of_wit(WIT, "orders").unwrap();
     let schema = Schema::compile(&[file.clone()]).unwrap();
     let rpc = schema.rpc(&file.service, function).unwrap();
     (rpc.input, rpc.output)

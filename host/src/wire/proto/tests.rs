@@ -36,8 +36,13 @@ const WIT: &str = r#"
 "#;
 
 fn proto_of(interface: &str) -> Result<ProtoFile, UnsupportedType> {
+    proto_of_wit(WIT, interface)
+}
+
+/// The `.proto` file of `interface` of the WIT package in `wit` (for the wire layer's tests).
+pub(crate) fn proto_of_wit(wit: &str, interface: &str) -> Result<ProtoFile, UnsupportedType> {
     let mut resolve = Resolve::default();
-    let package = resolve.push_str("shop.wit", WIT).unwrap();
+    let package = resolve.push_str("test.wit", wit).unwrap();
     let id = resolve.packages[package].interfaces[interface];
     interface_proto(&resolve, id)
 }

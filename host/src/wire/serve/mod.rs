@@ -12,7 +12,7 @@ pub mod pool;
 pub mod status;
 
 use super::schema::{Schema, TypedRpc};
-use super::{InterfaceSide, interface_proto_of, public_interfaces};
+use super::{InterfaceSide, interface_protos, public_interfaces};
 use crate::manifest::ServiceName;
 use crate::runtime::{App, Determinism};
 use axum::body::Body;
@@ -78,7 +78,11 @@ impl Server {
     ) -> Result<Server> {
         let (schema, endpoints) = exposed_endpoints(app)?;
         if endpoints.is_empty() {
-            wasmtime::bail!("wos `{}` has no interfaces to serve: list them in its `exports` key", app.manifest.name);
+            wasmtime::bail!(
+                "wos `{}` has nothing to serve: none of its services exports an interface (WASI's aside); \
+                 serving exposes the interfaces its services export (or those listed in `exports`)",
+                app.manifest.name
+            );
         }
         let services: Vec<String> = schema.pool.services().map(|s| s.full_name().to_owned()).collect();
         let pool = {
@@ -86,15 +90,16 @@ impl Server {
             tokio::task::spawn_blocking(move || InstancePool::start(&app, size, determinism)).await??
         };
         let gateway = Arc::new(Gateway { endpoints, pool: pool.clone(), max_message_bytes: options.max_message_bytes });
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        let listener = tokio::net::TcpListener::bind(options.listen).await.with_context(|| {
+            format!(
+                "cannot listen on {}; if another process holds that port, choose another with `--listen` \
+                     (port 0 picks a free one)",
+                options.listen
+            )
+        })?;
         let addr = listener.local_addr()?;
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_service_status("", tonic_health::ServingStatus::Serving).await;
-        for service in &services {
-            health.set_service_status(service, tonic_health::ServingStatus::Serving).await;
-        }
+        set_health(&health, &services, tonic_health::ServingStatus::Serving).await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_file_descriptor_set(schema.files.clone())
@@ -111,13 +116,14 @@ impl Server {
                 let gateway = gateway.clone();
                 async move { gateway.handle(request).await }
             });
+        let health_services = services.clone();
         let server = tonic::transport::Server::builder()
             .accept_http1(true)
             .add_routes(Routes::from(router))
             .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections; finishing the calls under way");
-                health.set_not_serving::<tonic_health::pb::health_server::HealthServer<()>>().await;
+                set_health(&health, &health_services, tonic_health::ServingStatus::NotServing).await;
             });
         let task = tokio::spawn(async move {
             server.await.context("the server failed")?;
@@ -133,6 +139,18 @@ impl Server {
     }
 }
 
+/// Sets the health of the server as a whole (`""`) and of each of `services`.
+async fn set_health(
+    health: &tonic_health::server::HealthReporter,
+    services: &[String],
+    status: tonic_health::ServingStatus,
+) {
+    health.set_service_status("", status).await;
+    for service in services {
+        health.set_service_status(service, status).await;
+    }
+}
+
 /// The answer to a path that is no exposed function, in either protocol.
 fn unknown_method(path: &str) -> Status {
     Status::unimplemented(format!("no method `{path}` here; list the services with gRPC server reflection"))
@@ -141,18 +159,14 @@ fn unknown_method(path: &str) -> Status {
 /// The schema of the wos's public interfaces, and an endpoint per function.
 fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint>>)> {
     let public = public_interfaces(app);
-    let mut files = Vec::new();
-    for (provider, interface) in &public {
-        files.push(interface_proto_of(app, provider, interface, InterfaceSide::Export)?);
-    }
+    let files = interface_protos(&public, InterfaceSide::Export)?;
     let schema = Schema::compile(&files)?;
     let mut endpoints = BTreeMap::new();
     for ((provider, interface), file) in public.iter().zip(&files) {
-        let service = app.services.iter().find(|s| &&s.name == provider).expect("providers are services");
-        for (function, sig) in &service.surface.exports[*interface].functions {
+        for (function, sig) in &provider.surface.exports[*interface].functions {
             let rpc = schema.rpc(&file.service, function)?;
             let endpoint = Endpoint {
-                provider: (*provider).clone(),
+                provider: provider.name.clone(),
                 interface: interface.to_string(),
                 function: function.clone(),
                 rpc: TypedRpc { rpc, sig: sig.clone() },

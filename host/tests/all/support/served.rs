@@ -14,6 +14,8 @@ pub struct Served {
     /// Where it listens, `127.0.0.1:PORT`.
     pub addr: String,
     stderr: Arc<Mutex<String>>,
+    /// Copies the host's stderr into `stderr`; ends when the host does.
+    log_reader: std::thread::JoinHandle<()>,
 }
 
 impl Served {
@@ -32,7 +34,7 @@ impl Served {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let lines = BufReader::new(child.stderr.take().unwrap());
         let log = stderr.clone();
-        std::thread::spawn(move || {
+        let log_reader = std::thread::spawn(move || {
             for line in lines.lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     let _ = addr_tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
@@ -48,7 +50,7 @@ impl Served {
                 panic!("the host did not start serving:\n{}", stderr.lock().unwrap());
             }
         };
-        Served { child, addr, stderr }
+        Served { child, addr, stderr, log_reader }
     }
 
     /// Everything the host logged so far.
@@ -62,7 +64,8 @@ impl Served {
         let mut stdout = String::new();
         std::io::Read::read_to_string(self.child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
         let status = self.child.wait().unwrap();
-        std::thread::sleep(Duration::from_millis(50)); // let the log reader finish
+        let log_reader = std::mem::replace(&mut self.log_reader, std::thread::spawn(|| ()));
+        log_reader.join().unwrap();
         (status.code(), stdout, self.log())
     }
 
