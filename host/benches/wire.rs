@@ -146,11 +146,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let app = echo_app(dir.path());
+    const POOL: usize = 2;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let options = ServeOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
-            pool: 2,
+            pool: POOL,
             max_message_bytes: 4 << 20,
             determinism: None,
         };

@@ -1,8 +1,8 @@
 //! Imports bound to another parigot host: the consumer's calls become gRPC calls to the host
 //! that serves the interface, with the same protobuf mapping the server uses.
 //!
-//! Guest code is synchronous, so a call blocks its thread on a small runtime of its own (one
-//! per process, for every remote link). Each call has a time budget: the link's `timeout-ms`,
+//! Guest code is synchronous, so a call blocks its thread while a small runtime of its own (one
+//! per process, for every remote link) makes it. Each call has a time budget: the link's `timeout-ms`,
 //! cut to what is left of the caller's deadline. Within it, a remote that cannot be reached or
 //! answers `UNAVAILABLE` is tried again after a back-off (50 ms, doubling), up to `retries`
 //! times. The connection is made on first use, so a wos starts even while its remotes are down.
@@ -15,7 +15,7 @@ use crate::kernel::{FailureKind, ServiceFailure};
 use crate::runtime::LoadedService;
 use http::uri::PathAndQuery;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
@@ -82,7 +82,7 @@ impl RemoteInterface {
     /// Calls `function` on the remote host, within the link's timeout and `caller_deadline`.
     /// Failures come back as a [`ServiceFailure`] that names the remote host.
     pub fn call(
-        &self,
+        self: &Arc<Self>,
         function: &str,
         params: &[Val],
         results: &mut [Val],
@@ -93,12 +93,14 @@ impl RemoteInterface {
         let failure =
             |kind| ServiceFailure::remote(&self.link.remote.url, &format!("{}#{function}", self.link.import), kind);
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
-        let response = client_runtime().block_on(self.send(rpc, request, budget)).map_err(|status| {
-            failure(match status.code() {
-                Code::DeadlineExceeded => FailureKind::Deadline(budget),
-                _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
-            })
-        })?;
+        let (this, rpc_owned) = (self.clone(), rpc.clone());
+        let response =
+            run_on_client_runtime(async move { this.send(&rpc_owned, request, budget).await }).map_err(|status| {
+                failure(match status.code() {
+                    Code::DeadlineExceeded => FailureKind::Deadline(budget),
+                    _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
+                })
+            })?;
         let values = super::convert::results_from_response(&response, &rpc.sig).map_err(|e| {
             failure(FailureKind::Remote {
                 reason: format!("its answer does not fit the WIT of `{}`: {e}", self.link.import),
@@ -155,7 +157,17 @@ impl RemoteInterface {
     }
 }
 
-/// The runtime remote calls block on: one small runtime for the whole process.
+/// Runs `work` on the client runtime and waits for it, blocking this thread (whichever it is:
+/// a server's worker running guest code, a blocking thread, the main thread).
+fn run_on_client_runtime<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
+    let (done, outcome) = std::sync::mpsc::sync_channel(1);
+    client_runtime().spawn(async move {
+        let _ = done.send(work.await);
+    });
+    outcome.recv().expect("the client runtime runs every call to completion")
+}
+
+/// The runtime remote calls run on: one small runtime for the whole process.
 fn client_runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {

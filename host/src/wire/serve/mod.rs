@@ -70,7 +70,7 @@ pub struct Server {
 
 impl Server {
     /// Binds `options.listen`, starts the pool and serves `app`'s public interfaces until
-    /// `shutdown` completes. Must be called within a tokio runtime.
+    /// `shutdown` completes. Must be called within a multi-threaded tokio runtime.
     pub async fn start(
         app: &Arc<App>,
         options: &ServeOptions,
