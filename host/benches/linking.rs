@@ -81,9 +81,19 @@ fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
 
 /// Benchmarks `n` linked calls made by the driver from inside the guest; the driver is
 /// service `driver_service` of the wos.
+/// The async runtime the benchmarks drive their calls with (guest code runs on fibers).
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn instantiate(rt: &tokio::runtime::Runtime, app: &Arc<App>) -> Running {
+    rt.block_on(app.instantiate(None)).unwrap()
+}
+
 fn bench_driver(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: String,
+    rt: &tokio::runtime::Runtime,
     running: &mut Running,
     driver_service: &str,
 ) {
@@ -93,7 +103,7 @@ fn bench_driver(
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let started = Instant::now();
-            run.call(running.store(), (u32::try_from(iters).unwrap(),)).unwrap();
+            rt.block_on(run.call_async(running.store(), (u32::try_from(iters).unwrap(),))).unwrap();
             started.elapsed()
         })
     });
@@ -102,32 +112,42 @@ fn bench_driver(
 fn call(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let engine = HostEngine::new(None).unwrap();
+    let rt = runtime();
     let mut group = c.benchmark_group("call");
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     for language in ["rust", "go", "python"] {
         let app = echo_wos(&engine, dir.path(), language);
-        let mut running = app.instantiate(None).unwrap();
+        let mut running = instantiate(&rt, &app);
         let (echo, describe) = running.export_func("echo", ECHO, "describe").unwrap();
         let describe = describe.typed::<(Point,), (String,)>(running.store()).unwrap();
         let point = Point { x: 3, y: -4, label: "p".into() };
         running.enter(echo);
         group.bench_function(format!("host->{language} (direct)"), |b| {
-            b.iter(|| describe.call(running.store(), (point.clone(),)).unwrap())
+            b.iter_custom(|iters| {
+                let started = Instant::now();
+                rt.block_on(async {
+                    for _ in 0..iters {
+                        describe.call_async(running.store(), (point.clone(),)).await.unwrap();
+                    }
+                });
+                started.elapsed()
+            })
         });
-        bench_driver(&mut group, format!("rust->{language} (linked)"), &mut running, "driver");
+        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &mut running, "driver");
     }
     group.finish();
 }
 
 fn pulse(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
     let mut group = c.benchmark_group("pulse");
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     for (label, pulse) in [("off", None), ("on", Some(PULSE))] {
         let engine = HostEngine::new(pulse).unwrap();
         let app = echo_wos(&engine, dir.path(), "rust");
-        let mut running = app.instantiate(None).unwrap();
-        bench_driver(&mut group, format!("rust->rust (linked, deadlines {label})"), &mut running, "driver");
+        let mut running = instantiate(&rt, &app);
+        bench_driver(&mut group, format!("rust->rust (linked, deadlines {label})"), &rt, &mut running, "driver");
     }
     group.finish();
 }
@@ -135,15 +155,16 @@ fn pulse(c: &mut Criterion) {
 fn fused(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let engine = HostEngine::new(None).unwrap();
+    let rt = runtime();
     let mut group = c.benchmark_group("fused");
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     for language in ["rust", "go", "python"] {
         let linked = echo_wos(&engine, dir.path(), language);
-        let mut running = linked.instantiate(None).unwrap();
-        bench_driver(&mut group, format!("rust->{language} (linked)"), &mut running, "driver");
+        let mut running = instantiate(&rt, &linked);
+        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &mut running, "driver");
         let fused = fused_echo_wos(&engine, dir.path(), language);
-        let mut running = fused.instantiate(None).unwrap();
-        bench_driver(&mut group, format!("rust->{language} (fused)"), &mut running, "unit");
+        let mut running = instantiate(&rt, &fused);
+        bench_driver(&mut group, format!("rust->{language} (fused)"), &rt, &mut running, "unit");
     }
     group.finish();
 }
@@ -151,6 +172,7 @@ fn fused(c: &mut Criterion) {
 fn deadline(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let engine = HostEngine::new(Some(PULSE)).unwrap();
+    let rt = runtime();
     let mut group = c.benchmark_group("deadline");
     group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(200));
     for language in ["rust", "go", "python"] {
@@ -160,11 +182,11 @@ fn deadline(c: &mut Criterion) {
             wasm(&format!("faulty-{language}")),
         );
         let app = load(&engine, dir.path(), &format!("faulty-{language}"), &text);
-        let mut running = app.instantiate(None).unwrap();
+        let mut running = instantiate(&rt, &app);
         group.bench_function(format!("spin stopped after 50 ms ({language})"), |b| {
             b.iter(|| {
                 let mut results = [Val::U64(0)];
-                assert!(running.call("faulty", FAULTS, "spin", &[], &mut results).is_err());
+                assert!(rt.block_on(running.call("faulty", FAULTS, "spin", &[], &mut results)).is_err());
             })
         });
     }

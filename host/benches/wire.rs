@@ -174,7 +174,7 @@ fn main() {
         let native_rate = throughput(&native).await;
         let parigot_rate = throughput(&parigot).await;
 
-        let mut running = app.instantiate(None).unwrap();
+        let mut running = app.instantiate(None).await.unwrap();
         let point = Val::Record(vec![
             ("x".into(), Val::S32(3)),
             ("y".into(), Val::S32(-4)),
@@ -186,6 +186,7 @@ fn main() {
             let started = Instant::now();
             running
                 .call("echo", "parigot:bench/echo@0.1.0", "describe", std::slice::from_ref(&point), &mut results)
+                .await
                 .unwrap();
             in_process.push(started.elapsed());
         }

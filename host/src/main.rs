@@ -156,15 +156,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_message_bytes: serve.max_message_bytes,
             determinism,
         };
-        return serve_wos(app, options);
+        return async_runtime()?.block_on(serve_wos(app, options));
     }
-    Ok(run_programs(&app, determinism)?)
+    async_runtime()?.block_on(run_programs(app, determinism))
+}
+
+/// The async runtime guest code runs on (on wasmtime fibers) and the server serves from.
+fn async_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
 /// Starts the wos and runs its programs to completion.
-fn run_programs(app: &std::sync::Arc<App>, determinism: Option<Determinism>) -> Result<ExitCode> {
-    let mut running = app.instantiate(determinism)?;
-    let outcomes = running.run_programs();
+async fn run_programs(app: std::sync::Arc<App>, determinism: Option<Determinism>) -> Result<ExitCode> {
+    let mut running = app.instantiate(determinism).await?;
+    let outcomes = running.run_programs().await;
     let code = exit_code(&outcomes);
     running.shutdown();
     Ok(code)
@@ -172,27 +177,25 @@ fn run_programs(app: &std::sync::Arc<App>, determinism: Option<Determinism>) -> 
 
 /// Serves the wos's public interfaces until SIGINT or SIGTERM, running its programs (if any)
 /// once meanwhile. Exits 0 after a graceful shutdown, unless a program failed.
-fn serve_wos(app: std::sync::Arc<App>, options: ServeOptions) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let server = Server::start(&app, &options, shutdown_signal()).await?;
-        tracing::info!(
-            "listening on http://{} (gRPC and Connect; {} instances): {}",
-            server.addr,
-            options.pool,
-            server.services.join(", ")
-        );
-        let programs = app.services.iter().any(|s| s.is_program()).then(|| {
-            let (app, determinism) = (app.clone(), options.determinism);
-            tokio::task::spawn_blocking(move || run_programs(&app, determinism))
-        });
-        server.finished().await?;
-        tracing::info!("stopped serving");
-        match programs {
-            Some(programs) => programs.await?,
-            None => Ok(ExitCode::SUCCESS),
-        }
-    })
+async fn serve_wos(app: std::sync::Arc<App>, options: ServeOptions) -> Result<ExitCode> {
+    let server = Server::start(&app, &options, shutdown_signal()).await?;
+    tracing::info!(
+        "listening on http://{} (gRPC and Connect; {} instances): {}",
+        server.addr,
+        options.pool,
+        server.services.join(", ")
+    );
+    let programs = app
+        .services
+        .iter()
+        .any(|s| s.is_program())
+        .then(|| tokio::spawn(run_programs(app.clone(), options.determinism)));
+    server.finished().await?;
+    tracing::info!("stopped serving");
+    match programs {
+        Some(programs) => programs.await?,
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// Completes on the first SIGINT (Ctrl-C) or SIGTERM.

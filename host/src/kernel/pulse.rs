@@ -23,8 +23,9 @@ pub fn start(engine: &Engine, interval: Duration) -> PulseClock {
             loop {
                 std::thread::sleep(interval);
                 let Some(beats) = weak.upgrade() else { return };
-                engine.increment_epoch();
+                // Counted before the epoch moves, so a Store woken by the new epoch sees it.
                 beats.fetch_add(1, Ordering::Relaxed);
+                engine.increment_epoch();
             }
         })
         .expect("the pulse thread starts");

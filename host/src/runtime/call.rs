@@ -7,16 +7,17 @@
 //! 3. call; then restore the caller and its deadline;
 //! 4. if the call trapped, ran out of time or memory: mark the service failed, release what it
 //!    held, and return a [`ServiceFailure`] that names it.
+//!
+//! Calls are asynchronous: guest code runs on a wasmtime fiber, so a guest waiting on the host
+//! (a remote import, a WASI sleep) gives its thread back to the async runtime, and the server
+//! runs guests on its own workers, with no hand-off to another thread.
 
 use super::state::{HostState, ServiceId};
 use crate::kernel::{FailureKind, RestartPolicy, ServiceFailure, ServiceState};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Func, Instance, Val};
 use wasmtime::error::Context;
-use wasmtime::{AsContextMut, Result, StoreContextMut, Trap};
-
-/// Epoch deadline when no deadline applies: far beyond any run.
-pub const NO_DEADLINE: u64 = u64::MAX / 4;
+use wasmtime::{AsContextMut, Result, StoreContextMut, Trap, UpdateDeadline};
 
 /// Which function of the service to call.
 pub enum Target<'a> {
@@ -28,7 +29,7 @@ pub enum Target<'a> {
 
 /// Calls `target` of service `id` with `params`, filling `results`. `label` names the function
 /// in errors (`interface#function`).
-pub fn call_service(
+pub async fn call_service(
     mut store: StoreContextMut<'_, HostState>,
     id: ServiceId,
     target: Target<'_>,
@@ -36,7 +37,7 @@ pub fn call_service(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<()> {
-    ensure_ready(&mut store, id, label)?;
+    ensure_ready(&mut store, id, label).await?;
     let func = match target {
         Target::Slot(slot) => store.data().targets[slot].expect("a ready provider has its functions resolved"),
         Target::Export { interface, function } => {
@@ -46,7 +47,7 @@ pub fn call_service(
     };
     let caller = store.data_mut().enter(id);
     let outer_deadline = arm_deadline(&mut store, id);
-    let outcome = func.call(&mut store, params, results);
+    let outcome = func.call_async(&mut store, params, results).await;
     restore_deadline(&mut store, outer_deadline);
     store.data_mut().enter(caller);
     outcome.map_err(|error| fail(&mut store, id, label, outer_deadline, error))
@@ -67,7 +68,11 @@ pub fn exported_func(
 
 /// Returns `Ok` if the service can take a call now, restarting it first if it failed and its
 /// restart policy allows.
-pub(super) fn ensure_ready(store: &mut StoreContextMut<'_, HostState>, id: ServiceId, label: &str) -> Result<()> {
+pub(super) async fn ensure_ready(
+    store: &mut StoreContextMut<'_, HostState>,
+    id: ServiceId,
+    label: &str,
+) -> Result<()> {
     let service = &store.data().services[id];
     let reason = match (service.state, service.limits.restart) {
         (ServiceState::Ready, _) => return Ok(()),
@@ -84,7 +89,7 @@ pub(super) fn ensure_ready(store: &mut StoreContextMut<'_, HostState>, id: Servi
             let wait = backoff.saturating_mul(2u32.saturating_pow(service.restarts.min(16)));
             let since = service.failed_at.map_or(wait, |at| at.elapsed());
             if since >= wait {
-                return restart(store, id);
+                return restart(store, id).await;
             }
             format!("it failed and restarts in {} ms", (wait - since).as_millis())
         }
@@ -95,24 +100,24 @@ pub(super) fn ensure_ready(store: &mut StoreContextMut<'_, HostState>, id: Servi
 }
 
 /// Instantiates a failed service again, as its restart policy allows.
-fn restart(store: &mut StoreContextMut<'_, HostState>, id: ServiceId) -> Result<()> {
+async fn restart(store: &mut StoreContextMut<'_, HostState>, id: ServiceId) -> Result<()> {
     let service = &mut store.data_mut().services[id];
     service.restarts += 1;
     tracing::info!("restarting service `{}` (restart {})", service.name, service.restarts);
     let name = service.name.clone();
-    instantiate_service(store.as_context_mut(), id).with_context(|| format!("restarting service `{name}` failed"))
+    instantiate_service(store.as_context_mut(), id).await.with_context(|| format!("restarting service `{name}` failed"))
 }
 
 /// Instantiates service `id` from its pre-linked form, within its deadline and memory limit,
 /// and points the linked imports of its consumers at the new instance. Used for the first
 /// start, for restarts, and when the wos moves to a fresh Store.
-pub fn instantiate_service(mut store: StoreContextMut<'_, HostState>, id: ServiceId) -> Result<()> {
+pub async fn instantiate_service(mut store: StoreContextMut<'_, HostState>, id: ServiceId) -> Result<()> {
     let service = &mut store.data_mut().services[id];
     service.state = ServiceState::Starting;
     let pre = service.pre.clone().expect("every service is pre-linked before it starts");
     let caller = store.data_mut().enter(id);
     let outer_deadline = arm_deadline(&mut store, id);
-    let instance = pre.instantiate(&mut store);
+    let instance = pre.instantiate_async(&mut store).await;
     restore_deadline(&mut store, outer_deadline);
     store.data_mut().enter(caller);
     let instance = instance.inspect_err(|_| {
@@ -131,29 +136,36 @@ pub fn instantiate_service(mut store: StoreContextMut<'_, HostState>, id: Servic
     Ok(())
 }
 
-/// Sets the Store's epoch deadline for a call into `id`; returns the caller's deadline.
+/// Makes the call into `id` run under the tighter of the caller's deadline and the service's
+/// own; returns the caller's deadline. The pulse checks it ([`on_pulse`]).
 fn arm_deadline(store: &mut StoreContextMut<'_, HostState>, id: ServiceId) -> Option<(u64, Duration)> {
     let data = store.data_mut();
     let outer = data.deadline;
     let Some(clock) = &data.clock else { return outer };
     let own = data.services[id].limits.deadline.map(|budget| (clock.deadline_beat(budget), budget));
-    let tighter = match (outer, own) {
+    data.deadline = match (outer, own) {
         (Some(o), Some(n)) => Some(if n.0 < o.0 { n } else { o }),
         (o, n) => o.or(n),
     };
-    let now = clock.now();
-    data.deadline = tighter;
-    store.set_epoch_deadline(tighter.map_or(NO_DEADLINE, |(beat, _)| beat.saturating_sub(now).max(1)));
+    store.set_epoch_deadline(1);
     outer
 }
 
 /// Puts the caller's deadline back after a call returns.
 fn restore_deadline(store: &mut StoreContextMut<'_, HostState>, outer: Option<(u64, Duration)>) {
-    let data = store.data_mut();
-    let Some(clock) = &data.clock else { return };
-    let now = clock.now();
-    data.deadline = outer;
-    store.set_epoch_deadline(outer.map_or(NO_DEADLINE, |(beat, _)| beat.saturating_sub(now).max(1)));
+    store.data_mut().deadline = outer;
+}
+
+/// What the Store does on each pulse beat that finds a guest running: interrupt the call if
+/// its deadline has passed, else give the thread back to the async runtime for a moment, so
+/// one long call does not hold up the other calls that share its thread.
+pub(super) fn on_pulse(store: StoreContextMut<'_, HostState>) -> Result<UpdateDeadline> {
+    let data = store.data();
+    let passed = match (&data.clock, data.deadline) {
+        (Some(clock), Some((beat, _))) => clock.now() >= beat,
+        _ => false,
+    };
+    if passed { Err(Trap::Interrupt.into()) } else { Ok(UpdateDeadline::Yield(1)) }
 }
 
 /// Records that a call into `id` failed and turns `error` into the error its caller sees.

@@ -2,8 +2,8 @@
 //! service-provided import forwarded to the provider's export within the same Store.
 //!
 //! wasmtime cannot wire one instance's export straight into another's import, so each linked
-//! import is a host function that hands the caller's arguments to the provider's exported
-//! function through [`call_service`] (which switches the executing service, enforces the
+//! import is an (async) host function that hands the caller's arguments to the provider's
+//! exported function through [`call_service`] (which switches the executing service, enforces the
 //! deadline and supervises failures) and hands the results back.
 
 use super::call::{Target, call_service};
@@ -13,7 +13,7 @@ use crate::wire::remote::RemoteInterface;
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::Result;
-use wasmtime::component::{Linker, Val};
+use wasmtime::component::Linker;
 
 /// Builds the linker for one consumer: WASI, empty instances for types-only imports, a
 /// forwarding function for every function of every link in `links` (all of this consumer),
@@ -27,7 +27,7 @@ pub fn consumer_linker(
     next_slot: &mut usize,
 ) -> Result<ConsumerLinker> {
     let mut linker = Linker::<HostState>::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     let mut provided = Vec::new();
     for &(link, provider) in links {
         let mut instance = linker.instance(&link.import.to_string())?;
@@ -35,8 +35,9 @@ pub fn consumer_linker(
             let slot = *next_slot;
             *next_slot += 1;
             let label: Arc<str> = format!("{}#{function}", link.export).into();
-            instance.func_new(function, move |store, _ty, params: &[Val], results: &mut [Val]| {
-                call_service(store, provider, Target::Slot(slot), &label, params, results)
+            instance.func_new_async(function, move |store, _ty, params, results| {
+                let label = label.clone();
+                Box::new(async move { call_service(store, provider, Target::Slot(slot), &label, params, results).await })
             })?;
             let target = ProvidedTarget { slot, export: link.export.to_string(), function: function.clone() };
             provided.push((provider, target));
@@ -46,8 +47,10 @@ pub fn consumer_linker(
         let mut instance = linker.instance(&remote.import().to_string())?;
         for function in remote.functions() {
             let (remote, name) = (remote.clone(), function.to_owned());
-            instance.func_new(function, move |store, _ty, params: &[Val], results: &mut [Val]| {
-                remote.call(&name, params, results, store.data().deadline_left())
+            instance.func_new_async(function, move |store, _ty, params, results| {
+                let (remote, name) = (remote.clone(), name.clone());
+                let deadline = store.data().deadline_left();
+                Box::new(async move { remote.call(&name, params, results, deadline).await })
             })?;
         }
     }

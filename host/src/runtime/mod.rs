@@ -102,7 +102,7 @@ impl App {
 
     /// Creates a Store and instantiates every service in start-up order. With `determinism`,
     /// guests see virtual clocks and seeded randomness.
-    pub fn instantiate(self: &Arc<Self>, determinism: Option<Determinism>) -> Result<Running> {
+    pub async fn instantiate(self: &Arc<Self>, determinism: Option<Determinism>) -> Result<Running> {
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let slots = self
             .services
@@ -118,7 +118,7 @@ impl App {
         let targets = self.plan.links.iter().map(|link| link.functions.len()).sum();
         let state = HostState::new(slots, targets, self.clock.clone());
         let mut running = Running { app: self.clone(), store: new_store(&self.engine, state), last_housekeeping: 0 };
-        running.start_all()?;
+        running.start_all().await?;
         Ok(running)
     }
 }
@@ -166,6 +166,7 @@ fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<
 fn new_store(engine: &Engine, state: HostState) -> Store<HostState> {
     let mut store = Store::new(engine, state);
     store.limiter(|state| state);
+    store.epoch_deadline_callback(call::on_pulse);
     store
 }
 

@@ -39,12 +39,13 @@ pub enum ProgramOutcome {
 
 impl Running {
     /// Instantiates, in start-up order, every service that is waiting to start.
-    pub(super) fn start_all(&mut self) -> Result<()> {
+    pub(super) async fn start_all(&mut self) -> Result<()> {
         for (id, service) in self.app.services.iter().enumerate() {
             if self.store.data().services[id].state == ServiceState::Starting {
                 let kind = if service.is_program() { "program" } else { "server" };
                 tracing::info!("starting service `{}` ({kind})", service.name);
                 call::instantiate_service(self.store.as_context_mut(), id)
+                    .await
                     .with_context(|| format!("cannot start service `{}`", service.name))?;
             }
         }
@@ -55,7 +56,7 @@ impl Running {
     /// services move to a fresh Store: the failed ones stay failed (until their restart policy
     /// starts them again), the others start again from their pre-linked form, losing the
     /// state they held in memory. The old Store, with all its memory, is dropped.
-    fn recover(&mut self) -> Result<()> {
+    async fn recover(&mut self) -> Result<()> {
         if !self.store.data().poisoned {
             return Ok(());
         }
@@ -72,13 +73,13 @@ impl Running {
             "a guest trapped, which ends its Store: moving the wos to a fresh Store without {}",
             failed.join(", ")
         );
-        self.start_all()
+        self.start_all().await
     }
 
     /// Work the pulse schedules, done when the host is about to call into the wos (the only
     /// time the Store is free): failed services whose restart policy and back-off allow it are
     /// started again, so they are ready before anyone calls them.
-    fn housekeeping(&mut self) {
+    async fn housekeeping(&mut self) {
         let Some(clock) = &self.app.clock else { return };
         let now = clock.now();
         if now < self.last_housekeeping + HOUSEKEEPING_BEATS {
@@ -94,13 +95,13 @@ impl Running {
             .collect();
         for id in restartable {
             // Not due yet, or out of restarts: the next call says so; nothing to do now.
-            let _ = call::ensure_ready(&mut self.store.as_context_mut(), id, "housekeeping");
+            let _ = call::ensure_ready(&mut self.store.as_context_mut(), id, "housekeeping").await;
         }
     }
 
     /// Calls `interface#function` of `service` from the host, under the same supervision as a
     /// call from another service (deadline, memory limit, failure and restart).
-    pub fn call(
+    pub async fn call(
         &mut self,
         service: &str,
         interface: &str,
@@ -108,12 +109,12 @@ impl Running {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<()> {
-        self.call_within(service, interface, function, params, results, None)
+        self.call_within(service, interface, function, params, results, None).await
     }
 
     /// [`Running::call`] for a caller with a deadline of its own (a client's `grpc-timeout`,
     /// say): the call runs under the tighter of `deadline` and the service's own.
-    pub fn call_within(
+    pub async fn call_within(
         &mut self,
         service: &str,
         interface: &str,
@@ -123,13 +124,13 @@ impl Running {
         deadline: Option<std::time::Duration>,
     ) -> Result<()> {
         let id = self.service_id(service)?;
-        self.recover()?;
-        self.housekeeping();
+        self.recover().await?;
+        self.housekeeping().await;
         let label = format!("{interface}#{function}");
         let data = self.store.data_mut();
         data.deadline = deadline.and_then(|budget| Some((data.clock.as_ref()?.deadline_beat(budget), budget)));
         let target = Target::Export { interface, function };
-        let outcome = call_service(self.store.as_context_mut(), id, target, &label, params, results);
+        let outcome = call_service(self.store.as_context_mut(), id, target, &label, params, results).await;
         self.store.data_mut().deadline = None;
         outcome
     }
@@ -163,7 +164,7 @@ impl Running {
     }
 
     /// Runs every program of the wos to completion, one after another in start-up order.
-    pub fn run_programs(&mut self) -> Vec<(ServiceName, ProgramOutcome)> {
+    pub async fn run_programs(&mut self) -> Vec<(ServiceName, ProgramOutcome)> {
         let programs: Vec<ServiceId> =
             self.app.services.iter().enumerate().filter(|(_, s)| s.is_program()).map(|(id, _)| id).collect();
         if programs.is_empty() {
@@ -172,30 +173,30 @@ impl Running {
                 self.app.manifest.name
             );
         }
-        programs
-            .into_iter()
-            .map(|id| {
-                let name = self.app.services[id].name.clone();
-                tracing::info!("running program `{name}`");
-                let outcome = self.run_program(id);
-                self.store.data().flush_output();
-                (name, outcome)
-            })
-            .collect()
+        let mut outcomes = Vec::with_capacity(programs.len());
+        for id in programs {
+            let name = self.app.services[id].name.clone();
+            tracing::info!("running program `{name}`");
+            let outcome = self.run_program(id).await;
+            self.store.data().flush_output();
+            outcomes.push((name, outcome));
+        }
+        outcomes
     }
 
-    fn run_program(&mut self, id: ServiceId) -> ProgramOutcome {
-        if let Err(error) = self.recover() {
+    async fn run_program(&mut self, id: ServiceId) -> ProgramOutcome {
+        if let Err(error) = self.recover().await {
             return ProgramOutcome::Failed(error);
         }
-        self.housekeeping();
+        self.housekeeping().await;
         let service = &self.app.services[id];
         let run =
             service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
         let run = run.to_string();
         let mut results = [Val::Bool(false)];
         let target = Target::Export { interface: &run, function: "run" };
-        let outcome = call_service(self.store.as_context_mut(), id, target, &format!("{run}#run"), &[], &mut results);
+        let label = format!("{run}#run");
+        let outcome = call_service(self.store.as_context_mut(), id, target, &label, &[], &mut results).await;
         if outcome.is_ok() {
             self.store.data_mut().services[id].state = ServiceState::Exited;
         }

@@ -1,9 +1,9 @@
 //! Imports bound to another parigot host: the consumer's calls become gRPC calls to the host
 //! that serves the interface, with the same protobuf mapping the server uses.
 //!
-//! Guest code is synchronous, so a call blocks its thread while a small runtime of its own (one
-//! per process, for every remote link) makes it. Each call has a time budget: the link's `timeout-ms`,
-//! cut to what is left of the caller's deadline. Within it, a remote that cannot be reached or
+//! A remote call is an async host function: while it waits for the answer, the guest's fiber
+//! is suspended and its thread serves other work. Each call has a time budget: the link's
+//! `timeout-ms`, cut to what is left of the caller's deadline. Within it, a remote that cannot be reached or
 //! answers `UNAVAILABLE` is tried again after a back-off (50 ms, doubling), up to `retries`
 //! times. The connection is made on first use, so a wos starts even while its remotes are down.
 
@@ -15,7 +15,7 @@ use crate::kernel::{FailureKind, ServiceFailure};
 use crate::runtime::LoadedService;
 use http::uri::PathAndQuery;
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
@@ -31,7 +31,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// One imported interface, served by a remote host.
 pub struct RemoteInterface {
     link: RemoteLink,
-    channel: Channel,
+    endpoint: Endpoint,
+    /// The connection, made by the first call (on the async runtime that makes it).
+    channel: OnceLock<Channel>,
     /// The rpc of each imported function.
     rpcs: BTreeMap<String, TypedRpc>,
 }
@@ -61,12 +63,8 @@ impl RemoteInterface {
         let endpoint = Endpoint::from_shared(link.remote.url.clone())
             .with_context(|| format!("`{}` is not a valid remote address", link.remote.url))?
             .connect_timeout(CONNECT_TIMEOUT);
-        let channel = {
-            let _context = client_runtime().enter();
-            endpoint.connect_lazy()
-        };
         tracing::info!("linking `{}`: `{}` -> remote host {}", link.consumer, link.import, link.remote.url);
-        Ok(RemoteInterface { link: link.clone(), channel, rpcs })
+        Ok(RemoteInterface { link: link.clone(), endpoint, channel: OnceLock::new(), rpcs })
     }
 
     /// The interface as the consumer imports it.
@@ -81,8 +79,8 @@ impl RemoteInterface {
 
     /// Calls `function` on the remote host, within the link's timeout and `caller_deadline`.
     /// Failures come back as a [`ServiceFailure`] that names the remote host.
-    pub fn call(
-        self: &Arc<Self>,
+    pub async fn call(
+        &self,
         function: &str,
         params: &[Val],
         results: &mut [Val],
@@ -93,14 +91,12 @@ impl RemoteInterface {
         let failure =
             |kind| ServiceFailure::remote(&self.link.remote.url, &format!("{}#{function}", self.link.import), kind);
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
-        let (this, rpc_owned) = (self.clone(), rpc.clone());
-        let response =
-            run_on_client_runtime(async move { this.send(&rpc_owned, request, budget).await }).map_err(|status| {
-                failure(match status.code() {
-                    Code::DeadlineExceeded => FailureKind::Deadline(budget),
-                    _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
-                })
-            })?;
+        let response = self.send(rpc, request, budget).await.map_err(|status| {
+            failure(match status.code() {
+                Code::DeadlineExceeded => FailureKind::Deadline(budget),
+                _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
+            })
+        })?;
         let values = super::convert::results_from_response(&response, &rpc.sig).map_err(|e| {
             failure(FailureKind::Remote {
                 reason: format!("its answer does not fit the WIT of `{}`: {e}", self.link.import),
@@ -125,7 +121,8 @@ impl RemoteInterface {
         let mut attempt = 0;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+            let channel = self.channel.get_or_init(|| self.endpoint.connect_lazy());
+            let mut grpc = tonic::client::Grpc::new(channel.clone());
             let mut call = tonic::Request::new(request.clone());
             call.set_timeout(left);
             let codec = DynamicCodec::new(rpc.rpc.output.clone());
@@ -155,27 +152,4 @@ impl RemoteInterface {
             }
         }
     }
-}
-
-/// Runs `work` on the client runtime and waits for it, blocking this thread (whichever it is:
-/// a server's worker running guest code, a blocking thread, the main thread).
-fn run_on_client_runtime<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
-    let (done, outcome) = std::sync::mpsc::sync_channel(1);
-    client_runtime().spawn(async move {
-        let _ = done.send(work.await);
-    });
-    outcome.recv().expect("the client runtime runs every call to completion")
-}
-
-/// The runtime remote calls run on: one small runtime for the whole process.
-fn client_runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("parigot-remote")
-            .enable_all()
-            .build()
-            .expect("the remote-call runtime starts")
-    })
 }

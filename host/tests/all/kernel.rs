@@ -118,67 +118,67 @@ impl Supervised {
     }
 }
 
-fn ping(running: &mut Running, service: &str) -> Result<u32, wasmtime::Error> {
+async fn ping(running: &mut Running, service: &str) -> Result<u32, wasmtime::Error> {
     let mut results = [Val::U32(0)];
-    running.call(service, FAULTS, "ping", &[], &mut results)?;
+    running.call(service, FAULTS, "ping", &[], &mut results).await?;
     match results[0] {
         Val::U32(count) => Ok(count),
         ref other => panic!("ping returned {other:?}"),
     }
 }
 
-fn crash(running: &mut Running, service: &str) -> ServiceFailure {
+async fn crash(running: &mut Running, service: &str) -> ServiceFailure {
     let mut results = [Val::Bool(false)];
-    let error = running.call(service, FAULTS, "crash", &[Val::String("test".into())], &mut results).unwrap_err();
+    let error = running.call(service, FAULTS, "crash", &[Val::String("test".into())], &mut results).await.unwrap_err();
     error.downcast::<ServiceFailure>().expect("a crash is a service failure")
 }
 
-#[test]
-fn failed_services_are_released_and_restarted_while_the_rest_keeps_serving() {
+#[tokio::test]
+async fn failed_services_are_released_and_restarted_while_the_rest_keeps_serving() {
     let supervised = Supervised::new(None);
-    let mut running = supervised.app.instantiate(None).unwrap();
+    let mut running = supervised.app.instantiate(None).await.unwrap();
     for service in ["faulty-go", "faulty-python", "faulty-rust"] {
-        assert_eq!(ping(&mut running, service).unwrap(), 1);
+        assert_eq!(ping(&mut running, service).await.unwrap(), 1);
         assert_eq!(running.state(service).unwrap(), ServiceState::Ready);
     }
 
     // Kill the Go service mid-run: the others keep serving. (A trap ends the Store it happens
     // in, so they continue in a fresh one, their in-memory state reset.)
-    let failure = crash(&mut running, "faulty-go");
+    let failure = crash(&mut running, "faulty-go").await;
     assert_eq!((failure.service.as_str(), failure.kind.clone()), ("faulty-go", FailureKind::Trap));
     assert_eq!(failure.function, "parigot:testing/faults@0.1.0#crash");
     assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Failed);
-    assert_eq!(ping(&mut running, "faulty-python").unwrap(), 1);
-    assert_eq!(ping(&mut running, "faulty-rust").unwrap(), 1);
+    assert_eq!(ping(&mut running, "faulty-python").await.unwrap(), 1);
+    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 1);
     assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Failed);
     // on-failure: the next call restarts it.
-    assert_eq!(ping(&mut running, "faulty-go").unwrap(), 1);
+    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 1);
     assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Ready);
-    assert_eq!(ping(&mut running, "faulty-go").unwrap(), 2);
+    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 2);
 
     // Kill the Python service twice: its one allowed restart is used up the second time.
-    crash(&mut running, "faulty-python");
-    assert_eq!(ping(&mut running, "faulty-python").unwrap(), 1);
-    crash(&mut running, "faulty-python");
-    let refused = ping(&mut running, "faulty-python").unwrap_err().to_string();
+    crash(&mut running, "faulty-python").await;
+    assert_eq!(ping(&mut running, "faulty-python").await.unwrap(), 1);
+    crash(&mut running, "faulty-python").await;
+    let refused = ping(&mut running, "faulty-python").await.unwrap_err().to_string();
     assert!(refused.contains("it failed again after 1 restarts"), "{refused}");
-    assert_eq!(ping(&mut running, "faulty-rust").unwrap(), 1);
-    assert_eq!(ping(&mut running, "faulty-go").unwrap(), 1);
+    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 1);
+    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 1);
 
     // restart = "never": calls fail at once with a clear reason; the rest still serves.
-    crash(&mut running, "faulty-rust");
-    let refused = ping(&mut running, "faulty-rust").unwrap_err().to_string();
+    crash(&mut running, "faulty-rust").await;
+    let refused = ping(&mut running, "faulty-rust").await.unwrap_err().to_string();
     assert!(
         refused.contains("service `faulty-rust` cannot take the call to `parigot:testing/faults@0.1.0#ping`"),
         "{refused}"
     );
     assert!(refused.contains("restart policy is `never`"), "{refused}");
     assert_eq!(running.state("faulty-rust").unwrap(), ServiceState::Failed);
-    assert_eq!(ping(&mut running, "faulty-go").unwrap(), 1);
+    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 1);
 }
 
-#[test]
-fn a_restart_waits_for_its_back_off() {
+#[tokio::test]
+async fn a_restart_waits_for_its_back_off() {
     let wos = Wos::new(&format!(
         "manifest-version = 1\n[services.faulty]\ncomponent = {:?}\n[services.faulty.limits]\n\
          restart = \"on-failure\"\nrestart-backoff-ms = 60000\n",
@@ -190,19 +190,19 @@ fn a_restart_waits_for_its_back_off() {
         build: BuildPolicy::IfMissing,
     };
     let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
-    let mut running = app.instantiate(None).unwrap();
-    crash(&mut running, "faulty");
-    let refused = ping(&mut running, "faulty").unwrap_err().to_string();
+    let mut running = app.instantiate(None).await.unwrap();
+    crash(&mut running, "faulty").await;
+    let refused = ping(&mut running, "faulty").await.unwrap_err().to_string();
     assert!(refused.contains("it failed and restarts in"), "{refused}");
 }
 
-#[test]
-fn the_pulse_restarts_failed_services_before_they_are_called() {
+#[tokio::test]
+async fn the_pulse_restarts_failed_services_before_they_are_called() {
     let supervised = Supervised::new(Some(Duration::from_millis(10)));
-    let mut running = supervised.app.instantiate(None).unwrap();
-    crash(&mut running, "faulty-go");
+    let mut running = supervised.app.instantiate(None).await.unwrap();
+    crash(&mut running, "faulty-go").await;
     // Housekeeping runs every 10 beats of the 10 ms pulse, at the host's next call into the wos.
-    std::thread::sleep(Duration::from_millis(250));
-    assert_eq!(ping(&mut running, "faulty-python").unwrap(), 1);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(ping(&mut running, "faulty-python").await.unwrap(), 1);
     assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Ready);
 }

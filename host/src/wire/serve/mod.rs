@@ -85,10 +85,7 @@ impl Server {
             );
         }
         let services: Vec<String> = schema.pool.services().map(|s| s.full_name().to_owned()).collect();
-        let pool = {
-            let (app, size, determinism) = (app.clone(), options.pool, options.determinism);
-            tokio::task::spawn_blocking(move || InstancePool::start(&app, size, determinism)).await??
-        };
+        let pool = InstancePool::start(app, options.pool, options.determinism).await?;
         let gateway = Arc::new(Gateway { endpoints, pool: pool.clone(), max_message_bytes: options.max_message_bytes });
         let listener = tokio::net::TcpListener::bind(options.listen).await.with_context(|| {
             format!(
@@ -204,13 +201,19 @@ impl Gateway {
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let path = endpoint.rpc.rpc.path.clone();
         tracing::debug!("calling {path}");
-        let call = self.pool.run(move |instance| {
-            let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
-            let (service, interface, function) = (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
-            instance
-                .call_within(service, interface, function, &params, &mut results, deadline)
-                .map(|()| super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results))
-        });
+        let call = async {
+            let mut instance = self.pool.lease().await;
+            // The call gets a task of its own, which runs to its end even if the client gives
+            // up: a guest is never dropped halfway through a call.
+            let call = tokio::spawn(async move {
+                let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
+                let (service, interface, function) = (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
+                instance.call_within(service, interface, function, &params, &mut results, deadline).await.map(|()| {
+                    super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results)
+                })
+            });
+            call.await.unwrap_or_else(|panic| Err(wasmtime::format_err!("the call panicked: {panic}")))
+        };
         let outcome = match deadline {
             Some(deadline) => tokio::time::timeout(deadline, call).await.map_err(|_| {
                 Status::deadline_exceeded(format!(
