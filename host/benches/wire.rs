@@ -76,7 +76,7 @@ async fn start_native() -> String {
     let server = tonic::transport::Server::builder()
         .accept_http1(true)
         .add_routes(tonic::service::Routes::from(router))
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
+        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)));
     tokio::spawn(server);
     format!("http://{addr}")
 }

@@ -79,6 +79,9 @@ pub enum FailureKind {
     /// A remote host (serving an import over gRPC) could not be reached or answered with an
     /// error; `service` is its address.
     Remote { reason: String },
+    /// A remote host did not answer within the call's budget: the link's `timeout-ms`, or what
+    /// was left of the caller's deadline if that was less.
+    RemoteTimeout(Duration),
 }
 
 /// A failed call into a service: which service, which function, and how. Callers further up
@@ -113,6 +116,12 @@ impl fmt::Display for ServiceFailure {
                 write!(f, "service `{service}` cannot take the call to `{function}`: {reason}")
             }
             FailureKind::Remote { reason } => write!(f, "the remote host {service} failed `{function}`: {reason}"),
+            FailureKind::RemoteTimeout(budget) => write!(
+                f,
+                "the remote host {service} did not answer `{function}` within {}; if it needs longer, \
+                 raise the link's `timeout-ms` (a caller's own deadline also caps it)",
+                describe_duration(*budget)
+            ),
         }
     }
 }

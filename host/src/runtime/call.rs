@@ -68,11 +68,7 @@ pub fn exported_func(
 
 /// Returns `Ok` if the service can take a call now, restarting it first if it failed and its
 /// restart policy allows.
-pub(super) async fn ensure_ready(
-    store: &mut StoreContextMut<'_, HostState>,
-    id: ServiceId,
-    label: &str,
-) -> Result<()> {
+pub(super) async fn ensure_ready(store: &mut StoreContextMut<'_, HostState>, id: ServiceId, label: &str) -> Result<()> {
     let service = &store.data().services[id];
     let reason = match (service.state, service.limits.restart) {
         (ServiceState::Ready, _) => return Ok(()),

@@ -37,7 +37,9 @@ pub fn consumer_linker(
             let label: Arc<str> = format!("{}#{function}", link.export).into();
             instance.func_new_async(function, move |store, _ty, params, results| {
                 let label = label.clone();
-                Box::new(async move { call_service(store, provider, Target::Slot(slot), &label, params, results).await })
+                Box::new(
+                    async move { call_service(store, provider, Target::Slot(slot), &label, params, results).await },
+                )
             })?;
             let target = ProvidedTarget { slot, export: link.export.to_string(), function: function.clone() };
             provided.push((provider, target));

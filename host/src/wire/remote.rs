@@ -93,7 +93,7 @@ impl RemoteInterface {
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
         let response = self.send(rpc, request, budget).await.map_err(|status| {
             failure(match status.code() {
-                Code::DeadlineExceeded => FailureKind::Deadline(budget),
+                Code::DeadlineExceeded => FailureKind::RemoteTimeout(budget),
                 _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
             })
         })?;
@@ -135,6 +135,13 @@ impl RemoteInterface {
                 Err(Status::deadline_exceeded(format!("no answer within {}", crate::kernel::describe_duration(budget))))
             });
             match outcome {
+                // Whichever timer fired first (ours, tonic's, the remote's), the budget is spent.
+                Err(_) if Instant::now() >= deadline => {
+                    return Err(Status::deadline_exceeded(format!(
+                        "no answer within {}",
+                        crate::kernel::describe_duration(budget)
+                    )));
+                }
                 Err(status) if status.code() == Code::Unavailable && attempt < self.link.remote.retries => {
                     if Instant::now() + backoff >= deadline {
                         return Err(status);

@@ -226,7 +226,7 @@ async fn raw_grpc(addr: &str, path: &str, content_type: &str, body: Vec<u8>) -> 
 }
 
 #[test]
-fn buf_curl_calls_over_grpc_through_reflection_and_over_connect_from_the_proto_files() {
+fn buf_curl_calls_over_grpc_and_connect_through_reflection() {
     let wos = shop();
     let served = Served::start(&wos.path(), &[]);
     let protos = tempfile::tempdir().unwrap();
@@ -235,9 +235,13 @@ fn buf_curl_calls_over_grpc_through_reflection_and_over_connect_from_the_proto_f
     let schema = protos.path().to_str().unwrap();
     let method = format!("{PRICING}/Quote");
     let body = order("HALF").to_string();
-    // Reflection is a streaming gRPC service: a Connect client takes the schema from the files.
-    let protocols =
-        [&["--protocol", "grpc", "--http2-prior-knowledge"][..], &["--protocol", "connect", "--schema", schema][..]];
+    let protocols = [
+        &["--protocol", "grpc", "--http2-prior-knowledge"][..],
+        // buf curl asks for the schema over a Connect stream, which needs HTTP/2 ...
+        &["--protocol", "connect", "--http2-prior-knowledge"][..],
+        // ... so over HTTP/1.1 a Connect client takes it from the emitted .proto files.
+        &["--protocol", "connect", "--schema", schema][..],
+    ];
     for protocol in protocols {
         let output = served.buf_curl(&method, &[protocol, &["-d", &body]].concat());
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -245,6 +249,18 @@ fn buf_curl_calls_over_grpc_through_reflection_and_over_connect_from_the_proto_f
         let answer: Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(answer["ok"]["totalCents"], "825", "{protocol:?}: {answer}");
     }
+    // Listing the services over Connect is reflection over a Connect stream too.
+    let output = served.buf_curl("", &["--protocol", "connect", "--http2-prior-knowledge", "--list-methods"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.lines().any(|line| line == method), "{stdout}");
+    // A Connect stream to a method nobody serves ends with the error in its last frame.
+    let output = served.buf_curl(
+        "parigot.testing.pricing.v0_1_0.Pricing/Nope",
+        &["--protocol", "connect", "--http2-prior-knowledge", "-d", "{}"],
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Nope"), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]

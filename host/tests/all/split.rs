@@ -71,3 +71,39 @@ fn a_remote_that_is_down_fails_the_call_with_a_clear_error_within_its_timeout() 
     // Not a hang: three attempts with back-off fit well within the 800 ms budget, far below this.
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
+
+#[test]
+fn a_remote_that_is_slow_fails_the_call_when_the_callers_budget_ends() {
+    // The remote's own deadline is a minute: only the caller's budget can end the call sooner.
+    let remote = Wos::new(&format!(
+        "manifest-version = 1\n{}[services.faulty.limits]\ndeadline-ms = 60000\nrestart = \"on-failure\"\n\
+         restart-backoff-ms = 0\n",
+        service("faulty", "faulty-rust", "")
+    ));
+    let remote = Served::start(&remote.path(), &[]);
+    let front = Wos::new(&format!(
+        "manifest-version = 1\n{}",
+        service(
+            "driver",
+            "faults-driver",
+            &format!(
+                "args = [\"ping\", \"spin\"]\n{}",
+                remote_link("parigot:testing/faults", &remote.addr, ", timeout-ms = 700, retries = 2")
+            ),
+        ),
+    ));
+    let started = std::time::Instant::now();
+    let run = front.run().expect_code(70).expect_stderr(&[
+        &format!("the remote host http://{} did not answer `parigot:testing/faults@0.1.0#spin`", remote.addr),
+        "within 700 ms",
+    ]);
+    assert!(run.stdout.contains("ping -> 1"), "the link works: {}", run.stdout);
+    // Not the remote's minute: the caller gave up at its own budget.
+    assert!(started.elapsed() < std::time::Duration::from_secs(45));
+    // The caller's deadline went along with the call (`grpc-timeout`), so the remote stopped
+    // the spinning guest too, rather than let it spin on for its own minute.
+    assert!(remote.log_shows("ran past its deadline"), "{}", remote.log());
+    // And it serves on: the failed service restarts on its next call.
+    let ping = remote.python("grpc_call.py", &["parigot.testing.faults.v0_1_0.Faults/Ping", "{}"]);
+    assert!(ping["ok"]["result"].is_number(), "{ping}");
+}

@@ -7,6 +7,7 @@
 //! way finish, then the instances stop.
 
 mod connect;
+mod connect_stream;
 mod grpc;
 pub mod pool;
 pub mod status;
@@ -112,12 +113,13 @@ impl Server {
             .fallback(move |request: Request<Body>| {
                 let gateway = gateway.clone();
                 async move { gateway.handle(request).await }
-            });
+            })
+            .layer(axum::middleware::from_fn(connect_stream::bridge));
         let health_services = services.clone();
         let server = tonic::transport::Server::builder()
             .accept_http1(true)
             .add_routes(Routes::from(router))
-            .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections; finishing the calls under way");
                 set_health(&health, &health_services, tonic_health::ServingStatus::NotServing).await;
@@ -207,7 +209,8 @@ impl Gateway {
             // up: a guest is never dropped halfway through a call.
             let call = tokio::spawn(async move {
                 let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
-                let (service, interface, function) = (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
+                let (service, interface, function) =
+                    (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
                 instance.call_within(service, interface, function, &params, &mut results, deadline).await.map(|()| {
                     super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results)
                 })

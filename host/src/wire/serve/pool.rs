@@ -34,11 +34,7 @@ impl InstancePool {
             free.push(instance);
         }
         let size = u32::try_from(size).context("the pool is too large")?;
-        Ok(Arc::new(InstancePool {
-            free: Mutex::new(free),
-            available: Arc::new(Semaphore::new(size as usize)),
-            size,
-        }))
+        Ok(Arc::new(InstancePool { free: Mutex::new(free), available: Arc::new(Semaphore::new(size as usize)), size }))
     }
 
     /// Waits for a free instance and leases it. A caller that stops waiting takes nothing.

@@ -13,7 +13,7 @@ pub fn from_call_error(error: &wasmtime::Error) -> Status {
     };
     let code = match failure.kind {
         FailureKind::Trap => Code::Internal,
-        FailureKind::Deadline(_) => Code::DeadlineExceeded,
+        FailureKind::Deadline(_) | FailureKind::RemoteTimeout(_) => Code::DeadlineExceeded,
         FailureKind::Memory { .. } => Code::ResourceExhausted,
         FailureKind::Unavailable { .. } => Code::Unavailable,
         FailureKind::Remote { .. } => Code::Unavailable,

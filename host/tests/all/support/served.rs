@@ -58,6 +58,19 @@ impl Served {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Waits until the log contains `text` (up to 20 s, which only a failing test reaches);
+    /// returns whether it did.
+    pub fn log_shows(&self, text: &str) -> bool {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !self.log().contains(text) {
+            if std::time::Instant::now() > until {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        true
+    }
+
     /// Sends SIGTERM and waits for the process; returns its exit code and what it printed.
     pub fn terminate(mut self) -> (Option<i32>, String, String) {
         send_sigterm(self.child.id());
