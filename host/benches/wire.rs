@@ -3,8 +3,9 @@
 //! natively in Rust (prost messages, tonic's unary handler, the same tonic/axum server stack),
 //! and an in-process supervised call of the same function for scale.
 //!
-//! Prints latency (p50, p99 of sequential calls, the two servers interleaved in rounds) and
-//! throughput (concurrent calls on one HTTP/2 connection), and the ratios. `make bench` runs it.
+//! Prints latency (p50, p99 of sequential calls) and throughput (concurrent calls on one HTTP/2
+//! connection), the two servers interleaved in rounds, and the ratios. parigot serves with its
+//! default pool of instances. `make bench` runs it.
 
 use http::uri::PathAndQuery;
 use parigot_host::manifest::Manifest;
@@ -120,14 +121,15 @@ async fn sequential(channel: &Channel, calls: usize, out: &mut Vec<Duration>) {
     }
 }
 
-/// Calls per second with `CONCURRENCY` callers sharing one connection.
-async fn throughput(channel: &Channel) -> f64 {
+/// How long `CONCURRENT_CALLS / ROUNDS` calls take with `CONCURRENCY` callers sharing one
+/// connection.
+async fn concurrent_round(channel: &Channel) -> Duration {
     let started = Instant::now();
     let callers: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
             let channel = channel.clone();
             tokio::spawn(async move {
-                for _ in 0..CONCURRENT_CALLS / CONCURRENCY {
+                for _ in 0..CONCURRENT_CALLS / ROUNDS / CONCURRENCY {
                     std::hint::black_box(describe(&channel).await);
                 }
             })
@@ -136,7 +138,7 @@ async fn throughput(channel: &Channel) -> f64 {
     for caller in callers {
         caller.await.unwrap();
     }
-    CONCURRENT_CALLS as f64 / started.elapsed().as_secs_f64()
+    started.elapsed()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -146,12 +148,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let app = echo_app(dir.path());
-    const POOL: usize = 2;
+
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let options = ServeOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
-            pool: POOL,
+            pool: parigot_host::manifest::DEFAULT_POOL,
             max_message_bytes: 4 << 20,
             determinism: None,
         };
@@ -171,8 +173,13 @@ fn main() {
         }
         parigot_latency.sort();
         native_latency.sort();
-        let native_rate = throughput(&native).await;
-        let parigot_rate = throughput(&parigot).await;
+        let (mut native_busy, mut parigot_busy) = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..ROUNDS {
+            native_busy += concurrent_round(&native).await;
+            parigot_busy += concurrent_round(&parigot).await;
+        }
+        let native_rate = CONCURRENT_CALLS as f64 / native_busy.as_secs_f64();
+        let parigot_rate = CONCURRENT_CALLS as f64 / parigot_busy.as_secs_f64();
 
         let mut running = app.instantiate(None).await.unwrap();
         let point = Val::Record(vec![

@@ -53,12 +53,17 @@ impl Running {
     }
 
     /// After a guest trapped, wasmtime refuses every call into the Store it trapped in, so the
-    /// services move to a fresh Store: the failed ones stay failed (until their restart policy
+    /// services move to a fresh Store (so they do after a call abandoned halfway, which leaves
+    /// a guest where it stopped): the failed ones stay failed (until their restart policy
     /// starts them again), the others start again from their pre-linked form, losing the
     /// state they held in memory. The old Store, with all its memory, is dropped.
     async fn recover(&mut self) -> Result<()> {
-        if !self.store.data().poisoned {
+        let data = self.store.data();
+        if !data.poisoned && !data.call_under_way {
             return Ok(());
+        }
+        if !data.poisoned {
+            tracing::info!("the last call into the wos was abandoned halfway (its caller went away)");
         }
         let state = self.store.data_mut().take_for_new_store();
         self.store = new_store(&self.app.engine, state);
@@ -130,8 +135,11 @@ impl Running {
         let data = self.store.data_mut();
         data.deadline = deadline.and_then(|budget| Some((data.clock.as_ref()?.deadline_beat(budget), budget)));
         let target = Target::Export { interface, function };
+        data.call_under_way = true;
         let outcome = call_service(self.store.as_context_mut(), id, target, &label, params, results).await;
-        self.store.data_mut().deadline = None;
+        let data = self.store.data_mut();
+        data.deadline = None;
+        data.call_under_way = false;
         outcome
     }
 
@@ -196,7 +204,9 @@ impl Running {
         let mut results = [Val::Bool(false)];
         let target = Target::Export { interface: &run, function: "run" };
         let label = format!("{run}#run");
+        self.store.data_mut().call_under_way = true;
         let outcome = call_service(self.store.as_context_mut(), id, target, &label, &[], &mut results).await;
+        self.store.data_mut().call_under_way = false;
         if outcome.is_ok() {
             self.store.data_mut().services[id].state = ServiceState::Exited;
         }

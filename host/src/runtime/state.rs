@@ -32,6 +32,11 @@ pub struct HostState {
     /// Set when a guest trapped: wasmtime then refuses every later call into any component of
     /// the Store, so the host moves the services to a fresh Store before the next call.
     pub(super) poisoned: bool,
+    /// Set while the host has a call into the Store under way. Still set when the next call
+    /// comes means the last one was abandoned halfway (its caller dropped it while the guest
+    /// waited), which leaves the guest where it stopped: the host then moves to a fresh
+    /// Store, as after a trap.
+    pub(super) call_under_way: bool,
 }
 
 /// A function exported by a provider that fills `HostState::targets[slot]`.
@@ -107,7 +112,15 @@ impl ServiceSlot {
 impl HostState {
     /// State for services in start-up order, with `targets` empty slots for linked functions.
     pub fn new(services: Vec<ServiceSlot>, targets: usize, clock: Option<PulseClock>) -> Self {
-        HostState { services, current: 0, targets: vec![None; targets], clock, deadline: None, poisoned: false }
+        HostState {
+            services,
+            current: 0,
+            targets: vec![None; targets],
+            clock,
+            deadline: None,
+            poisoned: false,
+            call_under_way: false,
+        }
     }
 
     /// Takes everything out of `self` for a fresh Store, leaving an empty shell behind:

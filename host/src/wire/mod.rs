@@ -6,6 +6,7 @@
 //! - [`serve`]: the gRPC + Connect server for a wos's public interfaces;
 //! - [`remote`]: imports satisfied by another parigot host over gRPC.
 
+pub mod agreement;
 pub mod codec;
 pub mod convert;
 pub mod proto;

@@ -3,10 +3,13 @@
 //!
 //! A remote call is an async host function: while it waits for the answer, the guest's fiber
 //! is suspended and its thread serves other work. Each call has a time budget: the link's
-//! `timeout-ms`, cut to what is left of the caller's deadline. Within it, a remote that cannot be reached or
-//! answers `UNAVAILABLE` is tried again after a back-off (50 ms, doubling), up to `retries`
-//! times. The connection is made on first use, so a wos starts even while its remotes are down.
+//! `timeout-ms`, cut to what is left of the caller's deadline. Within it, a remote that cannot
+//! be reached or answers `UNAVAILABLE` is tried again after a back-off (50 ms, doubling), up to
+//! `retries` times. The connection is made on first use, so a wos starts even while its remotes are down;
+//! before the first call goes through, the remote's server reflection must show that it serves
+//! the interface as the consumer's WIT describes it ([`agreement`]).
 
+use super::agreement::{self, Served};
 use super::codec::DynamicCodec;
 use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos};
@@ -31,9 +34,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// One imported interface, served by a remote host.
 pub struct RemoteInterface {
     link: RemoteLink,
+    /// The gRPC service (full name) the interface maps to.
+    service: String,
     endpoint: Endpoint,
     /// The connection, made by the first call (on the async runtime that makes it).
     channel: OnceLock<Channel>,
+    /// Set once the remote is known to serve the interface as the consumer's WIT says.
+    agreed: OnceLock<()>,
     /// The rpc of each imported function.
     rpcs: BTreeMap<String, TypedRpc>,
 }
@@ -64,7 +71,14 @@ impl RemoteInterface {
             .with_context(|| format!("`{}` is not a valid remote address", link.remote.url))?
             .connect_timeout(CONNECT_TIMEOUT);
         tracing::info!("linking `{}`: `{}` -> remote host {}", link.consumer, link.import, link.remote.url);
-        Ok(RemoteInterface { link: link.clone(), endpoint, channel: OnceLock::new(), rpcs })
+        Ok(RemoteInterface {
+            link: link.clone(),
+            service: service.to_owned(),
+            endpoint,
+            channel: OnceLock::new(),
+            agreed: OnceLock::new(),
+            rpcs,
+        })
     }
 
     /// The interface as the consumer imports it.
@@ -90,8 +104,10 @@ impl RemoteInterface {
         let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
         let failure =
             |kind| ServiceFailure::remote(&self.link.remote.url, &format!("{}#{function}", self.link.import), kind);
+        let started = Instant::now();
+        self.agree(budget).await.map_err(|reason| failure(FailureKind::Remote { reason }))?;
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
-        let response = self.send(rpc, request, budget).await.map_err(|status| {
+        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed())).await.map_err(|status| {
             failure(match status.code() {
                 Code::DeadlineExceeded => FailureKind::RemoteTimeout(budget),
                 _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
@@ -108,6 +124,64 @@ impl RemoteInterface {
         Ok(())
     }
 
+    /// The connection to the remote, made on first use.
+    fn channel(&self) -> &Channel {
+        self.channel.get_or_init(|| self.endpoint.connect_lazy())
+    }
+
+    /// Makes sure, once, that the remote serves the interface as the consumer's WIT describes
+    /// it ([`agreement`]). Only a difference seen is an error: a remote that cannot be asked
+    /// now is asked again on the next call (the call itself reports why it cannot reach it),
+    /// and one without server reflection (not a parigot host) is taken on trust.
+    async fn agree(&self, budget: Duration) -> Result<(), String> {
+        if self.agreed.get().is_some() {
+            return Ok(());
+        }
+        let asked = tokio::time::timeout(budget, agreement::ask_remote(self.channel().clone(), &self.service)).await;
+        let served = match asked {
+            Ok(Ok(served)) => served,
+            Ok(Err(status)) if status.code() == Code::Unimplemented => {
+                tracing::debug!("remote {} has no server reflection: its schema is not checked", self.link.remote.url);
+                let _ = self.agreed.set(());
+                return Ok(());
+            }
+            Ok(Err(_)) | Err(_) => return Ok(()),
+        };
+        let service = match served {
+            Served::Service(pool) => pool.get_service_by_name(&self.service),
+            Served::Missing { serves } => {
+                return Err(format!(
+                    "it does not serve `{}` (the gRPC service of `{}`), only {}; is it built from another \
+                     version of the WIT package?",
+                    self.service,
+                    self.link.import,
+                    serves.join(", ")
+                ));
+            }
+        };
+        let mismatch = |what: String| {
+            format!(
+                "it serves `{}` from a different WIT: {what}; build both sides from the same WIT package",
+                self.link.import
+            )
+        };
+        for rpc in self.rpcs.values() {
+            let method_name = rpc.rpc.path.rsplit('/').next().unwrap_or_default();
+            let method = service.as_ref().and_then(|s| s.methods().find(|m| m.name() == method_name));
+            let Some(method) = method else {
+                return Err(mismatch(format!("it has no rpc `{method_name}`")));
+            };
+            let sides = [("request", &rpc.rpc.input, method.input()), ("answer", &rpc.rpc.output, method.output())];
+            for (side, ours, theirs) in sides {
+                if let Some(difference) = agreement::message_difference(ours, &theirs, "") {
+                    return Err(mismatch(format!("in the {side} of `{method_name}`, {difference}")));
+                }
+            }
+        }
+        let _ = self.agreed.set(());
+        Ok(())
+    }
+
     /// Sends `request`, trying again while the remote is unavailable and time is left.
     async fn send(
         &self,
@@ -121,8 +195,7 @@ impl RemoteInterface {
         let mut attempt = 0;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let channel = self.channel.get_or_init(|| self.endpoint.connect_lazy());
-            let mut grpc = tonic::client::Grpc::new(channel.clone());
+            let mut grpc = tonic::client::Grpc::new(self.channel().clone());
             let mut call = tonic::Request::new(request.clone());
             call.set_timeout(left);
             let codec = DynamicCodec::new(rpc.rpc.output.clone());

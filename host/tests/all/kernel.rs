@@ -206,3 +206,22 @@ async fn the_pulse_restarts_failed_services_before_they_are_called() {
     assert_eq!(ping(&mut running, "faulty-python").await.unwrap(), 1);
     assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Ready);
 }
+
+#[tokio::test]
+async fn a_call_abandoned_halfway_moves_the_wos_to_a_fresh_store() {
+    let supervised = Supervised::new(Some(Duration::from_millis(10)));
+    let mut running = supervised.app.instantiate(None).await.unwrap();
+    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 1);
+    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 2);
+
+    // A spinning guest gives its thread back at every pulse beat, so on this one-thread runtime
+    // the timeout fires, and the call is dropped while the guest is suspended mid-loop.
+    let mut results = [Val::U64(0)];
+    let spin = running.call("faulty-rust", FAULTS, "spin", &[], &mut results);
+    assert!(tokio::time::timeout(Duration::from_millis(50), spin).await.is_err(), "the spin was cut short");
+
+    // The next call finds the Store as the guest left it, and starts the wos afresh.
+    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 1);
+    assert_eq!(running.state("faulty-rust").unwrap(), ServiceState::Ready);
+    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 1);
+}

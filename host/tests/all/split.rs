@@ -107,3 +107,55 @@ fn a_remote_that_is_slow_fails_the_call_when_the_callers_budget_ends() {
     let ping = remote.python("grpc_call.py", &["parigot.testing.faults.v0_1_0.Faults/Ping", "{}"]);
     assert!(ping["ok"]["result"].is_number(), "{ping}");
 }
+
+/// The `.proto` file of `parigot:testing/faults`, as `parigot-host proto` writes it.
+fn faults_proto() -> String {
+    let wos = Wos::new(&format!("manifest-version = 1\n{}", service("faulty", "faulty-rust", "")));
+    let out = tempfile::tempdir().unwrap();
+    let run = host(&["proto", wos.path().to_str().unwrap(), "-o", out.path().to_str().unwrap()]).expect_code(0);
+    std::fs::read_to_string(run.stdout.trim()).unwrap()
+}
+
+/// A gRPC server that offers nothing but server reflection, describing `proto_text`: a
+/// stand-in for a remote host built from another version of the WIT.
+fn reflection_only_server(runtime: &tokio::runtime::Runtime, proto_text: String) -> String {
+    use parigot_host::wire::{proto::ProtoFile, schema::Schema};
+    let file = ProtoFile { path: "other/faults.proto".into(), service: String::new(), text: proto_text };
+    let schema = Schema::compile(&[file]).unwrap();
+    let reflection =
+        tonic_reflection::server::Builder::configure().register_file_descriptor_set(schema.files).build_v1().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    runtime.spawn(
+        tonic::transport::Server::builder()
+            .add_service(reflection)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    addr
+}
+
+#[test]
+fn a_remote_built_from_another_wit_is_refused_with_the_difference_named() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ours = faults_proto();
+    let driver = |addr: &str| {
+        let links = format!("args = [\"ping\"]\n{}", remote_link("parigot:testing/faults", addr, ""));
+        Wos::new(&format!("manifest-version = 1\n{}", service("driver", "faults-driver", &links)))
+    };
+
+    // `ping` answers a u64 there, a u32 here.
+    assert!(ours.contains("uint32 result = 1;"), "{ours}");
+    let changed = reflection_only_server(&runtime, ours.replacen("uint32 result = 1;", "uint64 result = 1;", 1));
+    driver(&changed).run().expect_code(70).expect_stderr(&[
+        &format!("the remote host http://{changed} failed `parigot:testing/faults@0.1.0#ping`"),
+        "it serves `parigot:testing/faults@0.1.0` from a different WIT: in the answer of `Ping`, \
+         field `result` is uint32 here, uint64 there",
+    ]);
+
+    // Another version of the package: the service has another name there.
+    let other_version = reflection_only_server(&runtime, ours.replace("v0_1_0", "v0_2_0"));
+    driver(&other_version).run().expect_code(70).expect_stderr(&[
+        "it does not serve `parigot.testing.faults.v0_1_0.Faults`",
+        "only grpc.reflection.v1.ServerReflection, parigot.testing.faults.v0_2_0.Faults",
+    ]);
+}

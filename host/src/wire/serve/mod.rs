@@ -206,7 +206,7 @@ impl Gateway {
         let call = async {
             let mut instance = self.pool.lease().await;
             // The call gets a task of its own, which runs to its end even if the client gives
-            // up: a guest is never dropped halfway through a call.
+            // up: a guest is not abandoned halfway through a call.
             let call = tokio::spawn(async move {
                 let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
                 let (service, interface, function) =
