@@ -106,15 +106,17 @@ impl Server {
         };
         let reflection_v1 = reflection().build_v1().context("cannot build the reflection service")?;
         let reflection_v1alpha = reflection().build_v1alpha().context("cannot build the reflection service")?;
+        // Health and reflection also answer Connect streams; the gateway (the fallback, added
+        // after the layer so that it goes without) serves the wos's own functions.
         let router = Routes::new(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .into_axum_router()
+            .layer(axum::middleware::from_fn(connect_stream::bridge))
             .fallback(move |request: Request<Body>| {
                 let gateway = gateway.clone();
                 async move { gateway.handle(request).await }
-            })
-            .layer(axum::middleware::from_fn(connect_stream::bridge));
+            });
         let health_services = services.clone();
         let server = tonic::transport::Server::builder()
             .accept_http1(true)
