@@ -62,9 +62,11 @@ impl Running {
         if !data.poisoned && !data.call_under_way {
             return Ok(());
         }
-        if !data.poisoned {
-            tracing::info!("the last call into the wos was abandoned halfway (its caller went away)");
-        }
+        let reason = if data.poisoned {
+            "a guest trapped, which ends its Store"
+        } else {
+            "the last call into the wos was abandoned halfway, with its guest suspended"
+        };
         let state = self.store.data_mut().take_for_new_store();
         self.store = new_store(&self.app.engine, state);
         let failed: Vec<_> = self
@@ -74,10 +76,7 @@ impl Running {
             .filter(|(_, s)| *s == ServiceState::Failed)
             .map(|(n, _)| format!("`{n}`"))
             .collect();
-        tracing::info!(
-            "a guest trapped, which ends its Store: moving the wos to a fresh Store without {}",
-            failed.join(", ")
-        );
+        tracing::info!("{reason}: moving the wos to a fresh Store without {}", failed.join(", "));
         self.start_all().await
     }
 

@@ -164,6 +164,9 @@ fn malformed_grpc_requests_are_refused_with_invalid_argument() {
     assert!(call(&served, &quote, &order("HALF"))["ok"]["ok"].is_object(), "the host keeps serving");
 }
 
+/// A malformed Connect request and what it should get.
+type ConnectCase<'a> = (&'a str, &'a str, Vec<&'a str>, u16, Option<&'a str>);
+
 #[test]
 fn malformed_connect_requests_get_the_right_http_status() {
     let wos = shop();
@@ -171,7 +174,8 @@ fn malformed_connect_requests_get_the_right_http_status() {
     let quote = format!("/{PRICING}/Quote");
     let json_header = "Content-Type: application/json";
     let big = json!({ "order": { "customer": "a".repeat(5000) } }).to_string();
-    let cases: [(&str, &str, Vec<&str>, u16, Option<&str>); 6] = [
+    // What is wrong, the path, curl's arguments, the HTTP status and the Connect code expected.
+    let cases: [ConnectCase<'_>; 6] = [
         ("malformed JSON", &quote, vec!["-H", json_header, "-d", "{\"order\": "], 400, Some("invalid_argument")),
         ("an unknown field", &quote, vec!["-H", json_header, "-d", r#"{"ordre": {}}"#], 400, Some("invalid_argument")),
         ("an oversized body", &quote, vec!["-H", json_header, "-d", &big], 429, Some("resource_exhausted")),

@@ -27,7 +27,7 @@ const WIT: &str = r#"
 /// The schema of `orders`, and the rpc of `function`.
 fn rpc(function: &str) -> (MessageDescriptor, MessageDescriptor) {
     let file = proto_of_wit(WIT, "orders").unwrap();
-    let schema = Schema::compile(&[file.clone()]).unwrap();
+    let schema = Schema::compile(std::slice::from_ref(&file)).unwrap();
     let rpc = schema.rpc(&file.service, function).unwrap();
     (rpc.input, rpc.output)
 }
