@@ -11,6 +11,11 @@ const FAULTS: &str = "parigot.testing.faults.v0_1_0.Faults";
 /// A shop wos: the pricing service and a faulty one, both public, served by a pool of 2 with
 /// a 4 KiB request limit; the faulty service restarts after it fails.
 fn shop() -> Wos {
+    shop_with("")
+}
+
+/// [`shop`], with `extra` at the end of its wos.toml.
+fn shop_with(extra: &str) -> Wos {
     Wos::new(&format!(
         r#"manifest-version = 1
 name = "shop"
@@ -30,7 +35,7 @@ component = {:?}
 
 [services.faulty]
 component = {:?}
-"#,
+{extra}"#,
         component("pricing").display().to_string(),
         component("faulty-rust").display().to_string(),
     ))
@@ -285,6 +290,36 @@ fn sigterm_lets_calls_under_way_finish_then_exits_0() {
     assert_eq!(code, Some(0), "{log}");
     for part in ["SIGTERM received", "shutting down", "stopped serving", "stopping service `pricing`"] {
         assert!(log.contains(part), "{part}:\n{log}");
+    }
+}
+
+#[test]
+fn a_computing_guest_does_not_hold_up_the_other_requests() {
+    // Two guests spin for 4 s on a runtime with a worker per core (2 here); a third instance of
+    // the pool is free for a quote, which the workers take up between the spinning guests'
+    // pulse beats.
+    let wos = shop_with("[services.faulty.limits]\ndeadline-ms = 4000\n");
+    let served = Served::start(&wos.path(), &["--pool", "3", "--log", "info,parigot_host=debug"]);
+    let json = ["-H", "Content-Type: application/json", "-d"];
+    let spins: Vec<_> = (0..2)
+        .map(|_| {
+            let addr = served.addr.clone();
+            std::thread::spawn(move || {
+                crate::support::served::curl(&addr, &format!("/{FAULTS}/Spin"), &[&json[..], &["{}"]].concat())
+            })
+        })
+        .collect();
+    let spinning = format!("calling /{FAULTS}/Spin");
+    while served.log().matches(&spinning).count() < 2 && !spins.iter().any(|s| s.is_finished()) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (status, quote) =
+        served.curl(&format!("/{PRICING}/Quote"), &[&json[..], &[&order("HALF").to_string()]].concat());
+    assert_eq!(status, 200, "{quote}");
+    assert!(spins.iter().all(|s| !s.is_finished()), "the quote came back while both guests still spun");
+    for spin in spins {
+        let (status, body) = spin.join().unwrap();
+        assert_eq!(status, 504, "the spins end at their deadline: {body}");
     }
 }
 

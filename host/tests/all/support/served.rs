@@ -89,15 +89,7 @@ impl Served {
 
     /// `curl` with `args` against `http://ADDR{path}`: (HTTP status, body).
     pub fn curl(&self, path: &str, args: &[&str]) -> (u16, String) {
-        let output = Command::new("curl")
-            .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "--max-time", "20"])
-            .args(args)
-            .arg(format!("http://{}{path}", self.addr))
-            .output()
-            .expect("curl runs");
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        let (body, status) = text.rsplit_once('\n').expect("curl prints the status last");
-        (status.trim().parse().expect("an HTTP status"), body.to_owned())
+        curl(&self.addr, path, args)
     }
 
     /// `buf curl` with `args` against `http://ADDR/{method}`.
@@ -116,6 +108,19 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `curl ARGS http://ADDR{path}`; returns the HTTP status and the body.
+pub fn curl(addr: &str, path: &str, args: &[&str]) -> (u16, String) {
+    let output = Command::new("curl")
+        .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "--max-time", "20"])
+        .args(args)
+        .arg(format!("http://{addr}{path}"))
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').expect("curl prints the status last");
+    (status.trim().parse().expect("an HTTP status"), body.to_owned())
 }
 
 /// Runs `host/tests/clients/SCRIPT ADDR ARGS...` and parses the JSON line it prints.
