@@ -27,11 +27,19 @@ GO_GUESTS   := hello-greeter bench-echo-go faulty-go
 PY_GUESTS   := hello-decorator bench-echo-python faulty-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
-.PHONY: demo test bench tools guests host clean-guests
+.PHONY: demo demo-split test bench tools guests host clean-guests
 
 ## demo: set up, build, and run the polyglot hello example
 demo: guests host
 	$(HOST) run examples/hello/wos.toml
+
+## demo-split: the same example as three processes talking gRPC on 127.0.0.1:50061 and :50062
+## (the two servers log to target/demo-*.log and stop when the program is done)
+demo-split: guests host
+	@$(HOST) run examples/hello/split/signer.toml 2> target/demo-signer.log & signer=$$!; \
+	$(HOST) run examples/hello/split/decorator.toml 2> target/demo-decorator.log & decorator=$$!; \
+	trap 'kill $$signer $$decorator 2>/dev/null; wait' EXIT; \
+	$(HOST) run examples/hello/split/front.toml
 
 ## test: set up, build, and run every test
 test: guests

@@ -159,3 +159,12 @@ fn a_remote_built_from_another_wit_is_refused_with_the_difference_named() {
         "only grpc.reflection.v1.ServerReflection, parigot.testing.faults.v0_2_0.Faults",
     ]);
 }
+
+#[test]
+fn the_split_example_files_are_valid_wos_files() {
+    // `make demo-split` runs these on fixed ports; here they only need to load and link.
+    for part in ["signer", "decorator", "front"] {
+        let path = crate::support::repo().join(format!("examples/hello/split/{part}.toml"));
+        host(&["check", path.to_str().unwrap()]).expect_code(0);
+    }
+}
