@@ -52,15 +52,19 @@ fn to_grpc_headers(headers: &mut HeaderMap) {
     ];
     for (connect, grpc) in renamed {
         let Some(value) = headers.remove(connect) else { continue };
-        let value = if grpc == "grpc-timeout" {
-            value.to_str().ok().and_then(|ms| HeaderValue::from_str(&format!("{ms}m")).ok())
-        } else {
-            Some(value)
-        };
+        let value = if grpc == "grpc-timeout" { grpc_timeout(&value) } else { Some(value) };
         if let Some(value) = value {
             headers.insert(grpc, value);
         }
     }
+}
+
+/// A Connect timeout (up to 10 digits of milliseconds) as a `grpc-timeout` (up to 8 digits
+/// and a unit); `None` if it is not a number.
+fn grpc_timeout(connect_ms: &HeaderValue) -> Option<HeaderValue> {
+    let ms: u64 = connect_ms.to_str().ok()?.parse().ok()?;
+    let value = if ms <= 99_999_999 { format!("{ms}m") } else { format!("{}S", (ms / 1000).min(99_999_999)) };
+    HeaderValue::from_str(&value).ok()
 }
 
 /// Turns a gRPC service's response into a Connect stream: same frames, status at the end.
@@ -155,5 +159,13 @@ mod tests {
         assert_eq!(headers["grpc-timeout"], "2500m");
         assert!(!headers.contains_key("connect-timeout-ms"));
         assert!(!is_connect_stream(&headers));
+    }
+
+    #[test]
+    fn long_connect_timeouts_fit_in_a_grpc_timeout() {
+        let converted = |ms: &'static str| grpc_timeout(&HeaderValue::from_static(ms));
+        assert_eq!(converted("99999999").unwrap(), "99999999m");
+        assert_eq!(converted("4000000000").unwrap(), "4000000S");
+        assert_eq!(converted("soon"), None);
     }
 }
