@@ -24,9 +24,7 @@ enum Encoding {
 
 impl Encoding {
     fn of(request: &Request<Body>) -> Option<Encoding> {
-        let content_type = request.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
-        let essence = content_type.split(';').next().unwrap_or_default().trim();
-        match essence.to_ascii_lowercase().as_str() {
+        match super::media_type(request.headers())?.as_str() {
             "application/json" => Some(Encoding::Json),
             "application/proto" => Some(Encoding::Proto),
             _ => None,

@@ -35,10 +35,7 @@ pub async fn bridge(request: Request<Body>, next: Next) -> Response<Body> {
 }
 
 fn is_connect_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case(CONNECT_PROTO_STREAM))
+    super::media_type(headers).is_some_and(|t| t == CONNECT_PROTO_STREAM)
 }
 
 /// Rewrites a Connect stream's request headers as gRPC's.

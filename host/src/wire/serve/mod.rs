@@ -152,6 +152,13 @@ async fn set_health(
     }
 }
 
+/// The media type a request's `Content-Type` names, lower-cased and without parameters
+/// (`application/json` for `application/json; charset=utf-8`).
+fn media_type(headers: &http::HeaderMap) -> Option<String> {
+    let content_type = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+}
+
 /// The answer to a path that is no exposed function, in either protocol.
 fn unknown_method(path: &str) -> Status {
     Status::unimplemented(format!("no method `{path}` here; list the services with gRPC server reflection"))
@@ -181,11 +188,8 @@ fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint
 impl Gateway {
     /// gRPC when the content type says so, Connect otherwise.
     async fn handle(self: Arc<Self>, request: Request<Body>) -> Response<Body> {
-        let is_grpc = request
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/grpc") && !v.starts_with("application/grpc-web"));
+        let is_grpc = media_type(request.headers())
+            .is_some_and(|t| t.starts_with("application/grpc") && !t.starts_with("application/grpc-web"));
         let endpoint = self.endpoints.get(request.uri().path()).cloned();
         if is_grpc {
             grpc::handle(self, endpoint, request).await
