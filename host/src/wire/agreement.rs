@@ -5,7 +5,7 @@
 //! its answers into the wrong values.
 
 use prost::Message;
-use prost_reflect::{DescriptorPool, FieldDescriptor, MessageDescriptor};
+use prost_reflect::{DescriptorPool, EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
 use prost_types::FileDescriptorProto;
 use prost_types::field_descriptor_proto::Type;
 use std::collections::{BTreeMap, BTreeSet};
@@ -110,31 +110,25 @@ fn field_difference(
     if ours.name() != theirs.name() {
         return Some(format!("field number {} is `{here}` here, `{path}{}` there", ours.number(), theirs.name()));
     }
-    let (our_proto, their_proto) = (ours.field_descriptor_proto(), theirs.field_descriptor_proto());
-    let shape = |f: &FieldDescriptor| {
-        let (list, optional) = (f.is_list(), f.field_descriptor_proto().proto3_optional());
-        let oneof = f.containing_oneof().filter(|_| !optional).map(|o| o.name().to_owned());
-        (list, optional, oneof)
-    };
-    if shape(ours) != shape(theirs) {
-        return Some(format!("field `{here}` is {} here, {} there", describe_shape(ours), describe_shape(theirs)));
+    let (our_shape, their_shape) = (describe_shape(ours), describe_shape(theirs));
+    if our_shape != their_shape {
+        return Some(format!("field `{here}` is {our_shape} here, {their_shape} there"));
     }
-    if our_proto.r#type() != their_proto.r#type() {
-        return Some(format!(
-            "field `{here}` is {} here, {} there",
-            type_name(our_proto.r#type()),
-            type_name(their_proto.r#type())
-        ));
+    let (our_type, their_type) = (ours.field_descriptor_proto().r#type(), theirs.field_descriptor_proto().r#type());
+    if our_type != their_type {
+        return Some(format!("field `{here}` is {} here, {} there", type_name(our_type), type_name(their_type)));
     }
-    if let (Some(our), Some(their)) = (ours.kind().as_message(), theirs.kind().as_message()) {
-        return difference(our, their, &format!("{here}."), compared);
+    match (ours.kind(), theirs.kind()) {
+        (Kind::Message(our), Kind::Message(their)) => difference(&our, &their, &format!("{here}."), compared),
+        (Kind::Enum(our), Kind::Enum(their)) => enum_difference(&our, &their, &here),
+        _ => None,
     }
-    let (Some(our_enum), Some(their_enum)) = (ours.kind().as_enum().cloned(), theirs.kind().as_enum().cloned()) else {
-        return None;
-    };
-    let cases = |e: &prost_reflect::EnumDescriptor| e.values().map(|v| (v.number(), v.name().to_owned())).collect();
-    let (our_cases, their_cases): (BTreeMap<i32, String>, BTreeMap<i32, String>) =
-        (cases(&our_enum), cases(&their_enum));
+}
+
+/// Whether two enums have the same cases, by number and name.
+fn enum_difference(ours: &EnumDescriptor, theirs: &EnumDescriptor, here: &str) -> Option<String> {
+    let cases = |e: &EnumDescriptor| e.values().map(|v| (v.number(), v.name().to_owned())).collect::<BTreeMap<_, _>>();
+    let (our_cases, their_cases) = (cases(ours), cases(theirs));
     (our_cases != their_cases).then(|| {
         let list = |c: &BTreeMap<i32, String>| c.values().cloned().collect::<Vec<_>>().join(", ");
         format!("enum field `{here}` has cases {} here, {} there", list(&our_cases), list(&their_cases))
