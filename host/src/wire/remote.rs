@@ -17,6 +17,7 @@ use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
 use crate::runtime::LoadedService;
 use http::uri::PathAndQuery;
+use prost_reflect::ServiceDescriptor;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -147,8 +148,8 @@ impl RemoteInterface {
             }
             Ok(Err(_)) | Err(_) => return Ok(()),
         };
-        let service = match served {
-            Served::Service(pool) => pool.get_service_by_name(&self.service),
+        match served {
+            Served::Service(pool) => self.compare(pool.get_service_by_name(&self.service).as_ref())?,
             Served::Missing { serves } => {
                 return Err(format!(
                     "it does not serve `{}` (the gRPC service of `{}`), only {}; is it built from another \
@@ -158,7 +159,14 @@ impl RemoteInterface {
                     serves.join(", ")
                 ));
             }
-        };
+        }
+        let _ = self.agreed.set(());
+        Ok(())
+    }
+
+    /// Compares every imported function with its rpc in `service` as the remote describes it;
+    /// the error names the first difference.
+    fn compare(&self, service: Option<&ServiceDescriptor>) -> Result<(), String> {
         let mismatch = |what: String| {
             format!(
                 "it serves `{}` from a different WIT: {what}; build both sides from the same WIT package",
@@ -167,7 +175,7 @@ impl RemoteInterface {
         };
         for rpc in self.rpcs.values() {
             let method_name = rpc.rpc.path.rsplit('/').next().unwrap_or_default();
-            let method = service.as_ref().and_then(|s| s.methods().find(|m| m.name() == method_name));
+            let method = service.and_then(|s| s.methods().find(|m| m.name() == method_name));
             let Some(method) = method else {
                 return Err(mismatch(format!("it has no rpc `{method_name}`")));
             };
@@ -178,7 +186,6 @@ impl RemoteInterface {
                 }
             }
         }
-        let _ = self.agreed.set(());
         Ok(())
     }
 
