@@ -126,6 +126,32 @@ fn connect_serves_json_and_binary_over_http1_and_http2() {
 }
 
 #[test]
+fn connect_streams_reach_health_and_end_with_their_status() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let check = |name: &str, frames: &[u8]| {
+        let request = wos.file(name, frames);
+        let args = [
+            "--http2-prior-knowledge",
+            "-H",
+            "Content-Type: application/connect+proto",
+            "--data-binary",
+            &format!("@{}", request.display()),
+        ];
+        served.curl("/grpc.health.v1.Health/Check", &args)
+    };
+    // One empty HealthCheckRequest: a SERVING answer (field 1 = 1), then an end frame `{}`.
+    let (status, answer) = check("one.bin", &[0, 0, 0, 0, 0]);
+    assert_eq!((status, answer.as_bytes()), (200, &[0, 0, 0, 0, 2, 0x08, 0x01, 2, 0, 0, 0, 2, b'{', b'}'][..]));
+    // No request message at all: the stream still answers 200, its error in the end frame.
+    let (status, answer) = check("none.bin", &[]);
+    assert_eq!(status, 200, "{answer:?}");
+    assert_eq!(answer.as_bytes()[0], 2, "only the end frame: {answer:?}");
+    let end: Value = serde_json::from_slice(&answer.as_bytes()[5..]).unwrap();
+    assert!(end["error"]["code"].is_string() && end["error"]["message"].is_string(), "{end}");
+}
+
+#[test]
 fn failures_come_back_as_status_codes_and_the_host_keeps_serving() {
     let wos = shop();
     let served = Served::start(&wos.path(), &[]);
