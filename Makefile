@@ -22,7 +22,8 @@ export GOFLAGS := -mod=mod
 export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
-RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver pricing
+RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver pricing \
+               diamond-top diamond-side
 GO_GUESTS   := hello-greeter bench-echo-go faulty-go
 PY_GUESTS   := hello-decorator bench-echo-python faulty-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))

@@ -1,10 +1,11 @@
 //! Benchmarks of the host's call path, in one run:
 //!
-//! - `call`: a call from one service to another through the host's linking, next to the same
-//!   call made directly from the host into the callee (the floor). A Rust driver calls
-//!   `parigot:bench/echo.describe` (a small record in, a string out) `n` times from inside the
-//!   guest, its import linked to an echo service in Rust, Go or Python; the floor is the host
-//!   calling that echo service's export `n` times itself.
+//! - `call`: a call from one service to another through the host's linking (each service in a
+//!   Store of its own), next to the same call made directly from the host into the callee (the
+//!   floor). A Rust driver calls `parigot:bench/echo.describe` (a small record in, a string
+//!   out) `n` times from inside the guest, its import linked to an echo service in Rust, Go or
+//!   Python; the floor is a plain wasmtime Store holding the echo component, with nothing of
+//!   parigot's around it, calling its typed export `n` times.
 //! - `pulse`: the linked Rust->Rust call with deadlines enforced (epoch checks in compiled code,
 //!   a deadline armed per call) and without.
 //! - `fused`: the same linked call in a wos fused into one component (`compose --emit`), next to
@@ -22,7 +23,9 @@ use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{ComponentType, Lower, Val};
+use wasmtime::Store;
+use wasmtime::component::{ComponentType, Linker, Lower, ResourceTable, TypedFunc, Val};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 const ECHO: &str = "parigot:bench/echo@0.1.0";
 const DRIVER: &str = "parigot:bench/driver@0.1.0";
@@ -49,7 +52,7 @@ fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> Arc<App> {
     std::fs::write(&path, text).unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let options = LoadOptions {
-        cache: ComponentCache::new(repo.join("target/parigot-bench-cache")),
+        cache: ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap(),
         build: BuildPolicy::IfMissing,
     };
     App::load(Manifest::load(&path).unwrap(), engine, &options).unwrap()
@@ -72,15 +75,13 @@ fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
     std::fs::write(&unit, parigot_host::compose::fuse(&echo_wos(engine, dir, language)).unwrap()).unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let options = LoadOptions {
-        cache: ComponentCache::new(repo.join("target/parigot-bench-cache")),
+        cache: ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap(),
         build: BuildPolicy::IfMissing,
     };
     let manifest = Manifest::single("unit".to_owned().try_into().unwrap(), &unit);
     App::load(manifest, engine, &options).unwrap()
 }
 
-/// Benchmarks `n` linked calls made by the driver from inside the guest; the driver is
-/// service `driver_service` of the wos.
 /// The async runtime the benchmarks drive their calls with (guest code runs on fibers).
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
@@ -90,23 +91,58 @@ fn instantiate(rt: &tokio::runtime::Runtime, app: &Arc<App>) -> Running {
     rt.block_on(app.instantiate(None)).unwrap()
 }
 
+/// Benchmarks `n` linked calls made by the driver from inside the guest (one supervised call
+/// of its `run` per batch); the driver is service `driver_service` of the wos.
 fn bench_driver(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: String,
     rt: &tokio::runtime::Runtime,
-    running: &mut Running,
+    running: &Running,
     driver_service: &str,
 ) {
-    let (driver, run) = running.export_func(driver_service, DRIVER, "run").unwrap();
-    let run = run.typed::<(u32,), (String,)>(running.store()).unwrap();
-    running.enter(driver);
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
+            let mut results = [Val::Bool(false)];
+            let n = [Val::U32(u32::try_from(iters).unwrap())];
             let started = Instant::now();
-            rt.block_on(run.call_async(running.store(), (u32::try_from(iters).unwrap(),))).unwrap();
+            rt.block_on(running.call(driver_service, DRIVER, "run", &n, &mut results)).unwrap();
             started.elapsed()
         })
     });
+}
+
+/// The data of the floor's plain Store: WASI and nothing else.
+struct Plain {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Plain {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// The echo component in `language` in a plain wasmtime Store, and its typed `describe`.
+fn plain_echo(
+    rt: &tokio::runtime::Runtime,
+    engine: &HostEngine,
+    language: &str,
+) -> (Store<Plain>, TypedFunc<(Point,), (String,)>) {
+    let engine = engine.engine();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let cache = ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap();
+    let bytes = std::fs::read(wasm(&format!("bench-echo-{language}"))).unwrap();
+    let entry = cache.entry_path(engine, &bytes);
+    let component = cache.load(engine, &entry).unwrap_or_else(|| cache.compile_and_store(engine, &bytes, &entry).unwrap());
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    let mut store = Store::new(engine, Plain { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
+    let instance = rt.block_on(linker.instantiate_async(&mut store, &component)).unwrap();
+    let interface = instance.get_export_index(&mut store, None, ECHO).unwrap();
+    let describe = instance.get_export_index(&mut store, Some(&interface), "describe").unwrap();
+    let describe = instance.get_typed_func::<(Point,), (String,)>(&mut store, &describe).unwrap();
+    (store, describe)
 }
 
 fn call(c: &mut Criterion) {
@@ -116,24 +152,22 @@ fn call(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     for language in ["rust", "go", "python"] {
-        let app = echo_wos(&engine, dir.path(), language);
-        let mut running = instantiate(&rt, &app);
-        let (echo, describe) = running.export_func("echo", ECHO, "describe").unwrap();
-        let describe = describe.typed::<(Point,), (String,)>(running.store()).unwrap();
+        let (mut store, describe) = plain_echo(&rt, &engine, language);
         let point = Point { x: 3, y: -4, label: "p".into() };
-        running.enter(echo);
         group.bench_function(format!("host->{language} (direct)"), |b| {
             b.iter_custom(|iters| {
                 let started = Instant::now();
                 rt.block_on(async {
                     for _ in 0..iters {
-                        describe.call_async(running.store(), (point.clone(),)).await.unwrap();
+                        describe.call_async(&mut store, (point.clone(),)).await.unwrap();
                     }
                 });
                 started.elapsed()
             })
         });
-        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &mut running, "driver");
+        let app = echo_wos(&engine, dir.path(), language);
+        let running = instantiate(&rt, &app);
+        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &running, "driver");
     }
     group.finish();
 }
@@ -146,8 +180,8 @@ fn pulse(c: &mut Criterion) {
     for (label, pulse) in [("off", None), ("on", Some(PULSE))] {
         let engine = HostEngine::new(pulse).unwrap();
         let app = echo_wos(&engine, dir.path(), "rust");
-        let mut running = instantiate(&rt, &app);
-        bench_driver(&mut group, format!("rust->rust (linked, deadlines {label})"), &rt, &mut running, "driver");
+        let running = instantiate(&rt, &app);
+        bench_driver(&mut group, format!("rust->rust (linked, deadlines {label})"), &rt, &running, "driver");
     }
     group.finish();
 }
@@ -160,11 +194,11 @@ fn fused(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     for language in ["rust", "go", "python"] {
         let linked = echo_wos(&engine, dir.path(), language);
-        let mut running = instantiate(&rt, &linked);
-        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &mut running, "driver");
+        let running = instantiate(&rt, &linked);
+        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &running, "driver");
         let fused = fused_echo_wos(&engine, dir.path(), language);
-        let mut running = instantiate(&rt, &fused);
-        bench_driver(&mut group, format!("rust->{language} (fused)"), &rt, &mut running, "unit");
+        let running = instantiate(&rt, &fused);
+        bench_driver(&mut group, format!("rust->{language} (fused)"), &rt, &running, "unit");
     }
     group.finish();
 }
@@ -182,7 +216,7 @@ fn deadline(c: &mut Criterion) {
             wasm(&format!("faulty-{language}")),
         );
         let app = load(&engine, dir.path(), &format!("faulty-{language}"), &text);
-        let mut running = instantiate(&rt, &app);
+        let running = instantiate(&rt, &app);
         group.bench_function(format!("spin stopped after 50 ms ({language})"), |b| {
             b.iter(|| {
                 let mut results = [Val::U64(0)];

@@ -5,7 +5,7 @@
 //!
 //! Prints latency (p50, p99 of sequential calls) and throughput (concurrent calls on one HTTP/2
 //! connection), the two servers interleaved in rounds, and the ratios. parigot serves with its
-//! default pool of instances. `make bench` runs it.
+//! default pool of instances per service. `make bench` runs it.
 
 use http::uri::PathAndQuery;
 use parigot_host::manifest::Manifest;
@@ -94,7 +94,7 @@ fn echo_app(dir: &Path) -> std::sync::Arc<App> {
     std::fs::write(dir.join("wos.toml"), text).unwrap();
     let engine = HostEngine::new(Some(parigot_host::kernel::pulse::DEFAULT_INTERVAL)).unwrap();
     let options = LoadOptions {
-        cache: ComponentCache::new(repo.join("target/parigot-bench-cache")),
+        cache: ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap(),
         build: BuildPolicy::IfMissing,
     };
     App::load(Manifest::load(&dir.join("wos.toml")).unwrap(), &engine, &options).unwrap()
@@ -151,13 +151,9 @@ fn main() {
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let options = ServeOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            pool: parigot_host::manifest::DEFAULT_POOL,
-            max_message_bytes: 4 << 20,
-            determinism: None,
-        };
-        let parigot = Server::start(&app, &options, std::future::pending()).await.unwrap();
+        let options = ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: 4 << 20 };
+        let running = app.instantiate(None).await.unwrap();
+        let parigot = Server::start(&running, &options, std::future::pending()).await.unwrap();
         let native_url = start_native().await;
         let connect = |url: String| async move { Channel::from_shared(url).unwrap().connect().await.unwrap() };
         let parigot = connect(format!("http://{}", parigot.addr)).await;
@@ -181,7 +177,6 @@ fn main() {
         let native_rate = CONCURRENT_CALLS as f64 / native_busy.as_secs_f64();
         let parigot_rate = CONCURRENT_CALLS as f64 / parigot_busy.as_secs_f64();
 
-        let mut running = app.instantiate(None).await.unwrap();
         let point = Val::Record(vec![
             ("x".into(), Val::S32(3)),
             ("y".into(), Val::S32(-4)),

@@ -97,7 +97,8 @@ struct RunArgs {
     /// `[serve] listen`; port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
-    /// How many instances of the wos serve requests in parallel (overrides `[serve] pool`).
+    /// How many instances of each service may run at once, for services that do not set
+    /// their own `instances` (overrides `[serve] pool`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pool: Option<u16>,
 }
@@ -125,15 +126,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let cache = ComponentCache::new(cli.cache_dir.unwrap_or_else(ComponentCache::default_dir));
+    let cache = cli.cache_dir.map_or_else(ComponentCache::default_dir, Ok).and_then(ComponentCache::open);
     let (args, check_only, emit) = match cli.command {
-        Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache),
+        Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache?),
         Command::Run(args) => (args, false, None),
         Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
         Command::Check(args) => (args, true, None),
     };
-    let manifest = load_manifest(&args)?;
-    let options = LoadOptions { cache, build: if args.build { BuildPolicy::Always } else { BuildPolicy::IfMissing } };
+    let mut manifest = load_manifest(&args)?;
+    if let Some(pool) = args.pool {
+        manifest.serve.pool = usize::from(pool);
+    }
+    let build = match (check_only || emit.is_some(), args.build) {
+        (true, true) => bail!("`--build` is for `run`: `check` and `compose --emit` never run build commands"),
+        (true, false) => BuildPolicy::Never,
+        (false, true) => BuildPolicy::Always,
+        (false, false) => BuildPolicy::IfMissing,
+    };
+    let options = LoadOptions { cache: cache?, build };
     let pulse = (args.pulse_ms > 0).then(|| std::time::Duration::from_millis(args.pulse_ms));
     let engine = HostEngine::new(pulse)?;
     let app = App::load(manifest, &engine, &options)?;
@@ -150,13 +160,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let determinism = args.determinism(app.manifest.seed);
     let serve = &app.manifest.serve;
     if let Some(listen) = args.listen.or(serve.listen) {
-        let options = ServeOptions {
-            listen,
-            pool: args.pool.map_or(serve.pool, usize::from),
-            max_message_bytes: serve.max_message_bytes,
-            determinism,
-        };
-        return async_runtime()?.block_on(serve_wos(app, options));
+        let options = ServeOptions { listen, max_message_bytes: serve.max_message_bytes };
+        return async_runtime()?.block_on(serve_wos(app, determinism, options));
     }
     async_runtime()?.block_on(run_programs(app, determinism))
 }
@@ -168,50 +173,88 @@ fn async_runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Starts the wos and runs its programs to completion.
 async fn run_programs(app: std::sync::Arc<App>, determinism: Option<Determinism>) -> Result<ExitCode> {
-    let mut running = app.instantiate(determinism).await?;
+    let running = app.instantiate(determinism).await?;
     let outcomes = running.run_programs().await;
     let code = exit_code(&outcomes);
-    running.shutdown();
+    running.shutdown().await;
     Ok(code)
 }
 
 /// Serves the wos's public interfaces until SIGINT or SIGTERM, running its programs (if any)
-/// once meanwhile. Exits 0 after a graceful shutdown, unless a program failed.
-async fn serve_wos(app: std::sync::Arc<App>, options: ServeOptions) -> Result<ExitCode> {
-    let server = Server::start(&app, &options, shutdown_signal()).await?;
-    tracing::info!(
-        "listening on http://{} (gRPC and Connect; {} instances): {}",
-        server.addr,
-        options.pool,
-        server.services.join(", ")
-    );
-    let programs = app
-        .services
-        .iter()
-        .any(|s| s.is_program())
-        .then(|| tokio::spawn(run_programs(app.clone(), options.determinism)));
-    server.finished().await?;
-    tracing::info!("stopped serving");
-    match programs {
-        Some(programs) => programs.await?,
-        None => Ok(ExitCode::SUCCESS),
+/// once meanwhile. After the signal, the calls under way have the wos's shutdown grace period
+/// to finish; a second signal exits at once. Exits 0 after a graceful shutdown, unless a
+/// program failed.
+async fn serve_wos(
+    app: std::sync::Arc<App>,
+    determinism: Option<Determinism>,
+    options: ServeOptions,
+) -> Result<ExitCode> {
+    let signalled = listen_for_signals()?;
+    let running = app.instantiate(determinism).await?;
+    let mut until_signal = signalled.clone();
+    let shutdown = async move {
+        let _ = until_signal.wait_for(|signalled| *signalled).await;
+    };
+    let server = Server::start(&running, &options, shutdown).await?;
+    tracing::info!("listening on http://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
+    let programs = app.services.iter().any(|s| s.is_program()).then(|| {
+        let running = running.clone();
+        tokio::spawn(async move { running.run_programs().await })
+    });
+    let grace = app.manifest.serve.shutdown_grace;
+    let mut after_signal = signalled;
+    let grace_over = async move {
+        let _ = after_signal.wait_for(|signalled| *signalled).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        finished = server.finished() => finished?,
+        () = grace_over => {
+            tracing::warn!(
+                "calls were still under way when the shutdown grace period of {} ended; interrupting them",
+                parigot_host::kernel::describe_duration(grace)
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
     }
+    tracing::info!("stopped serving");
+    let outcomes = match programs {
+        Some(programs) => programs.await?,
+        None => Vec::new(),
+    };
+    let code = exit_code(&outcomes);
+    running.shutdown().await;
+    Ok(code)
 }
 
-/// Completes on the first SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+/// Listens for SIGINT (Ctrl-C) and SIGTERM: the first one sets the returned flag (a graceful
+/// shutdown), a second one exits at once.
+fn listen_for_signals() -> Result<tokio::sync::watch::Receiver<bool>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM can be handled");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-        _ = terminate.recv() => tracing::info!("SIGTERM received"),
-    }
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let (flag, signalled) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let name = tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        tracing::info!("{name} received: shutting down (a second signal exits at once)");
+        let _ = flag.send(true);
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
+        }
+        tracing::warn!("second signal received: exiting at once");
+        std::process::exit(130);
+    });
+    Ok(signalled)
 }
 
 /// `parigot-host proto`: the .proto files of a wos's public interfaces.
 fn write_protos(wos: &std::path::Path, out: &std::path::Path, cache: ComponentCache) -> Result<ExitCode> {
     let engine = HostEngine::new(None)?;
-    let app = App::load(Manifest::load(wos)?, &engine, &LoadOptions { cache, build: BuildPolicy::IfMissing })?;
+    let app = App::load(Manifest::load(wos)?, &engine, &LoadOptions { cache, build: BuildPolicy::Never })?;
     for path in parigot_host::wire::write_protos(&app, out)? {
         println!("{}", path.display());
     }

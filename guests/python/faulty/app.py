@@ -1,5 +1,7 @@
 """Test service in Python (world `faulty`): loops, hogs memory or raises when asked to."""
 
+import time
+
 from wit_world import exports
 
 # Calls of `ping` since this instance started.
@@ -25,3 +27,7 @@ class Faults(exports.Faults):
 
     def crash(self, message: str) -> str:
         raise RuntimeError(f"asked to crash: {message}")
+
+    def sleep(self, ms: int) -> int:
+        time.sleep(ms / 1000)
+        return ms

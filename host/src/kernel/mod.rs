@@ -4,9 +4,9 @@
 //! - [`pulse`]: the one engine-wide epoch ticker that turns deadlines into interrupts.
 //! - [`ServiceState`] and the failure kinds ([`ServiceFailure`]) that supervision reports.
 //!
-//! The call path that applies all of this (enter a service, arm its deadline, call, mark it
-//! failed and release what it held if it traps, restart it if its policy says so) is in
-//! [`crate::runtime`], which owns the Store.
+//! The call path that applies all of this (lease an instance of the service, arm its
+//! deadline, call, drop the instance and apply the restart policy if it fails) is in
+//! [`crate::runtime`], which owns the Stores.
 
 pub mod pulse;
 
@@ -27,17 +27,26 @@ pub struct Limits {
 /// Defaults for services that set nothing.
 impl Default for Limits {
     fn default() -> Self {
-        Limits { deadline: Some(Duration::from_secs(30)), memory: 1 << 30, restart: RestartPolicy::Never }
+        Limits {
+            deadline: Some(Duration::from_secs(30)),
+            memory: 1 << 30,
+            restart: RestartPolicy::OnFailure { max: 5, backoff: Duration::from_millis(100) },
+        }
     }
 }
 
-/// Whether a failed server is started again.
+/// What happens when an instance of a server fails (traps, runs past its deadline or out of
+/// memory). The failed instance is always dropped; the policy decides whether the service
+/// gets fresh instances. Failures that only passed through a service (a service it called
+/// failed) are not its own: its instance is replaced without counting against the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RestartPolicy {
-    /// A failed service stays failed; calls to it fail at once.
+    /// The first failure of its own fails the service for good: calls to it fail at once.
     Never,
-    /// A failed service is started again on its next call, at most `max` times, waiting
-    /// `backoff`, doubled after each restart, since the failure.
+    /// A failed instance is replaced by a fresh one when the next call needs it: at once after
+    /// a single failure, after `backoff` (doubled each time, up to 30 s) when failures come in
+    /// a row; after more than `max` failures in a row (no call succeeding in between) the
+    /// service has failed for good.
     OnFailure { max: u32, backoff: Duration },
 }
 
@@ -72,9 +81,17 @@ pub enum FailureKind {
     Trap,
     /// The call ran past its deadline and was interrupted.
     Deadline(Duration),
+    /// The call ran past the deadline its caller from outside the wos set (a client's
+    /// `grpc-timeout`) and was interrupted.
+    CallerDeadline(Duration),
+    /// Every instance of the service stayed busy until the call's deadline.
+    Busy { instances: usize },
+    /// A fresh instance of the service could not be started.
+    Start,
     /// The guest tried to grow its memory past its limit.
     Memory { limit: u64 },
-    /// The service had failed before and is not (or not yet) restarted.
+    /// The service cannot take calls: it failed for good, waits for its restart back-off, or
+    /// is a program that has finished.
     Unavailable { reason: String },
     /// A remote host (serving an import over gRPC) could not be reached or answered with an
     /// error; `service` is its address.
@@ -106,6 +123,17 @@ impl fmt::Display for ServiceFailure {
                  if the work is legitimate, raise its `deadline-ms` in the wos",
                 describe_duration(*deadline)
             ),
+            FailureKind::CallerDeadline(deadline) => write!(
+                f,
+                "the caller's deadline of {} passed while service `{service}` ran `{function}`; it was interrupted",
+                describe_duration(*deadline)
+            ),
+            FailureKind::Busy { instances } => write!(
+                f,
+                "service `{service}` had no free instance for `{function}` before the call's deadline (all \
+                 {instances} were busy); raise its `instances` in the wos, or its callers' `deadline-ms`"
+            ),
+            FailureKind::Start => write!(f, "service `{service}` could not start a fresh instance for `{function}`"),
             FailureKind::Memory { limit } => write!(
                 f,
                 "service `{service}` tried to use more than its memory limit of {} MiB in `{function}`; \

@@ -40,22 +40,33 @@ pub struct Manifest {
 pub struct ServeSpec {
     /// `listen = "127.0.0.1:50051"`; without it the wos is not served (unless `--listen`).
     pub listen: Option<std::net::SocketAddr>,
-    /// `pool`: how many instances of the wos serve requests in parallel.
+    /// `pool`: how many instances of each service may run at once, for services that do not
+    /// set their own `instances`.
     pub pool: usize,
     /// `max-message-bytes`: the largest request accepted.
     pub max_message_bytes: usize,
+    /// `shutdown-grace-ms`: after SIGINT or SIGTERM, how long the calls under way may take to
+    /// finish before they are interrupted.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServeSpec {
     fn default() -> Self {
-        ServeSpec { listen: None, pool: DEFAULT_POOL, max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES }
+        ServeSpec {
+            listen: None,
+            pool: DEFAULT_POOL,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
     }
 }
 
-/// Instances serving requests when `pool` is not given.
+/// Instances of each service when neither its `instances` nor `[serve] pool` is given.
 pub const DEFAULT_POOL: usize = 4;
 /// The request size limit when `max-message-bytes` is not given: 4 MiB, as gRPC's default.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 << 20;
+/// The shutdown grace period when `shutdown-grace-ms` is not given.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// An import bound to another parigot host, which serves the interface over gRPC.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +103,10 @@ pub struct ServiceSpec {
     /// Deadline, memory limit and restart policy (the service's own, else the wos's, else the
     /// built-in defaults).
     pub limits: Limits,
+    /// `instances`: how many instances of the service may run at once (each with its own
+    /// memory); `1` means one shared instance, its calls queued. Without it, `[serve] pool`
+    /// decides ([`Manifest::instances`]).
+    pub instances: Option<usize>,
 }
 
 /// Why a manifest could not be read.
@@ -129,6 +144,7 @@ struct RawServe {
     listen: Option<String>,
     pool: Option<usize>,
     max_message_bytes: Option<usize>,
+    shutdown_grace_ms: Option<u64>,
 }
 
 /// A `links` entry: a service of this wos, or a table naming a remote host.
@@ -160,6 +176,7 @@ struct RawService {
     links: BTreeMap<InterfaceName, RawLink>,
     #[serde(default)]
     limits: RawLimits,
+    instances: Option<usize>,
 }
 
 /// `[limits]` (defaults for every service) and `[services.NAME.limits]`.
@@ -180,7 +197,8 @@ enum RawRestart {
     OnFailure,
 }
 
-/// Restart settings when `max-restarts` and `restart-backoff-ms` are not given.
+/// Restart settings when `max-restarts` (failures in a row) and `restart-backoff-ms` are not
+/// given.
 const DEFAULT_MAX_RESTARTS: u32 = 5;
 const DEFAULT_RESTART_BACKOFF_MS: u64 = 100;
 
@@ -239,6 +257,7 @@ impl Manifest {
             links: BTreeMap::new(),
             remotes: BTreeMap::new(),
             limits: Limits::default(),
+            instances: None,
         };
         Manifest {
             name: name.to_string(),
@@ -250,6 +269,12 @@ impl Manifest {
         }
     }
 
+    /// How many instances of service `spec` may run at once: its own `instances`, else
+    /// `[serve] pool`.
+    pub fn instances(&self, spec: &ServiceSpec) -> usize {
+        spec.instances.unwrap_or(self.serve.pool)
+    }
+
     /// The folder the manifest lives in; relative paths in it are relative to this folder.
     pub fn folder(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
@@ -258,6 +283,10 @@ impl Manifest {
 
 impl RawService {
     fn resolve(self, folder: &Path, limits: Limits) -> Result<ServiceSpec, String> {
+        let instances = self.instances;
+        if instances == Some(0) {
+            return Err("`instances = 0` leaves no instance to take its calls; give at least 1".into());
+        }
         let mut links = BTreeMap::new();
         let mut remotes = BTreeMap::new();
         for (interface, link) in self.links {
@@ -279,6 +308,7 @@ impl RawService {
             links,
             remotes,
             limits,
+            instances,
         })
     }
 }
@@ -316,7 +346,8 @@ fn resolve_serve(raw: RawServe) -> Result<ServeSpec, String> {
     if max_message_bytes == 0 {
         return Err("`[serve]` `max-message-bytes` must be at least 1".into());
     }
-    Ok(ServeSpec { listen, pool, max_message_bytes })
+    let shutdown_grace = raw.shutdown_grace_ms.map_or(DEFAULT_SHUTDOWN_GRACE, Duration::from_millis);
+    Ok(ServeSpec { listen, pool, max_message_bytes, shutdown_grace })
 }
 
 /// A service's limits: each key from the service's own table, else from the wos's `[limits]`,
@@ -335,7 +366,7 @@ fn resolve_limits(own: &RawLimits, wos: &RawLimits) -> Result<Limits, String> {
     };
     let max_restarts = own.max_restarts.or(wos.max_restarts);
     let backoff_ms = own.restart_backoff_ms.or(wos.restart_backoff_ms);
-    let restart = match own.restart.or(wos.restart).unwrap_or(RawRestart::Never) {
+    let restart = match own.restart.or(wos.restart).unwrap_or(RawRestart::OnFailure) {
         RawRestart::OnFailure => RestartPolicy::OnFailure {
             max: max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
             backoff: Duration::from_millis(backoff_ms.unwrap_or(DEFAULT_RESTART_BACKOFF_MS)),

@@ -118,7 +118,7 @@ fn limits_come_from_the_service_then_the_wos_then_the_defaults() {
     let limits = |name: &str| manifest.services[&ServiceName::try_from(name.to_owned()).unwrap()].limits.clone();
     assert_eq!(limits("a").deadline, Some(Duration::from_secs(5)));
     assert_eq!(limits("a").memory, 256 << 20);
-    assert_eq!(limits("a").restart, RestartPolicy::Never);
+    assert_eq!(limits("a").restart, RestartPolicy::OnFailure { max: 5, backoff: Duration::from_millis(100) });
     assert_eq!(limits("b").deadline, None);
     assert_eq!(limits("b").memory, 256 << 20);
     assert_eq!(limits("b").restart, RestartPolicy::OnFailure { max: 2, backoff: Duration::from_millis(100) });
@@ -132,7 +132,9 @@ fn contradictory_limits_are_rejected() {
         ))
     };
     assert!(with_limits("memory-mib = 0").contains("service `a`: `memory-mib = 0` leaves no memory"));
-    assert!(with_limits("max-restarts = 3").contains("only apply with `restart = \"on-failure\"`"));
+    assert!(
+        with_limits("restart = \"never\"\nmax-restarts = 3").contains("only apply with `restart = \"on-failure\"`")
+    );
     assert!(with_limits("restart = \"always\"").contains("unknown variant `always`"));
     assert!(with_limits("deadline = 5").contains("unknown field `deadline`"));
 }
@@ -152,7 +154,12 @@ fn serve_and_remote_links_parse_with_defaults() {
     .unwrap();
     assert_eq!(
         manifest.serve,
-        ServeSpec { listen: Some("127.0.0.1:50051".parse().unwrap()), pool: DEFAULT_POOL, max_message_bytes: 4 << 20 }
+        ServeSpec {
+            listen: Some("127.0.0.1:50051".parse().unwrap()),
+            pool: DEFAULT_POOL,
+            max_message_bytes: 4 << 20,
+            shutdown_grace: Duration::from_secs(10)
+        }
     );
     let web = manifest.services.values().next().unwrap();
     assert!(web.links.is_empty());
@@ -193,4 +200,25 @@ fn bad_serve_settings_and_remote_links_say_what_to_write() {
     assert!(link("{ remote = \"http://x\" }").contains("needs a port"));
     let error = link("{ remot = \"http://x:1\" }");
     assert!(error.contains("a service name, or a table like `{ remote = \"http://127.0.0.1:50051\" }`"), "{error}");
+}
+
+#[test]
+fn instances_come_from_the_service_then_the_pool() {
+    let manifest = parse(
+        r#"
+        manifest-version = 1
+        [serve]
+        pool = 3
+        [services.a]
+        component = "a.wasm"
+        [services.b]
+        component = "b.wasm"
+        instances = 1
+        "#,
+    )
+    .unwrap();
+    let instances = |name: &str| manifest.instances(&manifest.services[&ServiceName::try_from(name.to_owned()).unwrap()]);
+    assert_eq!((instances("a"), instances("b")), (3, 1));
+    let error = error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\ninstances = 0\n");
+    assert!(error.contains("service `a`: `instances = 0` leaves no instance"), "{error}");
 }

@@ -5,13 +5,18 @@
 //! Entries are named by a content hash of the component and a hash of the engine's
 //! compatibility settings, and are written to a temporary file and renamed into place, so
 //! concurrent hosts (parallel tests, say) never see a half-written entry.
+//!
+//! The cache holds native code that the host maps and runs, so whoever can write to it can
+//! run code as the host: the folder is created `0700`, and a folder that belongs to another
+//! user, or that others may write to, is refused.
 
 use std::hash::{Hash, Hasher};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
-use wasmtime::Result;
 use wasmtime::component::Component;
 use wasmtime::error::Context;
+use wasmtime::{Result, bail};
 
 /// A folder of precompiled components.
 #[derive(Debug, Clone)]
@@ -27,19 +32,28 @@ pub enum CacheOutcome {
 }
 
 impl ComponentCache {
-    /// A cache in `dir` (created when first written).
-    pub fn new(dir: PathBuf) -> Self {
-        ComponentCache { dir }
+    /// The cache in `dir`, created (`0700`) if missing. Refuses a folder that is not the
+    /// current user's, or that its group or others may write to.
+    pub fn open(dir: PathBuf) -> Result<Self> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create the compile cache folder `{}`", dir.display()))?;
+        let metadata = std::fs::metadata(&dir)
+            .with_context(|| format!("cannot read the compile cache folder `{}`", dir.display()))?;
+        check_private(&dir, metadata.uid(), metadata.permissions().mode())?;
+        Ok(ComponentCache { dir })
     }
 
     /// The default folder: `$PARIGOT_CACHE_DIR`, else `$XDG_CACHE_HOME/parigot`, else
-    /// `~/.cache/parigot`, else a folder in the system's temporary directory.
-    pub fn default_dir() -> PathBuf {
+    /// `~/.cache/parigot`.
+    pub fn default_dir() -> Result<PathBuf> {
         let env_dir = |var: &str| std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from);
         env_dir("PARIGOT_CACHE_DIR")
             .or_else(|| env_dir("XDG_CACHE_HOME").map(|d| d.join("parigot")))
             .or_else(|| env_dir("HOME").map(|d| d.join(".cache").join("parigot")))
-            .unwrap_or_else(|| std::env::temp_dir().join("parigot-cache"))
+            .context("no folder for the compile cache: neither HOME nor XDG_CACHE_HOME is set; give one with `--cache-dir` or PARIGOT_CACHE_DIR")
     }
 
     /// The cache folder.
@@ -83,10 +97,64 @@ impl ComponentCache {
     }
 
     fn store(&self, component: &Component, entry: &Path) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))?;
         let mut temp = tempfile::NamedTempFile::new_in(&self.dir)?;
         std::io::Write::write_all(&mut temp, &component.serialize()?)?;
         temp.persist(entry)?;
         Ok(())
+    }
+}
+
+/// Refuses a cache folder owned by user `owner` with permission bits `mode` unless it is the
+/// current user's and only the owner may write to it.
+fn check_private(dir: &Path, owner: u32, mode: u32) -> Result<()> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if owner != me {
+        bail!(
+            "refusing the compile cache folder `{}`: it belongs to user {owner}, not to the current user \
+             ({me}); the cache holds native code the host runs, so it must be your own: choose another with \
+             `--cache-dir` or PARIGOT_CACHE_DIR",
+            dir.display()
+        );
+    }
+    if mode & 0o022 != 0 {
+        bail!(
+            "refusing the compile cache folder `{}`: others may write to it (mode {:o}); the cache holds \
+             native code the host runs: `chmod go-w {}`, or choose another with `--cache-dir`",
+            dir.display(),
+            mode & 0o777,
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_folder_is_created_private() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("a/b");
+        ComponentCache::open(dir.clone()).unwrap();
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_folder_others_may_write_to_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = ComponentCache::open(dir.path().to_owned()).unwrap_err().to_string();
+        assert!(error.contains("others may write to it (mode 777)"), "{error}");
+        assert!(error.contains("chmod go-w"), "{error}");
+    }
+
+    #[test]
+    fn a_folder_of_another_user_is_refused() {
+        let me = unsafe { libc::geteuid() };
+        let error = check_private(Path::new("/x"), me + 1, 0o700).unwrap_err().to_string();
+        assert!(error.contains(&format!("it belongs to user {}", me + 1)), "{error}");
+        assert!(check_private(Path::new("/x"), me, 0o755).is_ok());
     }
 }

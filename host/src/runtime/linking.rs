@@ -1,48 +1,48 @@
 //! Linking: one wasmtime `Linker` per service, with WASI from the host and every
-//! service-provided import forwarded to the provider's export within the same Store.
+//! service-provided import forwarded to the provider's export.
 //!
-//! wasmtime cannot wire one instance's export straight into another's import, so each linked
-//! import is an (async) host function that hands the caller's arguments to the provider's
-//! exported function through [`call_service`] (which switches the executing service, enforces the
-//! deadline and supervises failures) and hands the results back.
+//! wasmtime cannot wire one instance's export straight into another's import, and here they
+//! live in different Stores, so each linked import is an (async) host function of the
+//! consumer's Store that makes a supervised call ([`call_service`]) into an instance of the
+//! provider, in the provider's own Store, under the consumer's deadline, and hands the
+//! results back.
 
 use super::call::{Target, call_service};
-use super::state::{HostState, ProvidedTarget, ServiceId};
+use super::state::{InstanceState, ServiceId};
 use crate::graph::{Link, Surface, is_host_interface};
 use crate::wire::remote::RemoteInterface;
 use std::sync::Arc;
-use wasmtime::Engine;
-use wasmtime::Result;
 use wasmtime::component::Linker;
+use wasmtime::{Engine, Result, format_err};
 
 /// Builds the linker for one consumer: WASI, empty instances for types-only imports, a
 /// forwarding function for every function of every link in `links` (all of this consumer),
 /// each link with its provider's id, and a gRPC call for every function of `remotes`.
-/// `next_slot` hands out target slots; the returned list says which provider fills which slot.
+/// `provides[provider]` lists the functions each provider's instances must resolve; the
+/// forwarders refer to them by their position there.
 pub fn consumer_linker(
     engine: &Engine,
     surface: &Surface,
     links: &[(&Link, ServiceId)],
     remotes: &[Arc<RemoteInterface>],
-    next_slot: &mut usize,
-) -> Result<ConsumerLinker> {
-    let mut linker = Linker::<HostState>::new(engine);
+    provides: &mut [Vec<(String, String)>],
+) -> Result<Linker<InstanceState>> {
+    let mut linker = Linker::<InstanceState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    let mut provided = Vec::new();
     for &(link, provider) in links {
         let mut instance = linker.instance(&link.import.to_string())?;
         for function in &link.functions {
-            let slot = *next_slot;
-            *next_slot += 1;
+            let slot = provides[provider].len();
+            provides[provider].push((link.export.to_string(), function.clone()));
             let label: Arc<str> = format!("{}#{function}", link.export).into();
             instance.func_new_async(function, move |store, _ty, params, results| {
                 let label = label.clone();
-                Box::new(
-                    async move { call_service(store, provider, Target::Slot(slot), &label, params, results).await },
-                )
+                let (services, deadline) = (store.data().services.upgrade(), store.data().deadline);
+                Box::new(async move {
+                    let services = services.ok_or_else(|| format_err!("the wos has stopped"))?;
+                    call_service(&services, provider, Target::Slot(slot), &label, params, results, deadline).await
+                })
             })?;
-            let target = ProvidedTarget { slot, export: link.export.to_string(), function: function.clone() };
-            provided.push((provider, target));
         }
     }
     for remote in remotes {
@@ -61,11 +61,5 @@ pub fn consumer_linker(
             linker.instance(&import.to_string())?; // types only: nothing to provide
         }
     }
-    Ok(ConsumerLinker { linker, provided })
-}
-
-/// A consumer's linker, and which provider fills which target slot for it.
-pub struct ConsumerLinker {
-    pub linker: Linker<HostState>,
-    pub provided: Vec<(ServiceId, ProvidedTarget)>,
+    Ok(linker)
 }

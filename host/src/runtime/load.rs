@@ -17,6 +17,8 @@ const MODULE_HEADER: [u8; 8] = *b"\0asm\x01\0\0\0";
 /// When the host runs a service's `build` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuildPolicy {
+    /// Never (`check`, `proto` and `compose --emit` only read what is there).
+    Never,
     /// Only when the component file does not exist.
     IfMissing,
     /// Before every start.
@@ -26,8 +28,16 @@ pub enum BuildPolicy {
 /// Runs `spec.build` in the manifest's folder if the policy asks for it.
 pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, policy: BuildPolicy) -> Result<()> {
     let Some(command) = &spec.build else { return Ok(()) };
-    if policy == BuildPolicy::IfMissing && spec.component.exists() {
-        return Ok(());
+    match policy {
+        BuildPolicy::Never if !spec.component.exists() => bail!(
+            "the component of service `{name}` at `{}` does not exist, and this command does not run \
+             build commands; build it first (its `build` command is `{command}`; `parigot-host run` runs it \
+             for a missing component)",
+            spec.component.display()
+        ),
+        BuildPolicy::Never => return Ok(()),
+        BuildPolicy::IfMissing if spec.component.exists() => return Ok(()),
+        BuildPolicy::IfMissing | BuildPolicy::Always => {}
     }
     tracing::info!("building service `{name}`: {command}");
     let status = std::process::Command::new("sh")

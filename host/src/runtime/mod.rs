@@ -1,9 +1,10 @@
-//! Running a wos: load its components, link them in one Store, start them in plan order and
-//! run its programs.
+//! Running a wos: load its components, link them, start them in plan order and run its
+//! programs.
 //!
 //! The stages are separate types: a [`Manifest`] becomes an [`App`] (components compiled,
-//! links resolved, every service linked once), which becomes a [`Running`] wos (instances in
-//! a Store), whose programs are run to completion.
+//! links resolved, every service linked once), which becomes a [`Running`] wos (a pool of
+//! instances per service, each instance in a Store of its own), whose programs are run to
+//! completion.
 
 pub mod cache;
 mod call;
@@ -12,13 +13,14 @@ pub mod engine;
 mod linking;
 mod load;
 mod output;
+mod pool;
 mod running;
 mod state;
 
 pub use determinism::Determinism;
 pub use load::BuildPolicy;
 pub use running::{ProgramOutcome, Running};
-pub use state::{HostState, ServiceId};
+pub use state::{InstanceState, ServiceId};
 
 use crate::graph::{self, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
@@ -27,12 +29,13 @@ use crate::wire::remote::RemoteInterface;
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
-use state::{ProvidedTarget, ServiceSlot};
+use pool::{PoolSpec, ServicePool, WasiRecipe};
+use running::Services;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::{Component, InstancePre};
 use wasmtime::error::Context;
-use wasmtime::{Engine, Result, Store};
+use wasmtime::{Engine, Result};
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// How to load a wos.
@@ -100,24 +103,22 @@ impl App {
         Ok(Arc::new(App { manifest, plan, services, linked, engine: engine.clone(), clock: host.clock().cloned() }))
     }
 
-    /// Creates a Store and instantiates every service in start-up order. With `determinism`,
+    /// Starts the wos: a pool of instances per service (each instance in a Store of its own),
+    /// with one instance of every service started in start-up order. With `determinism`,
     /// guests see virtual clocks and seeded randomness.
     pub async fn instantiate(self: &Arc<Self>, determinism: Option<Determinism>) -> Result<Running> {
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
-        let slots = self
+        let pools = self
             .services
             .iter()
             .zip(&self.linked)
-            .map(|(service, linked)| {
-                let mut slot = service_slot(service, width, determinism);
-                slot.pre = Some(linked.pre.clone());
-                slot.provides = linked.provides.clone();
-                slot
+            .enumerate()
+            .map(|(id, (service, linked))| {
+                let size = if service.is_program() { 1 } else { self.manifest.instances(&service.spec) };
+                ServicePool::new(pool_spec(id, service, linked, size, width, determinism))
             })
             .collect();
-        let targets = self.plan.links.iter().map(|link| link.functions.len()).sum();
-        let state = HostState::new(slots, targets, self.clock.clone());
-        let mut running = Running { app: self.clone(), store: new_store(&self.engine, state), last_housekeeping: 0 };
+        let running = Running { services: Arc::new(Services::new(self.clone(), pools)) };
         running.start_all().await?;
         Ok(running)
     }
@@ -125,17 +126,17 @@ impl App {
 
 /// A service linked once, to be instantiated into any number of Stores.
 struct LinkedService {
-    pre: InstancePre<HostState>,
-    /// The target slots this service's exports fill.
-    provides: Vec<ProvidedTarget>,
+    pre: InstancePre<InstanceState>,
+    /// The exported functions (interface, function) its consumers' linked imports call, by
+    /// slot.
+    provides: Vec<(String, String)>,
 }
 
 /// Links every service: its imports forwarded to its providers, WASI from the host.
 fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<Vec<LinkedService>> {
     let ids: BTreeMap<&ServiceName, ServiceId> = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
-    let mut provides: Vec<Vec<ProvidedTarget>> = vec![Vec::new(); services.len()];
+    let mut provides: Vec<Vec<(String, String)>> = vec![Vec::new(); services.len()];
     let mut pres = Vec::with_capacity(services.len());
-    let mut next_slot = 0;
     for service in services {
         let links: Vec<_> = plan
             .links
@@ -149,25 +150,13 @@ fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<
         let remote_links: Vec<_> = plan.remotes.iter().filter(|link| link.consumer == service.name).collect();
         let remotes: Vec<_> =
             RemoteInterface::for_consumer(service, &remote_links)?.into_iter().map(Arc::new).collect();
-        let linking::ConsumerLinker { linker, provided } =
-            linking::consumer_linker(engine, &service.surface, &links, &remotes, &mut next_slot)?;
-        for (provider, target) in provided {
-            provides[provider].push(target);
-        }
+        let linker = linking::consumer_linker(engine, &service.surface, &links, &remotes, &mut provides)?;
         let pre = linker
             .instantiate_pre(&service.component)
             .with_context(|| format!("cannot link service `{}`", service.name))?;
         pres.push(pre);
     }
     Ok(pres.into_iter().zip(provides).map(|(pre, provides)| LinkedService { pre, provides }).collect())
-}
-
-/// A Store for the services in `state`, with their memory limits in force.
-fn new_store(engine: &Engine, state: HostState) -> Store<HostState> {
-    let mut store = Store::new(engine, state);
-    store.limiter(|state| state);
-    store.epoch_deadline_callback(call::on_pulse);
-    store
 }
 
 /// Compiles every service's component, in parallel for the ones not in the cache.
@@ -237,26 +226,48 @@ fn report_progress<T>(names: &[&ServiceName], workers: &[std::thread::ScopedJoin
     }
 }
 
-/// The slot of one service: its limits, captured stdio, and a recipe for its WASI context
-/// (arguments and environment from the wos, nothing else of the host's).
-fn service_slot(service: &LoadedService, width: usize, determinism: Option<Determinism>) -> ServiceSlot {
+/// How to make the instances of one service: its limits, captured stdio, pool size, and a
+/// recipe for its WASI context (arguments and environment from the wos, nothing else of the
+/// host's: no sockets, no files).
+fn pool_spec(
+    id: ServiceId,
+    service: &LoadedService,
+    linked: &LinkedService,
+    size: usize,
+    width: usize,
+    determinism: Option<Determinism>,
+) -> PoolSpec {
     let prefix = format!("{:<width$} | ", service.name.as_str());
     let stdout = ServiceOutput::new(prefix.clone(), Destination::Stdout);
     let stderr = ServiceOutput::new(prefix, Destination::Stderr);
     let (name, spec) = (service.name.clone(), service.spec.clone());
     let (out, err) = (stdout.clone(), stderr.clone());
-    let recipe = move || {
+    let recipe: WasiRecipe = Box::new(move || {
         let mut builder = WasiCtxBuilder::new();
         builder
             .arg(name.as_str())
             .args(&spec.args)
             .envs(&spec.env.iter().collect::<Vec<_>>())
             .stdout(out.clone())
-            .stderr(err.clone());
+            .stderr(err.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
         if let Some(determinism) = determinism {
             determinism.apply(&mut builder, name.as_str());
         }
-        builder
-    };
-    ServiceSlot::new(service.name.as_str(), service.spec.limits.clone(), Box::new(recipe), stdout, stderr)
+        builder.build()
+    });
+    PoolSpec {
+        id,
+        name: service.name.as_str().into(),
+        is_program: service.is_program(),
+        limits: service.spec.limits.clone(),
+        size,
+        pre: linked.pre.clone(),
+        provides: linked.provides.clone(),
+        recipe,
+        stdout,
+        stderr,
+    }
 }

@@ -2,7 +2,9 @@
 //! the service's name, so that interleaved output from several services stays readable.
 //!
 //! Writes happen synchronously, in the order the guests make them: no background task or
-//! thread sits between a guest and the host's stdout, so output order is deterministic.
+//! thread sits between a guest and the host's stdout, so output order is deterministic. A line
+//! longer than [`MAX_LINE`] is cut there (written out with a mark), so a guest that never
+//! writes a newline cannot make the host buffer without limit.
 
 use bytes::Bytes;
 use std::io::Write;
@@ -11,6 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
+
+/// The longest line kept whole; longer ones are written out in pieces of this size.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// What ends a piece of a line that was cut at [`MAX_LINE`].
+const CUT_MARK: &[u8] = b" [line cut at 64 KiB]";
 
 /// Where a captured stream goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,15 +51,27 @@ impl ServiceOutput {
     pub fn flush(&self) {
         let mut buffer = self.lock();
         if !buffer.pending.is_empty() {
-            buffer.pending.push(b'\n');
-            buffer.write_complete_lines();
+            buffer.write_line(b"");
         }
     }
 
     fn write(&self, bytes: &[u8]) {
         let mut buffer = self.lock();
-        buffer.pending.extend_from_slice(bytes);
-        buffer.write_complete_lines();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            // Only the new bytes are searched: `pending` never holds a newline.
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    buffer.append(&rest[..end]);
+                    buffer.write_line(b"");
+                    rest = &rest[end + 1..];
+                }
+                None => {
+                    buffer.append(rest);
+                    rest = &[];
+                }
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LineBuffer> {
@@ -61,15 +81,27 @@ impl ServiceOutput {
 }
 
 impl LineBuffer {
-    fn write_complete_lines(&mut self) {
-        let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') else { return };
-        let mut text = Vec::with_capacity(end + 1 + self.prefix.len() * 4);
-        for line in self.pending[..end].split(|&b| b == b'\n') {
-            text.extend_from_slice(self.prefix.as_bytes());
-            text.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
-            text.push(b'\n');
+    /// Adds bytes of the line under way (no newline among them), writing out a piece with a
+    /// mark each time the line reaches [`MAX_LINE`].
+    fn append(&mut self, mut bytes: &[u8]) {
+        while self.pending.len() + bytes.len() > MAX_LINE {
+            let (head, tail) = bytes.split_at(MAX_LINE - self.pending.len());
+            self.pending.extend_from_slice(head);
+            self.write_line(CUT_MARK);
+            bytes = tail;
         }
-        self.pending.drain(..=end);
+        self.pending.extend_from_slice(bytes);
+    }
+
+    /// Writes out the line under way, followed by `suffix`, and starts a new one.
+    fn write_line(&mut self, suffix: &[u8]) {
+        let line = self.pending.strip_suffix(b"\r").unwrap_or(&self.pending);
+        let mut text = Vec::with_capacity(self.prefix.len() + line.len() + suffix.len() + 1);
+        text.extend_from_slice(self.prefix.as_bytes());
+        text.extend_from_slice(line);
+        text.extend_from_slice(suffix);
+        text.push(b'\n');
+        self.pending.clear();
         // The host's own stdout/stderr failing (a closed pipe) must not fail the guest.
         let _ = match self.destination {
             Destination::Stdout => std::io::stdout().lock().write_all(&text),

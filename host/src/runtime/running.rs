@@ -1,27 +1,40 @@
-//! A started wos: one Store holding an instance of every service; calls from the host into
-//! it, its programs' runs, recovery after a trap, housekeeping, and shutdown.
+//! A started wos: a pool of instances per service, each instance in a Store of its own; calls
+//! from the host into it, its programs' runs, and shutdown.
+//!
+//! A failure costs only the call chain it happened on: the instance that failed is dropped
+//! (wasmtime poisons the Store of a trap), and so are the instances of its callers up the
+//! chain, which the error unwound through; every other instance keeps its memory.
 
-use super::call::{self, Target, call_service};
-use super::state::{HostState, ServiceId};
-use super::{App, new_store};
+use super::App;
+use super::call::{Deadline, Target, call_service};
+use super::pool::ServicePool;
+use super::state::ServiceId;
 use crate::graph::RUN_INTERFACE;
-use crate::kernel::{RestartPolicy, ServiceState};
+use crate::kernel::ServiceState;
 use crate::manifest::ServiceName;
 use std::sync::Arc;
-use wasmtime::component::{Func, Val};
+use std::time::Duration;
+use tokio::sync::watch;
+use wasmtime::component::Val;
 use wasmtime::error::Context;
-use wasmtime::{AsContextMut, Result, Store};
+use wasmtime::{Engine, Result};
 
-/// A started wos: one Store holding an instance of every service.
+/// A started wos. Cheap to clone: clones share the same services and instances, and calls
+/// may be made from many tasks at once.
+#[derive(Clone)]
 pub struct Running {
-    pub(super) app: Arc<App>,
-    pub(super) store: Store<HostState>,
-    /// The pulse beat at which housekeeping last ran.
-    pub(super) last_housekeeping: u64,
+    pub(super) services: Arc<Services>,
 }
 
-/// Housekeeping runs at most once per this many pulse beats.
-const HOUSEKEEPING_BEATS: u64 = 10;
+/// The services of a started wos, shared by its [`Running`] handles and (weakly) by its
+/// instances' linked imports.
+pub(super) struct Services {
+    pub(super) app: Arc<App>,
+    /// One pool per service, in start-up order.
+    pub(super) pools: Vec<ServicePool>,
+    /// The services that have failed for good, in start-up order.
+    failed: watch::Sender<Vec<ServiceName>>,
+}
 
 /// How one program's run ended.
 #[derive(Debug)]
@@ -37,76 +50,54 @@ pub enum ProgramOutcome {
     Failed(wasmtime::Error),
 }
 
-impl Running {
-    /// Instantiates, in start-up order, every service that is waiting to start.
-    pub(super) async fn start_all(&mut self) -> Result<()> {
-        for (id, service) in self.app.services.iter().enumerate() {
-            if self.store.data().services[id].state == ServiceState::Starting {
-                let kind = if service.is_program() { "program" } else { "server" };
-                tracing::info!("starting service `{}` ({kind})", service.name);
-                call::instantiate_service(self.store.as_context_mut(), id)
-                    .await
-                    .with_context(|| format!("cannot start service `{}`", service.name))?;
+impl Services {
+    pub(super) fn new(app: Arc<App>, pools: Vec<ServicePool>) -> Services {
+        Services { app, pools, failed: watch::Sender::new(Vec::new()) }
+    }
+
+    pub(super) fn engine(&self) -> &Engine {
+        &self.app.engine
+    }
+
+    /// The deadline of a call into `id`: the tighter of the caller's and the service's own;
+    /// none when deadlines are not enforced (no pulse).
+    pub(super) fn deadline_for(&self, id: ServiceId, caller: Option<Deadline>) -> Option<Deadline> {
+        self.app.clock.as_ref()?;
+        let own = self.pools[id].spec.limits.deadline.map(|budget| Deadline::after(budget, false));
+        Deadline::tighter(caller, own)
+    }
+
+    /// Records that service `id` has failed for good.
+    pub(super) fn failed_for_good(&self, id: ServiceId) {
+        let name = self.app.services[id].name.clone();
+        self.failed.send_modify(|failed| {
+            if !failed.contains(&name) {
+                failed.push(name);
             }
+        });
+    }
+}
+
+impl Running {
+    /// Starts every service in start-up order: one instance each.
+    pub(super) async fn start_all(&self) -> Result<()> {
+        for (service, pool) in self.services.app.services.iter().zip(&self.services.pools) {
+            let kind = if service.is_program() { "program" } else { "server" };
+            tracing::info!("starting service `{}` ({kind})", service.name);
+            pool.start(&self.services).await.with_context(|| format!("cannot start service `{}`", service.name))?;
         }
         Ok(())
     }
 
-    /// After a guest trapped, wasmtime refuses every call into the Store it trapped in, so the
-    /// services move to a fresh Store (so they do after a call abandoned halfway, which leaves
-    /// a guest where it stopped): the failed ones stay failed (until their restart policy
-    /// starts them again), the others start again from their pre-linked form, losing the
-    /// state they held in memory. The old Store, with all its memory, is dropped.
-    async fn recover(&mut self) -> Result<()> {
-        let data = self.store.data();
-        if !data.poisoned && !data.call_under_way {
-            return Ok(());
-        }
-        let reason = if data.poisoned {
-            "a guest trapped, which ends its Store"
-        } else {
-            "the last call into the wos was abandoned halfway, with its guest suspended"
-        };
-        let state = self.store.data_mut().take_for_new_store();
-        self.store = new_store(&self.app.engine, state);
-        let failed: Vec<_> = self
-            .store
-            .data()
-            .states()
-            .filter(|(_, s)| *s == ServiceState::Failed)
-            .map(|(n, _)| format!("`{n}`"))
-            .collect();
-        tracing::info!("{reason}: moving the wos to a fresh Store without {}", failed.join(", "));
-        self.start_all().await
-    }
-
-    /// Work the pulse schedules, done when the host is about to call into the wos (the only
-    /// time the Store is free): failed services whose restart policy and back-off allow it are
-    /// started again, so they are ready before anyone calls them.
-    async fn housekeeping(&mut self) {
-        let Some(clock) = &self.app.clock else { return };
-        let now = clock.now();
-        if now < self.last_housekeeping + HOUSEKEEPING_BEATS {
-            return;
-        }
-        self.last_housekeeping = now;
-        let restartable: Vec<ServiceId> = (0..self.app.services.len())
-            .filter(|&id| {
-                let service = &self.store.data().services[id];
-                service.state == ServiceState::Failed
-                    && matches!(service.limits.restart, RestartPolicy::OnFailure { .. })
-            })
-            .collect();
-        for id in restartable {
-            // Not due yet, or out of restarts: the next call says so; nothing to do now.
-            let _ = call::ensure_ready(&mut self.store.as_context_mut(), id, "housekeeping").await;
-        }
+    /// The wos this runs.
+    pub fn app(&self) -> &Arc<App> {
+        &self.services.app
     }
 
     /// Calls `interface#function` of `service` from the host, under the same supervision as a
     /// call from another service (deadline, memory limit, failure and restart).
     pub async fn call(
-        &mut self,
+        &self,
         service: &str,
         interface: &str,
         function: &str,
@@ -119,96 +110,59 @@ impl Running {
     /// [`Running::call`] for a caller with a deadline of its own (a client's `grpc-timeout`,
     /// say): the call runs under the tighter of `deadline` and the service's own.
     pub async fn call_within(
-        &mut self,
+        &self,
         service: &str,
         interface: &str,
         function: &str,
         params: &[Val],
         results: &mut [Val],
-        deadline: Option<std::time::Duration>,
+        deadline: Option<Duration>,
     ) -> Result<()> {
         let id = self.service_id(service)?;
-        self.recover().await?;
-        self.housekeeping().await;
         let label = format!("{interface}#{function}");
-        let data = self.store.data_mut();
-        data.deadline = deadline.and_then(|budget| Some((data.clock.as_ref()?.deadline_beat(budget), budget)));
+        let deadline = deadline.map(|budget| Deadline::after(budget, true));
         let target = Target::Export { interface, function };
-        data.call_under_way = true;
-        let outcome = call_service(self.store.as_context_mut(), id, target, &label, params, results).await;
-        let data = self.store.data_mut();
-        data.deadline = None;
-        data.call_under_way = false;
-        outcome
+        call_service(&self.services, id, target, &label, params, results, deadline).await
     }
 
     /// The life-cycle state of `service`.
     pub fn state(&self, service: &str) -> Result<ServiceState> {
-        let id = self.service_id(service)?;
-        Ok(self.store.data().services[id].state)
+        Ok(self.services.pools[self.service_id(service)?].state())
     }
 
-    /// Finds the function `function` of interface `interface` exported by service `service`,
-    /// for callers that call it directly (benchmarks: this skips supervision). Call
-    /// [`Running::enter`] with the returned id before calling the function.
-    pub fn export_func(&mut self, service: &str, interface: &str, function: &str) -> Result<(ServiceId, Func)> {
-        let id = self.service_id(service)?;
-        let instance =
-            self.store.data().services[id].instance.with_context(|| format!("service `{service}` is not running"))?;
-        let func = call::exported_func(&mut self.store, &instance, interface, function)
-            .with_context(|| format!("service `{service}`"))?;
-        Ok((id, func))
-    }
-
-    /// Makes `service` the executing one, before the host calls into it directly.
-    pub fn enter(&mut self, service: ServiceId) {
-        self.store.data_mut().enter(service);
-    }
-
-    /// The Store all services live in.
-    pub fn store(&mut self) -> &mut Store<HostState> {
-        &mut self.store
+    /// Follows the services that have failed for good (their restart policy gave up on them),
+    /// in the order they failed.
+    pub fn failed_services(&self) -> watch::Receiver<Vec<ServiceName>> {
+        self.services.failed.subscribe()
     }
 
     /// Runs every program of the wos to completion, one after another in start-up order.
-    pub async fn run_programs(&mut self) -> Vec<(ServiceName, ProgramOutcome)> {
+    pub async fn run_programs(&self) -> Vec<(ServiceName, ProgramOutcome)> {
+        let app = &self.services.app;
         let programs: Vec<ServiceId> =
-            self.app.services.iter().enumerate().filter(|(_, s)| s.is_program()).map(|(id, _)| id).collect();
+            app.services.iter().enumerate().filter(|(_, s)| s.is_program()).map(|(id, _)| id).collect();
         if programs.is_empty() {
-            tracing::info!(
-                "wos `{}` has no programs: its servers started and nothing calls them",
-                self.app.manifest.name
-            );
+            tracing::info!("wos `{}` has no programs: its servers started and nothing calls them", app.manifest.name);
         }
         let mut outcomes = Vec::with_capacity(programs.len());
         for id in programs {
-            let name = self.app.services[id].name.clone();
+            let name = app.services[id].name.clone();
             tracing::info!("running program `{name}`");
-            let outcome = self.run_program(id).await;
-            self.store.data().flush_output();
-            outcomes.push((name, outcome));
+            outcomes.push((name, self.run_program(id).await));
         }
         outcomes
     }
 
-    async fn run_program(&mut self, id: ServiceId) -> ProgramOutcome {
-        if let Err(error) = self.recover().await {
-            return ProgramOutcome::Failed(error);
-        }
-        self.housekeeping().await;
-        let service = &self.app.services[id];
+    async fn run_program(&self, id: ServiceId) -> ProgramOutcome {
+        let service = &self.services.app.services[id];
         let run =
             service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
         let run = run.to_string();
         let mut results = [Val::Bool(false)];
         let target = Target::Export { interface: &run, function: "run" };
         let label = format!("{run}#run");
-        self.store.data_mut().call_under_way = true;
-        let outcome = call_service(self.store.as_context_mut(), id, target, &label, &[], &mut results).await;
-        self.store.data_mut().call_under_way = false;
-        if outcome.is_ok() {
-            self.store.data_mut().services[id].state = ServiceState::Exited;
-        }
+        let outcome = call_service(&self.services, id, target, &label, &[], &mut results, None).await;
+        self.services.pools[id].exited(); // a program runs once
         match outcome {
             Ok(()) if matches!(results[0], Val::Result(Ok(_))) => ProgramOutcome::Succeeded,
             Ok(()) => ProgramOutcome::ReturnedError,
@@ -220,20 +174,19 @@ impl Running {
         }
     }
 
-    /// Stops the wos: releases every service's instance and resources in reverse start-up
-    /// order, and writes out any unfinished output.
-    pub fn shutdown(mut self) {
-        for service in self.store.data_mut().services.iter_mut().rev() {
-            tracing::info!("stopping service `{}` ({})", service.name, service.state);
-            service.release();
+    /// Stops the wos once the calls under way have ended: every service's instances are
+    /// dropped, with everything they held, in reverse start-up order.
+    pub async fn shutdown(&self) {
+        for pool in self.services.pools.iter().rev() {
+            pool.stop().await;
         }
     }
 
     fn service_id(&self, service: &str) -> Result<ServiceId> {
-        self.app
-            .services
+        let app = &self.services.app;
+        app.services
             .iter()
             .position(|s| s.name.as_str() == service)
-            .with_context(|| format!("wos `{}` has no service `{service}`", self.app.manifest.name))
+            .with_context(|| format!("wos `{}` has no service `{service}`", app.manifest.name))
     }
 }

@@ -1,6 +1,6 @@
-//! The kernel: deadlines stop CPU-bound loops, memory limits stop memory bombs, a failed
-//! service is released and (by policy) restarted while the rest of the wos keeps serving,
-//! shutdown runs in reverse start-up order, and exit codes say how a run ended.
+//! The kernel: deadlines stop CPU-bound loops and waits, memory limits stop memory bombs, a
+//! failed instance is dropped and (by policy) replaced while every other service keeps its
+//! memory, shutdown runs in reverse start-up order, and exit codes say how a run ended.
 
 use crate::support::{Run, Wos, component, repo};
 use parigot_host::kernel::{FailureKind, ServiceFailure, ServiceState};
@@ -8,6 +8,7 @@ use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
+use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::Val;
 
@@ -84,41 +85,36 @@ fn names_after<'a>(run: &'a Run, marker: &str) -> Vec<&'a str> {
     run.stderr.lines().filter_map(|l| l.split(marker).nth(1)).filter_map(|r| r.split('`').next()).collect()
 }
 
-/// A wos of the three faulty services, called from the host through the library, the way the
-/// wire layer calls a wos.
-struct Supervised {
-    app: std::sync::Arc<App>,
-    _wos: Wos,
+/// The compile cache the tests share.
+fn test_cache() -> ComponentCache {
+    ComponentCache::open(repo().join("target/parigot-test-cache")).unwrap()
 }
 
-impl Supervised {
-    /// With `pulse`, deadlines are enforced and housekeeping restarts failed services; without,
-    /// restarts happen only when a failed service is called (so the test controls them).
-    fn new(pulse: Option<Duration>) -> Supervised {
-        let service = |language: &str, limits: &str| {
-            format!(
-                "[services.faulty-{language}]\ncomponent = {:?}\n[services.faulty-{language}.limits]\n{limits}\n",
-                component(&format!("faulty-{language}")).display().to_string()
-            )
-        };
-        let text = format!(
-            "manifest-version = 1\n{}{}{}",
-            service("go", "restart = \"on-failure\"\nrestart-backoff-ms = 0"),
-            service("python", "restart = \"on-failure\"\nmax-restarts = 1\nrestart-backoff-ms = 0"),
-            service("rust", "restart = \"never\"")
+/// Loads the wos `text` on an engine with a 10 ms pulse (deadlines enforced).
+fn load(text: &str) -> (Arc<App>, Wos) {
+    let wos = Wos::new(text);
+    let engine = HostEngine::new(Some(Duration::from_millis(10))).unwrap();
+    let options = LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing };
+    let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
+    (app, wos)
+}
+
+/// A wos of the three faulty services, each with `limits` lines in its `[limits]` table
+/// (the policy under test), called from the host through the library, the way the wire
+/// layer calls a wos.
+fn faulty_trio(limits: &[(&str, &str)]) -> (Arc<App>, Wos) {
+    let mut text = "manifest-version = 1\n".to_owned();
+    for language in LANGUAGES {
+        let own = limits.iter().find(|(l, _)| *l == language).map_or("", |(_, lines)| lines);
+        text += &format!(
+            "[services.faulty-{language}]\ncomponent = {:?}\n[services.faulty-{language}.limits]\n{own}\n",
+            component(&format!("faulty-{language}")).display().to_string()
         );
-        let wos = Wos::new(&text);
-        let engine = HostEngine::new(pulse).unwrap();
-        let options = LoadOptions {
-            cache: ComponentCache::new(repo().join("target/parigot-test-cache")),
-            build: BuildPolicy::IfMissing,
-        };
-        let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
-        Supervised { app, _wos: wos }
     }
+    load(&text)
 }
 
-async fn ping(running: &mut Running, service: &str) -> Result<u32, wasmtime::Error> {
+async fn ping(running: &Running, service: &str) -> Result<u32, wasmtime::Error> {
     let mut results = [Val::U32(0)];
     running.call(service, FAULTS, "ping", &[], &mut results).await?;
     match results[0] {
@@ -127,92 +123,92 @@ async fn ping(running: &mut Running, service: &str) -> Result<u32, wasmtime::Err
     }
 }
 
-async fn crash(running: &mut Running, service: &str) -> ServiceFailure {
+async fn crash(running: &Running, service: &str) -> ServiceFailure {
     let mut results = [Val::Bool(false)];
     let error = running.call(service, FAULTS, "crash", &[Val::String("test".into())], &mut results).await.unwrap_err();
     error.downcast::<ServiceFailure>().expect("a crash is a service failure")
 }
 
 #[tokio::test]
-async fn failed_services_are_released_and_restarted_while_the_rest_keeps_serving() {
-    let supervised = Supervised::new(None);
-    let mut running = supervised.app.instantiate(None).await.unwrap();
-    for service in ["faulty-go", "faulty-python", "faulty-rust"] {
-        assert_eq!(ping(&mut running, service).await.unwrap(), 1);
-        assert_eq!(running.state(service).unwrap(), ServiceState::Ready);
+async fn a_crash_costs_only_the_service_that_crashed_in_every_language() {
+    let (app, _wos) = faulty_trio(&[]);
+    let running = app.instantiate(None).await.unwrap();
+    let services = ["faulty-go", "faulty-python", "faulty-rust"];
+    // What each service's `ping` should answer next: its in-memory count, plus one.
+    let mut next: std::collections::BTreeMap<&str, u32> = services.iter().map(|s| (*s, 1)).collect();
+    for service in services {
+        for _ in 0..2 {
+            assert_eq!(ping(&running, service).await.unwrap(), next[service]);
+            *next.get_mut(service).unwrap() += 1;
+        }
     }
+    for crashing in services {
+        let failure = crash(&running, crashing).await;
+        assert_eq!((failure.service.as_str(), failure.kind.clone()), (crashing, FailureKind::Trap));
+        assert_eq!(failure.function, "parigot:testing/faults@0.1.0#crash");
+        // The crashed service starts again from zero, in a fresh instance (the default policy
+        // replaces a failed instance at once); the others keep counting where they were.
+        next.insert(crashing, 1);
+        for service in services {
+            assert_eq!(ping(&running, service).await.unwrap(), next[service], "{service} after {crashing} crashed");
+            *next.get_mut(service).unwrap() += 1;
+        }
+        assert_eq!(running.state(crashing).unwrap(), ServiceState::Ready);
+    }
+}
 
-    // Kill the Go service mid-run: the others keep serving. (A trap ends the Store it happens
-    // in, so they continue in a fresh one, their in-memory state reset.)
-    let failure = crash(&mut running, "faulty-go").await;
-    assert_eq!((failure.service.as_str(), failure.kind.clone()), ("faulty-go", FailureKind::Trap));
-    assert_eq!(failure.function, "parigot:testing/faults@0.1.0#crash");
+#[tokio::test]
+async fn restart_policies_decide_when_a_service_has_failed_for_good() {
+    let (app, _wos) = faulty_trio(&[
+        ("go", "restart = \"on-failure\"\nmax-restarts = 1\nrestart-backoff-ms = 0"),
+        ("rust", "restart = \"never\""),
+    ]);
+    let running = app.instantiate(None).await.unwrap();
+    let failed = running.failed_services();
+
+    // on-failure with `max-restarts = 1`: failures with a success in between never add up...
+    for _ in 0..3 {
+        crash(&running, "faulty-go").await;
+        assert_eq!(ping(&running, "faulty-go").await.unwrap(), 1);
+    }
+    // ...two in a row are one more than it allows.
+    crash(&running, "faulty-go").await;
+    crash(&running, "faulty-go").await;
+    let refused = ping(&running, "faulty-go").await.unwrap_err().to_string();
+    assert!(refused.contains("service `faulty-go` cannot take the call to `parigot:testing/faults@0.1.0#ping`"));
+    assert!(refused.contains("it failed 2 times in a row, more than its `max-restarts` of 1"), "{refused}");
     assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Failed);
-    assert_eq!(ping(&mut running, "faulty-python").await.unwrap(), 1);
-    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 1);
-    assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Failed);
-    // on-failure: the next call restarts it.
-    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 1);
-    assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Ready);
-    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 2);
 
-    // Kill the Python service twice: its one allowed restart is used up the second time.
-    crash(&mut running, "faulty-python").await;
-    assert_eq!(ping(&mut running, "faulty-python").await.unwrap(), 1);
-    crash(&mut running, "faulty-python").await;
-    let refused = ping(&mut running, "faulty-python").await.unwrap_err().to_string();
-    assert!(refused.contains("it failed again after 1 restarts"), "{refused}");
-    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 1);
-    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 1);
-
-    // restart = "never": calls fail at once with a clear reason; the rest still serves.
-    crash(&mut running, "faulty-rust").await;
-    let refused = ping(&mut running, "faulty-rust").await.unwrap_err().to_string();
-    assert!(
-        refused.contains("service `faulty-rust` cannot take the call to `parigot:testing/faults@0.1.0#ping`"),
-        "{refused}"
-    );
-    assert!(refused.contains("restart policy is `never`"), "{refused}");
+    // never: the first failure is final; the rest serves on.
+    crash(&running, "faulty-rust").await;
+    let refused = ping(&running, "faulty-rust").await.unwrap_err().to_string();
+    assert!(refused.contains("its restart policy is `never`"), "{refused}");
     assert_eq!(running.state("faulty-rust").unwrap(), ServiceState::Failed);
-    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 1);
+    assert_eq!(ping(&running, "faulty-python").await.unwrap(), 1);
+    let failed: Vec<String> = failed.borrow().iter().map(ToString::to_string).collect();
+    assert_eq!(failed, ["faulty-go", "faulty-rust"]);
 }
 
 #[tokio::test]
-async fn a_restart_waits_for_its_back_off() {
-    let wos = Wos::new(&format!(
-        "manifest-version = 1\n[services.faulty]\ncomponent = {:?}\n[services.faulty.limits]\n\
-         restart = \"on-failure\"\nrestart-backoff-ms = 60000\n",
-        component("faulty-rust").display().to_string()
-    ));
-    let engine = HostEngine::new(None).unwrap();
-    let options = LoadOptions {
-        cache: ComponentCache::new(repo().join("target/parigot-test-cache")),
-        build: BuildPolicy::IfMissing,
-    };
-    let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
-    let mut running = app.instantiate(None).await.unwrap();
-    crash(&mut running, "faulty").await;
-    let refused = ping(&mut running, "faulty").await.unwrap_err().to_string();
-    assert!(refused.contains("it failed and restarts in"), "{refused}");
+async fn failures_in_a_row_wait_for_the_back_off() {
+    let (app, _wos) = faulty_trio(&[("rust", "restart-backoff-ms = 60000")]);
+    let running = app.instantiate(None).await.unwrap();
+    crash(&running, "faulty-rust").await;
+    assert_eq!(ping(&running, "faulty-rust").await.unwrap(), 1, "one failure is replaced at once");
+    crash(&running, "faulty-rust").await;
+    crash(&running, "faulty-rust").await;
+    let refused = ping(&running, "faulty-rust").await.unwrap_err().to_string();
+    assert!(refused.contains("it failed 2 times in a row and gets a fresh instance in"), "{refused}");
+    assert_eq!(running.state("faulty-rust").unwrap(), ServiceState::Ready, "it is not failed for good");
 }
 
 #[tokio::test]
-async fn the_pulse_restarts_failed_services_before_they_are_called() {
-    let supervised = Supervised::new(Some(Duration::from_millis(10)));
-    let mut running = supervised.app.instantiate(None).await.unwrap();
-    crash(&mut running, "faulty-go").await;
-    // Housekeeping runs every 10 beats of the 10 ms pulse, at the host's next call into the wos.
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    assert_eq!(ping(&mut running, "faulty-python").await.unwrap(), 1);
-    assert_eq!(running.state("faulty-go").unwrap(), ServiceState::Ready);
-}
-
-#[tokio::test]
-async fn a_call_abandoned_halfway_moves_the_wos_to_a_fresh_store() {
-    let supervised = Supervised::new(Some(Duration::from_millis(10)));
-    let mut running = supervised.app.instantiate(None).await.unwrap();
-    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 1);
-    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 2);
+async fn a_call_abandoned_halfway_costs_only_its_instance() {
+    let (app, _wos) = faulty_trio(&[]);
+    let running = app.instantiate(None).await.unwrap();
+    assert_eq!(ping(&running, "faulty-go").await.unwrap(), 1);
+    assert_eq!(ping(&running, "faulty-rust").await.unwrap(), 1);
+    assert_eq!(ping(&running, "faulty-rust").await.unwrap(), 2);
 
     // A spinning guest gives its thread back at every pulse beat, so on this one-thread runtime
     // the timeout fires, and the call is dropped while the guest is suspended mid-loop.
@@ -220,8 +216,105 @@ async fn a_call_abandoned_halfway_moves_the_wos_to_a_fresh_store() {
     let spin = running.call("faulty-rust", FAULTS, "spin", &[], &mut results);
     assert!(tokio::time::timeout(Duration::from_millis(50), spin).await.is_err(), "the spin was cut short");
 
-    // The next call finds the Store as the guest left it, and starts the wos afresh.
-    assert_eq!(ping(&mut running, "faulty-rust").await.unwrap(), 1);
+    // Its instance, left halfway, is gone; a fresh one takes the next call. Go kept its count.
+    assert_eq!(ping(&running, "faulty-rust").await.unwrap(), 1);
     assert_eq!(running.state("faulty-rust").unwrap(), ServiceState::Ready);
-    assert_eq!(ping(&mut running, "faulty-go").await.unwrap(), 1);
+    assert_eq!(ping(&running, "faulty-go").await.unwrap(), 2);
+}
+
+#[test]
+fn a_sleep_past_the_deadline_is_cut_at_the_deadline_in_every_language() {
+    for language in LANGUAGES {
+        // The driver waits on a linked call while the service sleeps through WASI's clocks.
+        let run = driver_wos(language, &["sleep:10", "sleep:600000"], "deadline-ms = 300").run();
+        let run = run.expect_code(70).expect_stderr(&[
+            "error: service `faulty` ran past its deadline of 300 ms in `parigot:testing/faults@0.1.0#sleep`",
+            "(called by program `driver`)",
+        ]);
+        assert!(run.stdout.contains("driver | sleep:10 -> 10"), "{language}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn a_program_that_sleeps_past_its_deadline_is_cut_and_so_is_its_linked_call() {
+    let text = |limits: &str| {
+        format!(
+            "manifest-version = 1\n[limits]\n{limits}\n[services.driver]\ncomponent = {:?}\nargs = [\"nap:600000\"]\n\
+             [services.faulty]\ncomponent = {:?}\n",
+            component("faults-driver").display().to_string(),
+            component("faulty-go").display().to_string(),
+        )
+    };
+    Wos::new(&text("deadline-ms = 300"))
+        .run()
+        .expect_code(70)
+        .expect_stderr(&["error: service `driver` ran past its deadline of 300 ms in `wasi:cli/run@"]);
+}
+
+/// The diamond `top` -> `left` (service `b`), `right` (service `c`) -> `faults` (service `d`,
+/// one shared instance), with `extra` lines after `manifest-version`.
+pub fn diamond(extra: &str) -> Wos {
+    Wos::new(&format!(
+        "manifest-version = 1\n{extra}\n[services.top]\ncomponent = {:?}\n[services.top.links]\n\
+         \"parigot:testing/left\" = \"b\"\n\"parigot:testing/right\" = \"c\"\n\
+         [services.b]\ncomponent = {side:?}\n[services.c]\ncomponent = {side:?}\n\
+         [services.d]\ncomponent = {:?}\ninstances = 1\n",
+        component("diamond-top").display().to_string(),
+        component("faulty-rust").display().to_string(),
+        side = component("diamond-side").display().to_string(),
+    ))
+}
+
+const TOP: &str = "parigot:testing/top@0.1.0";
+
+async fn both(running: &Running) -> Result<u32, wasmtime::Error> {
+    let mut results = [Val::U32(0)];
+    running.call("top", TOP, "both", &[], &mut results).await?;
+    match results[0] {
+        Val::U32(sum) => Ok(sum),
+        ref other => panic!("both returned {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_failure_down_the_chain_costs_the_callers_instances_but_not_their_restarts() {
+    let wos = diamond("[limits]\nrestart = \"never\"");
+    let engine = HostEngine::new(Some(Duration::from_millis(10))).unwrap();
+    let options = LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing };
+    let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
+    let running = app.instantiate(None).await.unwrap();
+    assert_eq!(both(&running).await.unwrap(), 1 + 2, "d's one instance counts both sides' pings");
+
+    crash(&running, "d").await;
+    for _ in 0..2 {
+        let error = both(&running).await.unwrap_err();
+        let failure = error.downcast_ref::<ServiceFailure>().expect("a service failure");
+        assert_eq!(failure.service, "d", "the error names the service that failed: {failure}");
+        assert!(matches!(failure.kind, FailureKind::Unavailable { .. }), "{failure}");
+    }
+    // `top` and `b` were on the chain and lost their instances, but the failure was not theirs:
+    // with `restart = "never"` a charged failure would have ended them for good.
+    for service in ["top", "b", "c"] {
+        assert_eq!(running.state(service).unwrap(), ServiceState::Ready, "{service}");
+    }
+    assert_eq!(running.state("d").unwrap(), ServiceState::Failed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_chains_over_a_diamond_with_one_shared_instance_below_all_finish() {
+    let wos = diamond("");
+    let engine = HostEngine::new(Some(Duration::from_millis(10))).unwrap();
+    let options = LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing };
+    let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
+    let running = app.instantiate(None).await.unwrap();
+    let calls: Vec<_> = (0..64)
+        .map(|_| {
+            let running = running.clone();
+            tokio::spawn(async move { both(&running).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(ping(&running, "d").await.unwrap(), 64 * 2 + 1, "every ping reached d's one instance");
 }

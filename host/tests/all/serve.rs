@@ -363,3 +363,80 @@ fn a_port_in_use_or_a_wos_with_nothing_to_serve_is_a_setup_error() {
         .expect_code(78)
         .expect_stderr(&["has nothing to serve: none of its services exports an interface"]);
 }
+
+#[test]
+fn a_request_that_crashes_a_service_costs_only_that_request() {
+    // The default restart policy, two instances: the crash takes one down, a fresh one
+    // replaces it, and nothing after the crash notices.
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\n[serve]\npool = 2\n[services.faulty]\ncomponent = {:?}\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let served = Served::start(&wos.path(), &[]);
+    let ping = || call(&served, &format!("{FAULTS}/Ping"), &json!({}));
+    assert_eq!(ping()["ok"]["result"], 1);
+    let (status, answer) = served
+        .curl(&format!("/{FAULTS}/Crash"), &["-H", "Content-Type: application/json", "-d", r#"{"message": "x"}"#]);
+    assert_eq!(status, 500, "{answer}");
+    for _ in 0..3 {
+        assert!(ping()["ok"]["result"].is_u64(), "ping after the crash: {}", served.log());
+    }
+    assert_eq!(served.python("health_check.py", &[FAULTS]), json!({ "status": "SERVING" }));
+}
+
+const TOP: &str = "parigot.testing.top.v0_1_0.Top";
+
+/// The diamond of the kernel tests, serving `top` and `faults` (the shared service below).
+fn served_diamond(extra: &str) -> (Wos, Served) {
+    let wos = crate::kernel::diamond(&format!(
+        "exports = [\"parigot:testing/top@0.1.0\", \"parigot:testing/faults@0.1.0\"]\n{extra}"
+    ));
+    let served = Served::start(&wos.path(), &[]);
+    (wos, served)
+}
+
+#[test]
+fn concurrent_requests_over_a_diamond_with_one_shared_instance_below_all_succeed() {
+    let (_wos, served) = served_diamond("");
+    let answers = served.python("grpc_many.py", &[&format!("{TOP}/Both"), "{}", "64"]);
+    assert_eq!(answers, json!({ "codes": { "OK": 64 }, "details": [] }));
+    // Both sides of every request reached d's one instance, which kept count.
+    assert_eq!(call(&served, &format!("{FAULTS}/Ping"), &json!({}))["ok"]["result"], 129);
+}
+
+#[test]
+fn a_service_failed_for_good_turns_what_depends_on_it_not_serving() {
+    let (_wos, served) = served_diamond("[services.d.limits]\nrestart = \"never\"");
+    assert_eq!(served.python("health_check.py", &[TOP]), json!({ "status": "SERVING" }));
+    let crash = call(&served, &format!("{FAULTS}/Crash"), &json!({ "message": "boom" }));
+    assert_eq!(crash["code"], "INTERNAL", "{crash}");
+    assert!(served.log_shows("has failed for good"), "{}", served.log());
+    assert!(served.log_shows(&format!("`{TOP}` is NOT_SERVING: service `d`")), "{}", served.log());
+    assert!(served.log_shows(&format!("`{FAULTS}` is NOT_SERVING: service `d`")), "{}", served.log());
+    for service in [TOP, FAULTS] {
+        assert_eq!(served.python("health_check.py", &[service]), json!({ "status": "NOT_SERVING" }), "{service}");
+    }
+    let refused = call(&served, &format!("{TOP}/Both"), &json!({}));
+    assert_eq!(refused["code"], "UNAVAILABLE", "{refused}");
+    assert!(refused["details"].as_str().unwrap().contains("service `d` cannot take the call"), "{refused}");
+}
+
+#[test]
+fn sleeping_requests_end_at_their_deadline_and_give_their_instances_back() {
+    // As many sleeping requests as the pool has instances, in Rust, Go and Python: each ends
+    // at its deadline, the server answers the next request, and SIGTERM still exits.
+    for language in ["rust", "go", "python"] {
+        let wos = Wos::new(&format!(
+            "manifest-version = 1\n[serve]\npool = 2\n[services.faulty]\ncomponent = {:?}\n\
+             [services.faulty.limits]\ndeadline-ms = 300\n",
+            component(&format!("faulty-{language}")).display().to_string()
+        ));
+        let served = Served::start(&wos.path(), &[]);
+        let answers = served.python("grpc_many.py", &[&format!("{FAULTS}/Sleep"), r#"{"ms": 600000}"#, "2"]);
+        assert_eq!(answers["codes"], json!({ "DEADLINE_EXCEEDED": 2 }), "{language}: {answers}");
+        assert!(answers["details"][0].as_str().unwrap().contains("ran past its deadline of 300 ms"), "{answers}");
+        assert_eq!(call(&served, &format!("{FAULTS}/Ping"), &json!({}))["ok"]["result"], 1, "{language}");
+        let (code, _, log) = served.terminate();
+        assert_eq!(code, Some(0), "{language}: {log}");
+    }
+}

@@ -4,6 +4,7 @@ package export_parigot_testing_faults
 
 import (
 	"runtime"
+	"time"
 
 	"wit_component/parigot"
 )
@@ -50,4 +51,11 @@ func Hog(mib uint32) uint64 {
 func Crash(message string) string {
 	parigot.AtExportEntry()
 	panic("asked to crash: " + message)
+}
+
+// Sleep sleeps ms milliseconds and returns ms.
+func Sleep(ms uint32) uint32 {
+	parigot.AtExportEntry()
+	time.Sleep(time.Duration(ms) * time.Millisecond)
+	return ms
 }

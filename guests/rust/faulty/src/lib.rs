@@ -37,6 +37,11 @@ impl Guest for Faulty {
     fn crash(message: String) -> String {
         panic!("asked to crash: {message}")
     }
+
+    fn sleep(ms: u32) -> u32 {
+        std::thread::sleep(std::time::Duration::from_millis(ms.into()));
+        ms
+    }
 }
 
 export!(Faulty);

@@ -2,25 +2,25 @@
 //!
 //! Everything is built from the WIT at start-up: the `.proto` files of the mapping are
 //! compiled into descriptors, which drive decoding, the conversion to WIT values, the standard
-//! reflection service (v1 and v1alpha) and the health service. Requests run on a pool of
-//! instances of the wos ([`pool`]). Shutdown is graceful: the listener closes, calls under
-//! way finish, then the instances stop.
+//! reflection service (v1 and v1alpha) and the health service. Each request is a supervised
+//! call into an instance of the service that provides its function (see [`crate::runtime`]:
+//! each service has its own pool of instances). The health service follows the wos: the
+//! interfaces that depend on a service that has failed for good turn `NOT_SERVING`. Shutdown
+//! is graceful: the listener closes and the calls under way finish.
 
 mod connect;
 mod connect_stream;
 mod grpc;
-pub mod pool;
 pub mod status;
 
 use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos, public_interfaces};
 use crate::manifest::ServiceName;
-use crate::runtime::{App, Determinism};
+use crate::runtime::{App, Running};
 use axum::body::Body;
 use http::{Request, Response};
-use pool::InstancePool;
 use prost_reflect::DynamicMessage;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,11 +36,8 @@ use wasmtime::error::Context;
 pub struct ServeOptions {
     /// The address to listen on (`127.0.0.1:0` picks a free port).
     pub listen: SocketAddr,
-    /// How many instances of the wos serve requests in parallel.
-    pub pool: usize,
     /// The largest request message accepted, in bytes.
     pub max_message_bytes: usize,
-    pub determinism: Option<Determinism>,
 }
 
 /// One exposed function: who provides it, and its rpc.
@@ -52,11 +49,11 @@ struct Endpoint {
     rpc: TypedRpc,
 }
 
-/// Routes requests to exposed functions and runs them on the pool.
+/// Routes requests to exposed functions and calls them in the running wos.
 struct Gateway {
     /// By gRPC path, `/package.Service/Method`.
     endpoints: BTreeMap<String, Arc<Endpoint>>,
-    pool: Arc<InstancePool>,
+    running: Running,
     max_message_bytes: usize,
 }
 
@@ -70,13 +67,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `options.listen`, starts the pool and serves `app`'s public interfaces until
+    /// Binds `options.listen` and serves the public interfaces of the `running` wos until
     /// `shutdown` completes. Must be called within a multi-threaded tokio runtime.
     pub async fn start(
-        app: &Arc<App>,
+        running: &Running,
         options: &ServeOptions,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Server> {
+        let app = running.app();
         let (schema, endpoints) = exposed_endpoints(app)?;
         if endpoints.is_empty() {
             wasmtime::bail!(
@@ -86,8 +84,9 @@ impl Server {
             );
         }
         let services: Vec<String> = schema.pool.services().map(|s| s.full_name().to_owned()).collect();
-        let pool = InstancePool::start(app, options.pool, options.determinism).await?;
-        let gateway = Arc::new(Gateway { endpoints, pool: pool.clone(), max_message_bytes: options.max_message_bytes });
+        let dependencies = dependencies_of_services(app, &endpoints);
+        let gateway =
+            Arc::new(Gateway { endpoints, running: running.clone(), max_message_bytes: options.max_message_bytes });
         let listener = tokio::net::TcpListener::bind(options.listen).await.with_context(|| {
             format!(
                 "cannot listen on {}; if another process holds that port, choose another with `--listen` \
@@ -98,6 +97,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let (health, health_service) = tonic_health::server::health_reporter();
         set_health(&health, &services, tonic_health::ServingStatus::Serving).await;
+        tokio::spawn(follow_failures(health.clone(), running.failed_services(), dependencies));
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_file_descriptor_set(schema.files.clone())
@@ -126,15 +126,11 @@ impl Server {
                 tracing::info!("shutting down: no new connections; finishing the calls under way");
                 set_health(&health, &health_services, tonic_health::ServingStatus::NotServing).await;
             });
-        let task = tokio::spawn(async move {
-            server.await.context("the server failed")?;
-            pool.shutdown().await;
-            Ok(())
-        });
+        let task = tokio::spawn(async move { server.await.context("the server failed") });
         Ok(Server { addr, services, task })
     }
 
-    /// Waits until the server has shut down and every instance has stopped.
+    /// Waits until the server has shut down and the calls under way have finished.
     pub async fn finished(self) -> Result<()> {
         self.task.await.context("the server task failed")?
     }
@@ -149,6 +145,51 @@ async fn set_health(
     health.set_service_status("", status).await;
     for service in services {
         health.set_service_status(service, status).await;
+    }
+}
+
+/// For each served gRPC service, the services of the wos it depends on: its provider and,
+/// transitively, every service that one imports from.
+fn dependencies_of_services(
+    app: &App,
+    endpoints: &BTreeMap<String, Arc<Endpoint>>,
+) -> BTreeMap<String, BTreeSet<ServiceName>> {
+    let mut dependencies = BTreeMap::new();
+    for (path, endpoint) in endpoints {
+        let service = path.trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
+        let mut reached = BTreeSet::new();
+        let mut next = vec![endpoint.provider.clone()];
+        while let Some(name) = next.pop() {
+            if reached.insert(name.clone()) {
+                next.extend(app.plan.links.iter().filter(|l| l.consumer == name).map(|l| l.provider.clone()));
+            }
+        }
+        dependencies.entry(service).or_insert_with(BTreeSet::new).extend(reached);
+    }
+    dependencies
+}
+
+/// Turns the gRPC services that depend on a service that has failed for good `NOT_SERVING`,
+/// with a log line, as such failures come.
+async fn follow_failures(
+    health: tonic_health::server::HealthReporter,
+    mut failed: tokio::sync::watch::Receiver<Vec<ServiceName>>,
+    dependencies: BTreeMap<String, BTreeSet<ServiceName>>,
+) {
+    let mut down = BTreeSet::new();
+    loop {
+        let failed_now: Vec<ServiceName> = failed.borrow_and_update().clone();
+        for (service, needs) in &dependencies {
+            if let Some(culprit) = failed_now.iter().find(|f| needs.contains(*f))
+                && down.insert(service.clone())
+            {
+                tracing::error!("`{service}` is NOT_SERVING: service `{culprit}`, which it depends on, has failed for good");
+                health.set_service_status(service, tonic_health::ServingStatus::NotServing).await;
+            }
+        }
+        if failed.changed().await.is_err() {
+            return; // the wos has stopped
+        }
     }
 }
 
@@ -209,29 +250,17 @@ impl Gateway {
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let path = endpoint.rpc.rpc.path.clone();
         tracing::debug!("calling {path}");
-        let call = async {
-            let mut instance = self.pool.lease().await;
-            // The call gets a task of its own, which runs to its end even if the client gives
-            // up: a guest is not abandoned halfway through a call.
-            let call = tokio::spawn(async move {
-                let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
-                let (service, interface, function) =
-                    (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
-                instance.call_within(service, interface, function, &params, &mut results, deadline).await.map(|()| {
-                    super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results)
-                })
-            });
-            call.await.unwrap_or_else(|panic| Err(wasmtime::format_err!("the call panicked: {panic}")))
-        };
-        let outcome = match deadline {
-            Some(deadline) => tokio::time::timeout(deadline, call).await.map_err(|_| {
-                Status::deadline_exceeded(format!(
-                    "the client's deadline of {} passed before the call finished",
-                    crate::kernel::describe_duration(deadline)
-                ))
-            })?,
-            None => call.await,
-        };
+        // The call gets a task of its own, which runs to its end (or its deadline) even if the
+        // client gives up: a guest is not abandoned halfway through a call.
+        let running = self.running.clone();
+        let call = tokio::spawn(async move {
+            let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
+            let (service, interface, function) = (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
+            running.call_within(service, interface, function, &params, &mut results, deadline).await.map(|()| {
+                super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results)
+            })
+        });
+        let outcome = call.await.unwrap_or_else(|panic| Err(wasmtime::format_err!("the call panicked: {panic}")));
         outcome.map_err(|error| {
             let status = status::from_call_error(&error);
             tracing::warn!("`{path}` failed ({:?}): {}", status.code(), status.message());

@@ -13,9 +13,12 @@ pub fn from_call_error(error: &wasmtime::Error) -> Status {
     };
     let code = match failure.kind {
         FailureKind::Trap => Code::Internal,
-        FailureKind::Deadline(_) | FailureKind::RemoteTimeout(_) => Code::DeadlineExceeded,
+        FailureKind::Deadline(_)
+        | FailureKind::CallerDeadline(_)
+        | FailureKind::Busy { .. }
+        | FailureKind::RemoteTimeout(_) => Code::DeadlineExceeded,
         FailureKind::Memory { .. } => Code::ResourceExhausted,
-        FailureKind::Unavailable { .. } => Code::Unavailable,
+        FailureKind::Unavailable { .. } | FailureKind::Start => Code::Unavailable,
         FailureKind::Remote { .. } => Code::Unavailable,
     };
     Status::new(code, failure.to_string())

@@ -1,0 +1,389 @@
+//! One service's instances: each in a Store of its own, created from the service's pre-linked
+//! form, leased one call at a time, replaced when one fails; and the service's supervision
+//! (its restart policy, failed for good or not).
+//!
+//! A pool holds at most `instances` instances. It starts with one and makes more only when
+//! calls overlap, so a wos that is not busy holds one instance per service. An instance whose
+//! call failed (or was abandoned halfway) is never given back: wasmtime has poisoned its Store,
+//! so it is dropped with everything it held, and the next call that needs an instance starts
+//! a fresh one, as the restart policy allows.
+
+use super::call::{Deadline, exported_func};
+use super::output::ServiceOutput;
+use super::running::Services;
+use super::state::{InstanceState, ServiceId};
+use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, SemaphorePermit};
+use wasmtime::component::{Func, Instance, InstancePre};
+use wasmtime::error::Context;
+use wasmtime::{Engine, Result, Store};
+use wasmtime_wasi::WasiCtx;
+
+/// The longest wait before a service that keeps failing gets a fresh instance.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Makes a service's WASI context (arguments, environment, stdio; nothing of the host's).
+pub(super) type WasiRecipe = Box<dyn Fn() -> WasiCtx + Send + Sync>;
+
+/// What a pool is made from.
+pub(super) struct PoolSpec {
+    pub id: ServiceId,
+    pub name: Arc<str>,
+    pub is_program: bool,
+    pub limits: Limits,
+    /// The most instances at once.
+    pub size: usize,
+    pub pre: InstancePre<InstanceState>,
+    /// The exported functions (interface, function) that consumers' linked imports call, by
+    /// slot.
+    pub provides: Vec<(String, String)>,
+    pub recipe: WasiRecipe,
+    pub stdout: ServiceOutput,
+    pub stderr: ServiceOutput,
+}
+
+/// One service's instances and supervision.
+pub(super) struct ServicePool {
+    pub(super) spec: PoolSpec,
+    /// Instances no call holds; the most recently used is taken first.
+    free: Mutex<Vec<ServiceInstance>>,
+    /// One permit per instance the pool may hold.
+    permits: Semaphore,
+    supervision: Mutex<Supervision>,
+}
+
+/// A service's life so far.
+struct Supervision {
+    state: ServiceState,
+    /// Failures of its own since its last successful call.
+    failures_in_a_row: u32,
+    /// No fresh instance before this (the restart back-off).
+    not_before: Option<Instant>,
+    /// Why the service failed for good.
+    failed_because: Option<String>,
+}
+
+/// One instance of a service, in its own Store.
+pub(super) struct ServiceInstance {
+    pub(super) store: Store<InstanceState>,
+    pub(super) instance: Instance,
+    /// The functions of [`PoolSpec::provides`], by slot.
+    pub(super) provided: Vec<Func>,
+}
+
+/// An instance leased for one call. Dropped, it goes back to the pool, unless its call did
+/// not end (it was abandoned halfway, so its guest stopped somewhere in the middle) or the
+/// service is no longer callable.
+pub(super) struct Lease<'a> {
+    pool: &'a ServicePool,
+    pub(super) instance: Option<ServiceInstance>,
+    /// Set while a call into the instance is under way.
+    pub(super) in_call: bool,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(instance) = self.instance.take() else { return };
+        if self.in_call {
+            tracing::warn!(
+                "a call into service `{}` was abandoned halfway; its instance is dropped",
+                self.pool.spec.name
+            );
+        } else if self.pool.state() == ServiceState::Ready {
+            lock(&self.pool.free).push(instance);
+            return;
+        }
+        self.pool.release(instance);
+    }
+}
+
+impl Lease<'_> {
+    /// The leased instance.
+    pub(super) fn instance(&mut self) -> &mut ServiceInstance {
+        self.instance.as_mut().expect("a lease holds its instance until dropped")
+    }
+
+    /// Drops the instance with everything it held (its Store failed).
+    fn discard(mut self) {
+        if let Some(instance) = self.instance.take() {
+            self.pool.release(instance);
+        }
+    }
+}
+
+impl ServicePool {
+    pub(super) fn new(spec: PoolSpec) -> ServicePool {
+        let supervision = Supervision {
+            state: ServiceState::Starting,
+            failures_in_a_row: 0,
+            not_before: None,
+            failed_because: None,
+        };
+        ServicePool {
+            permits: Semaphore::new(spec.size),
+            spec,
+            free: Mutex::new(Vec::new()),
+            supervision: Mutex::new(supervision),
+        }
+    }
+
+    /// The service's life-cycle state.
+    pub(super) fn state(&self) -> ServiceState {
+        lock(&self.supervision).state
+    }
+
+    /// Starts the first instance (the service's start-up); the service is then ready.
+    pub(super) async fn start(&self, services: &Arc<Services>) -> Result<()> {
+        let instance = self.instantiate(services).await?;
+        lock(&self.free).push(instance);
+        lock(&self.supervision).state = ServiceState::Ready;
+        Ok(())
+    }
+
+    /// Leases an instance for a call to `label`: a free one, else a fresh one (within the
+    /// pool's size and the restart back-off). Waits while every instance is busy, until
+    /// `deadline`.
+    pub(super) async fn lease<'a>(
+        &'a self,
+        services: &Arc<Services>,
+        label: &str,
+        deadline: Option<Deadline>,
+    ) -> Result<Lease<'a>> {
+        self.refuse_unless_callable(label)?;
+        let permit = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.at.into(), self.permits.acquire())
+                .await
+                .map_err(|_| self.failure(label, FailureKind::Busy { instances: self.spec.size }))?,
+            None => self.permits.acquire().await,
+        }
+        .expect("a pool's semaphore is never closed");
+        self.refuse_unless_callable(label)?;
+        let free = lock(&self.free).pop();
+        let instance = match free {
+            Some(instance) => instance,
+            None => self.replace(services, label).await?,
+        };
+        Ok(Lease { pool: self, instance: Some(instance), in_call: false, _permit: permit })
+    }
+
+    /// A fresh instance for the pool, once the restart back-off allows.
+    async fn replace(&self, services: &Arc<Services>, label: &str) -> Result<ServiceInstance> {
+        {
+            let supervision = lock(&self.supervision);
+            if let Some(at) = supervision.not_before {
+                let now = Instant::now();
+                if now < at {
+                    let reason = format!(
+                        "it failed {} times in a row and gets a fresh instance in {} ms (its restart back-off)",
+                        supervision.failures_in_a_row,
+                        (at - now).as_millis().max(1)
+                    );
+                    return Err(self.failure(label, FailureKind::Unavailable { reason }).into());
+                }
+            }
+            tracing::debug!("starting another instance of service `{}`", self.spec.name);
+        }
+        match self.instantiate(services).await {
+            Ok(instance) => Ok(instance),
+            Err(error) => {
+                let failure = self.failure(label, FailureKind::Start);
+                tracing::warn!("{failure}: {error:#}");
+                self.charge_failure(services);
+                Err(wasmtime::Error::from(ServiceFailure { source: Some(error.into_boxed_dyn_error()), ..failure }))
+            }
+        }
+    }
+
+    /// Instantiates the service in a Store of its own, under its own deadline and memory limit.
+    async fn instantiate(&self, services: &Arc<Services>) -> Result<ServiceInstance> {
+        let spec = &self.spec;
+        let engine: &Engine = services.engine();
+        let mut state =
+            InstanceState::new(Arc::downgrade(services), (spec.recipe)(), spec.limits.memory);
+        let deadline = services.deadline_for(spec.id, None);
+        state.deadline = deadline;
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| state);
+        store.epoch_deadline_callback(super::call::on_pulse);
+        store.set_epoch_deadline(1);
+        let instantiate = spec.pre.instantiate_async(&mut store);
+        let instance = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.at.into(), instantiate)
+                .await
+                .unwrap_or_else(|_| Err(wasmtime::Trap::Interrupt.into())),
+            None => instantiate.await,
+        }?;
+        store.data_mut().deadline = None;
+        let provided = spec
+            .provides
+            .iter()
+            .map(|(interface, function)| exported_func(&mut store, &instance, interface, function))
+            .collect::<Result<_>>()
+            .with_context(|| format!("service `{}`", spec.name))?;
+        Ok(ServiceInstance { store, instance, provided })
+    }
+
+    /// Refuses a call if the service has failed for good or is a finished program.
+    fn refuse_unless_callable(&self, label: &str) -> Result<()> {
+        let supervision = lock(&self.supervision);
+        let reason = match supervision.state {
+            ServiceState::Ready => return Ok(()),
+            ServiceState::Starting => "it has not started".to_owned(),
+            ServiceState::Exited => "it is a program that has finished".to_owned(),
+            ServiceState::Failed => supervision.failed_because.clone().unwrap_or_else(|| "it failed".to_owned()),
+        };
+        Err(self.failure(label, FailureKind::Unavailable { reason }).into())
+    }
+
+    /// A successful call: the service's failures no longer count as in a row.
+    pub(super) fn succeeded(&self) {
+        let mut supervision = lock(&self.supervision);
+        supervision.failures_in_a_row = 0;
+        supervision.not_before = None;
+    }
+
+    /// Records that the call under `lease` failed with `error`, drops the instance, and
+    /// returns the error its caller sees: a [`ServiceFailure`] that names the service that
+    /// failed. A failure that came from a service further down the chain is that service's,
+    /// passed on as it is: this instance is replaced without being charged to its policy.
+    pub(super) fn failed(
+        &self,
+        services: &Services,
+        lease: Lease<'_>,
+        label: &str,
+        deadline: Option<Deadline>,
+        error: wasmtime::Error,
+    ) -> wasmtime::Error {
+        lease.discard();
+        if self.spec.is_program && error.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() {
+            lock(&self.supervision).state = ServiceState::Exited; // the program called exit()
+            return error;
+        }
+        if error.downcast_ref::<ServiceFailure>().is_some() {
+            tracing::info!("an instance of service `{}` is replaced: a service it called failed", self.spec.name);
+            return error;
+        }
+        let kind = if let Some(hit) = error.downcast_ref::<crate::kernel::MemoryLimitHit>() {
+            FailureKind::Memory { limit: hit.limit }
+        } else if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
+            match deadline {
+                Some(deadline) if deadline.set_by_caller => FailureKind::CallerDeadline(deadline.budget),
+                Some(deadline) => FailureKind::Deadline(deadline.budget),
+                None => FailureKind::Trap,
+            }
+        } else {
+            FailureKind::Trap
+        };
+        let failure = ServiceFailure { source: Some(error.into_boxed_dyn_error()), ..self.failure(label, kind) };
+        tracing::warn!("{failure}");
+        self.charge_failure(services);
+        failure.into()
+    }
+
+    /// Applies the restart policy after a failure of the service's own.
+    fn charge_failure(&self, services: &Services) {
+        let mut supervision = lock(&self.supervision);
+        if supervision.state == ServiceState::Failed {
+            return;
+        }
+        supervision.failures_in_a_row += 1;
+        let in_a_row = supervision.failures_in_a_row;
+        let for_good = match (self.spec.is_program, self.spec.limits.restart) {
+            (true, _) => Some("it is a program that failed".to_owned()),
+            (false, RestartPolicy::Never) => Some(
+                "it failed and its restart policy is `never` (set `restart = \"on-failure\"` to replace \
+                 failed instances)"
+                    .to_owned(),
+            ),
+            (false, RestartPolicy::OnFailure { max, .. }) if in_a_row > max => Some(format!(
+                "it failed {in_a_row} times in a row, more than its `max-restarts` of {max}, and is not restarted"
+            )),
+            (false, RestartPolicy::OnFailure { backoff, .. }) => {
+                supervision.not_before = Some(Instant::now() + backoff_after(backoff, in_a_row));
+                None
+            }
+        };
+        let Some(reason) = for_good else { return };
+        if !self.spec.is_program {
+            tracing::error!("service `{}` has failed for good: {reason}", self.spec.name);
+        }
+        supervision.state = ServiceState::Failed;
+        supervision.failed_because = Some(reason);
+        drop(supervision);
+        for instance in std::mem::take(&mut *lock(&self.free)) {
+            self.release(instance);
+        }
+        services.failed_for_good(self.spec.id);
+    }
+
+    /// A program whose `run` returned: its instance is dropped and it takes no more calls.
+    pub(super) fn exited(&self) {
+        let mut supervision = lock(&self.supervision);
+        if supervision.state == ServiceState::Ready {
+            supervision.state = ServiceState::Exited;
+        }
+        drop(supervision);
+        for instance in std::mem::take(&mut *lock(&self.free)) {
+            self.release(instance);
+        }
+    }
+
+    /// Stops the pool once the calls under way have ended: drops every instance.
+    pub(super) async fn stop(&self) {
+        let _all = self.permits.acquire_many(self.spec.size as u32).await.expect("a pool's semaphore is never closed");
+        let state = self.state();
+        tracing::info!("stopping service `{}` ({state})", self.spec.name);
+        for instance in std::mem::take(&mut *lock(&self.free)) {
+            self.release(instance);
+        }
+        if state == ServiceState::Ready {
+            lock(&self.supervision).state = ServiceState::Exited;
+        }
+    }
+
+    /// Drops an instance with its Store (memory, open files, streams: its whole resource
+    /// table and WASI context) and writes out the service's unfinished output lines.
+    fn release(&self, instance: ServiceInstance) {
+        drop(instance);
+        self.spec.stdout.flush();
+        self.spec.stderr.flush();
+    }
+
+    /// A failure of this service in `label`.
+    fn failure(&self, label: &str, kind: FailureKind) -> ServiceFailure {
+        ServiceFailure { service: self.spec.name.to_string(), function: label.to_owned(), kind, source: None }
+    }
+}
+
+/// The wait before a fresh instance after `in_a_row` failures in a row: none after one (a bad
+/// request costs only itself), then `backoff`, doubled each time, up to [`MAX_BACKOFF`].
+fn backoff_after(backoff: Duration, in_a_row: u32) -> Duration {
+    if in_a_row <= 1 {
+        return Duration::ZERO;
+    }
+    backoff.saturating_mul(2u32.saturating_pow((in_a_row - 2).min(16))).min(MAX_BACKOFF)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock means a thread panicked while holding it; the data is still consistent
+    // (every critical section here is a few assignments).
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_failure_is_replaced_at_once_and_later_ones_back_off() {
+        let backoff = Duration::from_millis(100);
+        assert_eq!(backoff_after(backoff, 1), Duration::ZERO);
+        assert_eq!(backoff_after(backoff, 2), Duration::from_millis(100));
+        assert_eq!(backoff_after(backoff, 3), Duration::from_millis(200));
+        assert_eq!(backoff_after(backoff, 4), Duration::from_millis(400));
+        assert_eq!(backoff_after(backoff, 40), MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,55 @@
+"""Sends the same unary gRPC request many times at once, its types found through server
+reflection, and counts the answers by status code.
+
+Usage: grpc_many.py ADDR FULL_METHOD REQUEST_JSON COUNT [--timeout SECONDS]
+  e.g. grpc_many.py 127.0.0.1:50051 parigot.testing.top.v0_1_0.Top/Both '{}' 64
+
+All COUNT calls are started before the first answer is awaited (one HTTP/2 connection, many
+streams). Prints one JSON line: {"codes": {CODE: N, ...}, "details": [DISTINCT_ERROR_DETAILS]}.
+"""
+
+import argparse
+import json
+import sys
+
+import grpc
+from google.protobuf import descriptor_pool, json_format, message_factory
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+    ProtoReflectionDescriptorDatabase,
+)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("addr")
+    parser.add_argument("method", help="package.Service/Method")
+    parser.add_argument("request", help="the request message as protobuf JSON")
+    parser.add_argument("count", type=int)
+    parser.add_argument("--timeout", type=float, default=20.0, help="seconds per call (default 20)")
+    args = parser.parse_args()
+    service_name, _, method_name = args.method.partition("/")
+
+    with grpc.insecure_channel(args.addr) as channel:
+        pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
+        try:
+            method = pool.FindServiceByName(service_name).methods_by_name[method_name]
+        except KeyError:
+            sys.exit(f"the server does not describe {args.method}")
+        request = json_format.Parse(args.request, message_factory.GetMessageClass(method.input_type)())
+        call = channel.unary_unary(
+            f"/{args.method}",
+            request_serializer=lambda message: message.SerializeToString(),
+            response_deserializer=message_factory.GetMessageClass(method.output_type).FromString,
+        )
+        futures = [call.future(request, timeout=args.timeout) for _ in range(args.count)]
+        codes, details = {}, set()
+        for future in futures:
+            code = future.code()
+            codes[code.name] = codes.get(code.name, 0) + 1
+            if code != grpc.StatusCode.OK:
+                details.add(future.details() or "")
+    print(json.dumps({"codes": codes, "details": sorted(details)}))
+
+
+if __name__ == "__main__":
+    main()
