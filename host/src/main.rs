@@ -2,6 +2,7 @@
 //! defined in [`exit`].
 
 use clap::{Args, Parser, Subcommand};
+use parigot_host::compose::ProgramSettings;
 use parigot_host::kernel::{ServiceFailure, pulse};
 use parigot_host::manifest::{Manifest, ServiceName};
 use parigot_host::runtime::cache::ComponentCache;
@@ -262,7 +263,9 @@ fn write_protos(wos: &std::path::Path, out: &std::path::Path, cache: ComponentCa
 }
 
 /// Reads a wos manifest, or makes a one-service wos of a fused unit (a `.wasm` file), named
-/// after the file, with the arguments and environment of the command line.
+/// after the file, with the arguments and environment its wos gave its program (carried in the
+/// unit); `--env` adds to or overrides that environment, arguments after `--` replace the
+/// arguments.
 fn load_manifest(args: &RunArgs) -> Result<Manifest> {
     let path = &args.wos;
     if path.extension().is_none_or(|ext| ext != "wasm") {
@@ -276,10 +279,16 @@ fn load_manifest(args: &RunArgs) -> Result<Manifest> {
     let name = ServiceName::try_from(cleaned.trim_matches('-').to_owned())
         .or_else(|_| ServiceName::try_from("unit".to_owned()))
         .expect("`unit` is a valid service name");
+    let carried = match std::fs::read(path) {
+        Ok(bytes) => ProgramSettings::of_unit(&bytes).with_context(|| format!("`{}`", path.display()))?,
+        Err(_) => None, // loading reports a missing file with its own advice
+    };
+    let carried = carried.unwrap_or_default();
     let mut manifest = Manifest::single(name.clone(), path);
     let spec = manifest.services.get_mut(&name).expect("the one service");
-    spec.args = args.program_args.clone();
-    spec.env = args.env.iter().cloned().collect();
+    spec.args = if args.program_args.is_empty() { carried.args } else { args.program_args.clone() };
+    spec.env = carried.env;
+    spec.env.extend(args.env.iter().cloned());
     Ok(manifest)
 }
 

@@ -29,7 +29,7 @@ use wit_parser::{Resolve, WorldId, WorldKey};
 /// interface its services export (WASI interfaces excepted).
 pub fn write_protos(app: &App, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for file in interface_protos(&public_interfaces(app), InterfaceSide::Export)? {
+    for file in interface_protos(&public_interfaces(app)?, InterfaceSide::Export)? {
         let path = dir.join(&file.path);
         std::fs::create_dir_all(path.parent().expect("proto paths have folders"))
             .and_then(|()| std::fs::write(&path, &file.text))
@@ -95,15 +95,30 @@ fn decode_wit(service: &LoadedService) -> Result<(Resolve, WorldId)> {
     }
 }
 
-/// The wos's public interfaces with the services that provide them.
-pub fn public_interfaces(app: &App) -> Vec<(&LoadedService, &InterfaceName)> {
+/// The wos's public interfaces with the services that provide them. Without an `exports`
+/// list, every interface a service exports is public, and one that several services export
+/// is an error: serving it would hide all but one of them.
+pub fn public_interfaces(app: &App) -> Result<Vec<(&LoadedService, &InterfaceName)>> {
     if !app.plan.exports.is_empty() {
         let provider =
             |name: &ServiceName| app.services.iter().find(|s| &s.name == name).expect("providers are services");
-        return app.plan.exports.iter().map(|e| (provider(&e.provider), &e.interface)).collect();
+        return Ok(app.plan.exports.iter().map(|e| (provider(&e.provider), &e.interface)).collect());
     }
-    app.services
+    let public: Vec<(&LoadedService, &InterfaceName)> = app
+        .services
         .iter()
         .flat_map(|s| s.surface.exports.keys().filter(|i| !is_host_interface(i)).map(move |i| (s, i)))
-        .collect()
+        .collect();
+    for (index, (service, interface)) in public.iter().enumerate() {
+        if let Some((other, _)) = public[..index].iter().find(|(_, earlier)| earlier == interface) {
+            wasmtime::bail!(
+                "services `{}` and `{}` both export `{interface}`, so it cannot be served: one gRPC service \
+                 would hide the other; list the wos's public interfaces in `exports` (an interface exported \
+                 by several services cannot be one of them)",
+                other.name,
+                service.name
+            );
+        }
+    }
+    Ok(public)
 }

@@ -35,8 +35,11 @@ pub fn interface_proto(resolve: &Resolve, id: InterfaceId) -> Result<ProtoFile, 
     // One protobuf package per interface: the named types an interface uses are defined in its
     // own file, so two interfaces sharing a WIT type cannot clash.
     let mut proto_package = format!("{}.{}.{}", snake(&package.namespace), snake(&package.name), snake(name));
+    let mut folder = PathBuf::from(&package.namespace).join(&package.name);
     if let Some(version) = &package.version {
-        write!(proto_package, ".v{}", version.to_string().replace(['.', '-', '+'], "_")).unwrap();
+        let version = format!("v{}", version.to_string().replace(['.', '-', '+'], "_"));
+        write!(proto_package, ".{version}").unwrap();
+        folder.push(version); // two versions of one interface never share a file
     }
     let mut emitter = Emitter { resolve, definitions: Vec::new(), named: Vec::new(), defined: Vec::new(), unit: false };
     let mut rpcs = String::new();
@@ -59,7 +62,7 @@ pub fn interface_proto(resolve: &Resolve, id: InterfaceId) -> Result<ProtoFile, 
     );
     writeln!(text, "service {} {{\n{rpcs}}}\n", camel(name)).unwrap();
     text += &emitter.definitions.join("\n");
-    let path = PathBuf::from(&package.namespace).join(&package.name).join(format!("{name}.proto"));
+    let path = folder.join(format!("{name}.proto"));
     Ok(ProtoFile { path, service: format!("{proto_package}.{}", camel(name)), text })
 }
 

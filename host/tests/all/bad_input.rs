@@ -154,3 +154,43 @@ fn unit_only_flags_on_a_wos() {
         .expect_code(SETUP_FAILED)
         .expect_stderr(&["`--env` and arguments after `--` are for a fused unit"]);
 }
+
+#[test]
+fn check_proto_and_compose_never_run_a_build_command() {
+    // The build command would leave a marker file; none of these commands may run it.
+    let wos = Wos::new("manifest-version = 1\n[services.web]\ncomponent = \"web.wasm\"\nbuild = \"touch built\"\n");
+    let wos_path = wos.path();
+    let wos_arg = wos_path.to_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let unit = out.path().join("unit.wasm");
+    for args in [
+        vec!["check", wos_arg],
+        vec!["proto", wos_arg, "-o", out.path().to_str().unwrap()],
+        vec!["compose", wos_arg, "--emit", unit.to_str().unwrap()],
+    ] {
+        host(&args).expect_code(78).expect_stderr(&[
+            "the component of service `web`",
+            "does not exist, and this command does not run build commands",
+            "its `build` command is `touch built`",
+        ]);
+        assert!(!wos_path.with_file_name("built").exists(), "`{}` ran the build command", args[0]);
+    }
+    host(&["check", wos_arg, "--build"]).expect_code(78).expect_stderr(&["`--build` is for `run`"]);
+}
+
+#[test]
+fn an_interface_two_services_export_is_not_served_twice() {
+    // Two signers export one interface: without an `exports` list that would be one gRPC
+    // service with two providers, so it is refused at start-up, before anything listens.
+    let wos = wos_of(&[("signer", component("hello-signer")), ("second-signer", component("hello-signer"))]);
+    let out = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["run", wos.path().to_str().unwrap(), "--listen", "127.0.0.1:0"],
+        vec!["proto", wos.path().to_str().unwrap(), "-o", out.path().to_str().unwrap()],
+    ] {
+        host(&args).expect_code(78).expect_stderr(&[
+            "services `second-signer` and `signer` both export `example:hello/signer@0.1.0`, so it cannot be served",
+            "list the wos's public interfaces in `exports`",
+        ]);
+    }
+}

@@ -32,10 +32,28 @@ fn the_fused_example_prints_what_the_linked_one_prints() {
     let dir = tempfile::tempdir().unwrap();
     let (_, unit) = fuse(&hello_wos(), dir.path(), "hello");
     let linked = host(&["run", &hello_wos()]).expect_code(0);
-    let fused = host(&["run", unit.to_str().unwrap(), "--env", "EXCITEMENT=2", "--", "world", "wasm components"])
-        .expect_code(0);
+    // The unit carries its program's `args` and `env` from the wos.
+    let fused = host(&["run", unit.to_str().unwrap()]).expect_code(0);
     assert_eq!(guest_text(&fused), guest_text(&linked));
     assert!(fused.stdout.starts_with("hello | ~ Hello, World!! ~"), "{}", fused.stdout);
+    // Arguments after `--` replace them; `--env` overrides one variable.
+    let other = host(&["run", unit.to_str().unwrap(), "--env", "EXCITEMENT=0", "--", "you"]).expect_code(0);
+    assert!(other.stdout.starts_with("hello | ~ Hello, You ~ [signed"), "{}", other.stdout);
+}
+
+#[test]
+fn a_wos_with_remote_links_cannot_be_fused() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\n[services.driver]\ncomponent = {:?}\n[services.driver.links]\n\
+         \"parigot:testing/faults\" = {{ remote = \"http://127.0.0.1:9\" }}\n",
+        component("faults-driver").display().to_string()
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let (run, unit) = fuse(wos.path().to_str().unwrap(), dir.path(), "remote");
+    run.expect_code(78).expect_stderr(&[
+        "cannot be fused: service `driver` imports `parigot:testing/faults@0.1.0` from the remote host http://127.0.0.1:9",
+    ]);
+    assert!(!unit.exists());
 }
 
 #[test]

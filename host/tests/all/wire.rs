@@ -41,9 +41,12 @@ fn proto(wos: &str, out: &Path) -> Vec<String> {
 fn the_hello_example_s_interfaces_compile_with_protoc() {
     let (protos, stubs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let files = proto(repo().join("examples/hello/wos.toml").to_str().unwrap(), protos.path());
-    assert_eq!(files, ["example/hello/signer.proto", "example/hello/decorator.proto", "example/hello/greeter.proto"]);
+    assert_eq!(
+        files,
+        ["example/hello/v0_1_0/signer.proto", "example/hello/v0_1_0/decorator.proto", "example/hello/v0_1_0/greeter.proto"]
+    );
     protoc(protos.path(), stubs.path(), &files);
-    let stub = std::fs::read_to_string(stubs.path().join("example/hello/greeter_pb2_grpc.py")).unwrap();
+    let stub = std::fs::read_to_string(stubs.path().join("example/hello/v0_1_0/greeter_pb2_grpc.py")).unwrap();
     assert!(stub.contains("class GreeterStub"), "{stub}");
     assert!(stub.contains("/example.hello.greeter.v0_1_0.Greeter/Greet"), "{stub}");
 }
@@ -79,6 +82,6 @@ fn every_kind_of_wit_type_compiles_with_protoc() {
     ));
     let (protos, stubs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let files = proto(wos.path().to_str().unwrap(), protos.path());
-    assert_eq!(files, ["example/shop/orders.proto"]);
+    assert_eq!(files, ["example/shop/v1_2_0/orders.proto"]);
     protoc(protos.path(), stubs.path(), &files);
 }

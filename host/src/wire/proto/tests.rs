@@ -54,7 +54,7 @@ fn assert_contains(text: &str, snippet: &str) {
 #[test]
 fn an_interface_becomes_a_service_in_a_versioned_package() {
     let proto = proto_of("orders").unwrap();
-    assert_eq!(proto.path, PathBuf::from("example/shop/orders.proto"));
+    assert_eq!(proto.path, PathBuf::from("example/shop/v1_2_0/orders.proto"));
     let text = &proto.text;
     assert_contains(text, "syntax = \"proto3\";\n\npackage example.shop.orders.v1_2_0;");
     assert_contains(

@@ -207,7 +207,7 @@ fn unknown_method(path: &str) -> Status {
 
 /// The schema of the wos's public interfaces, and an endpoint per function.
 fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint>>)> {
-    let public = public_interfaces(app);
+    let public = public_interfaces(app)?;
     let files = interface_protos(&public, InterfaceSide::Export)?;
     let schema = Schema::compile(&files)?;
     let mut endpoints = BTreeMap::new();
