@@ -20,6 +20,7 @@ use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
+use parigot_host::wire::remote::GrpcRemotes;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,16 +47,21 @@ fn wasm(name: &str) -> String {
     repo.join("target/wasm").join(format!("{name}.wasm")).display().to_string()
 }
 
+/// The compile cache of the benchmarks.
+fn bench_cache() -> ComponentCache {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap()
+}
+
+fn load_options() -> LoadOptions {
+    LoadOptions { cache: bench_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder()) }
+}
+
 /// Loads the wos `text` (written to `dir/name.toml`) on `engine`.
 fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> Arc<App> {
     let path: PathBuf = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let options = LoadOptions {
-        cache: ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap(),
-        build: BuildPolicy::IfMissing,
-    };
-    App::load(Manifest::load(&path).unwrap(), engine, &options).unwrap()
+    App::load(Manifest::load(&path).unwrap(), engine, &load_options()).unwrap()
 }
 
 /// The Rust driver linked to the echo service in `language`.
@@ -73,13 +79,8 @@ fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
 fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
     let unit = dir.join(format!("fused-{language}.wasm"));
     std::fs::write(&unit, parigot_host::compose::fuse(&echo_wos(engine, dir, language)).unwrap()).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let options = LoadOptions {
-        cache: ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap(),
-        build: BuildPolicy::IfMissing,
-    };
     let manifest = Manifest::single("unit".to_owned().try_into().unwrap(), &unit);
-    App::load(manifest, engine, &options).unwrap()
+    App::load(manifest, engine, &load_options()).unwrap()
 }
 
 /// The async runtime the benchmarks drive their calls with (guest code runs on fibers).
@@ -130,11 +131,11 @@ fn plain_echo(
     language: &str,
 ) -> (Store<Plain>, TypedFunc<(Point,), (String,)>) {
     let engine = engine.engine();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let cache = ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap();
+    let cache = bench_cache();
     let bytes = std::fs::read(wasm(&format!("bench-echo-{language}"))).unwrap();
     let entry = cache.entry_path(engine, &bytes);
-    let component = cache.load(engine, &entry).unwrap_or_else(|| cache.compile_and_store(engine, &bytes, &entry).unwrap());
+    let component =
+        cache.load(engine, &entry).unwrap_or_else(|| cache.compile_and_store(engine, &bytes, &entry).unwrap());
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
     let mut store = Store::new(engine, Plain { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });

@@ -12,6 +12,7 @@ use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions};
+use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -96,6 +97,7 @@ fn echo_app(dir: &Path) -> std::sync::Arc<App> {
     let options = LoadOptions {
         cache: ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap(),
         build: BuildPolicy::IfMissing,
+        remotes: Some(GrpcRemotes::binder()),
     };
     App::load(Manifest::load(&dir.join("wos.toml")).unwrap(), &engine, &options).unwrap()
 }

@@ -8,6 +8,7 @@ use parigot_host::manifest::{Manifest, ServiceName};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome};
+use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -144,7 +145,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         (false, true) => BuildPolicy::Always,
         (false, false) => BuildPolicy::IfMissing,
     };
-    let options = LoadOptions { cache: cache?, build };
+    let options = LoadOptions { cache: cache?, build, remotes: Some(GrpcRemotes::binder()) };
     let pulse = (args.pulse_ms > 0).then(|| std::time::Duration::from_millis(args.pulse_ms));
     let engine = HostEngine::new(pulse)?;
     let app = App::load(manifest, &engine, &options)?;
@@ -255,7 +256,11 @@ fn listen_for_signals() -> Result<tokio::sync::watch::Receiver<bool>> {
 /// `parigot-host proto`: the .proto files of a wos's public interfaces.
 fn write_protos(wos: &std::path::Path, out: &std::path::Path, cache: ComponentCache) -> Result<ExitCode> {
     let engine = HostEngine::new(None)?;
-    let app = App::load(Manifest::load(wos)?, &engine, &LoadOptions { cache, build: BuildPolicy::Never })?;
+    let app = App::load(
+        Manifest::load(wos)?,
+        &engine,
+        &LoadOptions { cache, build: BuildPolicy::Never, remotes: Some(GrpcRemotes::binder()) },
+    )?;
     for path in parigot_host::wire::write_protos(&app, out)? {
         println!("{}", path.display());
     }

@@ -133,22 +133,6 @@ fn read_leb128(bytes: &[u8]) -> Option<(usize, &[u8])> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_custom_section_is_found_again_after_the_others() {
-        let mut binary = b"\0asm\x0d\0\x01\0".to_vec();
-        append_custom_section(&mut binary, "other", &[1, 2, 3]);
-        let payload = vec![7u8; 300]; // a size that takes two LEB128 bytes
-        append_custom_section(&mut binary, PROGRAM_SECTION, &payload);
-        assert_eq!(custom_section(&binary, PROGRAM_SECTION), Some(&payload[..]));
-        assert_eq!(custom_section(&binary, "missing"), None);
-        assert_eq!(custom_section(&binary[..binary.len() - 1], PROGRAM_SECTION), None, "a cut section is not read");
-    }
-}
-
 /// Plugs every linked import with its provider's export.
 fn plug_links(graph: &mut CompositionGraph, plan: &Plan, instances: &BTreeMap<&ServiceName, NodeId>) -> Result<()> {
     for link in &plan.links {
@@ -196,4 +180,20 @@ fn export_public_interfaces(
         graph.export(node, interface.clone()).map_err(|e| format_err!("cannot export `{interface}`: {e}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_custom_section_is_found_again_after_the_others() {
+        let mut binary = b"\0asm\x0d\0\x01\0".to_vec();
+        append_custom_section(&mut binary, "other", &[1, 2, 3]);
+        let payload = vec![7u8; 300]; // a size that takes two LEB128 bytes
+        append_custom_section(&mut binary, PROGRAM_SECTION, &payload);
+        assert_eq!(custom_section(&binary, PROGRAM_SECTION), Some(&payload[..]));
+        assert_eq!(custom_section(&binary, "missing"), None);
+        assert_eq!(custom_section(&binary[..binary.len() - 1], PROGRAM_SECTION), None, "a cut section is not read");
+    }
 }

@@ -217,7 +217,8 @@ fn instances_come_from_the_service_then_the_pool() {
         "#,
     )
     .unwrap();
-    let instances = |name: &str| manifest.instances(&manifest.services[&ServiceName::try_from(name.to_owned()).unwrap()]);
+    let instances =
+        |name: &str| manifest.instances(&manifest.services[&ServiceName::try_from(name.to_owned()).unwrap()]);
     assert_eq!((instances("a"), instances("b")), (3, 1));
     let error = error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\ninstances = 0\n");
     assert!(error.contains("service `a`: `instances = 0` leaves no instance"), "{error}");

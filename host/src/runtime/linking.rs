@@ -10,9 +10,11 @@
 use super::call::{Target, call_service};
 use super::state::{InstanceState, ServiceId};
 use crate::graph::{Link, Surface, is_host_interface};
-use crate::wire::remote::RemoteInterface;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 use wasmtime::component::Linker;
+use wasmtime::component::Val;
 use wasmtime::{Engine, Result, format_err};
 
 /// Builds the linker for one consumer: WASI, empty instances for types-only imports, a
@@ -24,7 +26,7 @@ pub fn consumer_linker(
     engine: &Engine,
     surface: &Surface,
     links: &[(&Link, ServiceId)],
-    remotes: &[Arc<RemoteInterface>],
+    remotes: &[Arc<dyn RemoteImport>],
     provides: &mut [Vec<(String, String)>],
 ) -> Result<Linker<InstanceState>> {
     let mut linker = Linker::<InstanceState>::new(engine);
@@ -48,8 +50,8 @@ pub fn consumer_linker(
     for remote in remotes {
         let mut instance = linker.instance(&remote.import().to_string())?;
         for function in remote.functions() {
-            let (remote, name) = (remote.clone(), function.to_owned());
-            instance.func_new_async(function, move |store, _ty, params, results| {
+            let (remote, name) = (remote.clone(), function.clone());
+            instance.func_new_async(&function, move |store, _ty, params, results| {
                 let (remote, name) = (remote.clone(), name.clone());
                 let deadline = store.data().deadline_left();
                 Box::new(async move { remote.call(&name, params, results, deadline).await })
@@ -62,4 +64,34 @@ pub fn consumer_linker(
         }
     }
     Ok(linker)
+}
+
+/// Binds imports to other hosts. The runtime does not know how they are reached: the wire
+/// layer implements this over gRPC ([`crate::wire::remote::GrpcRemotes`]).
+pub trait RemoteBinder: Send + Sync {
+    /// One import per link of `links`, all of them imports of `consumer`.
+    fn bind(
+        &self,
+        consumer: &super::LoadedService,
+        links: &[&crate::graph::RemoteLink],
+    ) -> Result<Vec<Arc<dyn RemoteImport>>>;
+}
+
+/// An imported interface served by another host.
+pub trait RemoteImport: Send + Sync {
+    /// The interface as the consumer imports it.
+    fn import(&self) -> &crate::manifest::InterfaceName;
+
+    /// The imported functions, by name.
+    fn functions(&self) -> Vec<String>;
+
+    /// Calls `function` on the remote host with `params`, filling `results`, within what is
+    /// left of the caller's deadline.
+    fn call<'a>(
+        &'a self,
+        function: &'a str,
+        params: &'a [Val],
+        results: &'a mut [Val],
+        caller_deadline: Option<Duration>,
+    ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 }

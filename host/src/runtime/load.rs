@@ -103,3 +103,14 @@ pub fn compile(
     tracing::info!("compiled service `{name}` in {:.1} s (cached for later starts)", started.elapsed().as_secs_f64());
     Ok((component, CacheOutcome::Miss))
 }
+
+/// The WIT the component `bytes` of service `name` carries.
+pub fn decode_wit(name: &ServiceName, bytes: &[u8]) -> Result<super::ServiceWit> {
+    match wit_component::decode(bytes) {
+        Ok(wit_component::DecodedWasm::Component(resolve, world)) => Ok(super::ServiceWit { resolve, world }),
+        Ok(wit_component::DecodedWasm::WitPackage(..)) => {
+            bail!("the component of service `{name}` is a WIT package, not a component")
+        }
+        Err(error) => Err(format_err!("cannot read the WIT of service `{name}`: {error:#}")),
+    }
+}

@@ -18,6 +18,7 @@ mod running;
 mod state;
 
 pub use determinism::Determinism;
+pub use linking::{RemoteBinder, RemoteImport};
 pub use load::BuildPolicy;
 pub use running::{ProgramOutcome, Running};
 pub use state::{InstanceState, ServiceId};
@@ -25,7 +26,6 @@ pub use state::{InstanceState, ServiceId};
 use crate::graph::{self, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
-use crate::wire::remote::RemoteInterface;
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
@@ -39,10 +39,13 @@ use wasmtime::{Engine, Result};
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// How to load a wos.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoadOptions {
     pub cache: ComponentCache,
     pub build: BuildPolicy,
+    /// How imports bound to other hosts are reached; without it, a wos with `remote` links is
+    /// refused.
+    pub remotes: Option<Arc<dyn RemoteBinder>>,
 }
 
 /// A wos whose components are compiled and whose imports are resolved: ready to start.
@@ -57,12 +60,22 @@ pub struct App {
     clock: Option<PulseClock>,
 }
 
-/// One service with its compiled component and its surface.
+/// One service with its compiled component, its surface (the types of its imports and
+/// exports) and its WIT (with type names, for the wire layer), all from one read of its file.
 pub struct LoadedService {
     pub name: ServiceName,
     pub spec: ServiceSpec,
     pub component: Component,
     pub surface: Surface,
+    pub wit: ServiceWit,
+    /// The content hash of the component file as it was loaded.
+    digest: blake3::Hash,
+}
+
+/// The WIT a service's component carries, decoded once when it is loaded.
+pub struct ServiceWit {
+    pub resolve: wit_parser::Resolve,
+    pub world: wit_parser::WorldId,
 }
 
 impl LoadedService {
@@ -71,10 +84,18 @@ impl LoadedService {
         self.surface.is_program()
     }
 
-    /// The component's bytes, read again from its file (for the composer and the wire layer,
-    /// which work on the binary rather than on the compiled component).
+    /// The component's bytes (for the composer, which works on the binary), read again from
+    /// its file and checked to be the ones that were loaded.
     pub fn component_bytes(&self) -> Result<Vec<u8>> {
-        load::read_component(&self.name, &self.spec.component)
+        let bytes = load::read_component(&self.name, &self.spec.component)?;
+        if blake3::hash(&bytes) != self.digest {
+            wasmtime::bail!(
+                "the component of service `{}` at `{}` changed while the host was using it; run the command again",
+                self.name,
+                self.spec.component.display()
+            );
+        }
+        Ok(bytes)
     }
 }
 
@@ -86,20 +107,35 @@ impl App {
             load::build_if_needed(&manifest, name, spec, options.build)?;
         }
         let mut components = compile_all(&manifest, engine, &options.cache)?;
-        let mut surfaces: BTreeMap<ServiceName, Surface> =
-            components.iter().map(|(name, component)| (name.clone(), Surface::of(component, engine))).collect();
+        let surfaces: BTreeMap<ServiceName, Surface> = components
+            .iter()
+            .map(|(name, compiled)| (name.clone(), Surface::of(&compiled.component, engine)))
+            .collect();
         let plan = graph::resolve(&manifest, &surfaces)?;
+        let mut surfaces = surfaces;
         let services: Vec<LoadedService> = plan
             .order
             .iter()
-            .map(|name| LoadedService {
-                name: name.clone(),
-                spec: manifest.services[name].clone(),
-                component: components.remove(name).expect("every service was compiled"),
-                surface: surfaces.remove(name).expect("every service has a surface"),
+            .map(|name| {
+                let compiled = components.remove(name).expect("every service was compiled");
+                LoadedService {
+                    name: name.clone(),
+                    spec: manifest.services[name].clone(),
+                    component: compiled.component,
+                    surface: surfaces.remove(name).expect("every service has a surface"),
+                    wit: compiled.wit,
+                    digest: compiled.digest,
+                }
             })
             .collect();
-        let linked = link_all(engine, &plan, &services)?;
+        if let Some(service) = services.iter().find(|s| s.is_program() && s.spec.instances.is_some_and(|n| n > 1)) {
+            wasmtime::bail!(
+                "service `{}` is a program (it exports `wasi:cli/run`), which runs once; `instances` is for servers: \
+                 remove it",
+                service.name
+            );
+        }
+        let linked = link_all(engine, &plan, &services, options.remotes.as_deref())?;
         Ok(Arc::new(App { manifest, plan, services, linked, engine: engine.clone(), clock: host.clock().cloned() }))
     }
 
@@ -133,7 +169,12 @@ struct LinkedService {
 }
 
 /// Links every service: its imports forwarded to its providers, WASI from the host.
-fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<Vec<LinkedService>> {
+fn link_all(
+    engine: &Engine,
+    plan: &Plan,
+    services: &[LoadedService],
+    remote_binder: Option<&dyn RemoteBinder>,
+) -> Result<Vec<LinkedService>> {
     let ids: BTreeMap<&ServiceName, ServiceId> = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
     let mut provides: Vec<Vec<(String, String)>> = vec![Vec::new(); services.len()];
     let mut pres = Vec::with_capacity(services.len());
@@ -148,8 +189,15 @@ fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<
             tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
         }
         let remote_links: Vec<_> = plan.remotes.iter().filter(|link| link.consumer == service.name).collect();
-        let remotes: Vec<_> =
-            RemoteInterface::for_consumer(service, &remote_links)?.into_iter().map(Arc::new).collect();
+        let remotes = match (remote_binder, remote_links.as_slice()) {
+            (_, []) => Vec::new(),
+            (Some(binder), links) => binder.bind(service, links)?,
+            (None, [link, ..]) => wasmtime::bail!(
+                "service `{}` imports `{}` from a remote host, but this host was loaded without remote links",
+                service.name,
+                link.import
+            ),
+        };
         let linker = linking::consumer_linker(engine, &service.surface, &links, &remotes, &mut provides)?;
         let pre = linker
             .instantiate_pre(&service.component)
@@ -159,12 +207,20 @@ fn link_all(engine: &Engine, plan: &Plan, services: &[LoadedService]) -> Result<
     Ok(pres.into_iter().zip(provides).map(|(pre, provides)| LinkedService { pre, provides }).collect())
 }
 
-/// Compiles every service's component, in parallel for the ones not in the cache.
+/// A service's component, compiled, with what else its one read gave.
+struct Compiled {
+    component: Component,
+    wit: ServiceWit,
+    digest: blake3::Hash,
+}
+
+/// Compiles every service's component (in parallel for the ones not in the cache) and decodes
+/// its WIT, from one read of each file.
 fn compile_all(
     manifest: &Manifest,
     engine: &Engine,
     cache: &ComponentCache,
-) -> Result<BTreeMap<ServiceName, Component>> {
+) -> Result<BTreeMap<ServiceName, Compiled>> {
     let sources = manifest
         .services
         .iter()
@@ -185,10 +241,15 @@ fn compile_all(
             );
         }
     }
-    let compiled: Vec<Result<(Component, CacheOutcome)>> = std::thread::scope(|scope| {
+    let compiled: Vec<Result<(Component, CacheOutcome, ServiceWit)>> = std::thread::scope(|scope| {
         let workers: Vec<_> = sources
             .iter()
-            .map(|(name, bytes, entry)| scope.spawn(move || load::compile(engine, cache, name, bytes, entry)))
+            .map(|(name, bytes, entry)| {
+                scope.spawn(move || {
+                    let (component, outcome) = load::compile(engine, cache, name, bytes, entry)?;
+                    Ok((component, outcome, load::decode_wit(name, bytes)?))
+                })
+            })
             .collect();
         if misses {
             report_progress(&sources.iter().map(|(name, ..)| *name).collect::<Vec<_>>(), &workers);
@@ -196,12 +257,12 @@ fn compile_all(
         workers.into_iter().map(|w| w.join().expect("compiling does not panic")).collect()
     });
     let mut components = BTreeMap::new();
-    for ((name, ..), result) in sources.iter().zip(compiled) {
-        let (component, outcome) = result?;
+    for ((name, bytes, _), result) in sources.iter().zip(compiled) {
+        let (component, outcome, wit) = result?;
         if outcome == CacheOutcome::Hit {
             tracing::info!("loaded service `{name}` from the compile cache");
         }
-        components.insert((*name).clone(), component);
+        components.insert((*name).clone(), Compiled { component, wit, digest: blake3::hash(bytes) });
     }
     Ok(components)
 }

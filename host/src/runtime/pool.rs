@@ -116,12 +116,8 @@ impl Lease<'_> {
 
 impl ServicePool {
     pub(super) fn new(spec: PoolSpec) -> ServicePool {
-        let supervision = Supervision {
-            state: ServiceState::Starting,
-            failures_in_a_row: 0,
-            not_before: None,
-            failed_because: None,
-        };
+        let supervision =
+            Supervision { state: ServiceState::Starting, failures_in_a_row: 0, not_before: None, failed_because: None };
         ServicePool {
             permits: Semaphore::new(spec.size),
             spec,
@@ -201,8 +197,7 @@ impl ServicePool {
     async fn instantiate(&self, services: &Arc<Services>) -> Result<ServiceInstance> {
         let spec = &self.spec;
         let engine: &Engine = services.engine();
-        let mut state =
-            InstanceState::new(Arc::downgrade(services), (spec.recipe)(), spec.limits.memory);
+        let mut state = InstanceState::new(Arc::downgrade(services), (spec.recipe)(), spec.limits.memory);
         let deadline = services.deadline_for(spec.id, None);
         state.deadline = deadline;
         let mut store = Store::new(engine, state);

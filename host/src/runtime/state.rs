@@ -33,19 +33,8 @@ pub struct InstanceState {
 
 impl InstanceState {
     /// State for a fresh instance with WASI context `wasi` and a memory limit of `memory_limit`.
-    pub(super) fn new(
-        services: Weak<Services>,
-        wasi: WasiCtx,
-        memory_limit: u64,
-    ) -> InstanceState {
-        InstanceState {
-            services,
-            deadline: None,
-            memory_limit,
-            memory_used: 0,
-            wasi,
-            table: ResourceTable::new(),
-        }
+    pub(super) fn new(services: Weak<Services>, wasi: WasiCtx, memory_limit: u64) -> InstanceState {
+        InstanceState { services, deadline: None, memory_limit, memory_used: 0, wasi, table: ResourceTable::new() }
     }
 
     /// How long the call under way may still run, if it has a deadline.

@@ -19,10 +19,9 @@ use crate::manifest::{InterfaceName, ServiceName};
 use crate::runtime::{App, LoadedService};
 use proto::ProtoFile;
 use std::path::{Path, PathBuf};
+use wasmtime::Result;
 use wasmtime::error::Context;
-use wasmtime::{Result, format_err};
-use wit_component::DecodedWasm;
-use wit_parser::{Resolve, WorldId, WorldKey};
+use wit_parser::WorldKey;
 
 /// Writes one `.proto` file per public interface of `app` under `dir`, and returns their
 /// paths. The public interfaces are the wos's `exports`; a wos without that key exposes every
@@ -47,25 +46,16 @@ pub enum InterfaceSide {
 }
 
 /// The `.proto` file of each of `interfaces`, as its service exports or imports it, from the
-/// WIT embedded in the components (the only place that keeps WIT type names). Each service's
-/// WIT is decoded once, however many of its interfaces are asked for.
+/// WIT its component carries (the only place that keeps WIT type names), decoded when the
+/// service was loaded.
 pub fn interface_protos(
     interfaces: &[(&LoadedService, &InterfaceName)],
     side: InterfaceSide,
 ) -> Result<Vec<ProtoFile>> {
-    let mut decoded: Vec<(&ServiceName, Resolve, WorldId)> = Vec::new();
     let mut files = Vec::with_capacity(interfaces.len());
     for (service, interface) in interfaces {
-        let index = match decoded.iter().position(|(name, ..)| *name == &service.name) {
-            Some(index) => index,
-            None => {
-                let (resolve, world) = decode_wit(service)?;
-                decoded.push((&service.name, resolve, world));
-                decoded.len() - 1
-            }
-        };
-        let (owner, resolve, world) = &decoded[index];
-        let world = &resolve.worlds[*world];
+        let (owner, resolve) = (&service.name, &service.wit.resolve);
+        let world = &resolve.worlds[service.wit.world];
         let items = match side {
             InterfaceSide::Export => &world.exports,
             InterfaceSide::Import => &world.imports,
@@ -83,16 +73,6 @@ pub fn interface_protos(
         files.push(proto::interface_proto(resolve, id)?);
     }
     Ok(files)
-}
-
-/// The WIT a service's component carries.
-fn decode_wit(service: &LoadedService) -> Result<(Resolve, WorldId)> {
-    let owner = &service.name;
-    match wit_component::decode(&service.component_bytes()?) {
-        Ok(DecodedWasm::Component(resolve, world)) => Ok((resolve, world)),
-        Ok(DecodedWasm::WitPackage(..)) => Err(format_err!("service `{owner}` is not a component")),
-        Err(e) => Err(format_err!("cannot read the WIT of service `{owner}`: {e:#}")),
-    }
 }
 
 /// The wos's public interfaces with the services that provide them. Without an `exports`

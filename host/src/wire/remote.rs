@@ -15,11 +15,12 @@ use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos};
 use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
-use crate::runtime::LoadedService;
+use crate::runtime::{LoadedService, RemoteBinder, RemoteImport};
 use http::uri::PathAndQuery;
 use prost_reflect::ServiceDescriptor;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
@@ -31,6 +32,44 @@ use wasmtime::error::Context;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// How long connecting may take, at most, within a call's budget.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Binds imports to remote parigot hosts over gRPC: what [`crate::runtime::LoadOptions`]
+/// needs for a wos with `remote` links.
+pub struct GrpcRemotes;
+
+impl GrpcRemotes {
+    /// The binder, as load options take it.
+    pub fn binder() -> Arc<dyn RemoteBinder> {
+        Arc::new(GrpcRemotes)
+    }
+}
+
+impl RemoteBinder for GrpcRemotes {
+    fn bind(&self, consumer: &LoadedService, links: &[&RemoteLink]) -> Result<Vec<Arc<dyn RemoteImport>>> {
+        let remotes = RemoteInterface::for_consumer(consumer, links)?;
+        Ok(remotes.into_iter().map(|remote| Arc::new(remote) as Arc<dyn RemoteImport>).collect())
+    }
+}
+
+impl RemoteImport for RemoteInterface {
+    fn import(&self) -> &crate::manifest::InterfaceName {
+        &self.link.import
+    }
+
+    fn functions(&self) -> Vec<String> {
+        self.rpcs.keys().cloned().collect()
+    }
+
+    fn call<'a>(
+        &'a self,
+        function: &'a str,
+        params: &'a [Val],
+        results: &'a mut [Val],
+        caller_deadline: Option<Duration>,
+    ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
+        Box::pin(self.invoke(function, params, results, caller_deadline))
+    }
+}
 
 /// One imported interface, served by a remote host.
 pub struct RemoteInterface {
@@ -49,7 +88,7 @@ pub struct RemoteInterface {
 impl RemoteInterface {
     /// Prepares the clients for `links`, all of them imports of `consumer` (no connection is
     /// made yet).
-    pub fn for_consumer(consumer: &LoadedService, links: &[&RemoteLink]) -> Result<Vec<RemoteInterface>> {
+    fn for_consumer(consumer: &LoadedService, links: &[&RemoteLink]) -> Result<Vec<RemoteInterface>> {
         if links.is_empty() {
             return Ok(Vec::new());
         }
@@ -82,19 +121,9 @@ impl RemoteInterface {
         })
     }
 
-    /// The interface as the consumer imports it.
-    pub fn import(&self) -> &crate::manifest::InterfaceName {
-        &self.link.import
-    }
-
-    /// The imported functions, by name.
-    pub fn functions(&self) -> impl Iterator<Item = &str> {
-        self.rpcs.keys().map(String::as_str)
-    }
-
     /// Calls `function` on the remote host, within the link's timeout and `caller_deadline`.
     /// Failures come back as a [`ServiceFailure`] that names the remote host.
-    pub async fn call(
+    async fn invoke(
         &self,
         function: &str,
         params: &[Val],

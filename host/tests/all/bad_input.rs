@@ -194,3 +194,14 @@ fn an_interface_two_services_export_is_not_served_twice() {
         ]);
     }
 }
+
+#[test]
+fn instances_on_a_program() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\n[services.dice]\ncomponent = {:?}\ninstances = 2\n",
+        component("dice").display().to_string()
+    ));
+    wos.run().expect_code(SETUP_FAILED).expect_stderr(&[
+        "service `dice` is a program (it exports `wasi:cli/run`), which runs once; `instances` is for servers",
+    ]);
+}

@@ -8,6 +8,7 @@ use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
+use parigot_host::wire::remote::GrpcRemotes;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::Val;
@@ -93,10 +94,15 @@ fn test_cache() -> ComponentCache {
 /// Loads the wos `text` on an engine with a 10 ms pulse (deadlines enforced).
 fn load(text: &str) -> (Arc<App>, Wos) {
     let wos = Wos::new(text);
+    (load_wos(&wos), wos)
+}
+
+/// Loads `wos` on an engine with a 10 ms pulse (deadlines enforced).
+fn load_wos(wos: &Wos) -> Arc<App> {
     let engine = HostEngine::new(Some(Duration::from_millis(10))).unwrap();
-    let options = LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing };
-    let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
-    (app, wos)
+    let options =
+        LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder()) };
+    App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap()
 }
 
 /// A wos of the three faulty services, each with `limits` lines in its `[limits]` table
@@ -279,9 +285,7 @@ async fn both(running: &Running) -> Result<u32, wasmtime::Error> {
 #[tokio::test]
 async fn a_failure_down_the_chain_costs_the_callers_instances_but_not_their_restarts() {
     let wos = diamond("[limits]\nrestart = \"never\"");
-    let engine = HostEngine::new(Some(Duration::from_millis(10))).unwrap();
-    let options = LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing };
-    let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
+    let app = load_wos(&wos);
     let running = app.instantiate(None).await.unwrap();
     assert_eq!(both(&running).await.unwrap(), 1 + 2, "d's one instance counts both sides' pings");
 
@@ -303,9 +307,7 @@ async fn a_failure_down_the_chain_costs_the_callers_instances_but_not_their_rest
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_chains_over_a_diamond_with_one_shared_instance_below_all_finish() {
     let wos = diamond("");
-    let engine = HostEngine::new(Some(Duration::from_millis(10))).unwrap();
-    let options = LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing };
-    let app = App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap();
+    let app = load_wos(&wos);
     let running = app.instantiate(None).await.unwrap();
     let calls: Vec<_> = (0..64)
         .map(|_| {

@@ -43,7 +43,11 @@ fn the_hello_example_s_interfaces_compile_with_protoc() {
     let files = proto(repo().join("examples/hello/wos.toml").to_str().unwrap(), protos.path());
     assert_eq!(
         files,
-        ["example/hello/v0_1_0/signer.proto", "example/hello/v0_1_0/decorator.proto", "example/hello/v0_1_0/greeter.proto"]
+        [
+            "example/hello/v0_1_0/signer.proto",
+            "example/hello/v0_1_0/decorator.proto",
+            "example/hello/v0_1_0/greeter.proto"
+        ]
     );
     protoc(protos.path(), stubs.path(), &files);
     let stub = std::fs::read_to_string(stubs.path().join("example/hello/v0_1_0/greeter_pb2_grpc.py")).unwrap();

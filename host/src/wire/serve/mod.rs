@@ -183,7 +183,9 @@ async fn follow_failures(
             if let Some(culprit) = failed_now.iter().find(|f| needs.contains(*f))
                 && down.insert(service.clone())
             {
-                tracing::error!("`{service}` is NOT_SERVING: service `{culprit}`, which it depends on, has failed for good");
+                tracing::error!(
+                    "`{service}` is NOT_SERVING: service `{culprit}`, which it depends on, has failed for good"
+                );
                 health.set_service_status(service, tonic_health::ServingStatus::NotServing).await;
             }
         }
@@ -256,9 +258,10 @@ impl Gateway {
         let call = tokio::spawn(async move {
             let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
             let (service, interface, function) = (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
-            running.call_within(service, interface, function, &params, &mut results, deadline).await.map(|()| {
-                super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results)
-            })
+            running
+                .call_within(service, interface, function, &params, &mut results, deadline)
+                .await
+                .map(|()| super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results))
         });
         let outcome = call.await.unwrap_or_else(|panic| Err(wasmtime::format_err!("the call panicked: {panic}")));
         outcome.map_err(|error| {
