@@ -15,15 +15,17 @@
 //!
 //! Run with `make bench`; components come from `make guests`.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use parigot_host::manifest::Manifest;
-use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
-use parigot_host::wire::remote::GrpcRemotes;
-use std::path::{Path, PathBuf};
+use parigot_host::runtime::{App, Running};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{bench_cache, load, load_manifest, wasm};
 use wasmtime::Store;
 use wasmtime::component::{ComponentType, Linker, Lower, ResourceTable, TypedFunc, Val};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -42,28 +44,6 @@ struct Point {
     label: String,
 }
 
-fn wasm(name: &str) -> String {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    repo.join("target/wasm").join(format!("{name}.wasm")).display().to_string()
-}
-
-/// The compile cache of the benchmarks.
-fn bench_cache() -> ComponentCache {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap()
-}
-
-fn load_options() -> LoadOptions {
-    LoadOptions { cache: bench_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder()) }
-}
-
-/// Loads the wos `text` (written to `dir/name.toml`) on `engine`.
-fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> Arc<App> {
-    let path: PathBuf = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).unwrap();
-    App::load(Manifest::load(&path).unwrap(), engine, &load_options()).unwrap()
-}
-
 /// The Rust driver linked to the echo service in `language`.
 fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
     let text = format!(
@@ -79,8 +59,7 @@ fn echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
 fn fused_echo_wos(engine: &HostEngine, dir: &Path, language: &str) -> Arc<App> {
     let unit = dir.join(format!("fused-{language}.wasm"));
     std::fs::write(&unit, parigot_host::compose::fuse(&echo_wos(engine, dir, language)).unwrap()).unwrap();
-    let manifest = Manifest::single("unit".to_owned().try_into().unwrap(), &unit);
-    App::load(manifest, engine, &load_options()).unwrap()
+    load_manifest(engine, Manifest::single("unit".to_owned().try_into().unwrap(), &unit))
 }
 
 /// The async runtime the benchmarks drive their calls with (guest code runs on fibers).

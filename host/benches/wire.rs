@@ -7,15 +7,16 @@
 //! connection), the two servers interleaved in rounds, and the ratios. parigot serves with its
 //! default pool of instances per service. `make bench` runs it.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use http::uri::PathAndQuery;
-use parigot_host::manifest::Manifest;
-use parigot_host::runtime::cache::ComponentCache;
+use parigot_host::runtime::App;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions};
-use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use support::{load, percentile, wasm};
 use tonic::server::{Grpc, UnaryService};
 use tonic::transport::Channel;
 use tonic_prost::ProstCodec;
@@ -85,21 +86,12 @@ async fn start_native() -> String {
 
 /// The bench-echo wos (Rust guest), loaded with the default pulse.
 fn echo_app(dir: &Path) -> std::sync::Arc<App> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let component = repo.join("target/wasm/bench-echo-rust.wasm");
-    assert!(component.exists(), "run `make guests` first");
     let text = format!(
         "manifest-version = 1\nexports = [\"parigot:bench/echo@0.1.0\"]\n[services.echo]\ncomponent = {:?}\n",
-        component.display().to_string()
+        wasm("bench-echo-rust")
     );
-    std::fs::write(dir.join("wos.toml"), text).unwrap();
     let engine = HostEngine::new(Some(parigot_host::kernel::pulse::DEFAULT_INTERVAL)).unwrap();
-    let options = LoadOptions {
-        cache: ComponentCache::open(repo.join("target/parigot-bench-cache")).unwrap(),
-        build: BuildPolicy::IfMissing,
-        remotes: Some(GrpcRemotes::binder()),
-    };
-    App::load(Manifest::load(&dir.join("wos.toml")).unwrap(), &engine, &options).unwrap()
+    load(&engine, dir, "wos", &text)
 }
 
 fn request() -> DescribeRequest {
@@ -141,10 +133,6 @@ async fn concurrent_round(channel: &Channel) -> Duration {
         caller.await.unwrap();
     }
     started.elapsed()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
 fn main() {

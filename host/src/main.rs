@@ -209,24 +209,27 @@ async fn serve_wos(
         let _ = after_signal.wait_for(|signalled| *signalled).await;
         tokio::time::sleep(grace).await;
     };
+    let finish = async {
+        server.finished().await?;
+        tracing::info!("stopped serving");
+        let outcomes = match programs {
+            Some(programs) => programs.await?,
+            None => Vec::new(),
+        };
+        let code = exit_code(&outcomes);
+        running.shutdown().await;
+        Ok(code)
+    };
     tokio::select! {
-        finished = server.finished() => finished?,
+        code = finish => code,
         () = grace_over => {
             tracing::warn!(
                 "calls were still under way when the shutdown grace period of {} ended; interrupting them",
                 parigot_host::kernel::describe_duration(grace)
             );
-            return Ok(ExitCode::SUCCESS);
+            Ok(ExitCode::SUCCESS)
         }
     }
-    tracing::info!("stopped serving");
-    let outcomes = match programs {
-        Some(programs) => programs.await?,
-        None => Vec::new(),
-    };
-    let code = exit_code(&outcomes);
-    running.shutdown().await;
-    Ok(code)
 }
 
 /// Listens for SIGINT (Ctrl-C) and SIGTERM: the first one sets the returned flag (a graceful

@@ -202,6 +202,10 @@ impl ServicePool {
         state.deadline = deadline;
         let mut store = Store::new(engine, state);
         store.limiter(|state| state);
+        // What one call may move from the guest into the host (as dynamic values, 32 bytes per
+        // element of a list) is bounded by the instance's own memory limit, not by wasmtime's
+        // fixed default of 128 MiB, which stops a 4 MiB `list<u8>`.
+        store.set_hostcall_fuel(usize::try_from(spec.limits.memory).unwrap_or(usize::MAX));
         store.epoch_deadline_callback(super::call::on_pulse);
         store.set_epoch_deadline(1);
         let instantiate = spec.pre.instantiate_async(&mut store);

@@ -17,6 +17,10 @@ pub type ServiceId = usize;
 /// What a table element is charged against the memory limit: the size of a reference.
 const TABLE_ELEMENT_BYTES: u64 = std::mem::size_of::<usize>() as u64;
 
+/// The most host resources (streams, pollables, files...) one instance may hold at once; past
+/// it, creating another fails in the guest, as running out of file descriptors would.
+const MAX_RESOURCES: usize = 16 * 1024;
+
 /// Store data of one service instance.
 pub struct InstanceState {
     /// The running wos, for linked imports (weak: the wos owns its instances, not the reverse).
@@ -34,7 +38,9 @@ pub struct InstanceState {
 impl InstanceState {
     /// State for a fresh instance with WASI context `wasi` and a memory limit of `memory_limit`.
     pub(super) fn new(services: Weak<Services>, wasi: WasiCtx, memory_limit: u64) -> InstanceState {
-        InstanceState { services, deadline: None, memory_limit, memory_used: 0, wasi, table: ResourceTable::new() }
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
+        InstanceState { services, deadline: None, memory_limit, memory_used: 0, wasi, table }
     }
 
     /// How long the call under way may still run, if it has a deadline.

@@ -320,3 +320,35 @@ async fn concurrent_chains_over_a_diamond_with_one_shared_instance_below_all_fin
     }
     assert_eq!(ping(&running, "d").await.unwrap(), 64 * 2 + 1, "every ping reached d's one instance");
 }
+
+#[test]
+fn a_list_of_bytes_past_wasmtime_s_default_bound_crosses_a_linked_call_in_every_language() {
+    // 5 MiB: wasmtime's default per-call bound stops a `list<u8>` of 4 MiB; the host bounds it
+    // by the service's memory limit instead.
+    for language in LANGUAGES {
+        let run = driver_wos(language, &["weigh:5"], "").run().expect_code(0);
+        assert!(run.stdout.contains("weigh:5 -> 5242880 bytes, sum 5242880"), "{language}: {}", run.stdout);
+    }
+    // Under a small memory limit, the same call is refused, not paid for with host memory.
+    let text = format!(
+        "manifest-version = 1\n[limits]\nmemory-mib = 64\n[services.driver]\ncomponent = {:?}\nargs = [\"weigh:5\"]\n\
+         [services.faulty]\ncomponent = {:?}\n",
+        component("faults-driver").display().to_string(),
+        component("faulty-rust").display().to_string(),
+    );
+    Wos::new(&text).run().expect_code(70).expect_stderr(&["error: service `driver` trapped", "hostcall"]);
+}
+
+#[test]
+fn a_guest_cannot_open_a_socket_and_a_line_without_end_is_cut() {
+    let run = driver_wos("rust", &["bind", "shout:200"], "").run().expect_code(0);
+    assert!(run.stdout.contains("driver | bind -> refused:"), "{}", run.stdout);
+    let pieces: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("driver | x")).collect();
+    assert_eq!(pieces.len(), 4, "200 KiB is three pieces of 64 KiB and the rest");
+    for piece in &pieces[..3] {
+        assert_eq!(piece.len(), "driver | ".len() + (64 << 10) + " [line cut at 64 KiB]".len());
+        assert!(piece.ends_with("x [line cut at 64 KiB]"));
+    }
+    let xs: usize = pieces.iter().map(|p| p.matches('x').count()).sum();
+    assert_eq!(xs, 200 << 10, "no byte is lost");
+}

@@ -440,3 +440,39 @@ fn sleeping_requests_end_at_their_deadline_and_give_their_instances_back() {
         assert_eq!(code, Some(0), "{language}: {log}");
     }
 }
+
+/// A served Rust faulty service with a minute's deadline and `extra` in its `[serve]` table,
+/// and a thread that calls `sleep` for ten minutes, already under way.
+fn sleeping_call(extra: &str) -> (Wos, Served, std::thread::JoinHandle<Value>) {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\n[serve]\n{extra}\n[services.faulty]\ncomponent = {:?}\n\
+         [services.faulty.limits]\ndeadline-ms = 60000\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let served = Served::start(&wos.path(), &["--log", "info,parigot_host=debug"]);
+    let addr = served.addr.clone();
+    let sleep = std::thread::spawn(move || {
+        crate::support::served::python_client("grpc_call.py", &addr, &[&format!("{FAULTS}/Sleep"), r#"{"ms": 600000}"#])
+    });
+    assert!(served.log_shows(&format!("calling /{FAULTS}/Sleep")), "{}", served.log());
+    (wos, served, sleep)
+}
+
+#[test]
+fn calls_still_under_way_when_the_grace_period_ends_are_interrupted() {
+    let (_wos, served, sleep) = sleeping_call("shutdown-grace-ms = 300");
+    let (code, _, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("when the shutdown grace period of 300 ms ended; interrupting them"), "{log}");
+    let answer = sleep.join().unwrap();
+    assert!(answer["code"].is_string(), "the client got an error, not an answer: {answer}");
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let (_wos, served, sleep) = sleeping_call("");
+    let (code, _, log) = served.terminate_with(2);
+    assert_eq!(code, Some(130), "{log}");
+    assert!(log.contains("second signal received: exiting at once"), "{log}");
+    sleep.join().unwrap();
+}

@@ -10,13 +10,11 @@ on a usage error or an unknown method.
 
 import argparse
 import json
-import sys
 
 import grpc
-from google.protobuf import descriptor_pool, json_format, message_factory
-from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
-    ProtoReflectionDescriptorDatabase,
-)
+from google.protobuf import json_format
+
+from reflected import unary_call
 
 
 def main():
@@ -26,21 +24,10 @@ def main():
     parser.add_argument("request", help="the request message as protobuf JSON")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     args = parser.parse_args()
-    service_name, _, method_name = args.method.partition("/")
 
     with grpc.insecure_channel(args.addr) as channel:
         try:
-            pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
-            try:
-                method = pool.FindServiceByName(service_name).methods_by_name[method_name]
-            except KeyError:
-                sys.exit(f"the server does not describe {args.method}")
-            request = json_format.Parse(args.request, message_factory.GetMessageClass(method.input_type)())
-            call = channel.unary_unary(
-                f"/{args.method}",
-                request_serializer=lambda message: message.SerializeToString(),
-                response_deserializer=message_factory.GetMessageClass(method.output_type).FromString,
-            )
+            call, request = unary_call(channel, args.method, args.request)
             response = call(request, timeout=args.timeout)
             out = {"ok": json_format.MessageToDict(response, preserving_proto_field_name=True)}
         except grpc.RpcError as error:

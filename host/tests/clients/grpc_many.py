@@ -10,13 +10,10 @@ streams). Prints one JSON line: {"codes": {CODE: N, ...}, "details": [DISTINCT_E
 
 import argparse
 import json
-import sys
 
 import grpc
-from google.protobuf import descriptor_pool, json_format, message_factory
-from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
-    ProtoReflectionDescriptorDatabase,
-)
+
+from reflected import unary_call
 
 
 def main():
@@ -27,20 +24,9 @@ def main():
     parser.add_argument("count", type=int)
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per call (default 20)")
     args = parser.parse_args()
-    service_name, _, method_name = args.method.partition("/")
 
     with grpc.insecure_channel(args.addr) as channel:
-        pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
-        try:
-            method = pool.FindServiceByName(service_name).methods_by_name[method_name]
-        except KeyError:
-            sys.exit(f"the server does not describe {args.method}")
-        request = json_format.Parse(args.request, message_factory.GetMessageClass(method.input_type)())
-        call = channel.unary_unary(
-            f"/{args.method}",
-            request_serializer=lambda message: message.SerializeToString(),
-            response_deserializer=message_factory.GetMessageClass(method.output_type).FromString,
-        )
+        call, request = unary_call(channel, args.method, args.request)
         futures = [call.future(request, timeout=args.timeout) for _ in range(args.count)]
         codes, details = {}, set()
         for future in futures:

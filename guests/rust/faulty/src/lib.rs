@@ -38,6 +38,10 @@ impl Guest for Faulty {
         panic!("asked to crash: {message}")
     }
 
+    fn weigh(data: Vec<u8>) -> (u64, u64) {
+        (data.len() as u64, data.iter().map(|&b| u64::from(b)).sum())
+    }
+
     fn sleep(ms: u32) -> u32 {
         std::thread::sleep(std::time::Duration::from_millis(ms.into()));
         ms

@@ -72,8 +72,19 @@ impl Served {
     }
 
     /// Sends SIGTERM and waits for the process; returns its exit code and what it printed.
-    pub fn terminate(mut self) -> (Option<i32>, String, String) {
-        send_sigterm(self.child.id());
+    pub fn terminate(self) -> (Option<i32>, String, String) {
+        self.terminate_with(1)
+    }
+
+    /// Sends SIGTERM `signals` times (the later ones once the host says it is shutting down)
+    /// and waits for the process; returns its exit code and what it printed.
+    pub fn terminate_with(mut self, signals: usize) -> (Option<i32>, String, String) {
+        for signal in 0..signals {
+            if signal > 0 {
+                assert!(self.log_shows("shutting down"), "{}", self.log());
+            }
+            send_sigterm(self.child.id());
+        }
         let mut stdout = String::new();
         std::io::Read::read_to_string(self.child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
         let status = self.child.wait().unwrap();

@@ -1,0 +1,48 @@
+//! What the benchmarks share: where the components are, how a wos is loaded, percentiles.
+
+#![allow(dead_code, reason = "each benchmark uses a part")]
+
+use parigot_host::manifest::Manifest;
+use parigot_host::runtime::cache::ComponentCache;
+use parigot_host::runtime::engine::HostEngine;
+use parigot_host::runtime::{App, BuildPolicy, LoadOptions};
+use parigot_host::wire::remote::GrpcRemotes;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The repository root.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// The path of a component built by `make guests`, as TOML wants it.
+pub fn wasm(name: &str) -> String {
+    let path = repo().join("target/wasm").join(format!("{name}.wasm"));
+    assert!(path.exists(), "{} is missing: run `make guests` first", path.display());
+    path.display().to_string()
+}
+
+/// The compile cache of the benchmarks.
+pub fn bench_cache() -> ComponentCache {
+    ComponentCache::open(repo().join("target/parigot-bench-cache")).unwrap()
+}
+
+/// Loads the wos `text`, written to `dir/name.toml`, on `engine`.
+pub fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> Arc<App> {
+    let path: PathBuf = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    load_manifest(engine, Manifest::load(&path).unwrap())
+}
+
+/// Loads `manifest` on `engine`.
+pub fn load_manifest(engine: &HostEngine, manifest: Manifest) -> Arc<App> {
+    let options =
+        LoadOptions { cache: bench_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder()) };
+    App::load(manifest, engine, &options).unwrap()
+}
+
+/// The `p` quantile of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
