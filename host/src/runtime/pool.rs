@@ -13,6 +13,7 @@ use super::output::ServiceOutput;
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
 use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -52,6 +53,11 @@ pub(super) struct ServicePool {
     /// One permit per instance the pool may hold.
     permits: Semaphore,
     supervision: Mutex<Supervision>,
+    /// Whether the service is `Ready` (kept with `supervision.state`, read without the lock on
+    /// every call).
+    ready: AtomicBool,
+    /// Whether the service has no failures in a row (likewise).
+    clean: AtomicBool,
 }
 
 /// A service's life so far.
@@ -92,7 +98,7 @@ impl Drop for Lease<'_> {
                 "a call into service `{}` was abandoned halfway; its instance is dropped",
                 self.pool.spec.name
             );
-        } else if self.pool.state() == ServiceState::Ready {
+        } else if self.pool.ready.load(Ordering::Acquire) {
             lock(&self.pool.free).push(instance);
             return;
         }
@@ -123,6 +129,8 @@ impl ServicePool {
             spec,
             free: Mutex::new(Vec::new()),
             supervision: Mutex::new(supervision),
+            ready: AtomicBool::new(false),
+            clean: AtomicBool::new(true),
         }
     }
 
@@ -135,7 +143,7 @@ impl ServicePool {
     pub(super) async fn start(&self, services: &Arc<Services>) -> Result<()> {
         let instance = self.instantiate(services).await?;
         lock(&self.free).push(instance);
-        lock(&self.supervision).state = ServiceState::Ready;
+        self.set_state(&mut lock(&self.supervision), ServiceState::Ready);
         Ok(())
     }
 
@@ -149,11 +157,12 @@ impl ServicePool {
         deadline: Option<Deadline>,
     ) -> Result<Lease<'a>> {
         self.refuse_unless_callable(label)?;
-        let permit = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline.at.into(), self.permits.acquire())
+        let permit = match (self.permits.try_acquire(), deadline) {
+            (Ok(permit), _) => Ok(permit),
+            (Err(_), Some(deadline)) => tokio::time::timeout_at(deadline.at.into(), self.permits.acquire())
                 .await
                 .map_err(|_| self.failure(label, FailureKind::Busy { instances: self.spec.size }))?,
-            None => self.permits.acquire().await,
+            (Err(_), None) => self.permits.acquire().await,
         }
         .expect("a pool's semaphore is never closed");
         self.refuse_unless_callable(label)?;
@@ -227,6 +236,9 @@ impl ServicePool {
 
     /// Refuses a call if the service has failed for good or is a finished program.
     fn refuse_unless_callable(&self, label: &str) -> Result<()> {
+        if self.ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
         let supervision = lock(&self.supervision);
         let reason = match supervision.state {
             ServiceState::Ready => return Ok(()),
@@ -239,9 +251,19 @@ impl ServicePool {
 
     /// A successful call: the service's failures no longer count as in a row.
     pub(super) fn succeeded(&self) {
+        if self.clean.load(Ordering::Acquire) {
+            return;
+        }
         let mut supervision = lock(&self.supervision);
         supervision.failures_in_a_row = 0;
         supervision.not_before = None;
+        self.clean.store(true, Ordering::Release);
+    }
+
+    /// Moves the service to `state`.
+    fn set_state(&self, supervision: &mut Supervision, state: ServiceState) {
+        supervision.state = state;
+        self.ready.store(state == ServiceState::Ready, Ordering::Release);
     }
 
     /// Records that the call under `lease` failed with `error`, drops the instance, and
@@ -258,7 +280,7 @@ impl ServicePool {
     ) -> wasmtime::Error {
         lease.discard();
         if self.spec.is_program && error.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() {
-            lock(&self.supervision).state = ServiceState::Exited; // the program called exit()
+            self.set_state(&mut lock(&self.supervision), ServiceState::Exited); // the program called exit()
             return error;
         }
         if error.downcast_ref::<ServiceFailure>().is_some() {
@@ -289,6 +311,7 @@ impl ServicePool {
             return;
         }
         supervision.failures_in_a_row += 1;
+        self.clean.store(false, Ordering::Release);
         let in_a_row = supervision.failures_in_a_row;
         let for_good = match (self.spec.is_program, self.spec.limits.restart) {
             (true, _) => Some("it is a program that failed".to_owned()),
@@ -309,7 +332,7 @@ impl ServicePool {
         if !self.spec.is_program {
             tracing::error!("service `{}` has failed for good: {reason}", self.spec.name);
         }
-        supervision.state = ServiceState::Failed;
+        self.set_state(&mut supervision, ServiceState::Failed);
         supervision.failed_because = Some(reason);
         drop(supervision);
         for instance in std::mem::take(&mut *lock(&self.free)) {
@@ -322,7 +345,7 @@ impl ServicePool {
     pub(super) fn exited(&self) {
         let mut supervision = lock(&self.supervision);
         if supervision.state == ServiceState::Ready {
-            supervision.state = ServiceState::Exited;
+            self.set_state(&mut supervision, ServiceState::Exited);
         }
         drop(supervision);
         for instance in std::mem::take(&mut *lock(&self.free)) {
@@ -339,7 +362,7 @@ impl ServicePool {
             self.release(instance);
         }
         if state == ServiceState::Ready {
-            lock(&self.supervision).state = ServiceState::Exited;
+            self.set_state(&mut lock(&self.supervision), ServiceState::Exited);
         }
     }
 
