@@ -23,7 +23,7 @@ export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
 RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver pricing \
-               diamond-top diamond-side
+               diamond-top diamond-side faults-relay
 GO_GUESTS   := hello-greeter bench-echo-go faulty-go
 PY_GUESTS   := hello-decorator bench-echo-python faulty-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))

@@ -86,6 +86,9 @@ pub enum FailureKind {
     CallerDeadline(Duration),
     /// Every instance of the service stayed busy until the call's deadline.
     Busy { instances: usize },
+    /// Every instance of the service is held by the call's own chain (across hosts, the links
+    /// make a loop): the call would wait for itself.
+    Reentry { instances: usize },
     /// A fresh instance of the service could not be started.
     Start,
     /// The guest tried to grow its memory past its limit.
@@ -132,6 +135,12 @@ impl fmt::Display for ServiceFailure {
                 f,
                 "service `{service}` had no free instance for `{function}` before the call's deadline (all \
                  {instances} were busy); raise its `instances` in the wos, or its callers' `deadline-ms`"
+            ),
+            FailureKind::Reentry { instances } => write!(
+                f,
+                "service `{service}` cannot take `{function}`: this call's own chain already holds its \
+                 {instances} instance(s), so the call would wait for itself; the remote links between hosts \
+                 make a loop back to it: break the loop, or raise its `instances`"
             ),
             FailureKind::Start => write!(f, "service `{service}` could not start a fresh instance for `{function}`"),
             FailureKind::Memory { limit } => write!(

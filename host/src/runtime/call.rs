@@ -29,6 +29,52 @@ pub enum Target<'a> {
     Export { interface: &'a str, function: &'a str },
 }
 
+/// Identifies one chain of calls, from the request or program run that started it, through
+/// every service and every host it reaches (a remote call carries it in the `parigot-chain`
+/// header). A call that would wait for an instance its own chain holds is refused at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainId(u64);
+
+impl ChainId {
+    /// A chain id no other chain of this host or another has (a random base per process,
+    /// plus a counter).
+    pub fn fresh() -> ChainId {
+        static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let base = *BASE.get_or_init(|| {
+            let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let seed = format!("{}-{}", std::process::id(), since_epoch.as_nanos());
+            u64::from_le_bytes(blake3::hash(seed.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"))
+        });
+        let id = base.wrapping_add(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        ChainId(if id == 0 { 1 } else { id })
+    }
+
+    /// Reads the form [`ChainId::header`] writes: 16 hex digits, not all zero.
+    pub fn parse(text: &str) -> Option<ChainId> {
+        if text.len() != 16 {
+            return None;
+        }
+        u64::from_str_radix(text, 16).ok().filter(|&id| id != 0).map(ChainId)
+    }
+
+    /// The id as the `parigot-chain` header carries it.
+    pub fn header(self) -> String {
+        format!("{:016x}", self.0)
+    }
+
+    pub(super) fn raw(self) -> u64 {
+        self.0
+    }
+}
+
+/// What a call carries from its caller: the chain it belongs to and its deadline.
+#[derive(Debug, Clone, Copy)]
+pub struct CallContext {
+    pub chain: ChainId,
+    pub deadline: Option<Deadline>,
+}
+
 /// When a call must have finished.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
@@ -63,8 +109,9 @@ impl Deadline {
     }
 }
 
-/// Calls `target` of service `id` with `params`, filling `results`, under `caller_deadline`
-/// and the service's own. `label` names the function in errors (`interface#function`).
+/// Calls `target` of service `id` with `params`, filling `results`, in the caller's chain and
+/// under the tighter of its deadline and the service's own. `label` names the function in
+/// errors (`interface#function`).
 pub(super) async fn call_service(
     services: &Arc<Services>,
     id: ServiceId,
@@ -72,11 +119,12 @@ pub(super) async fn call_service(
     label: &str,
     params: &[Val],
     results: &mut [Val],
-    caller_deadline: Option<Deadline>,
+    caller: CallContext,
 ) -> Result<()> {
     let pool = &services.pools[id];
-    let deadline = services.deadline_for(id, caller_deadline);
-    let mut lease = pool.lease(services, label, deadline).await?;
+    let deadline = services.deadline_for(id, caller.deadline);
+    let context = CallContext { chain: caller.chain, deadline };
+    let mut lease = pool.lease(services, label, context).await?;
     let instance = lease.instance();
     let func = match target {
         Target::Slot(slot) => instance.provided[slot],
@@ -84,7 +132,7 @@ pub(super) async fn call_service(
             exported_func(&mut instance.store, &instance.instance, interface, function)?
         }
     };
-    instance.store.data_mut().deadline = deadline;
+    instance.store.data_mut().context = Some(context);
     lease.in_call = true;
     let store = &mut lease.instance().store;
     let call = func.call_async(&mut *store, params, results);
@@ -99,7 +147,7 @@ pub(super) async fn call_service(
     lease.in_call = false;
     match outcome {
         Ok(()) => {
-            lease.instance().store.data_mut().deadline = None;
+            lease.instance().store.data_mut().context = None;
             pool.succeeded();
             Ok(())
         }
@@ -124,6 +172,7 @@ pub(super) fn exported_func(
 /// its deadline has passed, else give the thread back to the async runtime for a moment, so
 /// one long call does not hold up the other calls that share its thread.
 pub(super) fn on_pulse(store: StoreContextMut<'_, InstanceState>) -> Result<UpdateDeadline> {
-    let passed = store.data().deadline.is_some_and(|deadline| Instant::now() >= deadline.at);
+    let deadline = store.data().context.and_then(|context| context.deadline);
+    let passed = deadline.is_some_and(|deadline| Instant::now() >= deadline.at);
     if passed { Err(Trap::Interrupt.into()) } else { Ok(UpdateDeadline::Yield(1)) }
 }

@@ -7,7 +7,7 @@
 //! provider, in the provider's own Store, under the consumer's deadline, and hands the
 //! results back.
 
-use super::call::{Target, call_service};
+use super::call::{ChainId, Target, call_service};
 use super::state::{InstanceState, ServiceId};
 use crate::graph::{Link, Surface, is_host_interface};
 use std::pin::Pin;
@@ -39,10 +39,11 @@ pub fn consumer_linker(
             let label: Arc<str> = format!("{}#{function}", link.export).into();
             instance.func_new_async(function, move |store, _ty, params, results| {
                 let label = label.clone();
-                let (services, deadline) = (store.data().services.upgrade(), store.data().deadline);
+                let services = store.data().services.upgrade();
+                let caller = store.data().context.expect("a guest calls its imports within a call");
                 Box::new(async move {
                     let services = services.ok_or_else(|| format_err!("the wos has stopped"))?;
-                    call_service(&services, provider, Target::Slot(slot), &label, params, results, deadline).await
+                    call_service(&services, provider, Target::Slot(slot), &label, params, results, caller).await
                 })
             })?;
         }
@@ -53,8 +54,9 @@ pub fn consumer_linker(
             let (remote, name) = (remote.clone(), function.clone());
             instance.func_new_async(&function, move |store, _ty, params, results| {
                 let (remote, name) = (remote.clone(), name.clone());
-                let deadline = store.data().deadline_left();
-                Box::new(async move { remote.call(&name, params, results, deadline).await })
+                let (deadline, chain) = (store.data().deadline_left(), store.data().context.map(|c| c.chain));
+                let chain = chain.expect("a guest calls its imports within a call");
+                Box::new(async move { remote.call(&name, params, results, deadline, chain).await })
             })?;
         }
     }
@@ -86,12 +88,13 @@ pub trait RemoteImport: Send + Sync {
     fn functions(&self) -> Vec<String>;
 
     /// Calls `function` on the remote host with `params`, filling `results`, within what is
-    /// left of the caller's deadline.
+    /// left of the caller's deadline, as part of the caller's `chain`.
     fn call<'a>(
         &'a self,
         function: &'a str,
         params: &'a [Val],
         results: &'a mut [Val],
         caller_deadline: Option<Duration>,
+        chain: ChainId,
     ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 }

@@ -17,10 +17,11 @@ mod pool;
 mod running;
 mod state;
 
+pub use call::ChainId;
 pub use determinism::Determinism;
 pub use linking::{RemoteBinder, RemoteImport};
 pub use load::BuildPolicy;
-pub use running::{ProgramOutcome, Running};
+pub use running::{Caller, ProgramOutcome, Running};
 pub use state::{InstanceState, ServiceId};
 
 use crate::graph::{self, Plan, Surface};

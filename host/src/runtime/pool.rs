@@ -8,12 +8,12 @@
 //! so it is dropped with everything it held, and the next call that needs an instance starts
 //! a fresh one, as the restart policy allows.
 
-use super::call::{Deadline, exported_func};
+use super::call::{CallContext, ChainId, Deadline, exported_func};
 use super::output::ServiceOutput;
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
 use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -48,8 +48,10 @@ pub(super) struct PoolSpec {
 /// One service's instances and supervision.
 pub(super) struct ServicePool {
     pub(super) spec: PoolSpec,
-    /// Instances no call holds; the most recently used is taken first.
-    free: Mutex<Vec<ServiceInstance>>,
+    /// Instances no call holds, and the slots no instance has.
+    free: Mutex<Free>,
+    /// By slot: the chain whose call holds the instance in that slot (0 for none).
+    holders: Box<[AtomicU64]>,
     /// One permit per instance the pool may hold.
     permits: Semaphore,
     supervision: Mutex<Supervision>,
@@ -58,6 +60,14 @@ pub(super) struct ServicePool {
     ready: AtomicBool,
     /// Whether the service has no failures in a row (likewise).
     clean: AtomicBool,
+}
+
+/// What a pool has free.
+struct Free {
+    /// The most recently used is taken first.
+    instances: Vec<ServiceInstance>,
+    /// Slots (indices of `holders`) for fresh instances.
+    slots: Vec<usize>,
 }
 
 /// A service's life so far.
@@ -77,6 +87,8 @@ pub(super) struct ServiceInstance {
     pub(super) instance: Instance,
     /// The functions of [`PoolSpec::provides`], by slot.
     pub(super) provided: Vec<Func>,
+    /// Its place among the pool's `holders`.
+    slot: usize,
 }
 
 /// An instance leased for one call. Dropped, it goes back to the pool, unless its call did
@@ -93,13 +105,14 @@ pub(super) struct Lease<'a> {
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         let Some(instance) = self.instance.take() else { return };
+        self.pool.holders[instance.slot].store(0, Ordering::Release);
         if self.in_call {
             tracing::warn!(
                 "a call into service `{}` was abandoned halfway; its instance is dropped",
                 self.pool.spec.name
             );
         } else if self.pool.ready.load(Ordering::Acquire) {
-            lock(&self.pool.free).push(instance);
+            lock(&self.pool.free).instances.push(instance);
             return;
         }
         self.pool.release(instance);
@@ -115,6 +128,7 @@ impl Lease<'_> {
     /// Drops the instance with everything it held (its Store failed).
     fn discard(mut self) {
         if let Some(instance) = self.instance.take() {
+            self.pool.holders[instance.slot].store(0, Ordering::Release);
             self.pool.release(instance);
         }
     }
@@ -126,8 +140,9 @@ impl ServicePool {
             Supervision { state: ServiceState::Starting, failures_in_a_row: 0, not_before: None, failed_because: None };
         ServicePool {
             permits: Semaphore::new(spec.size),
+            free: Mutex::new(Free { instances: Vec::new(), slots: (0..spec.size).rev().collect() }),
+            holders: (0..spec.size).map(|_| AtomicU64::new(0)).collect(),
             spec,
-            free: Mutex::new(Vec::new()),
             supervision: Mutex::new(supervision),
             ready: AtomicBool::new(false),
             clean: AtomicBool::new(true),
@@ -142,36 +157,48 @@ impl ServicePool {
     /// Starts the first instance (the service's start-up); the service is then ready.
     pub(super) async fn start(&self, services: &Arc<Services>) -> Result<()> {
         let instance = self.instantiate(services).await?;
-        lock(&self.free).push(instance);
+        lock(&self.free).instances.push(instance);
         self.set_state(&mut lock(&self.supervision), ServiceState::Ready);
         Ok(())
     }
 
     /// Leases an instance for a call to `label`: a free one, else a fresh one (within the
-    /// pool's size and the restart back-off). Waits while every instance is busy, until
-    /// `deadline`.
+    /// pool's size and the restart back-off). Waits while every instance is busy, until the
+    /// call's deadline, unless every instance is held by the call's own chain: then the wait
+    /// could only end at the deadline, and the call is refused at once.
     pub(super) async fn lease<'a>(
         &'a self,
         services: &Arc<Services>,
         label: &str,
-        deadline: Option<Deadline>,
+        context: CallContext,
     ) -> Result<Lease<'a>> {
         self.refuse_unless_callable(label)?;
-        let permit = match (self.permits.try_acquire(), deadline) {
-            (Ok(permit), _) => Ok(permit),
-            (Err(_), Some(deadline)) => tokio::time::timeout_at(deadline.at.into(), self.permits.acquire())
-                .await
-                .map_err(|_| self.failure(label, FailureKind::Busy { instances: self.spec.size }))?,
-            (Err(_), None) => self.permits.acquire().await,
-        }
-        .expect("a pool's semaphore is never closed");
+        let permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => self.wait_for_permit(label, context).await?,
+        };
         self.refuse_unless_callable(label)?;
-        let free = lock(&self.free).pop();
+        let free = lock(&self.free).instances.pop();
         let instance = match free {
             Some(instance) => instance,
             None => self.replace(services, label).await?,
         };
+        self.holders[instance.slot].store(context.chain.raw(), Ordering::Release);
         Ok(Lease { pool: self, instance: Some(instance), in_call: false, _permit: permit })
+    }
+
+    /// Waits for a permit, until the call's deadline.
+    async fn wait_for_permit(&self, label: &str, context: CallContext) -> Result<SemaphorePermit<'_>> {
+        if self.holders.iter().all(|holder| holder.load(Ordering::Acquire) == context.chain.raw()) {
+            return Err(self.failure(label, FailureKind::Reentry { instances: self.spec.size }).into());
+        }
+        let permit = match context.deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.at.into(), self.permits.acquire())
+                .await
+                .map_err(|_| self.failure(label, FailureKind::Busy { instances: self.spec.size }))?,
+            None => self.permits.acquire().await,
+        };
+        Ok(permit.expect("a pool's semaphore is never closed"))
     }
 
     /// A fresh instance for the pool, once the restart back-off allows.
@@ -202,13 +229,23 @@ impl ServicePool {
         }
     }
 
-    /// Instantiates the service in a Store of its own, under its own deadline and memory limit.
+    /// Instantiates the service in a Store of its own, under its own deadline and memory limit,
+    /// in a free slot (the pool's permits guarantee one).
     async fn instantiate(&self, services: &Arc<Services>) -> Result<ServiceInstance> {
+        let slot = lock(&self.free).slots.pop().expect("a permit or the start stands for a free slot");
+        let instance = self.instantiate_in(services, slot).await;
+        if instance.is_err() {
+            lock(&self.free).slots.push(slot);
+        }
+        instance
+    }
+
+    async fn instantiate_in(&self, services: &Arc<Services>, slot: usize) -> Result<ServiceInstance> {
         let spec = &self.spec;
         let engine: &Engine = services.engine();
         let mut state = InstanceState::new(Arc::downgrade(services), (spec.recipe)(), spec.limits.memory);
         let deadline = services.deadline_for(spec.id, None);
-        state.deadline = deadline;
+        state.context = Some(CallContext { chain: ChainId::fresh(), deadline });
         let mut store = Store::new(engine, state);
         store.limiter(|state| state);
         // What one call may move from the guest into the host (as dynamic values, 32 bytes per
@@ -224,14 +261,14 @@ impl ServicePool {
                 .unwrap_or_else(|_| Err(wasmtime::Trap::Interrupt.into())),
             None => instantiate.await,
         }?;
-        store.data_mut().deadline = None;
+        store.data_mut().context = None;
         let provided = spec
             .provides
             .iter()
             .map(|(interface, function)| exported_func(&mut store, &instance, interface, function))
             .collect::<Result<_>>()
             .with_context(|| format!("service `{}`", spec.name))?;
-        Ok(ServiceInstance { store, instance, provided })
+        Ok(ServiceInstance { store, instance, provided, slot })
     }
 
     /// Refuses a call if the service has failed for good or is a finished program.
@@ -335,9 +372,7 @@ impl ServicePool {
         self.set_state(&mut supervision, ServiceState::Failed);
         supervision.failed_because = Some(reason);
         drop(supervision);
-        for instance in std::mem::take(&mut *lock(&self.free)) {
-            self.release(instance);
-        }
+        self.release_free();
         services.failed_for_good(self.spec.id);
     }
 
@@ -348,9 +383,7 @@ impl ServicePool {
             self.set_state(&mut supervision, ServiceState::Exited);
         }
         drop(supervision);
-        for instance in std::mem::take(&mut *lock(&self.free)) {
-            self.release(instance);
-        }
+        self.release_free();
     }
 
     /// Stops the pool once the calls under way have ended: drops every instance.
@@ -358,20 +391,29 @@ impl ServicePool {
         let _all = self.permits.acquire_many(self.spec.size as u32).await.expect("a pool's semaphore is never closed");
         let state = self.state();
         tracing::info!("stopping service `{}` ({state})", self.spec.name);
-        for instance in std::mem::take(&mut *lock(&self.free)) {
-            self.release(instance);
-        }
+        self.release_free();
         if state == ServiceState::Ready {
             self.set_state(&mut lock(&self.supervision), ServiceState::Exited);
         }
     }
 
     /// Drops an instance with its Store (memory, open files, streams: its whole resource
-    /// table and WASI context) and writes out the service's unfinished output lines.
+    /// table and WASI context), frees its slot, and writes out the service's unfinished output
+    /// lines.
     fn release(&self, instance: ServiceInstance) {
+        let slot = instance.slot;
         drop(instance);
+        lock(&self.free).slots.push(slot);
         self.spec.stdout.flush();
         self.spec.stderr.flush();
+    }
+
+    /// Releases every free instance.
+    fn release_free(&self) {
+        let instances = std::mem::take(&mut lock(&self.free).instances);
+        for instance in instances {
+            self.release(instance);
+        }
     }
 
     /// A failure of this service in `label`.

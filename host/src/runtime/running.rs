@@ -6,7 +6,7 @@
 //! chain, which the error unwound through; every other instance keeps its memory.
 
 use super::App;
-use super::call::{Deadline, Target, call_service};
+use super::call::{CallContext, ChainId, Deadline, Target, call_service};
 use super::pool::ServicePool;
 use super::state::ServiceId;
 use crate::graph::RUN_INTERFACE;
@@ -34,6 +34,15 @@ pub(super) struct Services {
     pub(super) pools: Vec<ServicePool>,
     /// The services that have failed for good, in start-up order.
     failed: watch::Sender<Vec<ServiceName>>,
+}
+
+/// What a caller from outside the wos brings to a call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Caller {
+    /// Its deadline.
+    pub deadline: Option<Duration>,
+    /// The call chain it belongs to, when it comes from another host; a fresh one otherwise.
+    pub chain: Option<ChainId>,
 }
 
 /// How one program's run ended.
@@ -104,25 +113,29 @@ impl Running {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<()> {
-        self.call_within(service, interface, function, params, results, None).await
+        self.call_as(Caller::default(), service, interface, function, params, results).await
     }
 
-    /// [`Running::call`] for a caller with a deadline of its own (a client's `grpc-timeout`,
-    /// say): the call runs under the tighter of `deadline` and the service's own.
-    pub async fn call_within(
+    /// [`Running::call`] for a caller from outside the wos with a deadline of its own (a
+    /// client's `grpc-timeout`, say: the call runs under the tighter of it and the service's
+    /// own) or a call chain it belongs to (a call from another host).
+    pub async fn call_as(
         &self,
+        caller: Caller,
         service: &str,
         interface: &str,
         function: &str,
         params: &[Val],
         results: &mut [Val],
-        deadline: Option<Duration>,
     ) -> Result<()> {
         let id = self.service_id(service)?;
         let label = format!("{interface}#{function}");
-        let deadline = deadline.map(|budget| Deadline::after(budget, true));
+        let context = CallContext {
+            chain: caller.chain.unwrap_or_else(ChainId::fresh),
+            deadline: caller.deadline.map(|budget| Deadline::after(budget, true)),
+        };
         let target = Target::Export { interface, function };
-        call_service(&self.services, id, target, &label, params, results, deadline).await
+        call_service(&self.services, id, target, &label, params, results, context).await
     }
 
     /// The life-cycle state of `service`.
@@ -161,7 +174,8 @@ impl Running {
         let mut results = [Val::Bool(false)];
         let target = Target::Export { interface: &run, function: "run" };
         let label = format!("{run}#run");
-        let outcome = call_service(&self.services, id, target, &label, &[], &mut results, None).await;
+        let context = CallContext { chain: ChainId::fresh(), deadline: None };
+        let outcome = call_service(&self.services, id, target, &label, &[], &mut results, context).await;
         self.services.pools[id].exited(); // a program runs once
         match outcome {
             Ok(()) if matches!(results[0], Val::Result(Ok(_))) => ProgramOutcome::Succeeded,

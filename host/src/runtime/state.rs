@@ -2,7 +2,7 @@
 //! this is that instance's WASI context, resource table, memory account and the deadline of
 //! the call under way, plus a way back to the running wos for the linked imports it makes.
 
-use super::call::Deadline;
+use super::call::CallContext;
 use super::running::Services;
 use crate::kernel::MemoryLimitHit;
 use std::sync::Weak;
@@ -25,8 +25,8 @@ const MAX_RESOURCES: usize = 16 * 1024;
 pub struct InstanceState {
     /// The running wos, for linked imports (weak: the wos owns its instances, not the reverse).
     pub(super) services: Weak<Services>,
-    /// The deadline of the call under way.
-    pub(super) deadline: Option<Deadline>,
+    /// The chain and deadline of the call under way.
+    pub(super) context: Option<CallContext>,
     /// The most memory (linear memories and tables) the instance may hold, in bytes.
     memory_limit: u64,
     /// Memory charged to the instance so far, in bytes.
@@ -40,12 +40,12 @@ impl InstanceState {
     pub(super) fn new(services: Weak<Services>, wasi: WasiCtx, memory_limit: u64) -> InstanceState {
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);
-        InstanceState { services, deadline: None, memory_limit, memory_used: 0, wasi, table }
+        InstanceState { services, context: None, memory_limit, memory_used: 0, wasi, table }
     }
 
     /// How long the call under way may still run, if it has a deadline.
     pub fn deadline_left(&self) -> Option<Duration> {
-        self.deadline.map(|deadline| deadline.left())
+        self.context?.deadline.map(|deadline| deadline.left())
     }
 
     /// Charges `bytes` of growth against the memory limit, or refuses it with

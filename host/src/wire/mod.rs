@@ -23,6 +23,10 @@ use wasmtime::Result;
 use wasmtime::error::Context;
 use wit_parser::WorldKey;
 
+/// The header that carries a call's chain from one parigot host to another
+/// ([`crate::runtime::ChainId`]).
+pub const CHAIN_HEADER: &str = "parigot-chain";
+
 /// Writes one `.proto` file per public interface of `app` under `dir`, and returns their
 /// paths. The public interfaces are the wos's `exports`; a wos without that key exposes every
 /// interface its services export (WASI interfaces excepted).

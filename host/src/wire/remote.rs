@@ -15,7 +15,7 @@ use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos};
 use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
-use crate::runtime::{LoadedService, RemoteBinder, RemoteImport};
+use crate::runtime::{ChainId, LoadedService, RemoteBinder, RemoteImport};
 use http::uri::PathAndQuery;
 use prost_reflect::ServiceDescriptor;
 use std::collections::BTreeMap;
@@ -66,8 +66,9 @@ impl RemoteImport for RemoteInterface {
         params: &'a [Val],
         results: &'a mut [Val],
         caller_deadline: Option<Duration>,
+        chain: ChainId,
     ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
-        Box::pin(self.invoke(function, params, results, caller_deadline))
+        Box::pin(self.invoke(function, params, results, caller_deadline, chain))
     }
 }
 
@@ -121,7 +122,8 @@ impl RemoteInterface {
         })
     }
 
-    /// Calls `function` on the remote host, within the link's timeout and `caller_deadline`.
+    /// Calls `function` on the remote host, within the link's timeout and `caller_deadline`,
+    /// as part of the call chain `chain`.
     /// Failures come back as a [`ServiceFailure`] that names the remote host.
     async fn invoke(
         &self,
@@ -129,6 +131,7 @@ impl RemoteInterface {
         params: &[Val],
         results: &mut [Val],
         caller_deadline: Option<Duration>,
+        chain: ChainId,
     ) -> Result<()> {
         let rpc = &self.rpcs[function];
         let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
@@ -137,12 +140,13 @@ impl RemoteInterface {
         let started = Instant::now();
         self.agree(budget).await.map_err(|reason| failure(FailureKind::Remote { reason }))?;
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
-        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed())).await.map_err(|status| {
-            failure(match status.code() {
-                Code::DeadlineExceeded => FailureKind::RemoteTimeout(budget),
-                _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
-            })
-        })?;
+        let response =
+            self.send(rpc, request, budget.saturating_sub(started.elapsed()), chain).await.map_err(|status| {
+                failure(match status.code() {
+                    Code::DeadlineExceeded => FailureKind::RemoteTimeout(budget),
+                    _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
+                })
+            })?;
         let values = super::convert::results_from_response(&response, &rpc.sig).map_err(|e| {
             failure(FailureKind::Remote {
                 reason: format!("its answer does not fit the WIT of `{}`: {e}", self.link.import),
@@ -224,7 +228,9 @@ impl RemoteInterface {
         rpc: &TypedRpc,
         request: prost_reflect::DynamicMessage,
         budget: Duration,
+        chain: ChainId,
     ) -> Result<prost_reflect::DynamicMessage, Status> {
+        let chain = tonic::metadata::MetadataValue::try_from(chain.header()).expect("hex digits are a valid header");
         let deadline = Instant::now() + budget;
         let path = PathAndQuery::try_from(rpc.rpc.path.as_str()).expect("rpc paths are valid");
         let mut backoff = FIRST_BACKOFF;
@@ -234,6 +240,7 @@ impl RemoteInterface {
             let mut grpc = tonic::client::Grpc::new(self.channel().clone());
             let mut call = tonic::Request::new(request.clone());
             call.set_timeout(left);
+            call.metadata_mut().insert(super::CHAIN_HEADER, chain.clone());
             let codec = DynamicCodec::new(rpc.rpc.output.clone());
             let outcome = tokio::time::timeout(left, async {
                 grpc.ready().await.map_err(|e| Status::unavailable(format!("cannot reach the remote host: {e}")))?;

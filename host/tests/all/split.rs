@@ -168,3 +168,40 @@ fn the_split_example_files_are_valid_wos_files() {
         host(&["check", path.to_str().unwrap()]).expect_code(0);
     }
 }
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn a_loop_of_remote_links_back_to_a_service_its_chain_holds_is_refused_at_once() {
+    // Two hosts, each a relay with one instance whose `faults` is the other host: a call into
+    // either comes back to the first relay, whose one instance the same chain holds.
+    let ports = [free_port(), free_port()];
+    let relay = |other: u16| {
+        Wos::new(&format!(
+            "manifest-version = 1\n{}instances = 1\n",
+            service("relay", "faults-relay", &remote_link("parigot:testing/faults", &format!("127.0.0.1:{other}"), ""))
+        ))
+    };
+    let (one, two) = (relay(ports[1]), relay(ports[0]));
+    let first = Served::start_on(&one.path(), &format!("127.0.0.1:{}", ports[0]), &[]);
+    let _second = Served::start_on(&two.path(), &format!("127.0.0.1:{}", ports[1]), &[]);
+    let answer = first.python("grpc_call.py", &["parigot.testing.faults.v0_1_0.Faults/Ping", "{}"]);
+    let details = answer["details"].as_str().unwrap_or_default();
+    assert!(details.contains("this call's own chain already holds its 1 instance(s)"), "{answer}");
+    assert!(!details.contains("did not answer"), "refused at once, not at a deadline: {answer}");
+}
+
+#[test]
+fn a_malformed_chain_header_is_refused() {
+    let remote = Wos::new(&format!("manifest-version = 1\n{}", service("faulty", "faulty-rust", "")));
+    let served = Served::start(&remote.path(), &[]);
+    let (status, body) = served.curl(
+        "/parigot.testing.faults.v0_1_0.Faults/Ping",
+        &["-H", "Content-Type: application/json", "-H", "parigot-chain: not-hex", "-d", "{}"],
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("the `parigot-chain` header must be 16 hex digits"), "{body}");
+}

@@ -51,8 +51,11 @@ impl UnaryService<DynamicMessage> for Call {
     fn call(&mut self, request: tonic::Request<DynamicMessage>) -> Self::Future {
         let (gateway, endpoint) = (self.gateway.clone(), self.endpoint.clone());
         Box::pin(async move {
-            let deadline = request.metadata().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
-            let response = gateway.invoke(endpoint, request.into_inner(), deadline).await?;
+            let (metadata, _, message) = request.into_parts();
+            let headers = metadata.into_headers();
+            let deadline = headers.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
+            let caller = super::caller(&headers, deadline)?;
+            let response = gateway.invoke(endpoint, message, caller).await?;
             Ok(tonic::Response::new(response))
         })
     }

@@ -16,7 +16,7 @@ pub mod status;
 use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos, public_interfaces};
 use crate::manifest::ServiceName;
-use crate::runtime::{App, Running};
+use crate::runtime::{App, Caller, ChainId, Running};
 use axum::body::Body;
 use http::{Request, Response};
 use prost_reflect::DynamicMessage;
@@ -202,6 +202,19 @@ fn media_type(headers: &http::HeaderMap) -> Option<String> {
     Some(content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
 }
 
+/// The caller of a request with deadline `deadline`: its chain from the `parigot-chain`
+/// header, which only another parigot host sends (16 hex digits); a malformed one is refused.
+fn caller(headers: &http::HeaderMap, deadline: Option<Duration>) -> Result<Caller, Status> {
+    let Some(value) = headers.get(super::CHAIN_HEADER) else { return Ok(Caller { deadline, chain: None }) };
+    let chain = value.to_str().ok().and_then(ChainId::parse).ok_or_else(|| {
+        Status::invalid_argument(format!(
+            "the `{}` header must be 16 hex digits, not all zero (parigot hosts send it; clients leave it out)",
+            super::CHAIN_HEADER
+        ))
+    })?;
+    Ok(Caller { deadline, chain: Some(chain) })
+}
+
 /// The answer to a path that is no exposed function, in either protocol.
 fn unknown_method(path: &str) -> Status {
     Status::unimplemented(format!("no method `{path}` here; list the services with gRPC server reflection"))
@@ -241,12 +254,13 @@ impl Gateway {
         }
     }
 
-    /// Calls the endpoint's function with `request`, under `deadline` if the client set one.
+    /// Calls the endpoint's function with `request`, as `caller` (its deadline, and its chain
+    /// if it comes from another parigot host).
     async fn invoke(
         &self,
         endpoint: Arc<Endpoint>,
         request: DynamicMessage,
-        deadline: Option<Duration>,
+        caller: Caller,
     ) -> Result<DynamicMessage, Status> {
         let params = super::convert::params_from_request(&request, &endpoint.rpc.sig)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
@@ -259,7 +273,7 @@ impl Gateway {
             let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
             let (service, interface, function) = (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
             running
-                .call_within(service, interface, function, &params, &mut results, deadline)
+                .call_as(caller, service, interface, function, &params, &mut results)
                 .await
                 .map(|()| super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results))
         });

@@ -19,6 +19,7 @@ pub fn from_call_error(error: &wasmtime::Error) -> Status {
         | FailureKind::RemoteTimeout(_) => Code::DeadlineExceeded,
         FailureKind::Memory { .. } => Code::ResourceExhausted,
         FailureKind::Unavailable { .. } | FailureKind::Start => Code::Unavailable,
+        FailureKind::Reentry { .. } => Code::FailedPrecondition,
         FailureKind::Remote { .. } => Code::Unavailable,
     };
     Status::new(code, failure.to_string())

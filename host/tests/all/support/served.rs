@@ -21,8 +21,13 @@ pub struct Served {
 impl Served {
     /// Starts `parigot-host run WOS --listen 127.0.0.1:0 EXTRA...` and waits until it listens.
     pub fn start(wos: &Path, extra: &[&str]) -> Served {
+        Served::start_on(wos, "127.0.0.1:0", extra)
+    }
+
+    /// Starts `parigot-host run WOS --listen LISTEN EXTRA...` and waits until it listens.
+    pub fn start_on(wos: &Path, listen: &str, extra: &[&str]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
-            .args(["run", wos.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(["run", wos.to_str().unwrap(), "--listen", listen])
             .args(extra)
             .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
             .env("PARIGOT_LOG", "info")

@@ -1,0 +1,40 @@
+//! Test service in Rust: exports `parigot:testing/faults` and passes every call on to its
+//! import of the same interface (on another host, in the tests: two relays linked to each
+//! other make a loop).
+
+wit_bindgen::generate!({
+    path: "../../wit/testing",
+    world: "faults-relay",
+});
+
+use parigot::testing::faults;
+
+struct Relay;
+
+impl exports::parigot::testing::faults::Guest for Relay {
+    fn ping() -> u32 {
+        faults::ping()
+    }
+
+    fn spin() -> u64 {
+        faults::spin()
+    }
+
+    fn hog(mib: u32) -> u64 {
+        faults::hog(mib)
+    }
+
+    fn crash(message: String) -> String {
+        faults::crash(&message)
+    }
+
+    fn sleep(ms: u32) -> u32 {
+        faults::sleep(ms)
+    }
+
+    fn weigh(data: Vec<u8>) -> (u64, u64) {
+        faults::weigh(&data)
+    }
+}
+
+export!(Relay);
