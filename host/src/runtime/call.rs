@@ -15,11 +15,12 @@
 
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
-use wasmtime::component::{Func, Instance, Val};
-use wasmtime::error::Context;
-use wasmtime::{AsContextMut, Result, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime::component::Val;
+use wasmtime::{Result, StoreContextMut, Trap, UpdateDeadline};
 
 /// Which function of the service to call.
 pub enum Target<'a> {
@@ -128,22 +129,14 @@ pub(super) async fn call_service(
     let instance = lease.instance();
     let func = match target {
         Target::Slot(slot) => instance.provided[slot],
-        Target::Export { interface, function } => {
-            exported_func(&mut instance.store, &instance.instance, interface, function)?
-        }
+        Target::Export { interface, function } => pool.export(instance, interface, function)?,
     };
     instance.store.data_mut().context = Some(context);
     lease.in_call = true;
     let store = &mut lease.instance().store;
-    let call = func.call_async(&mut *store, params, results);
-    let outcome = match deadline {
-        // A guest that waits is not in wasm code, where the pulse would interrupt it: the wait
-        // itself is cut at the deadline, and the instance, stopped halfway, is dropped.
-        Some(deadline) => {
-            tokio::time::timeout_at(deadline.at.into(), call).await.unwrap_or_else(|_| Err(Trap::Interrupt.into()))
-        }
-        None => call.await,
-    };
+    // A guest that waits is not in wasm code, where the pulse would interrupt it: the wait
+    // itself is cut at the deadline, and the instance, stopped halfway, is dropped.
+    let outcome = within(deadline, func.call_async(&mut *store, params, results)).await;
     lease.in_call = false;
     match outcome {
         Ok(()) => {
@@ -155,17 +148,20 @@ pub(super) async fn call_service(
     }
 }
 
-/// Looks up the function `function` of the interface `interface` exported by `instance`.
-pub(super) fn exported_func(
-    mut store: impl AsContextMut<Data = InstanceState>,
-    instance: &Instance,
-    interface: &str,
-    function: &str,
-) -> Result<Func> {
-    let missing = || format!("no export `{interface}#{function}`");
-    let interface = instance.get_export_index(&mut store, None, interface).with_context(missing)?;
-    let function = instance.get_export_index(&mut store, Some(&interface), function).with_context(missing)?;
-    instance.get_func(&mut store, function).with_context(missing)
+/// Runs `work` until `deadline`, failing with an interrupt after it. The timer is armed only
+/// if `work` has to wait: a call that finishes in its first poll (most calls) costs no timer.
+pub(super) async fn within<T>(deadline: Option<Deadline>, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let Some(deadline) = deadline else { return work.await };
+    let mut work = std::pin::pin!(work);
+    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(outcome) = work.as_mut().poll(cx) {
+            return Poll::Ready(outcome);
+        }
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.at.into())));
+        timer.as_mut().poll(cx).map(|()| Err(Trap::Interrupt.into()))
+    })
+    .await
 }
 
 /// What a Store does on each pulse beat that finds its guest running: interrupt the call if

@@ -288,6 +288,28 @@ fn report_progress<T>(names: &[&ServiceName], workers: &[std::thread::ScopedJoin
     }
 }
 
+/// Where each exported function of `service` is, in any instance of it.
+fn export_indices(
+    service: &LoadedService,
+) -> BTreeMap<String, BTreeMap<String, wasmtime::component::ComponentExportIndex>> {
+    let component = &service.component;
+    let mut exports = BTreeMap::new();
+    for (interface, sig) in &service.surface.exports {
+        let name = interface.to_string();
+        let Some((_, interface_index)) = component.get_export(None, &name) else { continue };
+        let functions = sig
+            .functions
+            .keys()
+            .filter_map(|function| {
+                let (_, index) = component.get_export(Some(&interface_index), function)?;
+                Some((function.clone(), index))
+            })
+            .collect();
+        exports.insert(name, functions);
+    }
+    exports
+}
+
 /// How to make the instances of one service: its limits, captured stdio, pool size, and a
 /// recipe for its WASI context (arguments and environment from the wos, nothing else of the
 /// host's: no sockets, no files).
@@ -327,6 +349,7 @@ fn pool_spec(
         limits: service.spec.limits.clone(),
         size,
         pre: linked.pre.clone(),
+        exports: export_indices(service),
         provides: linked.provides.clone(),
         recipe,
         stdout,

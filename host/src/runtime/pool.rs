@@ -8,7 +8,7 @@
 //! so it is dropped with everything it held, and the next call that needs an instance starts
 //! a fresh one, as the restart policy allows.
 
-use super::call::{CallContext, ChainId, Deadline, exported_func};
+use super::call::{CallContext, ChainId, Deadline, within};
 use super::output::ServiceOutput;
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
-use wasmtime::component::{Func, Instance, InstancePre};
+use std::collections::BTreeMap;
+use wasmtime::component::{ComponentExportIndex, Func, Instance, InstancePre};
 use wasmtime::error::Context;
 use wasmtime::{Engine, Result, Store};
 use wasmtime_wasi::WasiCtx;
@@ -37,6 +38,8 @@ pub(super) struct PoolSpec {
     /// The most instances at once.
     pub size: usize,
     pub pre: InstancePre<InstanceState>,
+    /// Every exported function, by interface and name: where to find it in an instance.
+    pub exports: BTreeMap<String, BTreeMap<String, ComponentExportIndex>>,
     /// The exported functions (interface, function) that consumers' linked imports call, by
     /// slot.
     pub provides: Vec<(String, String)>,
@@ -254,21 +257,32 @@ impl ServicePool {
         store.set_hostcall_fuel(usize::try_from(spec.limits.memory).unwrap_or(usize::MAX));
         store.epoch_deadline_callback(super::call::on_pulse);
         store.set_epoch_deadline(1);
-        let instantiate = spec.pre.instantiate_async(&mut store);
-        let instance = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline.at.into(), instantiate)
-                .await
-                .unwrap_or_else(|_| Err(wasmtime::Trap::Interrupt.into())),
-            None => instantiate.await,
-        }?;
+        let instance = within(deadline, spec.pre.instantiate_async(&mut store)).await?;
         store.data_mut().context = None;
         let provided = spec
             .provides
             .iter()
-            .map(|(interface, function)| exported_func(&mut store, &instance, interface, function))
-            .collect::<Result<_>>()
-            .with_context(|| format!("service `{}`", spec.name))?;
+            .map(|(interface, function)| self.export_func(&mut store, &instance, interface, function))
+            .collect::<Result<_>>()?;
         Ok(ServiceInstance { store, instance, provided, slot })
+    }
+
+    /// The function `function` of the interface `interface` that `instance` exports.
+    pub(super) fn export(&self, instance: &mut ServiceInstance, interface: &str, function: &str) -> Result<Func> {
+        self.export_func(&mut instance.store, &instance.instance, interface, function)
+    }
+
+    fn export_func(
+        &self,
+        store: &mut Store<InstanceState>,
+        instance: &Instance,
+        interface: &str,
+        function: &str,
+    ) -> Result<Func> {
+        let index = self.spec.exports.get(interface).and_then(|functions| functions.get(function));
+        index.and_then(|index| instance.get_func(&mut *store, index)).with_context(|| {
+            format!("service `{}` has no export `{interface}#{function}`", self.spec.name)
+        })
     }
 
     /// Refuses a call if the service has failed for good or is a finished program.
