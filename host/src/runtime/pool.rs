@@ -13,11 +13,11 @@ use super::output::ServiceOutput;
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
 use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
-use std::collections::BTreeMap;
 use wasmtime::component::{ComponentExportIndex, Func, Instance, InstancePre};
 use wasmtime::error::Context;
 use wasmtime::{Engine, Result, Store};
@@ -280,9 +280,9 @@ impl ServicePool {
         function: &str,
     ) -> Result<Func> {
         let index = self.spec.exports.get(interface).and_then(|functions| functions.get(function));
-        index.and_then(|index| instance.get_func(&mut *store, index)).with_context(|| {
-            format!("service `{}` has no export `{interface}#{function}`", self.spec.name)
-        })
+        index
+            .and_then(|index| instance.get_func(&mut *store, index))
+            .with_context(|| format!("service `{}` has no export `{interface}#{function}`", self.spec.name))
     }
 
     /// Refuses a call if the service has failed for good or is a finished program.

@@ -7,7 +7,7 @@ use parigot_host::kernel::{FailureKind, ServiceFailure, ServiceState};
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
+use parigot_host::runtime::{App, BuildPolicy, Caller, LoadOptions, Running};
 use parigot_host::wire::remote::GrpcRemotes;
 use std::sync::Arc;
 use std::time::Duration;
@@ -351,4 +351,32 @@ fn a_guest_cannot_open_a_socket_and_a_line_without_end_is_cut() {
     }
     let xs: usize = pieces.iter().map(|p| p.matches('x').count()).sum();
     assert_eq!(xs, 200 << 10, "no byte is lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_finds_no_free_instance_before_its_deadline_says_so() {
+    let (app, _wos) = load(&format!(
+        "manifest-version = 1\n[services.faulty]\ncomponent = {:?}\ninstances = 1\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let running = app.instantiate(None).await.unwrap();
+    let sleeper = running.clone();
+    let sleeping = tokio::spawn(async move {
+        let mut results = [Val::U32(0)];
+        sleeper.call("faulty", FAULTS, "sleep", &[Val::U32(2000)], &mut results).await
+    });
+    // While the sleeping call holds the one instance, a caller that gives `ping` 50 ms gets a
+    // clear refusal at its deadline (tried until the sleeper has the instance).
+    let caller = Caller { deadline: Some(Duration::from_millis(50)), chain: None };
+    let mut failure = None;
+    for _ in 0..40 {
+        if let Err(error) = running.call_as(caller, "faulty", FAULTS, "ping", &[], &mut [Val::U32(0)]).await {
+            failure = Some(error.downcast::<ServiceFailure>().expect("a service failure"));
+            break;
+        }
+    }
+    let failure = failure.expect("ping found the instance busy");
+    assert_eq!(failure.kind, FailureKind::Busy { instances: 1 }, "{failure}");
+    assert!(failure.to_string().contains("had no free instance"), "{failure}");
+    assert_eq!(sleeping.await.unwrap().unwrap(), (), "the sleeping call was not disturbed");
 }
