@@ -406,11 +406,18 @@ fn concurrent_requests_over_a_diamond_with_one_shared_instance_below_all_succeed
 
 #[test]
 fn a_service_failed_for_good_turns_what_depends_on_it_not_serving() {
-    let (_wos, served) = served_diamond("[services.d.limits]\nrestart = \"never\"");
+    // The default policy (on-failure, 5 failures in a row at most), with a short back-off so
+    // the test is quick: d crashes on every request until it has failed for good.
+    let (_wos, served) = served_diamond("[services.d.limits]\nrestart-backoff-ms = 10");
     assert_eq!(served.python("health_check.py", &[TOP]), json!({ "status": "SERVING" }));
-    let crash = call(&served, &format!("{FAULTS}/Crash"), &json!({ "message": "boom" }));
-    assert_eq!(crash["code"], "INTERNAL", "{crash}");
-    assert!(served.log_shows("has failed for good"), "{}", served.log());
+    let mut crashes = 0;
+    while !served.log().contains("has failed for good") && crashes < 40 {
+        let answer = call(&served, &format!("{FAULTS}/Crash"), &json!({ "message": "boom" }));
+        crashes += usize::from(answer["code"] == "INTERNAL");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(crashes, 6, "five restarts, then failed for good: {}", served.log());
+    assert!(served.log_shows("it failed 6 times in a row, more than its `max-restarts` of 5"), "{}", served.log());
     assert!(served.log_shows(&format!("`{TOP}` is NOT_SERVING: service `d`")), "{}", served.log());
     assert!(served.log_shows(&format!("`{FAULTS}` is NOT_SERVING: service `d`")), "{}", served.log());
     for service in [TOP, FAULTS] {
