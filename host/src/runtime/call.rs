@@ -13,14 +13,15 @@
 //! gives its thread back to the async runtime. A linked import is a host function of the
 //! caller's Store that awaits a call into the provider's Store.
 
+use super::pool::{Lease, ServicePool};
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
-use wasmtime::component::Val;
-use wasmtime::{Result, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime::component::{ComponentNamedList, Func, Lift, Lower, Val};
+use wasmtime::{Result, Store, StoreContextMut, Trap, UpdateDeadline};
 
 /// Which function of the service to call.
 pub enum Target<'a> {
@@ -122,29 +123,83 @@ pub(super) async fn call_service(
     results: &mut [Val],
     caller: CallContext,
 ) -> Result<()> {
-    let pool = &services.pools[id];
-    let deadline = services.deadline_for(id, caller.deadline);
-    let context = CallContext { chain: caller.chain, deadline };
-    let mut lease = pool.lease(services, label, context).await?;
-    let instance = lease.instance();
-    let func = match target {
-        Target::Slot(slot) => instance.provided[slot],
-        Target::Export { interface, function } => pool.export(instance, interface, function)?,
-    };
-    instance.store.data_mut().context = Some(context);
-    lease.in_call = true;
-    let store = &mut lease.instance().store;
-    // A guest that waits is not in wasm code, where the pulse would interrupt it: the wait
-    // itself is cut at the deadline, and the instance, stopped halfway, is dropped.
-    let outcome = within(deadline, func.call_async(&mut *store, params, results)).await;
-    lease.in_call = false;
-    match outcome {
-        Ok(()) => {
-            lease.instance().store.data_mut().context = None;
-            pool.succeeded();
-            Ok(())
+    let mut call = Call::begin(services, id, target, label, caller).await?;
+    let (store, func, deadline) = call.parts();
+    let outcome = within(deadline, func.call_async(store, params, results)).await;
+    call.end(outcome)
+}
+
+/// [`call_service`] with typed values, for signatures that move bytes: a `list<u8>` is one
+/// `Vec<u8>` instead of a [`Val`] (32 bytes) per byte.
+pub(super) async fn call_service_typed<P, R>(
+    services: &Arc<Services>,
+    id: ServiceId,
+    target: Target<'_>,
+    label: &str,
+    params: P,
+    caller: CallContext,
+) -> Result<R>
+where
+    P: ComponentNamedList + Lower + Send + Sync + 'static,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    let mut call = Call::begin(services, id, target, label, caller).await?;
+    let (store, func, deadline) = call.parts();
+    let outcome = within(deadline, async { func.typed::<P, R>(&*store)?.call_async(store, params).await }).await;
+    call.end(outcome)
+}
+
+/// A supervised call under way: the leased instance, the function, and the deadline.
+struct Call<'a> {
+    services: &'a Arc<Services>,
+    pool: &'a ServicePool,
+    lease: Lease<'a>,
+    func: Func,
+    label: &'a str,
+    deadline: Option<Deadline>,
+}
+
+impl<'a> Call<'a> {
+    /// Leases an instance of service `id` for a call to `target` and arms the deadline.
+    async fn begin(
+        services: &'a Arc<Services>,
+        id: ServiceId,
+        target: Target<'_>,
+        label: &'a str,
+        caller: CallContext,
+    ) -> Result<Call<'a>> {
+        let pool = &services.pools[id];
+        let deadline = services.deadline_for(id, caller.deadline);
+        let context = CallContext { chain: caller.chain, deadline };
+        let mut lease = pool.lease(services, label, context).await?;
+        let instance = lease.instance();
+        let func = match target {
+            Target::Slot(slot) => instance.provided[slot],
+            Target::Export { interface, function } => pool.export(instance, interface, function)?,
+        };
+        instance.store.data_mut().context = Some(context);
+        lease.in_call = true;
+        Ok(Call { services, pool, lease, func, label, deadline })
+    }
+
+    /// What the call needs: the instance's Store, the function, and the deadline (a guest that
+    /// waits is not in wasm code, where the pulse would interrupt it: the wait itself is cut at
+    /// the deadline, and the instance, stopped halfway, is dropped).
+    fn parts(&mut self) -> (&mut Store<InstanceState>, Func, Option<Deadline>) {
+        (&mut self.lease.instance().store, self.func, self.deadline)
+    }
+
+    /// Gives the instance back, or drops it and applies the restart policy if the call failed.
+    fn end<T>(mut self, outcome: Result<T>) -> Result<T> {
+        self.lease.in_call = false;
+        match outcome {
+            Ok(output) => {
+                self.lease.instance().store.data_mut().context = None;
+                self.pool.succeeded();
+                Ok(output)
+            }
+            Err(error) => Err(self.pool.failed(self.services, self.lease, self.label, self.deadline, error)),
         }
-        Err(error) => Err(pool.failed(services, lease, label, deadline, error)),
     }
 }
 

@@ -32,7 +32,7 @@ impl exports::parigot::testing::faults::Guest for Relay {
         faults::sleep(ms)
     }
 
-    fn weigh(data: Vec<u8>) -> (u64, u64) {
+    fn weigh(data: Vec<u8>) -> u64 {
         faults::weigh(&data)
     }
 }
