@@ -15,12 +15,13 @@
 
 use super::pool::{Lease, ServicePool};
 use super::running::Services;
+use super::shape::PlainList;
 use super::state::{InstanceState, ServiceId};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
-use wasmtime::component::{ComponentNamedList, Func, Lift, Lower, Val};
+use wasmtime::component::{Func, Val};
 use wasmtime::{Result, Store, StoreContextMut, Trap, UpdateDeadline};
 
 /// Which function of the service to call.
@@ -140,8 +141,8 @@ pub(super) async fn call_service_typed<P, R>(
     caller: CallContext,
 ) -> Result<R>
 where
-    P: ComponentNamedList + Lower + Send + Sync + 'static,
-    R: ComponentNamedList + Lift + Send + Sync + 'static,
+    P: PlainList,
+    R: PlainList,
 {
     let mut call = Call::begin(services, id, target, label, caller).await?;
     let (store, func, deadline) = call.parts();

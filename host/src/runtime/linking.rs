@@ -8,13 +8,14 @@
 //! results back.
 
 use super::call::{ChainId, Target, call_service, call_service_typed};
+use super::shape::{PlainList, ShapeVisitor, visit_bytes_shape};
 use super::state::{InstanceState, ServiceId};
-use crate::graph::{FuncSig, Link, Surface, ValType, is_host_interface};
+use crate::graph::{FuncSig, Link, Surface, is_host_interface};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::Linker;
-use wasmtime::component::{ComponentNamedList, Lift, LinkerInstance, Lower, Val};
+use wasmtime::component::{LinkerInstance, Val};
 use wasmtime::{Engine, Result, format_err};
 
 /// Builds the linker for one consumer: WASI, empty instances for types-only imports, a
@@ -72,32 +73,8 @@ pub fn consumer_linker(
     Ok(linker)
 }
 
-/// A value type a typed forwarder handles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Plain {
-    Bytes,
-    Text,
-    U32,
-    U64,
-    Bool,
-}
-
-impl Plain {
-    fn of(ty: &ValType) -> Option<Plain> {
-        Some(match ty {
-            ValType::List(element) if **element == ValType::U8 => Plain::Bytes,
-            ValType::String => Plain::Text,
-            ValType::U32 => Plain::U32,
-            ValType::U64 => Plain::U64,
-            ValType::Bool => Plain::Bool,
-            _ => return None,
-        })
-    }
-}
-
-/// Forwards `function` with typed values if it moves bytes in one of the common shapes (bytes
-/// in, bytes out, bytes with a name or a size...); returns whether it did. As dynamic values a
-/// `list<u8>` costs the host 32 bytes per byte; typed, it is one `Vec<u8>`.
+/// Forwards `function` with typed values if its signature moves bytes
+/// ([`super::shape::visit_bytes_shape`]); returns whether it did.
 fn forward_bytes_typed(
     instance: &mut LinkerInstance<'_, InstanceState>,
     function: &str,
@@ -106,33 +83,25 @@ fn forward_bytes_typed(
     slot: usize,
     label: &Arc<str>,
 ) -> Result<bool> {
-    let params: Option<Vec<Plain>> = sig.params.iter().map(|(_, ty)| Plain::of(ty)).collect();
-    let results: Option<Vec<Plain>> = sig.results.iter().map(Plain::of).collect();
-    let (Some(params), Some(results)) = (params, results) else { return Ok(false) };
-    macro_rules! forward {
-        ($params:ty, $results:ty) => {
-            forward_typed::<$params, $results>(instance, function, provider, slot, label.clone())?
-        };
+    let forwarder = TypedForwarder { instance, function, provider, slot, label: label.clone() };
+    visit_bytes_shape(sig, forwarder).transpose().map(|forwarded| forwarded.is_some())
+}
+
+/// Defines a typed forwarder for the types it is visited with.
+struct TypedForwarder<'a, 'l> {
+    instance: &'a mut LinkerInstance<'l, InstanceState>,
+    function: &'a str,
+    provider: ServiceId,
+    slot: usize,
+    label: Arc<str>,
+}
+
+impl ShapeVisitor for TypedForwarder<'_, '_> {
+    type Output = Result<()>;
+
+    fn visit<P: PlainList, R: PlainList>(self) -> Result<()> {
+        forward_typed::<P, R>(self.instance, self.function, self.provider, self.slot, self.label)
     }
-    use Plain::{Bool, Bytes, Text, U32, U64};
-    match (params.as_slice(), results.as_slice()) {
-        ([Bytes], []) => forward!((Vec<u8>,), ()),
-        ([Bytes], [Bytes]) => forward!((Vec<u8>,), (Vec<u8>,)),
-        ([Bytes], [Text]) => forward!((Vec<u8>,), (String,)),
-        ([Bytes], [U32]) => forward!((Vec<u8>,), (u32,)),
-        ([Bytes], [U64]) => forward!((Vec<u8>,), (u64,)),
-        ([Bytes], [Bool]) => forward!((Vec<u8>,), (bool,)),
-        ([], [Bytes]) => forward!((), (Vec<u8>,)),
-        ([Text], [Bytes]) => forward!((String,), (Vec<u8>,)),
-        ([U32], [Bytes]) => forward!((u32,), (Vec<u8>,)),
-        ([U64], [Bytes]) => forward!((u64,), (Vec<u8>,)),
-        ([Text, Bytes], []) => forward!((String, Vec<u8>), ()),
-        ([Text, Bytes], [Bool]) => forward!((String, Vec<u8>), (bool,)),
-        ([Text, Bytes], [Bytes]) => forward!((String, Vec<u8>), (Vec<u8>,)),
-        ([Bytes, Bytes], [Bytes]) => forward!((Vec<u8>, Vec<u8>), (Vec<u8>,)),
-        _ => return Ok(false),
-    }
-    Ok(true)
 }
 
 /// A linked import of `function` as a typed host function that makes a typed supervised call
@@ -145,8 +114,8 @@ fn forward_typed<P, R>(
     label: Arc<str>,
 ) -> Result<()>
 where
-    P: ComponentNamedList + Lift + Lower + Send + Sync + 'static,
-    R: ComponentNamedList + Lift + Lower + Send + Sync + 'static,
+    P: PlainList,
+    R: PlainList,
 {
     instance.func_wrap_async(function, move |store, params: P| {
         let label = label.clone();

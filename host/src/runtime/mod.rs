@@ -15,6 +15,7 @@ mod load;
 mod output;
 mod pool;
 mod running;
+pub mod shape;
 mod state;
 
 pub use call::ChainId;

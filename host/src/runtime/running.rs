@@ -6,8 +6,9 @@
 //! chain, which the error unwound through; every other instance keeps its memory.
 
 use super::App;
-use super::call::{CallContext, ChainId, Deadline, Target, call_service};
+use super::call::{CallContext, ChainId, Deadline, Target, call_service, call_service_typed};
 use super::pool::ServicePool;
+use super::shape::PlainList;
 use super::state::ServiceId;
 use crate::graph::RUN_INTERFACE;
 use crate::kernel::ServiceState;
@@ -43,6 +44,16 @@ pub struct Caller {
     pub deadline: Option<Duration>,
     /// The call chain it belongs to, when it comes from another host; a fresh one otherwise.
     pub chain: Option<ChainId>,
+}
+
+impl Caller {
+    /// The context of a call from this caller.
+    fn context(self) -> CallContext {
+        CallContext {
+            chain: self.chain.unwrap_or_else(ChainId::fresh),
+            deadline: self.deadline.map(|budget| Deadline::after(budget, true)),
+        }
+    }
 }
 
 /// How one program's run ended.
@@ -130,12 +141,25 @@ impl Running {
     ) -> Result<()> {
         let id = self.service_id(service)?;
         let label = format!("{interface}#{function}");
-        let context = CallContext {
-            chain: caller.chain.unwrap_or_else(ChainId::fresh),
-            deadline: caller.deadline.map(|budget| Deadline::after(budget, true)),
-        };
         let target = Target::Export { interface, function };
-        call_service(&self.services, id, target, &label, params, results, context).await
+        call_service(&self.services, id, target, &label, params, results, caller.context()).await
+    }
+
+    /// [`Running::call_as`] with typed values, for a function whose signature moves bytes
+    /// ([`super::shape`]): a `list<u8>` travels as one buffer.
+    pub async fn call_typed<P: PlainList, R: PlainList>(
+        &self,
+        caller: Caller,
+        service: &str,
+        interface: &str,
+        function: &str,
+        params: P,
+    ) -> Result<R> {
+        let id = self.service_id(service)?;
+        let label = format!("{interface}#{function}");
+        let context = caller.context();
+        let target = Target::Export { interface, function };
+        call_service_typed(&self.services, id, target, &label, params, context).await
     }
 
     /// The life-cycle state of `service`.

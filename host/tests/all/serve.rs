@@ -483,3 +483,25 @@ fn a_second_signal_exits_at_once() {
     assert!(log.contains("second signal received: exiting at once"), "{log}");
     sleep.join().unwrap();
 }
+
+#[test]
+fn a_large_list_of_bytes_is_served_in_every_language() {
+    // 8 MiB, over gRPC's default 4 MiB limit, so the wos raises it; a bytes-in signature is
+    // served typed, one buffer rather than a value per byte.
+    let ones = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, vec![1u8; 8 << 20]);
+    for language in ["rust", "go", "python"] {
+        let wos = Wos::new(&format!(
+            "manifest-version = 1\n[serve]\nmax-message-bytes = 16777216\n[services.faulty]\ncomponent = {:?}\n",
+            component(&format!("faulty-{language}")).display().to_string()
+        ));
+        let served = Served::start(&wos.path(), &[]);
+        let request = json!({ "data": ones });
+        let body = wos.file("request.json", request.to_string().as_bytes());
+        let (status, answer) = served.curl(
+            &format!("/{FAULTS}/Weigh"),
+            &["-H", "Content-Type: application/json", "--data-binary", &format!("@{}", body.display())],
+        );
+        assert_eq!(status, 200, "{language}: {answer}");
+        assert_eq!(serde_json::from_str::<Value>(&answer).unwrap()["result"], "8388608", "{language}");
+    }
+}

@@ -12,6 +12,7 @@ mod connect;
 mod connect_stream;
 mod grpc;
 pub mod status;
+mod typed;
 
 use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos, public_interfaces};
@@ -41,12 +42,14 @@ pub struct ServeOptions {
 }
 
 /// One exposed function: who provides it, and its rpc.
-struct Endpoint {
+pub struct Endpoint {
     provider: ServiceName,
     /// The interface as the provider exports it.
     interface: String,
     function: String,
     rpc: TypedRpc,
+    /// How to call it with typed values, if its signature moves bytes.
+    typed: Option<Arc<dyn typed::TypedCall>>,
 }
 
 /// Routes requests to exposed functions and calls them in the running wos.
@@ -234,6 +237,7 @@ fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint
                 interface: interface.to_string(),
                 function: function.clone(),
                 rpc: TypedRpc { rpc, sig: sig.clone() },
+                typed: typed::typed_call(sig),
             };
             endpoints.insert(endpoint.rpc.rpc.path.clone(), Arc::new(endpoint));
         }
@@ -262,21 +266,33 @@ impl Gateway {
         request: DynamicMessage,
         caller: Caller,
     ) -> Result<DynamicMessage, Status> {
-        let params = super::convert::params_from_request(&request, &endpoint.rpc.sig)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let path = endpoint.rpc.rpc.path.clone();
         tracing::debug!("calling {path}");
+        let invalid = |e: super::convert::ConvertError| Status::invalid_argument(e.to_string());
+        let running = self.running.clone();
         // The call gets a task of its own, which runs to its end (or its deadline) even if the
         // client gives up: a guest is not abandoned halfway through a call.
-        let running = self.running.clone();
-        let call = tokio::spawn(async move {
-            let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
-            let (service, interface, function) = (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
-            running
-                .call_as(caller, service, interface, function, &params, &mut results)
-                .await
-                .map(|()| super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results))
-        });
+        let call = match endpoint.typed.clone() {
+            Some(typed) => {
+                let args = super::convert::plain_params_from_request(request, &endpoint.rpc.sig).map_err(invalid)?;
+                tokio::spawn(async move {
+                    let output = endpoint.rpc.rpc.output.clone();
+                    let results = typed.call(running, caller, endpoint, args).await?;
+                    Ok(super::convert::response_from_plain_results(&output, results))
+                })
+            }
+            None => {
+                let params = super::convert::params_from_request(&request, &endpoint.rpc.sig).map_err(invalid)?;
+                tokio::spawn(async move {
+                    let mut results = vec![Val::Bool(false); endpoint.rpc.sig.results.len()];
+                    let (service, interface, function) =
+                        (endpoint.provider.as_str(), &endpoint.interface, &endpoint.function);
+                    running.call_as(caller, service, interface, function, &params, &mut results).await.map(|()| {
+                        super::convert::response_from_results(&endpoint.rpc.rpc.output, &endpoint.rpc.sig, &results)
+                    })
+                })
+            }
+        };
         let outcome = call.await.unwrap_or_else(|panic| Err(wasmtime::format_err!("the call panicked: {panic}")));
         outcome.map_err(|error| {
             let status = status::from_call_error(&error);
