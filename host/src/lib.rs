@@ -1,6 +1,6 @@
 //! parigot-host: runs a deployment unit ("wos") of WebAssembly component services in one
-//! process and one wasmtime Store, linking each service's imports to the exports of the
-//! services that provide them.
+//! process, each instance of each service in a wasmtime Store of its own, linking each
+//! service's imports to the exports of the services that provide them.
 //!
 //! The stages, each its own module: [`manifest`] (the `wos.toml` file) -> [`graph`] (who
 //! provides what, type checks, start-up order) -> [`runtime`] (compile, link, instantiate,
