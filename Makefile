@@ -24,8 +24,8 @@ export GOPATH := $(TOOLS)/go-path
 
 RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver pricing \
                diamond-top diamond-side faults-relay
-GO_GUESTS   := hello-greeter bench-echo-go faulty-go
-PY_GUESTS   := hello-decorator bench-echo-python faulty-python
+GO_GUESTS   := hello-greeter bench-echo-go faulty-go sleeper-go
+PY_GUESTS   := hello-decorator bench-echo-python faulty-python sleeper-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
 .PHONY: demo demo-split test bench tools guests host clean-guests
@@ -92,6 +92,22 @@ $(WASM)/bench-echo-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/bench-echo
 $(WASM)/faulty-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/faulty/*/*.go guests/go/faulty/*.go) $(GO_SDK) guests/wit/testing/testing.wit
 	$(XTASK) go-component --src guests/go/faulty --wit guests/wit/testing --world faulty --out $@
 
+# The WIT of the Go and Python test programs: theirs, parigot:testing's, and WASI's, taken
+# from the wasmtime-wasi crate that cargo fetches for the host (the WASI the host implements).
+PROGRAM_WIT := target/wit/programs
+HOST_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
+$(PROGRAM_WIT)/.ready: guests/wit/programs/programs.wit guests/wit/testing/testing.wit Cargo.lock
+	rm -rf $(PROGRAM_WIT) && mkdir -p $(PROGRAM_WIT)/deps
+	cp guests/wit/programs/programs.wit $(PROGRAM_WIT)/
+	cp guests/wit/testing/testing.wit $(PROGRAM_WIT)/deps/
+	wasi_crate=$$(cargo metadata --format-version 1 --filter-platform $(HOST_TRIPLE) | \
+	  python3 -c 'import json, os, sys; print(os.path.dirname(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "wasmtime-wasi")))') && \
+	  cp $$wasi_crate/src/p2/wit/deps/*.wit $(PROGRAM_WIT)/deps/
+	touch $@
+
+$(WASM)/sleeper-go.wasm: $(TOOLS_OK) $(XTASK) $(PROGRAM_WIT)/.ready $(wildcard guests/go/sleeper/*/*.go) $(GO_SDK)
+	$(XTASK) go-component --src guests/go/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
+
 # Python guests: componentize-py (embeds CPython; must run outside any virtualenv).
 COMPONENTIZE_PY = mkdir -p $(WASM) && env -u VIRTUAL_ENV $(VENV)/bin/componentize-py
 $(WASM)/hello-decorator.wasm: $(TOOLS_OK) $(wildcard examples/hello/decorator/*.py) examples/hello/wit/hello.wit
@@ -101,6 +117,8 @@ $(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(wildcard guests/python/bench-echo/
 
 $(WASM)/faulty-python.wasm: $(TOOLS_OK) $(wildcard guests/python/faulty/*.py) guests/wit/testing/testing.wit
 	$(COMPONENTIZE_PY) -d guests/wit/testing -w faulty componentize app -p guests/python/faulty -o $@
+$(WASM)/sleeper-python.wasm: $(TOOLS_OK) $(PROGRAM_WIT)/.ready $(wildcard guests/python/sleeper/*.py)
+	$(COMPONENTIZE_PY) -d $(PROGRAM_WIT) -w sleeper componentize app -p guests/python/sleeper -o $@
 
 clean-guests:
 	rm -rf $(WASM) target/go-build

@@ -242,19 +242,24 @@ fn a_sleep_past_the_deadline_is_cut_at_the_deadline_in_every_language() {
 }
 
 #[test]
-fn a_program_that_sleeps_past_its_deadline_is_cut_and_so_is_its_linked_call() {
-    let text = |limits: &str| {
-        format!(
-            "manifest-version = 1\n[limits]\n{limits}\n[services.driver]\ncomponent = {:?}\nargs = [\"nap:600000\"]\n\
-             [services.faulty]\ncomponent = {:?}\n",
-            component("faults-driver").display().to_string(),
-            component("faulty-go").display().to_string(),
-        )
-    };
-    Wos::new(&text("deadline-ms = 300"))
-        .run()
-        .expect_code(70)
-        .expect_stderr(&["error: service `driver` ran past its deadline of 300 ms in `wasi:cli/run@"]);
+fn a_program_that_sleeps_past_its_deadline_is_cut_in_every_language() {
+    // The Rust driver, and the Go and Python sleepers, each with the faulty service of its
+    // language: what they run before the nap works, the nap itself is cut at the deadline.
+    for (language, program) in [("rust", "faults-driver"), ("go", "sleeper-go"), ("python", "sleeper-python")] {
+        let text = format!(
+            "manifest-version = 1\n[limits]\ndeadline-ms = 300\n[services.program]\ncomponent = {:?}\n\
+             args = [\"sleep:10\", \"nap:10\", \"nap:600000\"]\n[services.faulty]\ncomponent = {:?}\n",
+            component(program).display().to_string(),
+            component(&format!("faulty-{language}")).display().to_string(),
+        );
+        let run = Wos::new(&text)
+            .run()
+            .expect_code(70)
+            .expect_stderr(&["error: service `program` ran past its deadline of 300 ms in `wasi:cli/run@"]);
+        for line in ["program | sleep:10 -> 10", "program | nap:10 -> 10"] {
+            assert!(run.stdout.contains(line), "{language}: {}", run.stdout);
+        }
+    }
 }
 
 /// The diamond `top` -> `left` (service `b`), `right` (service `c`) -> `faults` (service `d`,
