@@ -7,7 +7,7 @@
 //! provider, in the provider's own Store, under the consumer's deadline, and hands the
 //! results back.
 
-use super::call::{ChainId, Target, call_service, call_service_typed};
+use super::call::{CallContext, ChainId, Target, call_service, call_service_typed};
 use super::shape::{PlainList, ShapeVisitor, visit_bytes_shape};
 use super::state::{InstanceState, ServiceId};
 use crate::graph::{FuncSig, Link, Surface, is_host_interface};
@@ -44,10 +44,9 @@ pub fn consumer_linker(
             }
             instance.func_new_async(function, move |store, _ty, params, results| {
                 let label = label.clone();
-                let services = store.data().services.upgrade();
-                let caller = store.data().context.expect("a guest calls its imports within a call");
+                let origin = CallOrigin::of(store.data());
                 Box::new(async move {
-                    let services = services.ok_or_else(|| format_err!("the wos has stopped"))?;
+                    let (services, caller) = origin.get()?;
                     call_service(&services, provider, Target::Slot(slot), &label, params, results, caller).await
                 })
             })?;
@@ -59,9 +58,12 @@ pub fn consumer_linker(
             let (remote, name) = (remote.clone(), function.clone());
             instance.func_new_async(&function, move |store, _ty, params, results| {
                 let (remote, name) = (remote.clone(), name.clone());
-                let (deadline, chain) = (store.data().deadline_left(), store.data().context.map(|c| c.chain));
-                let chain = chain.expect("a guest calls its imports within a call");
-                Box::new(async move { remote.call(&name, params, results, deadline, chain).await })
+                let deadline = store.data().deadline_left();
+                let origin = CallOrigin::of(store.data());
+                Box::new(async move {
+                    let (_, caller) = origin.get()?;
+                    remote.call(&name, params, results, deadline, caller.chain).await
+                })
             })?;
         }
     }
@@ -71,6 +73,26 @@ pub fn consumer_linker(
         }
     }
     Ok(linker)
+}
+
+/// Where a linked or remote import is called from: the running wos and the caller's call.
+struct CallOrigin {
+    services: Option<Arc<super::running::Services>>,
+    caller: Option<CallContext>,
+}
+
+impl CallOrigin {
+    fn of(state: &InstanceState) -> CallOrigin {
+        CallOrigin { services: state.services.upgrade(), caller: state.context }
+    }
+
+    /// The wos and the call, or why the import cannot be served.
+    fn get(self) -> Result<(Arc<super::running::Services>, CallContext)> {
+        let services = self.services.ok_or_else(|| format_err!("the wos has stopped"))?;
+        let caller =
+            self.caller.ok_or_else(|| format_err!("an import was called outside any call into the service"))?;
+        Ok((services, caller))
+    }
 }
 
 /// Forwards `function` with typed values if its signature moves bytes
@@ -119,10 +141,9 @@ where
 {
     instance.func_wrap_async(function, move |store, params: P| {
         let label = label.clone();
-        let services = store.data().services.upgrade();
-        let caller = store.data().context.expect("a guest calls its imports within a call");
+        let origin = CallOrigin::of(store.data());
         Box::new(async move {
-            let services = services.ok_or_else(|| format_err!("the wos has stopped"))?;
+            let (services, caller) = origin.get()?;
             call_service_typed::<P, R>(&services, provider, Target::Slot(slot), &label, params, caller).await
         })
     })
