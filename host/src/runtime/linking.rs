@@ -8,7 +8,7 @@
 //! results back.
 
 use super::call::{CallContext, ChainId, Target, call_service, call_service_typed};
-use super::shape::{PlainList, ShapeVisitor, visit_bytes_shape};
+use super::shape::{PlainList, PlainValue, ShapeVisitor, visit_bytes_shape};
 use super::state::{InstanceState, ServiceId};
 use crate::graph::{FuncSig, Link, Surface, is_host_interface};
 use std::pin::Pin;
@@ -55,6 +55,11 @@ pub fn consumer_linker(
     for remote in remotes {
         let mut instance = linker.instance(&remote.import().to_string())?;
         for function in remote.functions() {
+            let sig = &surface.imports[remote.import()].functions[&function];
+            let typed = RemoteForwarder { instance: &mut instance, function: &function, remote: remote.clone() };
+            if visit_bytes_shape(sig, typed).transpose()?.is_some() {
+                continue;
+            }
             let (remote, name) = (remote.clone(), function.clone());
             instance.func_new_async(&function, move |store, _ty, params, results| {
                 let (remote, name) = (remote.clone(), name.clone());
@@ -149,6 +154,32 @@ where
     })
 }
 
+/// Defines, for the types it is visited with, a typed host function that calls a remote host.
+struct RemoteForwarder<'a, 'l> {
+    instance: &'a mut LinkerInstance<'l, InstanceState>,
+    function: &'a str,
+    remote: Arc<dyn RemoteImport>,
+}
+
+impl ShapeVisitor for RemoteForwarder<'_, '_> {
+    type Output = Result<()>;
+
+    fn visit<P: PlainList, R: PlainList>(self) -> Result<()> {
+        let (remote, name) = (self.remote, self.function.to_owned());
+        self.instance.func_wrap_async(self.function, move |store, params: P| {
+            let (remote, name) = (remote.clone(), name.clone());
+            let deadline = store.data().deadline_left();
+            let origin = CallOrigin::of(store.data());
+            Box::new(async move {
+                let (_, caller) = origin.get()?;
+                let results = remote.call_plain(&name, params.into_values(), deadline, caller.chain).await?;
+                R::from_values(results)
+                    .ok_or_else(|| format_err!("the remote's answer to `{name}` does not fit its WIT"))
+            })
+        })
+    }
+}
+
 /// Binds imports to other hosts. The runtime does not know how they are reached: the wire
 /// layer implements this over gRPC ([`crate::wire::remote::GrpcRemotes`]).
 pub trait RemoteBinder: Send + Sync {
@@ -167,6 +198,16 @@ pub trait RemoteImport: Send + Sync {
 
     /// The imported functions, by name.
     fn functions(&self) -> Vec<String>;
+
+    /// [`RemoteImport::call`] for a signature of plain values ([`super::shape`]): bytes travel
+    /// as one buffer.
+    fn call_plain<'a>(
+        &'a self,
+        function: &'a str,
+        args: Vec<PlainValue>,
+        caller_deadline: Option<Duration>,
+        chain: ChainId,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<PlainValue>>> + Send + 'a>>;
 
     /// Calls `function` on the remote host with `params`, filling `results`, within what is
     /// left of the caller's deadline, as part of the caller's `chain`.

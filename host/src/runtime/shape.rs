@@ -3,10 +3,10 @@
 //! wasmtime's dynamic values make a `list<u8>` one `Val` (32 bytes) per byte, and have no bulk
 //! path. A function whose parameters and results are plain values (`list<u8>`, `string`,
 //! `u32`, `u64`, `bool`) in one of the common shapes of bytes in or out is instead called with
-//! Rust tuples, where a `list<u8>` is one `Vec<u8>`: linked imports are forwarded this way
-//! ([`super::linking`]) and so are served requests (the wire layer, through
-//! [`Running::call_typed`](super::Running::call_typed)). [`visit_bytes_shape`] is the one list
-//! of those shapes.
+//! Rust tuples, where a `list<u8>` is one `Vec<u8>`: linked imports and imports bound to a
+//! remote host are forwarded this way ([`super::linking`]), and served requests are called
+//! this way (the wire layer, through [`Running::call_typed`](super::Running::call_typed)).
+//! [`visit_bytes_shape`] is the one list of those shapes.
 
 use crate::graph::{FuncSig, ValType};
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower};

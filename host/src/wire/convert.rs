@@ -88,18 +88,41 @@ pub fn plain_params_from_request(mut message: DynamicMessage, sig: &FuncSig) -> 
 
 /// A function's response message from its results, for a signature of plain values.
 pub fn response_from_plain_results(desc: &MessageDescriptor, results: Vec<PlainValue>) -> DynamicMessage {
+    request_from_plain_params(desc, results) // one field per value, numbered from 1, either way
+}
+
+/// A function's request message from its arguments, for a signature of plain values (the
+/// client side of a remote import).
+pub fn request_from_plain_params(desc: &MessageDescriptor, args: Vec<PlainValue>) -> DynamicMessage {
     let mut message = DynamicMessage::new(desc.clone());
-    if let Some(result) = results.into_iter().next() {
-        let value = match result {
-            PlainValue::Bytes(bytes) => Value::Bytes(bytes.into()),
-            PlainValue::Text(text) => Value::String(text),
-            PlainValue::U32(n) => Value::U32(n),
-            PlainValue::U64(n) => Value::U64(n),
-            PlainValue::Bool(b) => Value::Bool(b),
-        };
-        message.set_field(&field(desc, 1), value);
+    for (index, arg) in args.into_iter().enumerate() {
+        message.set_field(&field(desc, index + 1), proto_value(arg));
     }
     message
+}
+
+/// A function's results from its response message, for a signature of plain values (the
+/// client side of a remote import).
+pub fn plain_results_from_response(mut message: DynamicMessage, sig: &FuncSig) -> Converted<Vec<PlainValue>> {
+    let desc = message.descriptor();
+    let mut values = Vec::with_capacity(sig.results.len());
+    for (index, ty) in sig.results.iter().enumerate() {
+        let field = field(&desc, index + 1);
+        let value = message.take_field(&field).unwrap_or_else(|| Value::default_value_for_field(&field));
+        values.push(inside("result", plain_value_of(value, ty))?);
+    }
+    Ok(values)
+}
+
+/// The protobuf value of a plain value.
+fn proto_value(value: PlainValue) -> Value {
+    match value {
+        PlainValue::Bytes(bytes) => Value::Bytes(bytes.into()),
+        PlainValue::Text(text) => Value::String(text),
+        PlainValue::U32(n) => Value::U32(n),
+        PlainValue::U64(n) => Value::U64(n),
+        PlainValue::Bool(b) => Value::Bool(b),
+    }
 }
 
 /// The plain value of a field's `value`, checked against `ty`.

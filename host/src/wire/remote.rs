@@ -15,6 +15,7 @@ use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos};
 use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
+use crate::runtime::shape::PlainValue;
 use crate::runtime::{ChainId, LoadedService, RemoteBinder, RemoteImport};
 use http::uri::PathAndQuery;
 use prost_reflect::ServiceDescriptor;
@@ -69,6 +70,16 @@ impl RemoteImport for RemoteInterface {
         chain: ChainId,
     ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
         Box::pin(self.invoke(function, params, results, caller_deadline, chain))
+    }
+
+    fn call_plain<'a>(
+        &'a self,
+        function: &'a str,
+        args: Vec<PlainValue>,
+        caller_deadline: Option<Duration>,
+        chain: ChainId,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<PlainValue>>> + Send + 'a>> {
+        Box::pin(self.invoke_plain(function, args, caller_deadline, chain))
     }
 }
 
@@ -134,28 +145,66 @@ impl RemoteInterface {
         chain: ChainId,
     ) -> Result<()> {
         let rpc = &self.rpcs[function];
-        let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
-        let failure =
-            |kind| ServiceFailure::remote(&self.link.remote.url, &format!("{}#{function}", self.link.import), kind);
-        let started = Instant::now();
-        self.agree(budget).await.map_err(|reason| failure(FailureKind::Remote { reason }))?;
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
-        let response =
-            self.send(rpc, request, budget.saturating_sub(started.elapsed()), chain).await.map_err(|status| {
-                failure(match status.code() {
-                    Code::DeadlineExceeded => FailureKind::RemoteTimeout(budget),
-                    _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
-                })
-            })?;
-        let values = super::convert::results_from_response(&response, &rpc.sig).map_err(|e| {
-            failure(FailureKind::Remote {
-                reason: format!("its answer does not fit the WIT of `{}`: {e}", self.link.import),
-            })
-        })?;
+        let response = self.exchange(function, request, caller_deadline, chain).await?;
+        let values =
+            super::convert::results_from_response(&response, &rpc.sig).map_err(|e| self.unfit_answer(function, &e))?;
         for (slot, value) in results.iter_mut().zip(values) {
             *slot = value;
         }
         Ok(())
+    }
+
+    /// [`RemoteInterface::invoke`] for a signature of plain values ([`crate::runtime::shape`]):
+    /// bytes travel as one buffer each way.
+    async fn invoke_plain(
+        &self,
+        function: &str,
+        args: Vec<PlainValue>,
+        caller_deadline: Option<Duration>,
+        chain: ChainId,
+    ) -> Result<Vec<PlainValue>> {
+        let rpc = &self.rpcs[function];
+        let request = super::convert::request_from_plain_params(&rpc.rpc.input, args);
+        let response = self.exchange(function, request, caller_deadline, chain).await?;
+        super::convert::plain_results_from_response(response, &rpc.sig).map_err(|e| self.unfit_answer(function, &e))
+    }
+
+    /// Sends `request` for `function` and returns the answer, within the call's budget, after
+    /// checking once that the remote serves the interface as the consumer's WIT describes it.
+    async fn exchange(
+        &self,
+        function: &str,
+        request: prost_reflect::DynamicMessage,
+        caller_deadline: Option<Duration>,
+        chain: ChainId,
+    ) -> Result<prost_reflect::DynamicMessage> {
+        let rpc = &self.rpcs[function];
+        let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
+        let started = Instant::now();
+        self.agree(budget).await.map_err(|reason| self.failure(function, FailureKind::Remote { reason }))?;
+        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed()), chain).await;
+        response.map_err(|status| {
+            self.failure(
+                function,
+                match status.code() {
+                    Code::DeadlineExceeded => FailureKind::RemoteTimeout(budget),
+                    _ => FailureKind::Remote { reason: format!("{:?}: {}", status.code(), status.message()) },
+                },
+            )
+            .into()
+        })
+    }
+
+    /// A failed call of `function` on the remote host.
+    fn failure(&self, function: &str, kind: FailureKind) -> ServiceFailure {
+        ServiceFailure::remote(&self.link.remote.url, &format!("{}#{function}", self.link.import), kind)
+    }
+
+    /// The error of an answer to `function` that does not fit its WIT.
+    fn unfit_answer(&self, function: &str, error: &super::convert::ConvertError) -> wasmtime::Error {
+        let reason = format!("its answer does not fit the WIT of `{}`: {error}", self.link.import);
+        self.failure(function, FailureKind::Remote { reason }).into()
     }
 
     /// The connection to the remote, made on first use.

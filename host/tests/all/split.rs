@@ -205,3 +205,30 @@ fn a_malformed_chain_header_is_refused() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("the `parigot-chain` header must be 16 hex digits"), "{body}");
 }
+
+#[test]
+fn a_large_list_of_bytes_crosses_a_remote_link() {
+    // 40 MiB to a remote faulty service of every language, whose host raises its message
+    // limit. The bytes travel as one buffer on both sides of the link: as dynamic values they
+    // would need 1.25 GiB on the caller's side, more than its 1 GiB memory limit allows.
+    for language in ["rust", "go", "python"] {
+        let remote = Wos::new(&format!(
+            "manifest-version = 1\n[serve]\nmax-message-bytes = 67108864\n{}",
+            service("faulty", &format!("faulty-{language}"), "")
+        ));
+        let remote = Served::start(&remote.path(), &[]);
+        let front = Wos::new(&format!(
+            "manifest-version = 1\n{}",
+            service(
+                "driver",
+                "faults-driver",
+                &format!(
+                    "args = [\"weigh:40\"]\n{}",
+                    remote_link("parigot:testing/faults", &remote.addr, ", timeout-ms = 30000")
+                ),
+            ),
+        ));
+        let run = front.run().expect_code(0);
+        assert!(run.stdout.contains("weigh:40 -> sum 41943040"), "{language}: {}", run.stdout);
+    }
+}
