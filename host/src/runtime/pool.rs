@@ -99,7 +99,7 @@ pub(super) struct ServiceInstance {
 /// service is no longer callable.
 pub(super) struct Lease<'a> {
     pool: &'a ServicePool,
-    pub(super) instance: Option<ServiceInstance>,
+    instance: Option<ServiceInstance>,
     /// Set while a call into the instance is under way.
     pub(super) in_call: bool,
     _permit: SemaphorePermit<'a>,

@@ -23,6 +23,13 @@ fn remote_link(interface: &str, addr: &str, settings: &str) -> String {
     format!("links = {{ \"{interface}\" = {{ remote = \"http://{addr}\"{settings} }} }}")
 }
 
+/// A wos of the faults driver with `args` (a TOML list), its `faults` bound to the host at
+/// `addr` with `settings` added to the link's table.
+fn remote_driver(args: &str, addr: &str, settings: &str) -> Wos {
+    let links = format!("args = {args}\n{}", remote_link("parigot:testing/faults", addr, settings));
+    Wos::new(&format!("manifest-version = 1\n{}", service("driver", "faults-driver", &links)))
+}
+
 #[test]
 fn the_hello_example_runs_split_across_three_processes_with_the_same_output() {
     let whole = host(&["run", crate::support::repo().join("examples/hello/wos.toml").to_str().unwrap()]).expect_code(0);
@@ -81,17 +88,7 @@ fn a_remote_that_is_slow_fails_the_call_when_the_callers_budget_ends() {
         service("faulty", "faulty-rust", "")
     ));
     let remote = Served::start(&remote.path(), &[]);
-    let front = Wos::new(&format!(
-        "manifest-version = 1\n{}",
-        service(
-            "driver",
-            "faults-driver",
-            &format!(
-                "args = [\"ping\", \"spin\"]\n{}",
-                remote_link("parigot:testing/faults", &remote.addr, ", timeout-ms = 700, retries = 2")
-            ),
-        ),
-    ));
+    let front = remote_driver(r#"["ping", "spin"]"#, &remote.addr, ", timeout-ms = 700, retries = 2");
     let started = std::time::Instant::now();
     let run = front.run().expect_code(70).expect_stderr(&[
         &format!("the remote host http://{} did not answer `parigot:testing/faults@0.1.0#spin`", remote.addr),
@@ -138,10 +135,7 @@ fn reflection_only_server(runtime: &tokio::runtime::Runtime, proto_text: String)
 fn a_remote_built_from_another_wit_is_refused_with_the_difference_named() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let ours = faults_proto();
-    let driver = |addr: &str| {
-        let links = format!("args = [\"ping\"]\n{}", remote_link("parigot:testing/faults", addr, ""));
-        Wos::new(&format!("manifest-version = 1\n{}", service("driver", "faults-driver", &links)))
-    };
+    let driver = |addr: &str| remote_driver(r#"["ping"]"#, addr, "");
 
     // `ping` answers a u64 there, a u32 here.
     assert!(ours.contains("uint32 result = 1;"), "{ours}");
@@ -217,18 +211,7 @@ fn a_large_list_of_bytes_crosses_a_remote_link() {
             service("faulty", &format!("faulty-{language}"), "")
         ));
         let remote = Served::start(&remote.path(), &[]);
-        let front = Wos::new(&format!(
-            "manifest-version = 1\n{}",
-            service(
-                "driver",
-                "faults-driver",
-                &format!(
-                    "args = [\"weigh:40\"]\n{}",
-                    remote_link("parigot:testing/faults", &remote.addr, ", timeout-ms = 30000")
-                ),
-            ),
-        ));
-        let run = front.run().expect_code(0);
+        let run = remote_driver(r#"["weigh:40"]"#, &remote.addr, ", timeout-ms = 30000").run().expect_code(0);
         assert!(run.stdout.contains("weigh:40 -> sum 41943040"), "{language}: {}", run.stdout);
     }
 }

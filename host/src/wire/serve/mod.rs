@@ -42,7 +42,7 @@ pub struct ServeOptions {
 }
 
 /// One exposed function: who provides it, and its rpc.
-pub struct Endpoint {
+struct Endpoint {
     provider: ServiceName,
     /// The interface as the provider exports it.
     interface: String,

@@ -12,7 +12,7 @@ use wasmtime::Result;
 use wasmtime::error::Context;
 
 /// A typed call of one endpoint's function.
-pub trait TypedCall: Send + Sync {
+pub(super) trait TypedCall: Send + Sync {
     /// Calls the function with `args` (the request's fields, in order) and returns its results.
     fn call(
         &self,
@@ -23,8 +23,8 @@ pub trait TypedCall: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Result<Vec<PlainValue>>> + Send>>;
 }
 
-/// The typed call for `endpoint`'s function, if its signature moves bytes.
-pub fn typed_call(sig: &crate::graph::FuncSig) -> Option<Arc<dyn TypedCall>> {
+/// The typed call of a function with signature `sig`, if it moves bytes.
+pub(super) fn typed_call(sig: &crate::graph::FuncSig) -> Option<Arc<dyn TypedCall>> {
     visit_bytes_shape(sig, MakeTypedCall)
 }
 
