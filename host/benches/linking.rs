@@ -112,7 +112,7 @@ fn plain_echo(
     let engine = engine.engine();
     let cache = bench_cache();
     let bytes = std::fs::read(wasm(&format!("bench-echo-{language}"))).unwrap();
-    let entry = cache.entry_path(engine, &bytes);
+    let entry = cache.entry_path(engine, &blake3::hash(&bytes));
     let component =
         cache.load(engine, &entry).unwrap_or_else(|| cache.compile_and_store(engine, &bytes, &entry).unwrap());
     let mut linker = Linker::new(engine);

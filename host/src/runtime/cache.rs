@@ -61,11 +61,11 @@ impl ComponentCache {
         &self.dir
     }
 
-    /// Where the compiled form of `bytes` lives (whether or not it exists yet).
-    pub fn entry_path(&self, engine: &Engine, bytes: &[u8]) -> PathBuf {
+    /// Where the compiled form of a component whose bytes hash to `content` (blake3) lives,
+    /// whether or not it exists yet.
+    pub fn entry_path(&self, engine: &Engine, content: &blake3::Hash) -> PathBuf {
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut engine_hash);
-        let content = blake3::hash(bytes);
         self.dir.join(format!("{}-{:016x}.cwasm", content.to_hex(), engine_hash.finish()))
     }
 

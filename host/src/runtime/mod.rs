@@ -228,12 +228,13 @@ fn compile_all(
         .iter()
         .map(|(name, spec)| {
             let bytes = load::read_component(name, &spec.component)?;
-            let entry = cache.entry_path(engine, &bytes);
-            Ok((name, bytes, entry))
+            let digest = blake3::hash(&bytes);
+            let entry = cache.entry_path(engine, &digest);
+            Ok((name, bytes, entry, digest))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut misses = false;
-    for (name, bytes, entry) in &sources {
+    for (name, bytes, entry, _) in &sources {
         if !entry.exists() {
             misses = true;
             tracing::info!(
@@ -246,7 +247,7 @@ fn compile_all(
     let compiled: Vec<Result<(Component, CacheOutcome, ServiceWit)>> = std::thread::scope(|scope| {
         let workers: Vec<_> = sources
             .iter()
-            .map(|(name, bytes, entry)| {
+            .map(|(name, bytes, entry, _)| {
                 scope.spawn(move || {
                     let (component, outcome) = load::compile(engine, cache, name, bytes, entry)?;
                     Ok((component, outcome, load::decode_wit(name, bytes)?))
@@ -259,12 +260,12 @@ fn compile_all(
         workers.into_iter().map(|w| w.join().expect("compiling does not panic")).collect()
     });
     let mut components = BTreeMap::new();
-    for ((name, bytes, _), result) in sources.iter().zip(compiled) {
+    for ((name, _, _, digest), result) in sources.iter().zip(compiled) {
         let (component, outcome, wit) = result?;
         if outcome == CacheOutcome::Hit {
             tracing::info!("loaded service `{name}` from the compile cache");
         }
-        components.insert((*name).clone(), Compiled { component, wit, digest: blake3::hash(bytes) });
+        components.insert((*name).clone(), Compiled { component, wit, digest: *digest });
     }
     Ok(components)
 }
