@@ -7,7 +7,9 @@ use parigot_host::kernel::{ServiceFailure, pulse};
 use parigot_host::manifest::{Manifest, ServiceName};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome};
+use parigot_host::caps::log::render::{LineFormat, LogFormat};
+use parigot_host::caps::log::{GUEST_TARGET, TracingSink};
+use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, StartOptions};
 use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::path::PathBuf;
@@ -32,9 +34,14 @@ mod exit {
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Log filter, e.g. `warn` or `parigot_host=debug`.
+    /// Filter of the host's own log lines, e.g. `warn` or `parigot_host=debug` (guests' lines
+    /// are filtered by each service's `log.level` in the wos).
     #[arg(long, global = true, env = "PARIGOT_LOG", default_value = "info")]
     log: String,
+    /// How log lines are written to stderr: `text` (coloured on a terminal unless NO_COLOR is
+    /// set) or `json` (one object per line; guests' stdout and stderr lines too).
+    #[arg(long, global = true, env = "PARIGOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Where compiled components are cached [default: ~/.cache/parigot].
     #[arg(long, global = true, env = "PARIGOT_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
@@ -115,9 +122,22 @@ impl RunArgs {
     }
 }
 
+impl Command {
+    /// The arguments of a command that starts a wos.
+    fn run_args(&self) -> Option<&RunArgs> {
+        match self {
+            Command::Run(args) | Command::Check(args) => Some(args),
+            Command::Compose(compose) => Some(&compose.run),
+            Command::Proto(_) => None,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log);
+    // A deterministic run prints the same bytes every time: no timestamps.
+    let deterministic = cli.command.run_args().is_some_and(|args| args.deterministic || args.seed.is_some());
+    init_logging(&cli.log, cli.log_format, !deterministic);
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -128,6 +148,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let log_format = cli.log_format;
     let cache = cli.cache_dir.map_or_else(ComponentCache::default_dir, Ok).and_then(ComponentCache::open);
     let (args, check_only, emit) = match cli.command {
         Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache?),
@@ -159,13 +180,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
         return Ok(ExitCode::SUCCESS);
     }
-    let determinism = args.determinism(app.manifest.seed);
+    let start = StartOptions {
+        determinism: args.determinism(app.manifest.seed),
+        log: Some(std::sync::Arc::new(TracingSink { format: log_format })),
+    };
     let serve = &app.manifest.serve;
     if let Some(listen) = args.listen.or(serve.listen) {
         let options = ServeOptions { listen, max_message_bytes: serve.max_message_bytes };
-        return async_runtime()?.block_on(serve_wos(app, determinism, options));
+        return async_runtime()?.block_on(serve_wos(app, start, options));
     }
-    async_runtime()?.block_on(run_programs(app, determinism))
+    async_runtime()?.block_on(run_programs(app, start))
 }
 
 /// The async runtime guest code runs on (on wasmtime fibers) and the server serves from.
@@ -174,8 +198,8 @@ fn async_runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Starts the wos and runs its programs to completion.
-async fn run_programs(app: std::sync::Arc<App>, determinism: Option<Determinism>) -> Result<ExitCode> {
-    let running = app.instantiate(determinism).await?;
+async fn run_programs(app: std::sync::Arc<App>, start: StartOptions) -> Result<ExitCode> {
+    let running = app.start(start).await?;
     let outcomes = running.run_programs().await;
     let code = exit_code(&outcomes);
     running.shutdown().await;
@@ -188,11 +212,11 @@ async fn run_programs(app: std::sync::Arc<App>, determinism: Option<Determinism>
 /// program failed.
 async fn serve_wos(
     app: std::sync::Arc<App>,
-    determinism: Option<Determinism>,
+    start: StartOptions,
     options: ServeOptions,
 ) -> Result<ExitCode> {
     let signalled = listen_for_signals()?;
-    let running = app.instantiate(determinism).await?;
+    let running = app.start(start).await?;
     let mut until_signal = signalled.clone();
     let shutdown = async move {
         let _ = until_signal.wait_for(|signalled| *signalled).await;
@@ -372,16 +396,19 @@ fn print_plan(app: &App) {
     }
 }
 
-fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|error| {
+/// Logs to stderr through parigot's line format. `filter` applies to the host's own lines;
+/// guests' lines always pass it (each service's `log.level` filters them).
+fn init_logging(filter: &str, format: LogFormat, timestamps: bool) {
+    let guests = format!("{GUEST_TARGET}=trace");
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},{guests}")).unwrap_or_else(|error| {
         eprintln!("warning: ignoring invalid log filter `{filter}`: {error}");
-        tracing_subscriber::EnvFilter::new("info")
+        tracing_subscriber::EnvFilter::new(format!("info,{guests}"))
     });
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    let colour = format == LogFormat::Text && std::io::IsTerminal::is_terminal(&std::io::stderr()) && !no_color;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .with_target(false)
+        .event_format(LineFormat { format, timestamps, colour })
         .init();
 }

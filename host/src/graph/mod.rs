@@ -148,6 +148,10 @@ pub enum LinkError {
     )]
     UnusedLink { consumer: ServiceName, interface: InterfaceName, imports: Vec<InterfaceName> },
 
+    /// An import of a capability the service was not granted, or in a version the host lacks.
+    #[error(transparent)]
+    Capability(#[from] crate::caps::GrantError),
+
     #[error(
         "the services import from each other in a cycle: {}; a cycle cannot be started (each \
          would need the other to be running first): break it by moving the shared interface \
@@ -171,7 +175,7 @@ fn exported_list(exports: &[InterfaceName]) -> String {
 
 /// Whether the host, rather than a service, provides `interface`.
 pub fn is_host_interface(interface: &InterfaceName) -> bool {
-    HOST_NAMESPACES.contains(&interface.namespace())
+    HOST_NAMESPACES.contains(&interface.namespace()) || crate::caps::capability_of(interface).is_some()
 }
 
 /// Resolves a wos: picks a provider for every service-provided import, checks types, and
@@ -181,6 +185,9 @@ pub fn resolve(manifest: &Manifest, surfaces: &BTreeMap<ServiceName, Surface>) -
     let mut remotes = Vec::new();
     for (consumer, spec) in &manifest.services {
         for (import, sig) in &surfaces[consumer].imports {
+            // No capability needs a grant yet: the per-call context and logging are every
+            // service's (see `crate::caps`).
+            crate::caps::check_import(consumer.as_str(), import, |_grant_key| false)?;
             if is_host_interface(import) || sig.functions.is_empty() {
                 continue; // types-only interfaces need no provider
             }

@@ -8,6 +8,7 @@ mod names;
 
 pub use names::{InterfaceName, ServiceName};
 
+use crate::caps::log::{LogSettings, LogTable};
 use crate::kernel::{Limits, RestartPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -107,6 +108,8 @@ pub struct ServiceSpec {
     /// memory); `1` means one shared instance, its calls queued. Without it, `[serve] pool`
     /// decides ([`Manifest::instances`]).
     pub instances: Option<usize>,
+    /// `[services.NAME.log]` over `[log]`: its log level and rate.
+    pub log: LogSettings,
 }
 
 /// Why a manifest could not be read.
@@ -132,6 +135,8 @@ struct RawManifest {
     exports: Vec<InterfaceName>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    log: LogTable,
     #[serde(default)]
     services: BTreeMap<ServiceName, RawService>,
     #[serde(default)]
@@ -177,6 +182,8 @@ struct RawService {
     #[serde(default)]
     limits: RawLimits,
     instances: Option<usize>,
+    #[serde(default)]
+    log: LogTable,
 }
 
 /// `[limits]` (defaults for every service) and `[services.NAME.limits]`.
@@ -230,14 +237,17 @@ impl Manifest {
         }
         let folder = path.parent().unwrap_or(Path::new("."));
         check_links(&raw.services).map_err(invalid)?;
-        let wos_limits = raw.limits;
+        let (wos_limits, wos_log) = (raw.limits, raw.log);
         let services = raw
             .services
             .into_iter()
             .map(|(name, service)| {
                 let limits = resolve_limits(&service.limits, &wos_limits)
                     .map_err(|message| invalid(format!("service `{name}`: {message}")))?;
-                let spec = service.resolve(folder, limits).map_err(|m| invalid(format!("service `{name}`: {m}")))?;
+                let log = LogSettings::resolve(&service.log, &wos_log)
+                    .map_err(|message| invalid(format!("service `{name}`: `log`: {message}")))?;
+                let spec =
+                    service.resolve(folder, limits, log).map_err(|m| invalid(format!("service `{name}`: {m}")))?;
                 Ok((name, spec))
             })
             .collect::<Result<_, ManifestError>>()?;
@@ -258,6 +268,7 @@ impl Manifest {
             remotes: BTreeMap::new(),
             limits: Limits::default(),
             instances: None,
+            log: LogSettings::default(),
         };
         Manifest {
             name: name.to_string(),
@@ -282,7 +293,7 @@ impl Manifest {
 }
 
 impl RawService {
-    fn resolve(self, folder: &Path, limits: Limits) -> Result<ServiceSpec, String> {
+    fn resolve(self, folder: &Path, limits: Limits, log: LogSettings) -> Result<ServiceSpec, String> {
         let instances = self.instances;
         if instances == Some(0) {
             return Err("`instances = 0` leaves no instance to take its calls; give at least 1".into());
@@ -309,6 +320,7 @@ impl RawService {
             remotes,
             limits,
             instances,
+            log,
         })
     }
 }

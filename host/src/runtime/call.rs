@@ -17,6 +17,7 @@ use super::pool::{Lease, ServicePool};
 use super::running::Services;
 use super::shape::PlainList;
 use super::state::{InstanceState, ServiceId};
+use crate::caps::context::{IdSource, Pctx};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -71,11 +72,21 @@ impl ChainId {
     }
 }
 
-/// What a call carries from its caller: the chain it belongs to and its deadline.
-#[derive(Debug, Clone, Copy)]
+/// What a call carries from its caller: the chain it belongs to, its deadline, and the
+/// per-call context the guest sees.
+#[derive(Debug, Clone)]
 pub struct CallContext {
     pub chain: ChainId,
     pub deadline: Option<Deadline>,
+    pub pctx: Pctx,
+}
+
+impl CallContext {
+    /// The context of a call this one makes to another service: the same chain and deadline,
+    /// a new span of the same trace.
+    pub fn for_callee(&self, ids: &IdSource) -> CallContext {
+        CallContext { chain: self.chain, deadline: self.deadline, pctx: self.pctx.child(ids) }
+    }
 }
 
 /// When a call must have finished.
@@ -171,8 +182,8 @@ impl<'a> Call<'a> {
     ) -> Result<Call<'a>> {
         let pool = &services.pools[id];
         let deadline = services.deadline_for(id, caller.deadline);
-        let context = CallContext { chain: caller.chain, deadline };
-        let mut lease = pool.lease(services, label, context).await?;
+        let context = CallContext { deadline, ..caller };
+        let mut lease = pool.lease(services, label, &context).await?;
         let instance = lease.instance();
         let func = match target {
             Target::Slot(slot) => instance.provided[slot],
@@ -224,7 +235,7 @@ pub(super) async fn within<T>(deadline: Option<Deadline>, work: impl Future<Outp
 /// its deadline has passed, else give the thread back to the async runtime for a moment, so
 /// one long call does not hold up the other calls that share its thread.
 pub(super) fn on_pulse(store: StoreContextMut<'_, InstanceState>) -> Result<UpdateDeadline> {
-    let deadline = store.data().context.and_then(|context| context.deadline);
+    let deadline = store.data().context.as_ref().and_then(|context| context.deadline);
     let passed = deadline.is_some_and(|deadline| Instant::now() >= deadline.at);
     if passed { Err(Trap::Interrupt.into()) } else { Ok(UpdateDeadline::Yield(1)) }
 }

@@ -7,13 +7,12 @@
 //! provider, in the provider's own Store, under the consumer's deadline, and hands the
 //! results back.
 
-use super::call::{CallContext, ChainId, Target, call_service, call_service_typed};
+use super::call::{CallContext, Target, call_service, call_service_typed};
 use super::shape::{PlainList, PlainValue, ShapeVisitor, visit_bytes_shape};
 use super::state::{InstanceState, ServiceId};
 use crate::graph::{FuncSig, Link, Surface, is_host_interface};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::component::{LinkerInstance, Val};
 use wasmtime::{Engine, Result, format_err};
@@ -32,6 +31,7 @@ pub fn consumer_linker(
 ) -> Result<Linker<InstanceState>> {
     let mut linker = Linker::<InstanceState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    crate::caps::add_to_linker(&mut linker, InstanceState::caps_view)?;
     for &(link, provider) in links {
         let mut instance = linker.instance(&link.import.to_string())?;
         for function in &link.functions {
@@ -63,11 +63,10 @@ pub fn consumer_linker(
             let (remote, name) = (remote.clone(), function.clone());
             instance.func_new_async(&function, move |store, _ty, params, results| {
                 let (remote, name) = (remote.clone(), name.clone());
-                let deadline = store.data().deadline_left();
                 let origin = CallOrigin::of(store.data());
                 Box::new(async move {
-                    let (_, caller) = origin.get()?;
-                    remote.call(&name, params, results, deadline, caller.chain).await
+                    let (_, callee) = origin.get()?;
+                    remote.call(&name, params, results, &callee).await
                 })
             })?;
         }
@@ -88,15 +87,17 @@ struct CallOrigin {
 
 impl CallOrigin {
     fn of(state: &InstanceState) -> CallOrigin {
-        CallOrigin { services: state.services.upgrade(), caller: state.context }
+        CallOrigin { services: state.services.upgrade(), caller: state.context.clone() }
     }
 
-    /// The wos and the call, or why the import cannot be served.
+    /// The wos and the context of the call into the callee, or why the import cannot be
+    /// served.
     fn get(self) -> Result<(Arc<super::running::Services>, CallContext)> {
         let services = self.services.ok_or_else(|| format_err!("the wos has stopped"))?;
         let caller =
             self.caller.ok_or_else(|| format_err!("an import was called outside any call into the service"))?;
-        Ok((services, caller))
+        let callee = caller.for_callee(&services.ids);
+        Ok((services, callee))
     }
 }
 
@@ -168,11 +169,10 @@ impl ShapeVisitor for RemoteForwarder<'_, '_> {
         let (remote, name) = (self.remote, self.function.to_owned());
         self.instance.func_wrap_async(self.function, move |store, params: P| {
             let (remote, name) = (remote.clone(), name.clone());
-            let deadline = store.data().deadline_left();
             let origin = CallOrigin::of(store.data());
             Box::new(async move {
-                let (_, caller) = origin.get()?;
-                let results = remote.call_plain(&name, params.into_values(), deadline, caller.chain).await?;
+                let (_, callee) = origin.get()?;
+                let results = remote.call_plain(&name, params.into_values(), &callee).await?;
                 R::from_values(results)
                     .ok_or_else(|| format_err!("the remote's answer to `{name}` does not fit its WIT"))
             })
@@ -205,18 +205,17 @@ pub trait RemoteImport: Send + Sync {
         &'a self,
         function: &'a str,
         args: Vec<PlainValue>,
-        caller_deadline: Option<Duration>,
-        chain: ChainId,
+        context: &'a CallContext,
     ) -> Pin<Box<dyn Future<Output = Result<Vec<PlainValue>>> + Send + 'a>>;
 
-    /// Calls `function` on the remote host with `params`, filling `results`, within what is
-    /// left of the caller's deadline, as part of the caller's `chain`.
+    /// Calls `function` on the remote host with `params`, filling `results`, in `context`:
+    /// within what is left of its deadline, as part of its chain, with its per-call context
+    /// (the remote's span is a child of `context`'s).
     fn call<'a>(
         &'a self,
         function: &'a str,
         params: &'a [Val],
         results: &'a mut [Val],
-        caller_deadline: Option<Duration>,
-        chain: ChainId,
+        context: &'a CallContext,
     ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 }

@@ -18,13 +18,17 @@ mod running;
 pub mod shape;
 mod state;
 
-pub use call::ChainId;
+pub use call::{CallContext, ChainId, Deadline};
 pub use determinism::Determinism;
 pub use linking::{RemoteBinder, RemoteImport};
 pub use load::BuildPolicy;
 pub use running::{Caller, ProgramOutcome, Running};
 pub use state::{InstanceState, ServiceId};
 
+use crate::caps::ServiceCaps;
+use crate::caps::context::IdSource;
+use crate::caps::log::render::LogFormat;
+use crate::caps::log::{LogSink, TracingSink};
 use crate::graph::{self, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
@@ -143,8 +147,15 @@ impl App {
 
     /// Starts the wos: a pool of instances per service (each instance in a Store of its own),
     /// with one instance of every service started in start-up order. With `determinism`,
-    /// guests see virtual clocks and seeded randomness.
+    /// guests see virtual clocks and seeded randomness, and ids are seeded too.
     pub async fn instantiate(self: &Arc<Self>, determinism: Option<Determinism>) -> Result<Running> {
+        self.start(StartOptions { determinism, log: None }).await
+    }
+
+    /// [`App::instantiate`] with every option.
+    pub async fn start(self: &Arc<Self>, options: StartOptions) -> Result<Running> {
+        let StartOptions { determinism, log } = options;
+        let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: LogFormat::Text }));
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let pools = self
             .services
@@ -153,13 +164,29 @@ impl App {
             .enumerate()
             .map(|(id, (service, linked))| {
                 let size = if service.is_program() { 1 } else { self.manifest.instances(&service.spec) };
-                ServicePool::new(pool_spec(id, service, linked, size, width, determinism))
+                let caps = Arc::new(ServiceCaps::new(
+                    service.name.as_str(),
+                    &service.spec.log,
+                    log.clone(),
+                    determinism.is_some(),
+                ));
+                ServicePool::new(pool_spec(id, service, linked, size, width, determinism, caps))
             })
             .collect();
-        let running = Running { services: Arc::new(Services::new(self.clone(), pools)) };
+        let ids = determinism.map_or_else(IdSource::random, |d| IdSource::seeded(d.seed));
+        let running = Running { services: Arc::new(Services::new(self.clone(), pools, ids)) };
         running.start_all().await?;
         Ok(running)
     }
+}
+
+/// How to start a wos.
+#[derive(Clone, Default)]
+pub struct StartOptions {
+    /// Virtual clocks, seeded randomness and seeded ids.
+    pub determinism: Option<Determinism>,
+    /// Where guests' log lines go [default: `tracing`, fields rendered as text].
+    pub log: Option<Arc<dyn LogSink>>,
 }
 
 /// A service linked once, to be instantiated into any number of Stores.
@@ -322,6 +349,7 @@ fn pool_spec(
     size: usize,
     width: usize,
     determinism: Option<Determinism>,
+    caps: Arc<ServiceCaps>,
 ) -> PoolSpec {
     let prefix = format!("{:<width$} | ", service.name.as_str());
     let stdout = ServiceOutput::new(prefix.clone(), Destination::Stdout);
@@ -354,6 +382,7 @@ fn pool_spec(
         exports: export_indices(service),
         provides: linked.provides.clone(),
         recipe,
+        caps,
         stdout,
         stderr,
     }

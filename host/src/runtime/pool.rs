@@ -9,6 +9,8 @@
 //! a fresh one, as the restart policy allows.
 
 use super::call::{CallContext, ChainId, Deadline, within};
+use crate::caps::ServiceCaps;
+use crate::caps::context::Pctx;
 use super::output::ServiceOutput;
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
@@ -44,6 +46,8 @@ pub(super) struct PoolSpec {
     /// slot.
     pub provides: Vec<(String, String)>,
     pub recipe: WasiRecipe,
+    /// The service's capability state, shared by its instances.
+    pub caps: Arc<ServiceCaps>,
     pub stdout: ServiceOutput,
     pub stderr: ServiceOutput,
 }
@@ -173,7 +177,7 @@ impl ServicePool {
         &'a self,
         services: &Arc<Services>,
         label: &str,
-        context: CallContext,
+        context: &CallContext,
     ) -> Result<Lease<'a>> {
         self.refuse_unless_callable(label)?;
         let permit = match self.permits.try_acquire() {
@@ -191,7 +195,7 @@ impl ServicePool {
     }
 
     /// Waits for a permit, until the call's deadline.
-    async fn wait_for_permit(&self, label: &str, context: CallContext) -> Result<SemaphorePermit<'_>> {
+    async fn wait_for_permit(&self, label: &str, context: &CallContext) -> Result<SemaphorePermit<'_>> {
         if self.holders.iter().all(|holder| holder.load(Ordering::Acquire) == context.chain.raw()) {
             return Err(self.failure(label, FailureKind::Reentry { instances: self.spec.size }).into());
         }
@@ -246,9 +250,10 @@ impl ServicePool {
     async fn instantiate_in(&self, services: &Arc<Services>, slot: usize) -> Result<ServiceInstance> {
         let spec = &self.spec;
         let engine: &Engine = services.engine();
-        let mut state = InstanceState::new(Arc::downgrade(services), (spec.recipe)(), spec.limits.memory);
+        let mut state =
+            InstanceState::new(Arc::downgrade(services), (spec.recipe)(), spec.limits.memory, spec.caps.clone());
         let deadline = services.deadline_for(spec.id, None);
-        state.context = Some(CallContext { chain: ChainId::fresh(), deadline });
+        state.context = Some(CallContext { chain: ChainId::fresh(), deadline, pctx: Pctx::fresh(&services.ids) });
         let mut store = Store::new(engine, state);
         store.limiter(|state| state);
         // What one call may move from the guest into the host (as dynamic values, 32 bytes per

@@ -10,6 +10,7 @@ use super::call::{CallContext, ChainId, Deadline, Target, call_service, call_ser
 use super::pool::ServicePool;
 use super::shape::PlainList;
 use super::state::ServiceId;
+use crate::caps::context::{EdgeHeaders, IdSource, Pctx};
 use crate::graph::RUN_INTERFACE;
 use crate::kernel::ServiceState;
 use crate::manifest::ServiceName;
@@ -35,23 +36,29 @@ pub(super) struct Services {
     pub(super) pools: Vec<ServicePool>,
     /// The services that have failed for good, in start-up order.
     failed: watch::Sender<Vec<ServiceName>>,
+    /// Where the per-call contexts' ids come from.
+    pub(super) ids: IdSource,
 }
 
 /// What a caller from outside the wos brings to a call.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Caller {
     /// Its deadline.
     pub deadline: Option<Duration>,
     /// The call chain it belongs to, when it comes from another host; a fresh one otherwise.
     pub chain: Option<ChainId>,
+    /// Its per-call context (made at the edge from its headers: [`Running::context_at_edge`]);
+    /// a fresh one otherwise.
+    pub pctx: Option<Pctx>,
 }
 
 impl Caller {
     /// The context of a call from this caller.
-    fn context(self) -> CallContext {
+    fn context(self, ids: &IdSource) -> CallContext {
         CallContext {
             chain: self.chain.unwrap_or_else(ChainId::fresh),
             deadline: self.deadline.map(|budget| Deadline::after(budget, true)),
+            pctx: self.pctx.unwrap_or_else(|| Pctx::fresh(ids)),
         }
     }
 }
@@ -71,8 +78,8 @@ pub enum ProgramOutcome {
 }
 
 impl Services {
-    pub(super) fn new(app: Arc<App>, pools: Vec<ServicePool>) -> Services {
-        Services { app, pools, failed: watch::Sender::new(Vec::new()) }
+    pub(super) fn new(app: Arc<App>, pools: Vec<ServicePool>, ids: IdSource) -> Services {
+        Services { app, pools, failed: watch::Sender::new(Vec::new()), ids }
     }
 
     pub(super) fn engine(&self) -> &Engine {
@@ -142,7 +149,7 @@ impl Running {
         let id = self.service_id(service)?;
         let label = format!("{interface}#{function}");
         let target = Target::Export { interface, function };
-        call_service(&self.services, id, target, &label, params, results, caller.context()).await
+        call_service(&self.services, id, target, &label, params, results, caller.context(&self.services.ids)).await
     }
 
     /// [`Running::call_as`] with typed values, for a function whose signature moves bytes
@@ -157,9 +164,14 @@ impl Running {
     ) -> Result<R> {
         let id = self.service_id(service)?;
         let label = format!("{interface}#{function}");
-        let context = caller.context();
+        let context = caller.context(&self.services.ids);
         let target = Target::Export { interface, function };
         call_service_typed(&self.services, id, target, &label, params, context).await
+    }
+
+    /// The per-call context of a request that arrived at the edge with `headers`.
+    pub fn context_at_edge(&self, headers: EdgeHeaders<'_>) -> Pctx {
+        Pctx::at_edge(headers, &self.services.ids)
     }
 
     /// The life-cycle state of `service`.
@@ -198,7 +210,7 @@ impl Running {
         let mut results = [Val::Bool(false)];
         let target = Target::Export { interface: &run, function: "run" };
         let label = format!("{run}#run");
-        let context = CallContext { chain: ChainId::fresh(), deadline: None };
+        let context = CallContext { chain: ChainId::fresh(), deadline: None, pctx: Pctx::fresh(&self.services.ids) };
         let outcome = call_service(&self.services, id, target, &label, &[], &mut results, context).await;
         self.services.pools[id].exited(); // a program runs once
         match outcome {

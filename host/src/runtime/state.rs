@@ -5,7 +5,8 @@
 use super::call::CallContext;
 use super::running::Services;
 use crate::kernel::MemoryLimitHit;
-use std::sync::Weak;
+use crate::caps::{ServiceCaps, View};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
@@ -31,21 +32,34 @@ pub struct InstanceState {
     memory_limit: u64,
     /// Memory charged to the instance so far, in bytes.
     memory_used: u64,
+    /// The service's capability state.
+    caps: Arc<ServiceCaps>,
     wasi: WasiCtx,
     table: ResourceTable,
 }
 
 impl InstanceState {
     /// State for a fresh instance with WASI context `wasi` and a memory limit of `memory_limit`.
-    pub(super) fn new(services: Weak<Services>, wasi: WasiCtx, memory_limit: u64) -> InstanceState {
+    pub(super) fn new(
+        services: Weak<Services>,
+        wasi: WasiCtx,
+        memory_limit: u64,
+        caps: Arc<ServiceCaps>,
+    ) -> InstanceState {
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);
-        InstanceState { services, context: None, memory_limit, memory_used: 0, wasi, table }
+        InstanceState { services, context: None, memory_limit, memory_used: 0, caps, wasi, table }
     }
 
     /// How long the call under way may still run, if it has a deadline.
     pub fn deadline_left(&self) -> Option<Duration> {
-        self.context?.deadline.map(|deadline| deadline.left())
+        self.context.as_ref()?.deadline.map(|deadline| deadline.left())
+    }
+
+    /// What the capabilities see of this instance.
+    pub(super) fn caps_view(&mut self) -> View<'_> {
+        let time_left = self.deadline_left();
+        View { call: self.context.as_mut().map(|context| &mut context.pctx), time_left, service: &self.caps }
     }
 
     /// Charges `bytes` of growth against the memory limit, or refuses it with

@@ -16,7 +16,7 @@ use super::{InterfaceSide, interface_protos};
 use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
 use crate::runtime::shape::PlainValue;
-use crate::runtime::{ChainId, LoadedService, RemoteBinder, RemoteImport};
+use crate::runtime::{CallContext, LoadedService, RemoteBinder, RemoteImport};
 use http::uri::PathAndQuery;
 use prost_reflect::ServiceDescriptor;
 use std::collections::BTreeMap;
@@ -66,21 +66,40 @@ impl RemoteImport for RemoteInterface {
         function: &'a str,
         params: &'a [Val],
         results: &'a mut [Val],
-        caller_deadline: Option<Duration>,
-        chain: ChainId,
+        context: &'a CallContext,
     ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
-        Box::pin(self.invoke(function, params, results, caller_deadline, chain))
+        Box::pin(self.invoke(function, params, results, context))
     }
 
     fn call_plain<'a>(
         &'a self,
         function: &'a str,
         args: Vec<PlainValue>,
-        caller_deadline: Option<Duration>,
-        chain: ChainId,
+        context: &'a CallContext,
     ) -> Pin<Box<dyn Future<Output = Result<Vec<PlainValue>>> + Send + 'a>> {
-        Box::pin(self.invoke_plain(function, args, caller_deadline, chain))
+        Box::pin(self.invoke_plain(function, args, context))
     }
+}
+
+/// The headers that carry a call's context to another host: its chain, and its per-call
+/// context as W3C `traceparent` and `baggage` plus `x-request-id` (the deadline travels as
+/// `grpc-timeout`, set per attempt).
+fn context_headers(context: &CallContext) -> tonic::metadata::MetadataMap {
+    let mut headers = tonic::metadata::MetadataMap::new();
+    let mut put = |name: &'static str, value: String| match tonic::metadata::MetadataValue::try_from(value) {
+        Ok(value) => {
+            headers.insert(name, value);
+        }
+        Err(_) => tracing::debug!("not sending header `{name}`: its value is not a valid header value"),
+    };
+    let pctx = &context.pctx;
+    put(super::CHAIN_HEADER, context.chain.header());
+    put("traceparent", pctx.traceparent(pctx.span));
+    put("x-request-id", pctx.trace.request_id.to_string());
+    if let Some(baggage) = pctx.trace.baggage.header() {
+        put("baggage", baggage);
+    }
+    headers
 }
 
 /// One imported interface, served by a remote host.
@@ -133,20 +152,13 @@ impl RemoteInterface {
         })
     }
 
-    /// Calls `function` on the remote host, within the link's timeout and `caller_deadline`,
-    /// as part of the call chain `chain`.
+    /// Calls `function` on the remote host in `context`: within the link's timeout and what is
+    /// left of the context's deadline, as part of its chain, carrying its per-call context.
     /// Failures come back as a [`ServiceFailure`] that names the remote host.
-    async fn invoke(
-        &self,
-        function: &str,
-        params: &[Val],
-        results: &mut [Val],
-        caller_deadline: Option<Duration>,
-        chain: ChainId,
-    ) -> Result<()> {
+    async fn invoke(&self, function: &str, params: &[Val], results: &mut [Val], context: &CallContext) -> Result<()> {
         let rpc = &self.rpcs[function];
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
-        let response = self.exchange(function, request, caller_deadline, chain).await?;
+        let response = self.exchange(function, request, context).await?;
         let values =
             super::convert::results_from_response(&response, &rpc.sig).map_err(|e| self.unfit_answer(function, &e))?;
         for (slot, value) in results.iter_mut().zip(values) {
@@ -157,16 +169,10 @@ impl RemoteInterface {
 
     /// [`RemoteInterface::invoke`] for a signature of plain values ([`crate::runtime::shape`]):
     /// bytes travel as one buffer each way.
-    async fn invoke_plain(
-        &self,
-        function: &str,
-        args: Vec<PlainValue>,
-        caller_deadline: Option<Duration>,
-        chain: ChainId,
-    ) -> Result<Vec<PlainValue>> {
+    async fn invoke_plain(&self, function: &str, args: Vec<PlainValue>, context: &CallContext) -> Result<Vec<PlainValue>> {
         let rpc = &self.rpcs[function];
         let request = super::convert::request_from_plain_params(&rpc.rpc.input, args);
-        let response = self.exchange(function, request, caller_deadline, chain).await?;
+        let response = self.exchange(function, request, context).await?;
         super::convert::plain_results_from_response(response, &rpc.sig).map_err(|e| self.unfit_answer(function, &e))
     }
 
@@ -176,14 +182,15 @@ impl RemoteInterface {
         &self,
         function: &str,
         request: prost_reflect::DynamicMessage,
-        caller_deadline: Option<Duration>,
-        chain: ChainId,
+        context: &CallContext,
     ) -> Result<prost_reflect::DynamicMessage> {
         let rpc = &self.rpcs[function];
+        let caller_deadline = context.deadline.map(|deadline| deadline.left());
         let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
         let started = Instant::now();
         self.agree(budget).await.map_err(|reason| self.failure(function, FailureKind::Remote { reason }))?;
-        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed()), chain).await;
+        let headers = context_headers(context);
+        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed()), &headers).await;
         response.map_err(|status| {
             self.failure(
                 function,
@@ -277,9 +284,8 @@ impl RemoteInterface {
         rpc: &TypedRpc,
         request: prost_reflect::DynamicMessage,
         budget: Duration,
-        chain: ChainId,
+        headers: &tonic::metadata::MetadataMap,
     ) -> Result<prost_reflect::DynamicMessage, Status> {
-        let chain = tonic::metadata::MetadataValue::try_from(chain.header()).expect("hex digits are a valid header");
         let deadline = Instant::now() + budget;
         let path = PathAndQuery::try_from(rpc.rpc.path.as_str()).expect("rpc paths are valid");
         let mut backoff = FIRST_BACKOFF;
@@ -288,8 +294,8 @@ impl RemoteInterface {
             let left = deadline.saturating_duration_since(Instant::now());
             let mut grpc = tonic::client::Grpc::new(self.channel().clone());
             let mut call = tonic::Request::new(request.clone());
+            *call.metadata_mut() = headers.clone();
             call.set_timeout(left);
-            call.metadata_mut().insert(super::CHAIN_HEADER, chain.clone());
             let codec = DynamicCodec::new(rpc.rpc.output.clone());
             let outcome = tokio::time::timeout(left, async {
                 grpc.ready().await.map_err(|e| Status::unavailable(format!("cannot reach the remote host: {e}")))?;

@@ -102,7 +102,7 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis);
-    let caller = super::caller(request.headers(), deadline)?;
+    let caller = gateway.caller(request.headers(), deadline)?;
     let body = read_body(request.into_body(), gateway.max_message_bytes).await?;
     let message = encoding.decode(endpoint.rpc.rpc.input.clone(), &body)?;
     let response = gateway.invoke(endpoint, message, caller).await?;

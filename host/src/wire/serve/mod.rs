@@ -17,6 +17,7 @@ mod typed;
 use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos, public_interfaces};
 use crate::manifest::ServiceName;
+use crate::caps::context::EdgeHeaders;
 use crate::runtime::{App, Caller, ChainId, Running};
 use axum::body::Body;
 use http::{Request, Response};
@@ -205,19 +206,6 @@ fn media_type(headers: &http::HeaderMap) -> Option<String> {
     Some(content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
 }
 
-/// The caller of a request with deadline `deadline`: its chain from the `parigot-chain`
-/// header, which only another parigot host sends (16 hex digits); a malformed one is refused.
-fn caller(headers: &http::HeaderMap, deadline: Option<Duration>) -> Result<Caller, Status> {
-    let Some(value) = headers.get(super::CHAIN_HEADER) else { return Ok(Caller { deadline, chain: None }) };
-    let chain = value.to_str().ok().and_then(ChainId::parse).ok_or_else(|| {
-        Status::invalid_argument(format!(
-            "the `{}` header must be 16 hex digits, not all zero (parigot hosts send it; clients leave it out)",
-            super::CHAIN_HEADER
-        ))
-    })?;
-    Ok(Caller { deadline, chain: Some(chain) })
-}
-
 /// The answer to a path that is no exposed function, in either protocol.
 fn unknown_method(path: &str) -> Status {
     Status::unimplemented(format!("no method `{path}` here; list the services with gRPC server reflection"))
@@ -246,6 +234,29 @@ fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint
 }
 
 impl Gateway {
+    /// The caller of a request with headers `headers` and deadline `deadline`: its chain from
+    /// the `parigot-chain` header, which only another parigot host sends (16 hex digits; a
+    /// malformed one is refused), and its per-call context from its `traceparent`, `baggage`
+    /// and `x-request-id` headers (each ignored if malformed).
+    fn caller(&self, headers: &http::HeaderMap, deadline: Option<Duration>) -> Result<Caller, Status> {
+        let chain = match headers.get(super::CHAIN_HEADER) {
+            None => None,
+            Some(value) => Some(value.to_str().ok().and_then(ChainId::parse).ok_or_else(|| {
+                Status::invalid_argument(format!(
+                    "the `{}` header must be 16 hex digits, not all zero (parigot hosts send it; clients leave it out)",
+                    super::CHAIN_HEADER
+                ))
+            })?),
+        };
+        let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        let edge = EdgeHeaders {
+            traceparent: text("traceparent"),
+            baggage: text("baggage"),
+            request_id: text("x-request-id"),
+        };
+        Ok(Caller { deadline, chain, pctx: Some(self.running.context_at_edge(edge)) })
+    }
+
     /// gRPC when the content type says so, Connect otherwise.
     async fn handle(self: Arc<Self>, request: Request<Body>) -> Response<Body> {
         let is_grpc = media_type(request.headers())

@@ -1,0 +1,13 @@
+//! The host's bindings of parigot's WIT packages (`wit/` at the repository root): one
+//! `bindgen!` for every capability, whose implementations live in each capability's folder.
+
+wasmtime::component::bindgen!({
+    path: ["../wit/context", "../wit/log", "../wit/wasi-logging", "../wit/sdk"],
+    world: "parigot:sdk/host",
+    // Reading the context outside a call is a host bug, not a guest mistake: it traps.
+    imports: { "parigot:context/pctx": trappable },
+});
+
+pub use parigot::context::pctx as context;
+pub use parigot::log::log;
+pub use wasi::logging::logging as wasi_logging;

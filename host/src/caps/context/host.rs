@@ -1,0 +1,49 @@
+//! `parigot:context/pctx`: a guest reads the context of its call and adds baggage for the calls
+//! it makes.
+
+use super::baggage::BaggageError;
+use crate::caps::View;
+use crate::caps::bindings::context::{self as wit, Host};
+use wasmtime::{Result, format_err};
+
+impl Host for View<'_> {
+    fn current(&mut self) -> Result<wit::CallContext> {
+        let time_left_ms = self.time_left.map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+        let pctx = self.pctx()?;
+        let trace = &pctx.trace;
+        Ok(wit::CallContext {
+            request_id: trace.request_id.to_string(),
+            trace_id: trace.id.to_string(),
+            span_id: pctx.span.to_string(),
+            parent_span_id: pctx.parent.map(|span| span.to_string()),
+            sampled: trace.sampled,
+            time_left_ms,
+            user: trace.user.as_deref().map(str::to_owned),
+            baggage: trace.baggage.members().to_vec(),
+        })
+    }
+
+    fn set_baggage(&mut self, key: String, value: String) -> Result<Result<(), wit::BaggageError>> {
+        let outcome = self.pctx()?.trace_mut().baggage.set(&key, &value);
+        Ok(outcome.map_err(|error| match error {
+            BaggageError::InvalidKey(key) => wit::BaggageError::InvalidKey(key),
+            BaggageError::TooLarge => wit::BaggageError::TooLarge,
+        }))
+    }
+
+    fn remove_baggage(&mut self, key: String) -> Result<()> {
+        let pctx = self.pctx()?;
+        if pctx.trace.baggage.members().iter().any(|(k, _)| *k == key) {
+            pctx.trace_mut().baggage.remove(&key);
+        }
+        Ok(())
+    }
+}
+
+impl View<'_> {
+    /// The context of the call under way; the runtime sets one for every call and start-up, so
+    /// its absence is a host bug (a trap, not a guest error).
+    fn pctx(&mut self) -> Result<&mut super::Pctx> {
+        self.call.as_deref_mut().ok_or_else(|| format_err!("`parigot:context/pctx` was called outside any call"))
+    }
+}

@@ -1,0 +1,231 @@
+//! Logging (`parigot:log`, and `wasi:logging` for components written for other hosts): a
+//! guest's levelled, structured lines, rendered by the host with the service's name and the
+//! trace id of the call they were logged in.
+//!
+//! Lines go to a [`LogSink`]: [`TracingSink`] hands them to `tracing`, whose formatter
+//! ([`render`]) prints them, and the host's own lines, as text or JSON; [`LogCapture`] keeps
+//! them for assertions. A service cannot flood the host: lines over its level are dropped,
+//! each line is bounded ([`MAX_LINE`]), and past its rate (`max-lines-per-second`) lines are
+//! dropped and counted.
+
+mod host;
+pub mod render;
+mod sink;
+
+pub use sink::{CapturedLine, GUEST_TARGET, LogCapture, LogSink, Record, TracingSink};
+
+use serde::Deserialize;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The capability: every service may log.
+pub const CAPABILITY: super::Capability = super::Capability {
+    name: "logging",
+    interfaces: &["parigot:log/log@0.1.0", "wasi:logging/logging@0.1.0-draft"],
+    grant_key: None,
+};
+
+/// The longest line kept whole (a log message, or a line of a guest's stdout or stderr);
+/// longer ones are cut there, with [`CUT_MARK`].
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// What ends a line that was cut at [`MAX_LINE`].
+pub const CUT_MARK: &str = " [line cut at 64 KiB]";
+
+/// Lines a service may log per second when the wos does not say.
+pub const DEFAULT_MAX_LINES_PER_SECOND: u32 = 1000;
+
+/// How important a line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    /// The lowercase name, as JSON lines and the wos spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Trace => "trace",
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// The value of a structured field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    Text(String),
+    Integer(i64),
+    Real(f64),
+    Boolean(bool),
+}
+
+impl fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldValue::Text(text) => write!(f, "{text:?}"),
+            FieldValue::Integer(n) => write!(f, "{n}"),
+            FieldValue::Real(x) => write!(f, "{x}"),
+            FieldValue::Boolean(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// A service's log settings: `[log]` for the whole wos, `[services.NAME.log]` for one service
+/// (each key its own, else the wos's, else the default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LogTable {
+    /// `level`: the least important level kept (default `info`).
+    pub level: Option<Level>,
+    /// `max-lines-per-second`: past it, lines are dropped and counted (default 1000).
+    pub max_lines_per_second: Option<u32>,
+}
+
+/// A service's resolved log settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSettings {
+    pub level: Level,
+    pub max_lines_per_second: u32,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { level: Level::Info, max_lines_per_second: DEFAULT_MAX_LINES_PER_SECOND }
+    }
+}
+
+impl LogSettings {
+    /// The settings of a service whose own table is `own`, in a wos whose `[log]` is `wos`.
+    pub fn resolve(own: &LogTable, wos: &LogTable) -> Result<LogSettings, String> {
+        let defaults = LogSettings::default();
+        let max_lines_per_second =
+            own.max_lines_per_second.or(wos.max_lines_per_second).unwrap_or(defaults.max_lines_per_second);
+        if max_lines_per_second == 0 {
+            return Err("`max-lines-per-second = 0` would drop every log line; give at least 1".into());
+        }
+        Ok(LogSettings { level: own.level.or(wos.level).unwrap_or(defaults.level), max_lines_per_second })
+    }
+}
+
+/// One service's logging: its name, level, rate limit and sink.
+pub struct ServiceLog {
+    service: Arc<str>,
+    level: Level,
+    /// `None` in deterministic mode, where a limit by wall-clock time would make output depend
+    /// on speed.
+    limit: Option<Mutex<RateLimit>>,
+    sink: Arc<dyn LogSink>,
+}
+
+/// A token bucket: `per_second` lines a second, bursts up to as many.
+struct RateLimit {
+    per_second: f64,
+    tokens: f64,
+    refilled: Instant,
+    /// Lines dropped since the last one that was kept.
+    dropped: u64,
+}
+
+impl ServiceLog {
+    /// The logging of `service` with `settings`, to `sink`; rate limited unless the run is
+    /// deterministic (a limit by wall-clock time would make its output depend on speed).
+    pub fn new(service: &str, settings: &LogSettings, sink: Arc<dyn LogSink>, deterministic: bool) -> ServiceLog {
+        let limit = (!deterministic).then(|| {
+            let per_second = f64::from(settings.max_lines_per_second);
+            Mutex::new(RateLimit { per_second, tokens: per_second, refilled: Instant::now(), dropped: 0 })
+        });
+        ServiceLog { service: service.into(), level: settings.level, limit, sink }
+    }
+
+    /// Whether a line at `level` would be kept.
+    pub fn enabled(&self, level: Level) -> bool {
+        level >= self.level
+    }
+
+    /// Logs a line of this service, if its level and rate allow.
+    pub fn log(&self, level: Level, message: &str, fields: &[(String, FieldValue)], call: Option<&super::context::Pctx>) {
+        if !self.enabled(level) {
+            return;
+        }
+        let Admission::Keep { dropped_before } = self.admit() else { return };
+        if dropped_before > 0 {
+            let note = format!(
+                "dropped {dropped_before} log line(s) of this service: it logged more than its `max-lines-per-second`"
+            );
+            self.emit(Level::Warn, &note, &[], call);
+        }
+        let (message, fields) = bounded(message, fields);
+        self.emit(level, &message, fields, call);
+    }
+
+    /// Takes a token from the rate limit, if there is one.
+    fn admit(&self) -> Admission {
+        let Some(limit) = &self.limit else { return Admission::Keep { dropped_before: 0 } };
+        let mut limit = lock(limit);
+        let now = Instant::now();
+        let refill = now.duration_since(limit.refilled).as_secs_f64() * limit.per_second;
+        limit.tokens = (limit.tokens + refill).min(limit.per_second);
+        limit.refilled = now;
+        if limit.tokens < 1.0 {
+            limit.dropped += 1;
+            return Admission::Drop;
+        }
+        limit.tokens -= 1.0;
+        Admission::Keep { dropped_before: std::mem::take(&mut limit.dropped) }
+    }
+
+    fn emit(&self, level: Level, message: &str, fields: &[(String, FieldValue)], call: Option<&super::context::Pctx>) {
+        self.sink.record(&Record {
+            service: &self.service,
+            level,
+            message,
+            fields,
+            trace_id: call.map(|pctx| pctx.trace.id),
+            request_id: call.map(|pctx| &*pctx.trace.request_id),
+        });
+    }
+}
+
+/// Whether the rate limit lets a line through.
+enum Admission {
+    /// Keep it; `dropped_before` lines were dropped since the last one kept.
+    Keep { dropped_before: u64 },
+    Drop,
+}
+
+/// `message` cut at [`MAX_LINE`], and as many of `fields` as fit in [`MAX_LINE`] with it.
+fn bounded<'m, 'f>(message: &'m str, fields: &'f [(String, FieldValue)]) -> (std::borrow::Cow<'m, str>, &'f [(String, FieldValue)]) {
+    let message = cut_line(message);
+    let mut used = message.len();
+    let kept = fields
+        .iter()
+        .take_while(|(key, value)| {
+            used += key.len() + 1 + value.to_string().len();
+            used <= MAX_LINE
+        })
+        .count();
+    (message, &fields[..kept])
+}
+
+/// `line` cut at [`MAX_LINE`] (on a character boundary), with [`CUT_MARK`], if it is longer.
+pub fn cut_line(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.len() <= MAX_LINE {
+        return line.into();
+    }
+    let end = (0..=MAX_LINE).rev().find(|&i| line.is_char_boundary(i)).unwrap_or(0);
+    format!("{}{CUT_MARK}", &line[..end]).into()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

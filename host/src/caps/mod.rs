@@ -1,0 +1,131 @@
+//! Capabilities: what the host itself gives guests, through parigot's own WIT packages (`wit/`
+//! at the repository root).
+//!
+//! Each capability is one folder here: its part of the wos.toml schema, its per-service and
+//! per-instance state, and its host implementation of the WIT it owns. This module is the one
+//! place that lists them ([`CAPABILITIES`]), links their bindings into a service's linker and
+//! checks a service's imports against what the wos grants it.
+//!
+//! Grants are deny by default: a service that imports a capability it was not granted is
+//! refused before anything starts, with the wos.toml key to add. The per-call context and
+//! logging expose nothing of the host or of other services (a service only ever sees its own
+//! call's context and writes its own log lines), so every service has them without a grant.
+//!
+//! A capability sees an instance through a [`View`]: the context of the call under way and the
+//! service's capability state. It knows nothing of Stores, pools or the wire.
+
+mod bindings;
+pub mod context;
+pub mod log;
+
+use crate::manifest::InterfaceName;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::Result;
+use wasmtime::component::{HasData, Linker};
+
+/// One capability: the interfaces it implements and how a service is granted it.
+pub struct Capability {
+    /// Its name in messages and in the docs.
+    pub name: &'static str,
+    /// The interfaces it implements, as `namespace:package/interface@version`.
+    pub interfaces: &'static [&'static str],
+    /// The wos.toml key that grants it to a service, or `None` if every service has it.
+    pub grant_key: Option<&'static str>,
+}
+
+/// Every capability the host implements. Adding one: a folder here, its WIT under `wit/`, and
+/// a line in this list.
+pub const CAPABILITIES: &[Capability] = &[context::CAPABILITY, log::CAPABILITY];
+
+/// The capability that implements `interface` (any version), if the host implements it.
+pub fn capability_of(interface: &InterfaceName) -> Option<&'static Capability> {
+    CAPABILITIES.iter().find(|cap| cap.interfaces.iter().any(|own| same_path(own, interface)))
+}
+
+/// Whether `own` (`ns:pkg/iface@version`) names the same interface as `interface`, whatever
+/// its version.
+fn same_path(own: &str, interface: &InterfaceName) -> bool {
+    own.split('@').next() == Some(interface.path())
+}
+
+/// Why a service's import of a capability cannot be satisfied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GrantError {
+    #[error(
+        "service `{service}` imports `{interface}` ({capability}), which the wos does not grant it; \
+         grant it with `{key}` in `[services.{service}]`, or remove the import"
+    )]
+    NotGranted { service: String, interface: String, capability: &'static str, key: &'static str },
+    #[error(
+        "service `{service}` imports `{interface}`, but this host implements {}; rebuild the service \
+         against that version of parigot's WIT (`wit/` in the parigot repository)",
+        implemented.join(", ")
+    )]
+    Version { service: String, interface: String, implemented: Vec<&'static str> },
+}
+
+/// Checks one import of service `service` that a capability implements: the version must be
+/// one the host implements, and the service must be granted it (`granted` tells, by grant
+/// key).
+pub fn check_import(
+    service: &str,
+    interface: &InterfaceName,
+    granted: impl Fn(&str) -> bool,
+) -> Result<(), GrantError> {
+    let Some(capability) = capability_of(interface) else { return Ok(()) };
+    let implemented: Vec<&'static str> =
+        capability.interfaces.iter().copied().filter(|own| same_path(own, interface)).collect();
+    let accepted = implemented.iter().any(|own| InterfaceName::parse(own).is_some_and(|own| own.accepts(interface)));
+    if !accepted {
+        return Err(GrantError::Version { service: service.into(), interface: interface.to_string(), implemented });
+    }
+    match capability.grant_key {
+        Some(key) if !granted(key) => Err(GrantError::NotGranted {
+            service: service.into(),
+            interface: interface.to_string(),
+            capability: capability.name,
+            key,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What a capability sees of one instance while its guest calls it.
+pub struct View<'a> {
+    /// The context of the call under way (none between calls).
+    pub call: Option<&'a mut context::Pctx>,
+    /// How long the call under way may still run, when it has a deadline.
+    pub time_left: Option<Duration>,
+    /// The service's capability state, shared by its instances.
+    pub service: &'a ServiceCaps,
+}
+
+/// The capability state of one service, shared by all its instances.
+pub struct ServiceCaps {
+    /// Where its log lines go, and how many it may write.
+    pub log: log::ServiceLog,
+}
+
+impl ServiceCaps {
+    /// The capability state of service `service`, whose log settings are `log`, writing to
+    /// `sink`; `deterministic` for a deterministic run.
+    pub fn new(service: &str, log: &log::LogSettings, sink: Arc<dyn log::LogSink>, deterministic: bool) -> ServiceCaps {
+        ServiceCaps { log: log::ServiceLog::new(service, log, sink, deterministic) }
+    }
+}
+
+/// Marks [`View`] as what the capabilities' bindings are given.
+struct Caps;
+
+impl HasData for Caps {
+    type Data<'a> = View<'a>;
+}
+
+/// Links every capability's bindings into `linker`, each host function reaching its instance
+/// through `view`.
+pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_>) -> Result<()> {
+    bindings::context::add_to_linker::<T, Caps>(linker, view)?;
+    bindings::log::add_to_linker::<T, Caps>(linker, view)?;
+    bindings::wasi_logging::add_to_linker::<T, Caps>(linker, view)
+}
