@@ -83,8 +83,12 @@ rust-guests: $(TOOLS_OK)
 $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS))): rust-guests
 
 # Go guests: bindings from wit-bindgen-go, mainline Go, then a component (see xtask).
-GO_SDK := $(wildcard guests/go/sdk/*.go)
-$(WASM)/hello-greeter.wasm: $(TOOLS_OK) $(XTASK) $(wildcard examples/hello/greeter/*/*.go examples/hello/greeter/*.go) $(GO_SDK) examples/hello/wit/hello.wit
+GO_SDK := $(wildcard guests/go/sdk/*.go guests/go/sdk/*/*.go)
+# parigot's own WIT packages (guests' WIT folders link to them from their deps/).
+PARIGOT_WIT := $(wildcard wit/*/*.wit)
+# The Python SDK: guests are built with guests/python on their Python path.
+PY_SDK := $(wildcard guests/python/parigot/*.py)
+$(WASM)/hello-greeter.wasm: $(TOOLS_OK) $(XTASK) $(wildcard examples/hello/greeter/*/*.go examples/hello/greeter/*.go) $(GO_SDK) examples/hello/wit/hello.wit $(PARIGOT_WIT)
 	$(XTASK) go-component --src examples/hello/greeter --wit examples/hello/wit --world greeter-service --out $@
 $(WASM)/bench-echo-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/bench-echo/*/*.go guests/go/bench-echo/*.go) $(GO_SDK) guests/wit/bench/bench.wit
 	$(XTASK) go-component --src guests/go/bench-echo --wit guests/wit/bench --world echo-service --out $@
@@ -110,8 +114,8 @@ $(WASM)/sleeper-go.wasm: $(TOOLS_OK) $(XTASK) $(PROGRAM_WIT)/.ready $(wildcard g
 
 # Python guests: componentize-py (embeds CPython; must run outside any virtualenv).
 COMPONENTIZE_PY = mkdir -p $(WASM) && env -u VIRTUAL_ENV $(VENV)/bin/componentize-py
-$(WASM)/hello-decorator.wasm: $(TOOLS_OK) $(wildcard examples/hello/decorator/*.py) examples/hello/wit/hello.wit
-	$(COMPONENTIZE_PY) -d examples/hello/wit -w decorator-service componentize app -p examples/hello/decorator -o $@
+$(WASM)/hello-decorator.wasm: $(TOOLS_OK) $(wildcard examples/hello/decorator/*.py) examples/hello/wit/hello.wit $(PARIGOT_WIT) $(PY_SDK)
+	$(COMPONENTIZE_PY) -d examples/hello/wit -w decorator-service componentize app -p examples/hello/decorator -p guests/python -o $@
 $(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(wildcard guests/python/bench-echo/*.py) guests/wit/bench/bench.wit
 	$(COMPONENTIZE_PY) -d guests/wit/bench -w echo-service componentize app -p guests/python/bench-echo -o $@
 

@@ -5,9 +5,14 @@ Built with componentize-py, which runs this module's top level at build time: ke
 side effects that should happen at run time.
 """
 
+import logging
+
+import parigot
 from wit_world import exports
 from wit_world.imports import signer
 from wit_world.imports.types import Stamped
+
+parigot.log.install()
 
 # The decorator's entry in a trail.
 HOP = "decorator (python)"
@@ -26,5 +31,11 @@ class Decorator(exports.Decorator):
     """The exported `decorator` interface."""
 
     def decorate(self, text: str, excitement: int) -> Stamped:
+        ctx = parigot.context.current()
+        logging.info(
+            "decorating",
+            extra={"excitement": excitement, "greeted": ctx.baggage_value("greeted") or "",
+                   "span": ctx.span_id, "parent": ctx.parent_span_id or ""},
+        )
         signed = signer.sign(dress_up(text, excitement))
         return Stamped(text=signed.text, trail=[HOP, *signed.trail])

@@ -2,8 +2,17 @@
 //! `bindgen!` for every capability, whose implementations live in each capability's folder.
 
 wasmtime::component::bindgen!({
-    path: ["../wit/context", "../wit/log", "../wit/wasi-logging", "../wit/sdk"],
-    world: "parigot:sdk/host",
+    path: ["../wit/context", "../wit/log", "../wit/wasi-logging"],
+    inline: "
+        package parigot:host;
+
+        /// Everything the host implements for guests.
+        world host {
+            import parigot:context/pctx@0.1.0;
+            import parigot:log/log@0.1.0;
+            import wasi:logging/logging@0.1.0-draft;
+        }
+    ",
     // Reading the context outside a call is a host bug, not a guest mistake: it traps.
     imports: { "parigot:context/pctx": trappable },
 });

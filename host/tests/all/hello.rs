@@ -11,13 +11,16 @@ fn run_hello() -> crate::support::Run {
 fn every_hop_adds_to_the_greeting() {
     let run = run_hello();
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{}", run.stdout);
+    assert_eq!(lines.len(), 6, "{}", run.stdout);
     // Go capitalises and greets, Python decorates (excitement 2), Rust signs.
     assert!(lines[0].starts_with("entry     | ~ Hello, World!! ~ [signed "), "{}", lines[0]);
-    assert!(lines[2].starts_with("entry     | ~ Hello, Wasm components!! ~ [signed "), "{}", lines[2]);
-    for route in [lines[1], lines[3]] {
+    assert!(lines[3].starts_with("entry     | ~ Hello, Wasm components!! ~ [signed "), "{}", lines[3]);
+    for route in [lines[1], lines[4]] {
         assert_eq!(route, "entry     |   route: entry (rust) -> greeter (go) -> decorator (python) -> signer (rust)");
     }
+    // One program run is one trace.
+    assert!(lines[2].starts_with("entry     |   trace: ") && lines[2].len() == "entry     |   trace: ".len() + 32);
+    assert_eq!(lines[2], lines[5]);
 }
 
 #[test]
@@ -34,11 +37,14 @@ fn providers_start_before_their_consumers() {
 }
 
 #[test]
-fn two_runs_print_the_same_output_and_log() {
+fn two_runs_print_the_same_output_but_for_the_trace_id() {
     run_hello(); // fills the compile cache, so the runs below both start warm
+    let without_traces = |run: crate::support::Run| -> Vec<String> {
+        run.stdout.lines().filter(|line| !line.contains("trace: ")).map(str::to_owned).collect()
+    };
     let (first, second) = (run_hello(), run_hello());
-    assert_eq!(first.stdout, second.stdout);
-    assert_eq!(first.stderr, second.stderr);
+    assert_ne!(first.stdout, second.stdout, "each run is a trace of its own");
+    assert_eq!(without_traces(first), without_traces(second));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod compose;
+mod context_log;
 mod determinism;
 mod hello;
 mod kernel;

@@ -52,9 +52,19 @@ fn the_hello_example_runs_split_across_three_processes_with_the_same_output() {
         service("greeter", "hello-greeter", &remote_link("example:hello/decorator", &decorator.addr, "")),
     ));
     let split = front.run().expect_code(0).expect_stderr(&["-> remote host http://"]);
-    assert_eq!(entry_lines(&split.stdout), entry_lines(&whole.stdout));
-    assert_eq!(entry_lines(&split.stdout).len(), 4, "{}", split.stdout);
+    let untraced = |stdout: &str| -> Vec<String> {
+        entry_lines(stdout).into_iter().filter(|line| !line.contains("trace: ")).map(str::to_owned).collect()
+    };
+    assert_eq!(untraced(&split.stdout), untraced(&whole.stdout));
+    assert_eq!(untraced(&split.stdout).len(), 4, "{}", split.stdout);
     assert!(decorator.log().contains("-> remote host"), "{}", decorator.log());
+    // The per-call context crosses the processes: every hop logs in the entry's trace.
+    let trace = entry_lines(&split.stdout)[2].trim().strip_prefix("trace: ").expect("a trace line").to_owned();
+    let traced = format!("trace={trace}");
+    assert!(split.stderr.contains(&format!("greeter | greeting name=\"world\"")), "{}", split.stderr);
+    for (process, log) in [("front", split.stderr.clone()), ("decorator", decorator.log()), ("signer", signer.log())] {
+        assert!(log.contains(&traced), "the {process} process did not log in trace {trace}:\n{log}");
+    }
 }
 
 #[test]

@@ -14,6 +14,11 @@ struct Signer;
 impl Guest for Signer {
     fn sign(text: String) -> Stamped {
         let digest = fnv1a(text.as_bytes());
+        let ctx = parigot::context::current();
+        let greeted = ctx.baggage("greeted").unwrap_or_default();
+        parigot::info!("signed {} byte(s)", text.len();
+            "digest" => format!("{digest:08x}"), "greeted" => greeted,
+            "span" => ctx.span_id.as_str(), "parent" => ctx.parent_span_id.as_deref().unwrap_or_default());
         Stamped { text: format!("{text} [signed {digest:08x}]"), trail: vec!["signer (rust)".to_string()] }
     }
 }

@@ -1,0 +1,30 @@
+//! The Rust SDK of parigot services.
+//!
+//! Add it as a dependency of a service crate (built for `wasm32-wasip2`) and use:
+//!
+//! - [`context::current`]: the per-call context of the call under way (request id, W3C trace
+//!   context, time left, user, baggage), and [`context::set_baggage`] to hand baggage to the
+//!   calls the service makes;
+//! - the log macros [`trace!`], [`debug!`], [`info!`], [`warn!`], [`error!`] (a message in
+//!   `format!` syntax, then structured fields after a `;`), or [`log::install`] to send the
+//!   `log` crate's macros to the host.
+//!
+//! ```ignore
+//! let ctx = parigot::context::current();
+//! parigot::info!("greeting {name}"; "name" => name.as_str(), "trace" => ctx.trace_id.as_str());
+//! ```
+//!
+//! The service's own world needs nothing for this: the SDK brings its imports
+//! (`parigot:sdk/imports`) with its own bindings.
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: ["../../../wit/context", "../../../wit/log", "../../../wit/sdk"],
+        world: "parigot:sdk/imports",
+        // The world is in another package than its interfaces: generate them all here.
+        generate_all,
+    });
+}
+
+pub mod context;
+pub mod log;

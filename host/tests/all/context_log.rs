@@ -1,0 +1,138 @@
+//! The per-call context and logging, from every guest language: the hello example's hops
+//! (Rust -> Go -> Python -> Rust) each read their context through their SDK, hand baggage on,
+//! and log structured lines, which the host renders as text or JSON.
+
+use crate::support::served::Served;
+use crate::support::{Run, Wos, hello_services, host, manifest_text, repo};
+use serde_json::Value;
+
+fn hello(flags: &[&str]) -> Run {
+    let wos = repo().join("examples/hello/wos.toml");
+    let mut args = vec!["run", wos.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    host(&args).expect_code(0)
+}
+
+/// The JSON lines of guest `service` in `stderr`.
+fn json_lines(stderr: &str, service: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .filter(|line| line["service"] == service)
+        .collect()
+}
+
+/// The trace id the entry program printed first.
+fn printed_trace(stdout: &str) -> String {
+    let line = stdout.lines().find(|line| line.contains("trace: ")).expect("the entry prints its trace");
+    line.rsplit(' ').next().unwrap().to_owned()
+}
+
+#[test]
+fn every_hop_logs_in_one_trace_with_its_own_span_and_the_baggage_from_upstream() {
+    let run = hello(&["--log-format", "json"]);
+    let trace = printed_trace(&run.stdout);
+    let [entry, greeter, decorator, signer] =
+        ["entry", "greeter", "decorator", "signer"].map(|service| json_lines(&run.stderr, service));
+    assert_eq!(entry.len(), 1, "{}", run.stderr);
+    assert_eq!((greeter.len(), decorator.len(), signer.len()), (2, 2, 2), "{}", run.stderr);
+    for line in entry.iter().chain(&greeter).chain(&decorator).chain(&signer) {
+        assert_eq!(line["trace_id"], trace.as_str(), "{line}");
+        assert_eq!(line["level"], "info", "{line}");
+        assert!(line["request_id"].as_str().is_some_and(|id| id.len() == 16), "{line}");
+        assert!(line["time"].is_string(), "{line}");
+    }
+    for (call, name) in [(0, "world"), (1, "wasm components")] {
+        let (g, d, s) = (&greeter[call]["fields"], &decorator[call]["fields"], &signer[call]["fields"]);
+        // Each hop read its own span, whose parent is the span of the hop before it.
+        assert_eq!(g["parent"], entry[0]["fields"]["span"], "{g}");
+        assert_eq!(d["parent"], g["span"], "{d}");
+        assert_eq!(s["parent"], d["span"], "{s}");
+        assert_ne!(d["span"], s["span"]);
+        // The greeter (Go) put the name in the baggage; Python and Rust downstream read it.
+        assert_eq!(g["name"], name);
+        assert_eq!(d["greeted"], name, "{d}");
+        assert_eq!(s["greeted"], name, "{s}");
+        // Typed fields stay typed.
+        assert_eq!(g["excitement"], 2, "{g}");
+        assert_eq!(d["excitement"], 2, "{d}");
+        assert!(s["digest"].as_str().is_some_and(|digest| digest.len() == 8), "{s}");
+    }
+    assert_eq!(greeter[0]["message"], "greeting");
+    assert_eq!(decorator[0]["message"], "decorating");
+    assert!(signer[0]["message"].as_str().unwrap().starts_with("signed "), "{}", signer[0]);
+}
+
+#[test]
+fn text_lines_show_level_service_fields_and_trace() {
+    let run = hello(&[]);
+    let trace = printed_trace(&run.stdout);
+    let line = run.stderr.lines().find(|line| line.contains("greeter | ")).expect("the greeter logs");
+    assert!(line.contains(" INFO greeter | greeting name=\"world\" excitement=2 span="), "{line}");
+    assert!(line.ends_with(&format!("trace={trace}")), "{line}");
+    let python = run.stderr.lines().find(|line| line.contains("decorator | ")).expect("the decorator logs");
+    assert!(python.contains("decorating excitement=2 greeted=\"world\""), "{python}");
+    // Not a terminal: no colour.
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+}
+
+#[test]
+fn deterministic_runs_log_the_same_ids_without_timestamps() {
+    let first = hello(&["--deterministic", "--log-format", "json"]);
+    let second = hello(&["--deterministic", "--log-format", "json"]);
+    assert_eq!(first.stderr, second.stderr);
+    assert_eq!(first.stdout, second.stdout);
+    let lines = json_lines(&first.stderr, "signer");
+    assert!(lines.iter().all(|line| line.get("time").is_none()), "{}", first.stderr);
+    assert_ne!(printed_trace(&first.stdout), printed_trace(&hello(&["--seed", "5"]).stdout));
+}
+
+#[test]
+fn a_services_log_level_filters_its_lines_only() {
+    let text = manifest_text(
+        "[log]\nlevel = \"warn\"\n[services.greeter.log]\nlevel = \"debug\"\n",
+        &hello_services(),
+    );
+    let run = Wos::new(&text).run().expect_code(0);
+    assert!(run.stderr.contains("greeter | greeting"), "{}", run.stderr);
+    for quiet in ["decorator | ", "signer | ", "entry | "] {
+        assert!(!run.stderr.contains(quiet), "{quiet} logged below its level:\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_bad_log_table_names_the_service_and_the_key() {
+    for (table, expected) in [
+        ("level = \"loud\"", "unknown variant `loud`"),
+        ("max-lines-per-second = 0", "service `greeter`: `log`: `max-lines-per-second = 0` would drop every log line"),
+        ("colour = true", "unknown field `colour`"),
+    ] {
+        let text = manifest_text("", &hello_services()).replace(
+            "[services.greeter]\n",
+            &format!("[services.greeter.log]\n{table}\n[services.greeter]\n"),
+        );
+        let run = Wos::new(&text).run().expect_code(78);
+        assert!(run.stderr.contains(expected), "{table}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_served_request_continues_the_clients_trace_and_ignores_malformed_headers() {
+    let wos = Wos::new(&manifest_text("exports = [\"example:hello/greeter@0.1.0\"]", &hello_services()[1..]));
+    let served = Served::start(&wos.path(), &[]);
+    let path = "/example.hello.greeter.v0_1_0.Greeter/Greet";
+    let body = r#"{"req": {"name": "ada", "excitement": 1}}"#;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("traceparent: 00-{trace}-00f067aa0ba902b7-01");
+    let json = "content-type: application/json";
+    let (status, answer) = served.curl(path, &["-H", json, "-H", &traceparent, "-H", "baggage: tenant=acme", "-d", body]);
+    assert_eq!(status, 200, "{answer}");
+    assert!(served.log_shows(&format!("parent=\"00f067aa0ba902b7\" trace={trace}")), "{}", served.log());
+    for (name, value) in [("traceparent", "00-zz-nonsense"), ("baggage", "no equals sign"), ("x-request-id", "a b")] {
+        let header = format!("{name}: {value}");
+        let (status, answer) = served.curl(path, &["-H", json, "-H", &header, "-d", body]);
+        assert_eq!(status, 200, "{header}: {answer}");
+    }
+    let (code, _, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+}
