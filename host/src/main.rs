@@ -2,13 +2,13 @@
 //! defined in [`exit`].
 
 use clap::{Args, Parser, Subcommand};
+use parigot_host::caps::log::GUEST_TARGET;
+use parigot_host::caps::log::render::{LineFormat, LogFormat};
 use parigot_host::compose::ProgramSettings;
 use parigot_host::kernel::{ServiceFailure, pulse};
 use parigot_host::manifest::{Manifest, ServiceName};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::caps::log::render::{LineFormat, LogFormat};
-use parigot_host::caps::log::{GUEST_TARGET, TracingSink};
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, StartOptions};
 use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
@@ -180,10 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
         return Ok(ExitCode::SUCCESS);
     }
-    let start = StartOptions {
-        determinism: args.determinism(app.manifest.seed),
-        log: Some(std::sync::Arc::new(TracingSink { format: log_format })),
-    };
+    let start = StartOptions { determinism: args.determinism(app.manifest.seed), log_format, log: None };
     let serve = &app.manifest.serve;
     if let Some(listen) = args.listen.or(serve.listen) {
         let options = ServeOptions { listen, max_message_bytes: serve.max_message_bytes };
@@ -210,11 +207,7 @@ async fn run_programs(app: std::sync::Arc<App>, start: StartOptions) -> Result<E
 /// once meanwhile. After the signal, the calls under way have the wos's shutdown grace period
 /// to finish; a second signal exits at once. Exits 0 after a graceful shutdown, unless a
 /// program failed.
-async fn serve_wos(
-    app: std::sync::Arc<App>,
-    start: StartOptions,
-    options: ServeOptions,
-) -> Result<ExitCode> {
+async fn serve_wos(app: std::sync::Arc<App>, start: StartOptions, options: ServeOptions) -> Result<ExitCode> {
     let signalled = listen_for_signals()?;
     let running = app.start(start).await?;
     let mut until_signal = signalled.clone();

@@ -149,13 +149,13 @@ impl App {
     /// with one instance of every service started in start-up order. With `determinism`,
     /// guests see virtual clocks and seeded randomness, and ids are seeded too.
     pub async fn instantiate(self: &Arc<Self>, determinism: Option<Determinism>) -> Result<Running> {
-        self.start(StartOptions { determinism, log: None }).await
+        self.start(StartOptions { determinism, ..StartOptions::default() }).await
     }
 
     /// [`App::instantiate`] with every option.
     pub async fn start(self: &Arc<Self>, options: StartOptions) -> Result<Running> {
-        let StartOptions { determinism, log } = options;
-        let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: LogFormat::Text }));
+        let StartOptions { determinism, log_format, log } = options;
+        let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let pools = self
             .services
@@ -170,7 +170,8 @@ impl App {
                     log.clone(),
                     determinism.is_some(),
                 ));
-                ServicePool::new(pool_spec(id, service, linked, size, width, determinism, caps))
+                let output = OutputSettings { width, json: (log_format == LogFormat::Json).then(|| log.clone()) };
+                ServicePool::new(pool_spec(id, service, linked, size, &output, determinism, caps))
             })
             .collect();
         let ids = determinism.map_or_else(IdSource::random, |d| IdSource::seeded(d.seed));
@@ -185,8 +186,18 @@ impl App {
 pub struct StartOptions {
     /// Virtual clocks, seeded randomness and seeded ids.
     pub determinism: Option<Determinism>,
-    /// Where guests' log lines go [default: `tracing`, fields rendered as text].
+    /// How log lines are written; in JSON, guests' stdout and stderr lines go into the log too.
+    pub log_format: LogFormat,
+    /// Where guests' log lines go [default: `tracing`, fields rendered for `log_format`].
     pub log: Option<Arc<dyn LogSink>>,
+}
+
+/// Where services' stdout and stderr lines go.
+struct OutputSettings {
+    /// The width of the service-name column of prefixed lines.
+    width: usize,
+    /// Into this sink, as log lines, instead of prefixed lines on stdout and stderr.
+    json: Option<Arc<dyn LogSink>>,
 }
 
 /// A service linked once, to be instantiated into any number of Stores.
@@ -347,13 +358,18 @@ fn pool_spec(
     service: &LoadedService,
     linked: &LinkedService,
     size: usize,
-    width: usize,
+    output: &OutputSettings,
     determinism: Option<Determinism>,
     caps: Arc<ServiceCaps>,
 ) -> PoolSpec {
+    let width = output.width;
     let prefix = format!("{:<width$} | ", service.name.as_str());
-    let stdout = ServiceOutput::new(prefix.clone(), Destination::Stdout);
-    let stderr = ServiceOutput::new(prefix, Destination::Stderr);
+    let destination = |stream: &'static str, plain: Destination| match &output.json {
+        Some(sink) => Destination::Log { service: service.name.as_str().into(), stream, sink: sink.clone() },
+        None => plain,
+    };
+    let stdout = ServiceOutput::new(prefix.clone(), destination("stdout", Destination::Stdout));
+    let stderr = ServiceOutput::new(prefix, destination("stderr", Destination::Stderr));
     let (name, spec) = (service.name.clone(), service.spec.clone());
     let (out, err) = (stdout.clone(), stderr.clone());
     let recipe: WasiRecipe = Box::new(move || {

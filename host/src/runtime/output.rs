@@ -6,6 +6,7 @@
 //! longer than [`MAX_LINE`] is cut there (written out with a mark), so a guest that never
 //! writes a newline cannot make the host buffer without limit.
 
+use crate::caps::log::{FieldValue, Level, LogSink, MAX_LINE, Record};
 use bytes::Bytes;
 use std::io::Write;
 use std::pin::Pin;
@@ -14,17 +15,21 @@ use std::task::{Context, Poll};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 
-/// The longest line kept whole; longer ones are written out in pieces of this size.
-pub const MAX_LINE: usize = 64 * 1024;
-
 /// What ends a piece of a line that was cut at [`MAX_LINE`].
-const CUT_MARK: &[u8] = b" [line cut at 64 KiB]";
+const CUT_MARK: &[u8] = crate::caps::log::CUT_MARK.as_bytes();
 
 /// Where a captured stream goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Destination {
     Stdout,
     Stderr,
+    /// Into the log, as lines of `service` with the field `stream` (for JSON logs, where every
+    /// line of the host and its guests is one object in one stream).
+    Log {
+        service: Arc<str>,
+        stream: &'static str,
+        sink: Arc<dyn LogSink>,
+    },
 }
 
 /// One service's stdout or stderr: complete lines are written out as they arrive, prefixed
@@ -97,6 +102,22 @@ impl LineBuffer {
     fn write_line(&mut self, suffix: &[u8]) {
         let line = self.pending.strip_suffix(b"\r").unwrap_or(&self.pending);
         let mut text = Vec::with_capacity(self.prefix.len() + line.len() + suffix.len() + 1);
+        if let Destination::Log { service, stream, sink } = &self.destination {
+            let mut message = String::from_utf8_lossy(line).into_owned();
+            message.push_str(&String::from_utf8_lossy(suffix));
+            let fields = [("stream".to_owned(), FieldValue::Text((*stream).to_owned()))];
+            let record = Record {
+                service,
+                level: Level::Info,
+                message: &message,
+                fields: &fields,
+                trace_id: None,
+                request_id: None,
+            };
+            sink.record(&record);
+            self.pending.clear();
+            return;
+        }
         text.extend_from_slice(self.prefix.as_bytes());
         text.extend_from_slice(line);
         text.extend_from_slice(suffix);
@@ -105,7 +126,7 @@ impl LineBuffer {
         // The host's own stdout/stderr failing (a closed pipe) must not fail the guest.
         let _ = match self.destination {
             Destination::Stdout => std::io::stdout().lock().write_all(&text),
-            Destination::Stderr => std::io::stderr().lock().write_all(&text),
+            Destination::Stderr | Destination::Log { .. } => std::io::stderr().lock().write_all(&text),
         };
     }
 }

@@ -9,11 +9,11 @@
 //! a fresh one, as the restart policy allows.
 
 use super::call::{CallContext, ChainId, Deadline, within};
-use crate::caps::ServiceCaps;
-use crate::caps::context::Pctx;
 use super::output::ServiceOutput;
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
+use crate::caps::ServiceCaps;
+use crate::caps::context::Pctx;
 use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

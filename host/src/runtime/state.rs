@@ -4,8 +4,8 @@
 
 use super::call::CallContext;
 use super::running::Services;
-use crate::kernel::MemoryLimitHit;
 use crate::caps::{ServiceCaps, View};
+use crate::kernel::MemoryLimitHit;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use wasmtime::component::ResourceTable;

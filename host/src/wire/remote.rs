@@ -169,7 +169,12 @@ impl RemoteInterface {
 
     /// [`RemoteInterface::invoke`] for a signature of plain values ([`crate::runtime::shape`]):
     /// bytes travel as one buffer each way.
-    async fn invoke_plain(&self, function: &str, args: Vec<PlainValue>, context: &CallContext) -> Result<Vec<PlainValue>> {
+    async fn invoke_plain(
+        &self,
+        function: &str,
+        args: Vec<PlainValue>,
+        context: &CallContext,
+    ) -> Result<Vec<PlainValue>> {
         let rpc = &self.rpcs[function];
         let request = super::convert::request_from_plain_params(&rpc.rpc.input, args);
         let response = self.exchange(function, request, context).await?;

@@ -22,21 +22,28 @@ fn json_lines(stderr: &str, service: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The trace id the entry program printed first.
-fn printed_trace(stdout: &str) -> String {
-    let line = stdout.lines().find(|line| line.contains("trace: ")).expect("the entry prints its trace");
-    line.rsplit(' ').next().unwrap().to_owned()
+/// The trace id the entry program printed first (on stdout; with JSON logs, in the log).
+fn printed_trace(run: &Run) -> String {
+    let line = run.stdout.lines().chain(run.stderr.lines()).find(|line| line.contains("trace: "));
+    let line = line.expect("the entry prints its trace");
+    line.split("trace: ").nth(1).unwrap()[..32].to_owned()
 }
 
 #[test]
 fn every_hop_logs_in_one_trace_with_its_own_span_and_the_baggage_from_upstream() {
     let run = hello(&["--log-format", "json"]);
-    let trace = printed_trace(&run.stdout);
+    let trace = printed_trace(&run);
     let [entry, greeter, decorator, signer] =
         ["entry", "greeter", "decorator", "signer"].map(|service| json_lines(&run.stderr, service));
+    // The entry program's own line, then its stdout (in the log, with JSON logs).
+    let printed: Vec<&Value> = entry.iter().filter(|line| line["fields"]["stream"] == "stdout").collect();
+    assert_eq!(printed.len(), 6, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let entry: Vec<Value> = entry.iter().filter(|line| line["fields"]["stream"].is_null()).cloned().collect();
     assert_eq!(entry.len(), 1, "{}", run.stderr);
     assert_eq!((greeter.len(), decorator.len(), signer.len()), (2, 2, 2), "{}", run.stderr);
     for line in entry.iter().chain(&greeter).chain(&decorator).chain(&signer) {
+        assert!(line.get("fields").is_some(), "{line}");
         assert_eq!(line["trace_id"], trace.as_str(), "{line}");
         assert_eq!(line["level"], "info", "{line}");
         assert!(line["request_id"].as_str().is_some_and(|id| id.len() == 16), "{line}");
@@ -66,7 +73,7 @@ fn every_hop_logs_in_one_trace_with_its_own_span_and_the_baggage_from_upstream()
 #[test]
 fn text_lines_show_level_service_fields_and_trace() {
     let run = hello(&[]);
-    let trace = printed_trace(&run.stdout);
+    let trace = printed_trace(&run);
     let line = run.stderr.lines().find(|line| line.contains("greeter | ")).expect("the greeter logs");
     assert!(line.contains(" INFO greeter | greeting name=\"world\" excitement=2 span="), "{line}");
     assert!(line.ends_with(&format!("trace={trace}")), "{line}");
@@ -84,15 +91,12 @@ fn deterministic_runs_log_the_same_ids_without_timestamps() {
     assert_eq!(first.stdout, second.stdout);
     let lines = json_lines(&first.stderr, "signer");
     assert!(lines.iter().all(|line| line.get("time").is_none()), "{}", first.stderr);
-    assert_ne!(printed_trace(&first.stdout), printed_trace(&hello(&["--seed", "5"]).stdout));
+    assert_ne!(printed_trace(&first), printed_trace(&hello(&["--seed", "5"])));
 }
 
 #[test]
 fn a_services_log_level_filters_its_lines_only() {
-    let text = manifest_text(
-        "[log]\nlevel = \"warn\"\n[services.greeter.log]\nlevel = \"debug\"\n",
-        &hello_services(),
-    );
+    let text = manifest_text("[log]\nlevel = \"warn\"\n[services.greeter.log]\nlevel = \"debug\"\n", &hello_services());
     let run = Wos::new(&text).run().expect_code(0);
     assert!(run.stderr.contains("greeter | greeting"), "{}", run.stderr);
     for quiet in ["decorator | ", "signer | ", "entry | "] {
@@ -107,10 +111,8 @@ fn a_bad_log_table_names_the_service_and_the_key() {
         ("max-lines-per-second = 0", "service `greeter`: `log`: `max-lines-per-second = 0` would drop every log line"),
         ("colour = true", "unknown field `colour`"),
     ] {
-        let text = manifest_text("", &hello_services()).replace(
-            "[services.greeter]\n",
-            &format!("[services.greeter.log]\n{table}\n[services.greeter]\n"),
-        );
+        let text = manifest_text("", &hello_services())
+            .replace("[services.greeter]\n", &format!("[services.greeter.log]\n{table}\n[services.greeter]\n"));
         let run = Wos::new(&text).run().expect_code(78);
         assert!(run.stderr.contains(expected), "{table}: {}", run.stderr);
     }
@@ -125,7 +127,8 @@ fn a_served_request_continues_the_clients_trace_and_ignores_malformed_headers() 
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let traceparent = format!("traceparent: 00-{trace}-00f067aa0ba902b7-01");
     let json = "content-type: application/json";
-    let (status, answer) = served.curl(path, &["-H", json, "-H", &traceparent, "-H", "baggage: tenant=acme", "-d", body]);
+    let (status, answer) =
+        served.curl(path, &["-H", json, "-H", &traceparent, "-H", "baggage: tenant=acme", "-d", body]);
     assert_eq!(status, 200, "{answer}");
     assert!(served.log_shows(&format!("parent=\"00f067aa0ba902b7\" trace={trace}")), "{}", served.log());
     for (name, value) in [("traceparent", "00-zz-nonsense"), ("baggage", "no equals sign"), ("x-request-id", "a b")] {

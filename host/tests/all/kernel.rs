@@ -364,10 +364,10 @@ async fn a_call_that_finds_no_free_instance_before_its_deadline_says_so() {
     });
     // While the sleeping call holds the one instance, a caller that gives `ping` 50 ms gets a
     // clear refusal at its deadline (tried until the sleeper has the instance).
-    let caller = Caller { deadline: Some(Duration::from_millis(50)), chain: None };
+    let caller = Caller { deadline: Some(Duration::from_millis(50)), ..Caller::default() };
     let mut failure = None;
     for _ in 0..40 {
-        if let Err(error) = running.call_as(caller, "faulty", FAULTS, "ping", &[], &mut [Val::U32(0)]).await {
+        if let Err(error) = running.call_as(caller.clone(), "faulty", FAULTS, "ping", &[], &mut [Val::U32(0)]).await {
             failure = Some(error.downcast::<ServiceFailure>().expect("a service failure"));
             break;
         }

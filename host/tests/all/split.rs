@@ -61,7 +61,7 @@ fn the_hello_example_runs_split_across_three_processes_with_the_same_output() {
     // The per-call context crosses the processes: every hop logs in the entry's trace.
     let trace = entry_lines(&split.stdout)[2].trim().strip_prefix("trace: ").expect("a trace line").to_owned();
     let traced = format!("trace={trace}");
-    assert!(split.stderr.contains(&format!("greeter | greeting name=\"world\"")), "{}", split.stderr);
+    assert!(split.stderr.contains("greeter | greeting name=\"world\""), "{}", split.stderr);
     for (process, log) in [("front", split.stderr.clone()), ("decorator", decorator.log()), ("signer", signer.log())] {
         assert!(log.contains(&traced), "the {process} process did not log in trace {trace}:\n{log}");
     }

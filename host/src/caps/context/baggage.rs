@@ -37,13 +37,13 @@ impl Baggage {
                 continue;
             }
             let pair = member.split(';').next().unwrap_or_default();
-            let (key, value) =
-                pair.split_once('=').ok_or_else(|| format!("member `{member}` has no `=`"))?;
+            let (key, value) = pair.split_once('=').ok_or_else(|| format!("member `{member}` has no `=`"))?;
             let (key, value) = (key.trim(), value.trim());
             if !is_token(key) {
                 return Err(format!("member key `{key}` is not a token"));
             }
-            let value = percent_decode(value).ok_or_else(|| format!("the value of `{key}` is not percent-encoded UTF-8"))?;
+            let value =
+                percent_decode(value).ok_or_else(|| format!("the value of `{key}` is not percent-encoded UTF-8"))?;
             if baggage.set(key, &value).is_err() {
                 break; // over the limits: the rest is cut
             }

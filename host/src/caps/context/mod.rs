@@ -19,11 +19,8 @@ use std::fmt;
 use std::sync::Arc;
 
 /// The capability: every service may read its call's context.
-pub const CAPABILITY: super::Capability = super::Capability {
-    name: "the per-call context",
-    interfaces: &["parigot:context/pctx@0.1.0"],
-    grant_key: None,
-};
+pub const CAPABILITY: super::Capability =
+    super::Capability { name: "the per-call context", interfaces: &["parigot:context/pctx@0.1.0"], grant_key: None };
 
 /// A W3C trace id: 16 bytes, not all zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,9 +142,8 @@ fn parse_traceparent(text: &str) -> Option<(TraceId, SpanId, bool)> {
     let mut parts = text.splitn(5, '-');
     let (version, trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let rest = parts.next();
-    let hex = |s: &str, len: usize| {
-        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
+    let hex =
+        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !hex(version, 2) || version == "ff" || !hex(trace, 32) || !hex(span, 16) || !hex(flags, 2) {
         return None;
     }

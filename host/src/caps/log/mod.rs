@@ -153,7 +153,13 @@ impl ServiceLog {
     }
 
     /// Logs a line of this service, if its level and rate allow.
-    pub fn log(&self, level: Level, message: &str, fields: &[(String, FieldValue)], call: Option<&super::context::Pctx>) {
+    pub fn log(
+        &self,
+        level: Level,
+        message: &str,
+        fields: &[(String, FieldValue)],
+        call: Option<&super::context::Pctx>,
+    ) {
         if !self.enabled(level) {
             return;
         }
@@ -199,12 +205,17 @@ impl ServiceLog {
 /// Whether the rate limit lets a line through.
 enum Admission {
     /// Keep it; `dropped_before` lines were dropped since the last one kept.
-    Keep { dropped_before: u64 },
+    Keep {
+        dropped_before: u64,
+    },
     Drop,
 }
 
 /// `message` cut at [`MAX_LINE`], and as many of `fields` as fit in [`MAX_LINE`] with it.
-fn bounded<'m, 'f>(message: &'m str, fields: &'f [(String, FieldValue)]) -> (std::borrow::Cow<'m, str>, &'f [(String, FieldValue)]) {
+fn bounded<'m, 'f>(
+    message: &'m str,
+    fields: &'f [(String, FieldValue)],
+) -> (std::borrow::Cow<'m, str>, &'f [(String, FieldValue)]) {
     let message = cut_line(message);
     let mut used = message.len();
     let kept = fields

@@ -145,7 +145,8 @@ impl LineFormat {
             write!(out, "\"time\":\"{}\",", utc_now())?;
         }
         write!(out, "\"level\":\"{}\"", level.as_str().to_ascii_lowercase())?;
-        for (key, value) in [("service", &line.service), ("trace_id", &line.trace_id), ("request_id", &line.request_id)] {
+        for (key, value) in [("service", &line.service), ("trace_id", &line.trace_id), ("request_id", &line.request_id)]
+        {
             if let Some(value) = value {
                 write!(out, ",\"{key}\":{}", json_string(value))?;
             }

@@ -16,8 +16,8 @@ mod typed;
 
 use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos, public_interfaces};
-use crate::manifest::ServiceName;
 use crate::caps::context::EdgeHeaders;
+use crate::manifest::ServiceName;
 use crate::runtime::{App, Caller, ChainId, Running};
 use axum::body::Body;
 use http::{Request, Response};
