@@ -23,7 +23,7 @@ export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
 RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver pricing \
-               diamond-top diamond-side faults-relay
+               diamond-top diamond-side faults-relay wasi-logger
 GO_GUESTS   := hello-greeter bench-echo-go faulty-go sleeper-go
 PY_GUESTS   := hello-decorator bench-echo-python faulty-python sleeper-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))

@@ -139,3 +139,36 @@ fn a_served_request_continues_the_clients_trace_and_ignores_malformed_headers() 
     let (code, _, log) = served.terminate();
     assert_eq!(code, Some(0), "{log}");
 }
+
+#[test]
+fn a_component_written_for_wasi_logging_logs_unchanged() {
+    let wos =
+        Wos::new(&manifest_text("[log]\nlevel = \"trace\"", &[("logger", crate::support::component("wasi-logger"))]));
+    let run = wos.run().expect_code(0);
+    for (level, name) in
+        [("TRACE", "trace"), ("DEBUG", "debug"), (" INFO", "info"), (" WARN", "warn"), ("ERROR", "error")]
+    {
+        let line = format!("{level} logger | a {name} line context=\"{name}\"");
+        assert!(run.stderr.contains(&line), "no {line:?} in:\n{}", run.stderr);
+    }
+    // `critical` has no level above `error` in parigot: it is an error, marked as such.
+    assert!(run.stderr.contains("ERROR logger | a critical line context=\"critical\" critical=true"), "{}", run.stderr);
+}
+
+#[test]
+fn a_service_built_against_a_version_of_parigots_wit_the_host_lacks_is_refused() {
+    let wit = "package test:later;\n\
+               world uses-later-log { import parigot:log/log@0.2.0; export run: func(); }\n";
+    let dir = tempfile::tempdir().unwrap();
+    let log_dir = dir.path().join("deps/log");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let log_wit = std::fs::read_to_string(repo().join("wit/log/log.wit")).unwrap();
+    std::fs::write(log_dir.join("log.wit"), log_wit.replace("parigot:log@0.1.0", "parigot:log@0.2.0")).unwrap();
+    std::fs::write(dir.path().join("world.wit"), wit).unwrap();
+    let component = crate::support::trapping_component(crate::support::WitSource::Dir(dir.path()), "uses-later-log");
+    let wos = Wos::new(&manifest_text("", &[("future", "future.wasm")]));
+    wos.file("future.wasm", &component);
+    wos.run().expect_code(78).expect_stderr(&[
+        "service `future` imports `parigot:log/log@0.2.0`, but this host implements parigot:log/log@0.1.0",
+    ]);
+}

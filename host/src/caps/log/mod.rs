@@ -240,3 +240,69 @@ pub fn cut_line(line: &str) -> std::borrow::Cow<'_, str> {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capture(settings: LogSettings, deterministic: bool) -> (Arc<LogCapture>, ServiceLog) {
+        let capture = Arc::new(LogCapture::default());
+        let log = ServiceLog::new("svc", &settings, capture.clone(), deterministic);
+        (capture, log)
+    }
+
+    #[test]
+    fn lines_below_the_services_level_are_dropped() {
+        let (capture, log) = capture(LogSettings { level: Level::Warn, ..LogSettings::default() }, false);
+        log.log(Level::Info, "quiet", &[], None);
+        log.log(Level::Error, "loud", &[], None);
+        let lines = capture.lines();
+        assert_eq!(lines.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(), ["loud"]);
+        assert!(!log.enabled(Level::Debug) && log.enabled(Level::Warn));
+    }
+
+    #[test]
+    fn past_its_rate_a_service_loses_lines_and_is_told_how_many() {
+        let (capture, log) = capture(LogSettings { max_lines_per_second: 5, ..LogSettings::default() }, false);
+        for i in 0..20 {
+            log.log(Level::Info, &format!("line {i}"), &[], None);
+        }
+        assert_eq!(capture.lines().len(), 5);
+        // A second later the bucket is full again, and the next line says what was lost.
+        lock(log.limit.as_ref().unwrap()).refilled -= std::time::Duration::from_secs(1);
+        log.log(Level::Info, "after", &[], None);
+        let lines = capture.lines();
+        assert_eq!(lines.len(), 7);
+        assert!(lines[5].message.starts_with("dropped 15 log line(s)"), "{:?}", lines[5]);
+        assert_eq!(lines[5].level, Level::Warn);
+        assert_eq!(lines[6].message, "after");
+    }
+
+    #[test]
+    fn deterministic_runs_have_no_rate_limit() {
+        let (capture, log) = capture(LogSettings { max_lines_per_second: 1, ..LogSettings::default() }, true);
+        for _ in 0..10 {
+            log.log(Level::Info, "again", &[], None);
+        }
+        assert_eq!(capture.lines().len(), 10);
+    }
+
+    #[test]
+    fn a_long_line_is_cut_and_fields_past_the_bound_are_left_out() {
+        let (capture, log) = capture(LogSettings::default(), true);
+        let field = ("big".to_owned(), FieldValue::Text("y".repeat(MAX_LINE)));
+        log.log(Level::Info, &"é".repeat(MAX_LINE), &[field], None);
+        let line = &capture.lines()[0];
+        assert!(line.message.ends_with(CUT_MARK) && line.message.len() <= MAX_LINE + CUT_MARK.len());
+        assert!(line.fields.is_empty());
+    }
+
+    #[test]
+    fn settings_come_from_the_service_then_the_wos_then_the_defaults() {
+        let own = LogTable { level: Some(Level::Debug), max_lines_per_second: None };
+        let wos = LogTable { level: Some(Level::Error), max_lines_per_second: Some(50) };
+        let settings = LogSettings::resolve(&own, &wos).unwrap();
+        assert_eq!(settings, LogSettings { level: Level::Debug, max_lines_per_second: 50 });
+        assert_eq!(LogSettings::resolve(&LogTable::default(), &LogTable::default()).unwrap(), LogSettings::default());
+    }
+}
