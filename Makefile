@@ -12,7 +12,6 @@ NPM_PINS  := @bufbuild/buf@1.75.0
 TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc' | cksum | cut -d' ' -f1)
 WASM      := target/wasm
 HOST      := $(CURDIR)/target/debug/parigot-host
-XTASK     := $(CURDIR)/target/debug/xtask
 
 # Guest toolchains run offline, with project-local tools only.
 export PATH := $(VENV)/bin:$(PATH)
@@ -22,16 +21,16 @@ export GOFLAGS := -mod=mod
 export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
-RUST_GUESTS := hello-entry hello-signer bench-driver bench-echo-rust dice faulty-rust faults-driver pricing \
+RUST_GUESTS := bench-driver bench-echo-rust dice faulty-rust faults-driver pricing \
                diamond-top diamond-side faults-relay wasi-logger
-GO_GUESTS   := hello-greeter bench-echo-go faulty-go sleeper-go
-PY_GUESTS   := hello-decorator bench-echo-python faulty-python sleeper-python
+GO_GUESTS   := bench-echo-go faulty-go sleeper-go
+PY_GUESTS   := bench-echo-python faulty-python sleeper-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
 .PHONY: demo demo-split test bench tools guests host clean-guests
 
-## demo: set up, build, and run the polyglot hello example
-demo: guests host
+## demo: set up, build, and run the polyglot hello example (its services build from source)
+demo: tools host
 	$(HOST) run examples/hello/wos.toml
 
 ## demo-split: the same example as three processes talking gRPC on 127.0.0.1:50061 and :50062
@@ -44,7 +43,7 @@ demo-split: guests host
 
 ## test: set up, build, and run every test
 test: guests
-	cargo test -p parigot-host -p xtask
+	cargo test -p parigot-host
 
 ## bench: run the benchmarks (release build; slow the first time)
 bench: guests
@@ -65,10 +64,12 @@ $(TOOLS_OK):
 host:
 	cargo build -p parigot-host
 
-guests: $(COMPONENTS)
+# The test guests, and the hello example's services (which its wos builds from source).
+guests: $(COMPONENTS) hello
 
-$(XTASK): $(wildcard xtask/src/*.rs) xtask/Cargo.toml xtask/build.rs
-	cargo build -p xtask
+.PHONY: hello
+hello: tools host
+	$(HOST) build examples/hello/wos.toml   # builds only what is older than its sources
 
 # Rust guests: one cargo invocation builds them all; cargo decides what is stale.
 .PHONY: rust-guests
@@ -82,19 +83,18 @@ rust-guests: $(TOOLS_OK)
 	done
 $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS))): rust-guests
 
-# Go guests: bindings from wit-bindgen-go, mainline Go, then a component (see xtask).
+# Go and Python test guests: built by the host (`parigot-host build --source`), as a user's
+# services are.
 GO_SDK := $(wildcard guests/go/sdk/*.go guests/go/sdk/*/*.go)
 # parigot's own WIT packages (guests' WIT folders link to them from their deps/).
 PARIGOT_WIT := $(wildcard wit/*/*.wit)
 # The Python SDK: guests are built with guests/python on their Python path.
 PY_SDK := $(wildcard guests/python/parigot/*.py)
-$(WASM)/hello-greeter.wasm: $(TOOLS_OK) $(XTASK) $(wildcard examples/hello/greeter/*/*.go examples/hello/greeter/*.go) $(GO_SDK) examples/hello/wit/hello.wit $(PARIGOT_WIT)
-	$(XTASK) go-component --src examples/hello/greeter --wit examples/hello/wit --world greeter-service --out $@
-$(WASM)/bench-echo-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/bench-echo/*/*.go guests/go/bench-echo/*.go) $(GO_SDK) guests/wit/bench/bench.wit
-	$(XTASK) go-component --src guests/go/bench-echo --wit guests/wit/bench --world echo-service --out $@
+$(WASM)/bench-echo-go.wasm: $(TOOLS_OK) $(wildcard guests/go/bench-echo/*/*.go guests/go/bench-echo/*.go) $(GO_SDK) guests/wit/bench/bench.wit | host
+	$(HOST) build --source guests/go/bench-echo --wit guests/wit/bench --world echo-service --out $@
 
-$(WASM)/faulty-go.wasm: $(TOOLS_OK) $(XTASK) $(wildcard guests/go/faulty/*/*.go guests/go/faulty/*.go) $(GO_SDK) guests/wit/testing/testing.wit
-	$(XTASK) go-component --src guests/go/faulty --wit guests/wit/testing --world faulty --out $@
+$(WASM)/faulty-go.wasm: $(TOOLS_OK) $(wildcard guests/go/faulty/*/*.go guests/go/faulty/*.go) $(GO_SDK) guests/wit/testing/testing.wit | host
+	$(HOST) build --source guests/go/faulty --wit guests/wit/testing --world faulty --out $@
 
 # The WIT of the Go and Python test programs: theirs, parigot:testing's, and WASI's, taken
 # from the wasmtime-wasi crate that cargo fetches for the host (the WASI the host implements).
@@ -109,20 +109,16 @@ $(PROGRAM_WIT)/.ready: guests/wit/programs/programs.wit guests/wit/testing/testi
 	  cp $$wasi_crate/src/p2/wit/deps/*.wit $(PROGRAM_WIT)/deps/
 	touch $@
 
-$(WASM)/sleeper-go.wasm: $(TOOLS_OK) $(XTASK) $(PROGRAM_WIT)/.ready $(wildcard guests/go/sleeper/*/*.go) $(GO_SDK)
-	$(XTASK) go-component --src guests/go/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
+$(WASM)/sleeper-go.wasm: $(TOOLS_OK) $(PROGRAM_WIT)/.ready $(wildcard guests/go/sleeper/*/*.go) $(GO_SDK) | host
+	$(HOST) build --source guests/go/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
 
-# Python guests: componentize-py (embeds CPython; must run outside any virtualenv).
-COMPONENTIZE_PY = mkdir -p $(WASM) && env -u VIRTUAL_ENV $(VENV)/bin/componentize-py
-$(WASM)/hello-decorator.wasm: $(TOOLS_OK) $(wildcard examples/hello/decorator/*.py) examples/hello/wit/hello.wit $(PARIGOT_WIT) $(PY_SDK)
-	$(COMPONENTIZE_PY) -d examples/hello/wit -w decorator-service componentize app -p examples/hello/decorator -p guests/python -o $@
-$(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(wildcard guests/python/bench-echo/*.py) guests/wit/bench/bench.wit
-	$(COMPONENTIZE_PY) -d guests/wit/bench -w echo-service componentize app -p guests/python/bench-echo -o $@
+$(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(wildcard guests/python/bench-echo/*.py) guests/wit/bench/bench.wit | host
+	$(HOST) build --source guests/python/bench-echo --wit guests/wit/bench --world echo-service --out $@
 
-$(WASM)/faulty-python.wasm: $(TOOLS_OK) $(wildcard guests/python/faulty/*.py) guests/wit/testing/testing.wit
-	$(COMPONENTIZE_PY) -d guests/wit/testing -w faulty componentize app -p guests/python/faulty -o $@
-$(WASM)/sleeper-python.wasm: $(TOOLS_OK) $(PROGRAM_WIT)/.ready $(wildcard guests/python/sleeper/*.py)
-	$(COMPONENTIZE_PY) -d $(PROGRAM_WIT) -w sleeper componentize app -p guests/python/sleeper -o $@
+$(WASM)/faulty-python.wasm: $(TOOLS_OK) $(wildcard guests/python/faulty/*.py) guests/wit/testing/testing.wit | host
+	$(HOST) build --source guests/python/faulty --wit guests/wit/testing --world faulty --out $@
+$(WASM)/sleeper-python.wasm: $(TOOLS_OK) $(PROGRAM_WIT)/.ready $(wildcard guests/python/sleeper/*.py) | host
+	$(HOST) build --source guests/python/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
 
 clean-guests:
-	rm -rf $(WASM) target/go-build
+	rm -rf $(WASM) examples/hello/.parigot

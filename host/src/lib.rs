@@ -6,6 +6,7 @@
 //! provides what, type checks, start-up order) -> [`runtime`] (compile, link, instantiate,
 //! run).
 
+pub mod build;
 pub mod caps;
 pub mod compose;
 pub mod graph;

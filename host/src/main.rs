@@ -57,6 +57,34 @@ enum Command {
     Check(RunArgs),
     /// Write the .proto files of a wos's public interfaces (gRPC services).
     Proto(ProtoArgs),
+    /// Build the services of a wos that name their `source` (Rust, Go or Python), or one
+    /// component from a source folder.
+    Build(BuildArgs),
+}
+
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["wos", "source"]))]
+struct BuildArgs {
+    /// The wos manifest whose services to build.
+    wos: Option<PathBuf>,
+    /// Build only these services of the wos.
+    #[arg(long = "service", value_name = "NAME", requires = "wos")]
+    services: Vec<String>,
+    /// Instead of a wos: the source folder of one component.
+    #[arg(long, conflicts_with = "wos", requires = "out")]
+    source: Option<PathBuf>,
+    /// With --source: the WIT folder that defines its world (Go and Python).
+    #[arg(long, requires = "source")]
+    wit: Option<PathBuf>,
+    /// With --source: the world it implements (Go and Python).
+    #[arg(long, requires = "source")]
+    world: Option<String>,
+    /// With --source: where to write the component.
+    #[arg(short, long, requires = "source")]
+    out: Option<PathBuf>,
+    /// Build services from `source` even when their components are newer than their sources.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -128,7 +156,7 @@ impl Command {
         match self {
             Command::Run(args) | Command::Check(args) => Some(args),
             Command::Compose(compose) => Some(&compose.run),
-            Command::Proto(_) => None,
+            Command::Proto(_) | Command::Build(_) => None,
         }
     }
 }
@@ -152,6 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let cache = cli.cache_dir.map_or_else(ComponentCache::default_dir, Ok).and_then(ComponentCache::open);
     let (args, check_only, emit) = match cli.command {
         Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache?),
+        Command::Build(args) => return build(args),
         Command::Run(args) => (args, false, None),
         Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
         Command::Check(args) => (args, true, None),
@@ -377,6 +406,36 @@ fn report<'a>(headline: &str, causes: impl Iterator<Item = &'a (dyn std::error::
 
 /// How wasmtime introduces a wasm backtrace in an error chain.
 const WASM_BACKTRACE: &str = "error while executing at wasm backtrace";
+
+/// `parigot-host build`: the services of a wos that name their `source`, or one component.
+fn build(args: BuildArgs) -> Result<ExitCode> {
+    if let (Some(source), Some(out)) = (args.source, args.out) {
+        let service = source.file_name().map_or_else(|| "component".to_owned(), |n| n.to_string_lossy().into_owned());
+        let recipe = parigot_host::build::Recipe { service, source, wit: args.wit, world: args.world, out };
+        recipe.build()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = args.wos.expect("clap requires a wos or --source");
+    let manifest = Manifest::load(&path)?;
+    for wanted in &args.services {
+        if !manifest.services.keys().any(|name| name.as_str() == wanted) {
+            let known: Vec<&str> = manifest.services.keys().map(|n| n.as_str()).collect();
+            bail!("wos `{}` has no service `{wanted}` (services: {})", manifest.name, known.join(", "));
+        }
+    }
+    let chosen = |name: &ServiceName| args.services.is_empty() || args.services.iter().any(|s| s == name.as_str());
+    let mut built = 0;
+    for (name, spec) in manifest.services.iter().filter(|(name, _)| chosen(name)) {
+        if spec.source.is_some() || spec.build.is_some() {
+            parigot_host::runtime::build_service(&manifest, name, spec, args.force)?;
+            built += 1;
+        }
+    }
+    if built == 0 {
+        tracing::info!("no service of wos `{}` has a `source` or a `build` command: nothing to build", manifest.name);
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 fn print_plan(app: &App) {
     println!("wos `{}`: {} services", app.manifest.name, app.services.len());

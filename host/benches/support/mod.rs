@@ -18,7 +18,11 @@ pub fn repo() -> &'static Path {
 
 /// The path of a component built by `make guests`, as TOML wants it.
 pub fn wasm(name: &str) -> String {
-    let path = repo().join("target/wasm").join(format!("{name}.wasm"));
+    // The hello example's services (`hello-NAME`) are built by its wos into its .parigot/build.
+    let path = match name.strip_prefix("hello-") {
+        Some(service) => repo().join("examples/hello/.parigot/build").join(format!("{service}.wasm")),
+        None => repo().join("target/wasm").join(format!("{name}.wasm")),
+    };
     assert!(path.exists(), "{} is missing: run `make guests` first", path.display());
     path.display().to_string()
 }

@@ -89,10 +89,13 @@ const DEFAULT_REMOTE_RETRIES: u32 = 2;
 /// One service of a wos, with paths resolved against the manifest's folder.
 #[derive(Debug, Clone)]
 pub struct ServiceSpec {
-    /// The component file.
+    /// The component file (for a service built from `source`, where the build puts it:
+    /// `.parigot/build/NAME.wasm` beside the manifest unless `component` says otherwise).
     pub component: PathBuf,
     /// A shell command that builds `component`, run in the manifest's folder.
     pub build: Option<String>,
+    /// The sources the host builds `component` from (`source`, `world`, `wit`).
+    pub source: Option<SourceSpec>,
     /// Command-line arguments the guest sees (after its own name).
     pub args: Vec<String>,
     /// Environment variables the guest sees; nothing of the host's environment leaks in.
@@ -111,6 +114,21 @@ pub struct ServiceSpec {
     /// `[services.NAME.log]` over `[log]`: its log level and rate.
     pub log: LogSettings,
 }
+
+/// A service built by the host from its sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSpec {
+    /// `source`: the folder of its sources (Rust, Go or Python, told apart by their files).
+    pub folder: PathBuf,
+    /// `world`: the WIT world it implements (needed for Go and Python).
+    pub world: Option<String>,
+    /// `wit`: the WIT folder that defines the world [default: `SOURCE/wit`, else a `wit`
+    /// folder beside `SOURCE`].
+    pub wit: Option<PathBuf>,
+}
+
+/// Where the components of services built from `source` go, below the manifest's folder.
+pub const BUILD_FOLDER: &str = ".parigot/build";
 
 /// Why a manifest could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -171,8 +189,11 @@ struct RawRemote {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawService {
-    component: PathBuf,
+    component: Option<PathBuf>,
     build: Option<String>,
+    source: Option<PathBuf>,
+    world: Option<String>,
+    wit: Option<PathBuf>,
     #[serde(default)]
     args: Vec<String>,
     #[serde(default)]
@@ -246,8 +267,9 @@ impl Manifest {
                     .map_err(|message| invalid(format!("service `{name}`: {message}")))?;
                 let log = LogSettings::resolve(&service.log, &wos_log)
                     .map_err(|message| invalid(format!("service `{name}`: `log`: {message}")))?;
-                let spec =
-                    service.resolve(folder, limits, log).map_err(|m| invalid(format!("service `{name}`: {m}")))?;
+                let spec = service
+                    .resolve(&name, folder, limits, log)
+                    .map_err(|m| invalid(format!("service `{name}`: {m}")))?;
                 Ok((name, spec))
             })
             .collect::<Result<_, ManifestError>>()?;
@@ -262,6 +284,7 @@ impl Manifest {
         let spec = ServiceSpec {
             component: component.to_owned(),
             build: None,
+            source: None,
             args: Vec::new(),
             env: BTreeMap::new(),
             links: BTreeMap::new(),
@@ -293,7 +316,14 @@ impl Manifest {
 }
 
 impl RawService {
-    fn resolve(self, folder: &Path, limits: Limits, log: LogSettings) -> Result<ServiceSpec, String> {
+    fn resolve(
+        self,
+        name: &ServiceName,
+        folder: &Path,
+        limits: Limits,
+        log: LogSettings,
+    ) -> Result<ServiceSpec, String> {
+        let (component, source) = self.component_and_source(name, folder)?;
         let instances = self.instances;
         if instances == Some(0) {
             return Err("`instances = 0` leaves no instance to take its calls; give at least 1".into());
@@ -312,8 +342,9 @@ impl RawService {
             }
         }
         Ok(ServiceSpec {
-            component: folder.join(self.component),
+            component,
             build: self.build,
+            source,
             args: self.args,
             env: self.env,
             links,
@@ -322,6 +353,38 @@ impl RawService {
             instances,
             log,
         })
+    }
+}
+
+impl RawService {
+    /// The component file and, for a service built from its sources, where they are.
+    fn component_and_source(&self, name: &ServiceName, folder: &Path) -> Result<(PathBuf, Option<SourceSpec>), String> {
+        let Some(source) = &self.source else {
+            if self.world.is_some() || self.wit.is_some() {
+                return Err("`world` and `wit` describe a `source` folder to build from; add `source`".into());
+            }
+            let component = self.component.as_ref().ok_or(
+                "it needs `component` (a `.wasm` component file) or `source` (a folder the host builds it from)",
+            )?;
+            return Ok((folder.join(component), None));
+        };
+        if self.build.is_some() {
+            return Err(
+                "`build` (a command) and `source` (a folder the host builds) are two ways to build it; keep one".into(),
+            );
+        }
+        let source_folder = folder.join(source);
+        let wit = match &self.wit {
+            Some(wit) => Some(folder.join(wit)),
+            None => [source_folder.join("wit"), source_folder.parent().unwrap_or(folder).join("wit")]
+                .into_iter()
+                .find(|candidate| candidate.is_dir()),
+        };
+        let component = match &self.component {
+            Some(component) => folder.join(component),
+            None => folder.join(BUILD_FOLDER).join(format!("{name}.wasm")),
+        };
+        Ok((component, Some(SourceSpec { folder: source_folder, world: self.world.clone(), wit })))
     }
 }
 

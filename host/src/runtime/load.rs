@@ -25,8 +25,23 @@ pub enum BuildPolicy {
     Always,
 }
 
-/// Runs `spec.build` in the manifest's folder if the policy asks for it.
+/// Builds service `name` if the policy asks for it: from its `source` (when its component is
+/// missing or older than its sources, or always), or by running its `build` command in the
+/// manifest's folder.
 pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, policy: BuildPolicy) -> Result<()> {
+    if let Some(recipe) = recipe(name, spec) {
+        return match policy {
+            BuildPolicy::Never if !spec.component.exists() => bail!(
+                "service `{name}` has not been built yet (no `{}`), and this command does not build; \
+                 run `parigot-host build {}` first",
+                spec.component.display(),
+                manifest.path.display()
+            ),
+            BuildPolicy::Never => Ok(()),
+            BuildPolicy::IfMissing if !recipe.is_stale() => Ok(()),
+            BuildPolicy::IfMissing | BuildPolicy::Always => recipe.build().map(drop),
+        };
+    }
     let Some(command) = &spec.build else { return Ok(()) };
     match policy {
         BuildPolicy::Never if !spec.component.exists() => bail!(
@@ -54,6 +69,18 @@ pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSp
         );
     }
     Ok(())
+}
+
+/// How to build service `name` from its sources, if it names them.
+pub fn recipe(name: &ServiceName, spec: &ServiceSpec) -> Option<crate::build::Recipe> {
+    let source = spec.source.as_ref()?;
+    Some(crate::build::Recipe {
+        service: name.to_string(),
+        source: source.folder.clone(),
+        wit: source.wit.clone(),
+        world: source.world.clone(),
+        out: spec.component.clone(),
+    })
 }
 
 /// Reads `path` and checks that it holds a component, with an error that says what it holds

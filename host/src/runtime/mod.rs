@@ -22,6 +22,18 @@ pub use call::{CallContext, ChainId, Deadline};
 pub use determinism::Determinism;
 pub use linking::{RemoteBinder, RemoteImport};
 pub use load::BuildPolicy;
+
+/// Builds service `name` of `manifest`: from its `source` when it needs it (or always, with
+/// `force`), or by running its `build` command.
+pub fn build_service(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, force: bool) -> Result<()> {
+    let up_to_date = !force && load::recipe(name, spec).is_some_and(|recipe| !recipe.needs_building());
+    if up_to_date {
+        tracing::info!("service `{name}` is up to date: {}", spec.component.display());
+        return Ok(());
+    }
+    load::build_if_needed(manifest, name, spec, BuildPolicy::Always)
+}
+
 pub use running::{Caller, ProgramOutcome, Running};
 pub use state::{InstanceState, ServiceId};
 

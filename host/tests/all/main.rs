@@ -2,6 +2,7 @@
 //! `make guests`, a real wasmtime, the real binary. One test binary, a module per topic.
 
 mod bad_input;
+mod build;
 mod compose;
 mod context_log;
 mod determinism;

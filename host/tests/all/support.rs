@@ -11,9 +11,13 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is inside the repo").to_owned()
 }
 
-/// A component built by `make guests`.
+/// A component built by `make guests`: a test guest in target/wasm, or (`hello-NAME`) a
+/// service of the hello example, which its wos builds from source into its .parigot/build.
 pub fn component(name: &str) -> PathBuf {
-    let path = repo().join("target/wasm").join(format!("{name}.wasm"));
+    let path = match name.strip_prefix("hello-") {
+        Some(service) => repo().join("examples/hello/.parigot/build").join(format!("{service}.wasm")),
+        None => repo().join("target/wasm").join(format!("{name}.wasm")),
+    };
     assert!(path.exists(), "{} is missing: run `make guests` (or `make test`) first", path.display());
     path
 }
@@ -51,10 +55,16 @@ impl Run {
 
 /// Runs `parigot-host ARGS` with the shared test compile cache.
 pub fn host(args: &[&str]) -> Run {
+    host_with_env(args, &[])
+}
+
+/// [`host`] with environment variables `env` set for the run.
+pub fn host_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
         .args(args)
         .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
         .env("PARIGOT_LOG", "info")
+        .envs(env.iter().copied())
         .output()
         .expect("the host binary runs");
     Run::from(output)

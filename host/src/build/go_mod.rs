@@ -3,15 +3,14 @@
 //!
 //! Bindings from `wit-bindgen-go` import `go.bytecodealliance.org/pkg`, which the Go module
 //! proxy serves but a machine without network access cannot fetch. The same package ships
-//! inside the `wit-bindgen-go` crate (at `src/pkg`), so xtask copies it next to the generated
-//! module and points a `replace` directive at the copy.
+//! inside the `wit-bindgen-go` crate (at `src/pkg`); the host embeds it ([`super::assets`]),
+//! writes it next to the generated module and points a `replace` directive at the copy.
 
 use std::cmp::Ordering;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use anyhow::{Context as _, Result, bail};
-use serde_json::Value;
+use wasmtime::Result;
+use wasmtime::error::Context as _;
 
 /// A Go module on disk.
 #[derive(Debug)]
@@ -20,8 +19,6 @@ pub struct GoModule {
     pub path: String,
     /// The Go version its `go.mod` requires (the `go` directive), if any.
     pub go_version: Option<String>,
-    /// The directory holding its `go.mod`.
-    pub dir: PathBuf,
 }
 
 impl GoModule {
@@ -32,7 +29,7 @@ impl GoModule {
             std::fs::read_to_string(&go_mod_path).with_context(|| format!("cannot read {}", go_mod_path.display()))?;
         let path = directive(&go_mod, "module")
             .with_context(|| format!("{} has no module directive", go_mod_path.display()))?;
-        Ok(Self { path: path.to_owned(), go_version: directive(&go_mod, "go").map(str::to_owned), dir: dir.to_owned() })
+        Ok(Self { path: path.to_owned(), go_version: directive(&go_mod, "go").map(str::to_owned) })
     }
 }
 
@@ -44,69 +41,6 @@ pub fn bindings_runtime_module_path() -> String {
         Some((path, _version)) => path.to_owned(),
         None => requirement,
     }
-}
-
-/// Finds the copy of the bindings' runtime package (`go.bytecodealliance.org/pkg`) that ships
-/// in the source of the `wit-bindgen-go` crate xtask was built with.
-///
-/// Asks `cargo metadata` about xtask's own manifest, so it works from any directory, with the
-/// crate wherever cargo keeps it.
-pub fn locate_bindings_runtime() -> Result<GoModule> {
-    let metadata = cargo_metadata().context(
-        "cannot locate the wit-bindgen-go crate: `cargo metadata` failed \
-         (run xtask from a checkout whose dependencies `cargo build -p xtask` has fetched)",
-    )?;
-    let manifest = crate_manifest(&metadata, "xtask", "wit_bindgen_go")?;
-    let dir = manifest.parent().context("the manifest path of wit-bindgen-go has no parent")?.join("src/pkg");
-    let module = GoModule::read(&dir)
-        .with_context(|| format!("the wit-bindgen-go crate at {} lacks its Go package", dir.display()))?;
-    let expected = bindings_runtime_module_path();
-    if module.path != expected {
-        bail!("{} holds module {}, but the bindings need {expected}", dir.display(), module.path);
-    }
-    Ok(module)
-}
-
-/// Runs `cargo metadata` on xtask's workspace and parses its output.
-fn cargo_metadata() -> Result<Value> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let output = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--filter-platform"])
-        .arg(env!("XTASK_HOST_TARGET"))
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .output()
-        .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
-    if !output.status.success() {
-        bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
-    }
-    serde_json::from_slice(&output.stdout).context("cannot parse the output of `cargo metadata`")
-}
-
-/// Finds, in `cargo metadata` output, the manifest of the crate that package `package` depends
-/// on under the name `dependency` (as written in Rust code, with underscores).
-fn crate_manifest(metadata: &Value, package: &str, dependency: &str) -> Result<PathBuf> {
-    let packages = metadata["packages"].as_array().context("`cargo metadata` output lists no packages")?;
-    let id_of = |name: &str| {
-        packages.iter().find(|p| p["name"] == name && p["source"].is_null()).and_then(|p| p["id"].as_str())
-    };
-    let package_id = id_of(package).with_context(|| format!("`cargo metadata` does not list package {package}"))?;
-    let node = metadata["resolve"]["nodes"]
-        .as_array()
-        .and_then(|nodes| nodes.iter().find(|n| n["id"] == package_id))
-        .with_context(|| format!("`cargo metadata` does not resolve package {package}"))?;
-    let dependency_id = node["deps"]
-        .as_array()
-        .and_then(|deps| deps.iter().find(|d| d["name"] == dependency))
-        .and_then(|d| d["pkg"].as_str())
-        .with_context(|| format!("{package} does not depend on {dependency}"))?;
-    packages
-        .iter()
-        .find(|p| p["id"] == dependency_id)
-        .and_then(|p| p["manifest_path"].as_str())
-        .map(PathBuf::from)
-        .with_context(|| format!("`cargo metadata` has no manifest path for {dependency_id}"))
 }
 
 /// Rewrites the `go.mod` generated with the bindings so that it builds offline:
@@ -176,11 +110,7 @@ require (
 ";
 
     fn runtime(go_version: Option<&str>) -> GoModule {
-        GoModule {
-            path: "go.bytecodealliance.org/pkg".into(),
-            go_version: go_version.map(str::to_owned),
-            dir: PathBuf::new(),
-        }
+        GoModule { path: "go.bytecodealliance.org/pkg".into(), go_version: go_version.map(str::to_owned) }
     }
 
     #[test]
@@ -230,29 +160,6 @@ replace go.bytecodealliance.org/pkg => ./_deps/pkg
         assert_eq!(compare_go_versions("1.27.0", "1.27"), Ordering::Equal);
         assert_eq!(compare_go_versions("1.100", "1.27"), Ordering::Greater);
         assert_eq!(compare_go_versions("1.28rc1", "1.27.3"), Ordering::Greater);
-    }
-
-    #[test]
-    fn crate_manifest_follows_the_resolve_graph() {
-        let metadata: Value = serde_json::from_str(
-            r#"{
-              "packages": [
-                {"name": "xtask", "id": "path+file:///x#0.0.0", "source": null,
-                 "manifest_path": "/x/Cargo.toml"},
-                {"name": "wit-bindgen-go", "id": "reg#wit-bindgen-go@0.1.0",
-                 "source": "reg", "manifest_path": "/old/Cargo.toml"},
-                {"name": "wit-bindgen-go", "id": "reg#wit-bindgen-go@0.2.0",
-                 "source": "reg", "manifest_path": "/new/Cargo.toml"}
-              ],
-              "resolve": {"nodes": [
-                {"id": "path+file:///x#0.0.0",
-                 "deps": [{"name": "wit_bindgen_go", "pkg": "reg#wit-bindgen-go@0.2.0"}]}
-              ]}
-            }"#,
-        )
-        .unwrap();
-        assert_eq!(crate_manifest(&metadata, "xtask", "wit_bindgen_go").unwrap(), PathBuf::from("/new/Cargo.toml"));
-        assert!(crate_manifest(&metadata, "xtask", "serde").is_err());
     }
 
     #[test]

@@ -1,31 +1,10 @@
-//! File-system helpers: scratch directories, tree copies and atomic writes.
+//! File-system helpers of the builds: tree copies, embedded trees and atomic writes.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-use anyhow::{Context as _, Result, bail};
-
-/// Name of the file that marks a directory as an xtask scratch directory, which xtask may
-/// therefore empty without asking.
-const SCRATCH_MARKER: &str = ".xtask-scratch";
-
-/// Makes `dir` an empty scratch directory.
-///
-/// An existing directory is emptied only if xtask created it (it holds the marker file) or it
-/// is already empty, so that a mistyped `--work` never deletes anybody's files.
-pub fn reset_scratch_dir(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        let is_ours = dir.join(SCRATCH_MARKER).is_file();
-        let is_empty = fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_none();
-        if !is_ours && !is_empty {
-            bail!("{} exists and was not created by xtask: remove it or choose another work directory", dir.display());
-        }
-        fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
-    }
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    fs::write(dir.join(SCRATCH_MARKER), "").with_context(|| format!("cannot write to {}", dir.display()))
-}
+use wasmtime::error::Context as _;
+use wasmtime::{Result, bail};
 
 /// Writes `contents` to `path` (relative to `root`), creating parent directories, and refuses
 /// to overwrite an existing file so that clashes between sources are reported, not hidden.
@@ -81,6 +60,21 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes the embedded files `files` (relative path, bytes) below `to`.
+pub fn write_tree(files: &[(&str, &[u8])], to: &Path) -> Result<()> {
+    for (path, contents) in files {
+        write_new_file(to, Path::new(path), contents)?;
+    }
+    Ok(())
+}
+
+/// The most recent modification time of the files below `dir` (none for an empty or missing
+/// folder).
+pub fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
+    let files = list_files(dir).ok()?;
+    files.iter().filter_map(|file| fs::metadata(dir.join(file)).and_then(|m| m.modified()).ok()).max()
+}
+
 /// Writes `contents` to `path` atomically: readers see either the old file or the complete
 /// new one, never a partial write.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
@@ -114,7 +108,7 @@ mod tests {
 
     /// A fresh, empty directory under the system's temp directory.
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("parigot-fs-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
@@ -136,23 +130,6 @@ mod tests {
         assert_eq!(fs::read_to_string(to.join("pkg/sub/a.go")).unwrap(), "package sub");
         // A second copy would overwrite: refused.
         assert!(copy_tree(&from, &to).is_err());
-        fs::remove_dir_all(root).unwrap();
-    }
-
-    #[test]
-    fn reset_scratch_dir_only_empties_its_own_directories() {
-        let root = temp_dir("scratch");
-        let scratch = root.join("work");
-        reset_scratch_dir(&scratch).unwrap();
-        fs::write(scratch.join("left-over.go"), "").unwrap();
-        reset_scratch_dir(&scratch).unwrap();
-        assert!(!scratch.join("left-over.go").exists());
-
-        let foreign = root.join("foreign");
-        fs::create_dir_all(&foreign).unwrap();
-        fs::write(foreign.join("precious.txt"), "").unwrap();
-        assert!(reset_scratch_dir(&foreign).is_err());
-        assert!(foreign.join("precious.txt").exists());
         fs::remove_dir_all(root).unwrap();
     }
 

@@ -1,0 +1,198 @@
+//! Building services from their sources: `parigot-host build`, and `run` for a service whose
+//! component is missing or older than its sources.
+//!
+//! A service names its folder (`source`) and, for Go and Python, its world; the language comes
+//! from the folder (`Cargo.toml`: Rust; `.go` files: Go; `app.py`: Python). Each language has
+//! its file: [`rust`] (cargo, `wasm32-wasip2`), [`go`] (mainline Go and `wit-bindgen-go`),
+//! [`python`] (componentize-py). parigot's WIT packages and SDKs travel inside the host
+//! ([`assets`]), so a service builds anywhere the language's toolchain is installed.
+
+mod assets;
+mod fs_util;
+mod go;
+mod go_mod;
+mod python;
+mod rust;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use wasmtime::error::Context as _;
+use wasmtime::{Result, bail, format_err};
+
+/// The language of a service's sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    Rust,
+    Go,
+    Python,
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Language::Rust => "Rust",
+            Language::Go => "Go",
+            Language::Python => "Python",
+        })
+    }
+}
+
+impl Language {
+    /// The language of the sources in `folder`: a `Cargo.toml` makes it Rust, `.go` files
+    /// (in it or a sub-folder) Go, an `app.py` Python.
+    pub fn detect(folder: &Path) -> Result<Language> {
+        if !folder.is_dir() {
+            bail!("the source folder {} does not exist", folder.display());
+        }
+        if folder.join("Cargo.toml").is_file() {
+            return Ok(Language::Rust);
+        }
+        let files = fs_util::list_files(folder)?;
+        if files.iter().any(|file| file.extension().is_some_and(|ext| ext == "go")) {
+            return Ok(Language::Go);
+        }
+        if folder.join("app.py").is_file() {
+            return Ok(Language::Python);
+        }
+        bail!(
+            "cannot tell the language of {}: a Rust service has a `Cargo.toml`, a Go service `.go` \
+             files, a Python service an `app.py`",
+            folder.display()
+        )
+    }
+}
+
+/// One component to build.
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    /// The service it is for (in messages).
+    pub service: String,
+    /// The folder of its sources.
+    pub source: PathBuf,
+    /// The WIT folder that defines its world (Go and Python; Rust's `wit-bindgen` reads its own).
+    pub wit: Option<PathBuf>,
+    /// The world it implements (Go and Python).
+    pub world: Option<String>,
+    /// Where the component goes.
+    pub out: PathBuf,
+}
+
+impl Recipe {
+    /// Builds the component, saying what it builds and how long it took; the file is replaced
+    /// atomically, so a failed build leaves the previous component in place.
+    pub fn build(&self) -> Result<Language> {
+        let language = Language::detect(&self.source).map_err(|e| self.failed(e))?;
+        tracing::info!("building service `{}` ({language}) from {}", self.service, self.source.display());
+        let started = Instant::now();
+        self.build_as(language).map_err(|e| self.failed(e))?;
+        let size = std::fs::metadata(&self.out).map(|m| m.len()).unwrap_or(0);
+        tracing::info!(
+            "built service `{}` in {:.1} s: {} ({:.1} MiB)",
+            self.service,
+            started.elapsed().as_secs_f64(),
+            self.out.display(),
+            size as f64 / f64::from(1 << 20)
+        );
+        Ok(language)
+    }
+
+    fn build_as(&self, language: Language) -> Result<()> {
+        let work = tempfile::Builder::new().prefix("parigot-build-").tempdir()?;
+        let bytes = match language {
+            Language::Rust => rust::build(&self.source)?,
+            Language::Go => {
+                let wit = self.prepared_wit(work.path())?;
+                go::build(&self.source, &wit, self.world_for(language)?, &work.path().join("module"))?
+            }
+            Language::Python => {
+                let wit = self.prepared_wit(work.path())?;
+                let out = work.path().join("component.wasm");
+                python::build(&self.source, &wit, self.world_for(language)?, work.path(), &out)?;
+                std::fs::read(&out).with_context(|| format!("componentize-py wrote no {}", out.display()))?
+            }
+        };
+        fs_util::write_atomically(&self.out, &bytes)
+    }
+
+    /// Whether `parigot-host build` builds it without being forced: when it is stale, and
+    /// always for Rust, whose cargo knows best what changed (dependencies included) and does
+    /// nothing when nothing did.
+    pub fn needs_building(&self) -> bool {
+        self.is_stale() || Language::detect(&self.source).is_ok_and(|language| language == Language::Rust)
+    }
+
+    fn world_for(&self, language: Language) -> Result<&str> {
+        self.world
+            .as_deref()
+            .ok_or_else(|| format_err!("a {language} service needs its `world` (the WIT world its sources implement)"))
+    }
+
+    /// The service's WIT folder copied below `work`, with parigot's own packages added to its
+    /// `deps/` where it does not have them, so `include parigot:sdk/imports@0.1.0;` resolves.
+    fn prepared_wit(&self, work: &Path) -> Result<PathBuf> {
+        let wit = self.wit.as_deref().ok_or_else(|| format_err!("no WIT folder to build from"))?;
+        if !wit.is_dir() {
+            bail!("the WIT folder {} does not exist; set the service's `wit`", wit.display());
+        }
+        let prepared = work.join("wit");
+        fs_util::copy_tree(wit, &prepared)?;
+        for (folder, files) in assets::wit_packages() {
+            let target = prepared.join("deps").join(&folder);
+            if !target.exists() {
+                fs_util::write_tree(&files, &target)?;
+            }
+        }
+        Ok(prepared)
+    }
+
+    fn failed(&self, error: wasmtime::Error) -> wasmtime::Error {
+        error.context(format!("cannot build service `{}` from {}", self.service, self.source.display()))
+    }
+
+    /// Whether the component is missing or older than any file of its sources or WIT (what
+    /// `run` rebuilds; a change in a dependency elsewhere needs `parigot-host build`).
+    pub fn is_stale(&self) -> bool {
+        let Ok(built) = std::fs::metadata(&self.out).and_then(|m| m.modified()) else { return true };
+        let newest = [Some(self.source.as_path()), self.wit.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(fs_util::newest_change)
+            .max();
+        newest.is_some_and(|changed| changed > built)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_language_comes_from_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = |name: &str, file: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.join("pkg")).unwrap();
+            std::fs::write(path.join(file), "").unwrap();
+            path
+        };
+        assert_eq!(Language::detect(&folder("r", "Cargo.toml")).unwrap(), Language::Rust);
+        assert_eq!(Language::detect(&folder("g", "pkg/x.go")).unwrap(), Language::Go);
+        assert_eq!(Language::detect(&folder("p", "app.py")).unwrap(), Language::Python);
+        let unknown = Language::detect(&folder("u", "README")).unwrap_err().to_string();
+        assert!(unknown.contains("cannot tell the language of"), "{unknown}");
+        let missing = Language::detect(&dir.path().join("nowhere")).unwrap_err().to_string();
+        assert!(missing.contains("does not exist"), "{missing}");
+    }
+
+    #[test]
+    fn the_host_carries_parigots_wit_and_sdks() {
+        let packages: Vec<String> = assets::wit_packages().into_iter().map(|(name, _)| name).collect();
+        for package in ["parigot-context", "parigot-log", "parigot-sdk", "parigot-wasi-logging"] {
+            assert!(packages.contains(&package.to_owned()), "{packages:?}");
+        }
+        assert!(assets::GO_SDK.iter().any(|(path, _)| *path == "plog/plog.go"));
+        assert!(assets::PYTHON_SDK.iter().any(|(path, _)| *path == "context.py"));
+        assert!(assets::GO_RUNTIME.iter().any(|(path, _)| *path == "go.mod"));
+    }
+}
