@@ -21,7 +21,7 @@ export GOFLAGS := -mod=mod
 export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
-RUST_GUESTS := bench-driver bench-echo-rust dice faulty-rust faults-driver pricing \
+RUST_GUESTS := bench-driver bench-echo-rust bench-observed dice faulty-rust faults-driver pricing \
                diamond-top diamond-side faults-relay wasi-logger
 GO_GUESTS   := bench-echo-go faulty-go sleeper-go
 PY_GUESTS   := bench-echo-python faulty-python sleeper-python

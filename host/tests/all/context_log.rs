@@ -172,3 +172,37 @@ fn a_service_built_against_a_version_of_parigots_wit_the_host_lacks_is_refused()
         "service `future` imports `parigot:log/log@0.2.0`, but this host implements parigot:log/log@0.1.0",
     ]);
 }
+
+#[test]
+fn a_library_user_captures_the_log_of_a_run_for_assertions() {
+    use parigot_host::caps::log::{Level, LogCapture};
+    use parigot_host::runtime::cache::ComponentCache;
+    use parigot_host::runtime::engine::HostEngine;
+    use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, StartOptions};
+    use std::sync::Arc;
+
+    let wos = Wos::new(&manifest_text("", &hello_services()));
+    let cache = ComponentCache::open(repo().join("target/parigot-test-cache")).unwrap();
+    let options = LoadOptions { cache, build: BuildPolicy::Never, remotes: None };
+    let manifest = parigot_host::manifest::Manifest::load(&wos.path()).unwrap();
+    let app = App::load(manifest, &HostEngine::new(None).unwrap(), &options).unwrap();
+    let capture = Arc::new(LogCapture::default());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let run = |capture: Arc<LogCapture>| {
+        rt.block_on(async {
+            let start = StartOptions { determinism: Some(Determinism::default()), log: Some(capture), ..Default::default() };
+            let running = app.start(start).await.unwrap();
+            running.run_programs().await;
+            running.shutdown().await;
+        })
+    };
+    run(capture.clone());
+    let lines = capture.lines();
+    let services: Vec<&str> = lines.iter().map(|line| line.service.as_str()).collect();
+    assert_eq!(services, ["entry", "greeter", "decorator", "signer", "greeter", "decorator", "signer"]);
+    assert!(lines.iter().all(|line| line.level == Level::Info && line.trace_id == lines[0].trace_id));
+    // Deterministic: a second run captures the very same lines.
+    let again = Arc::new(LogCapture::default());
+    run(again.clone());
+    assert_eq!(again.lines(), lines);
+}

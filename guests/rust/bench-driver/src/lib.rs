@@ -13,9 +13,13 @@ struct Driver;
 
 impl Guest for Driver {
     fn run(n: u32) -> String {
+        Self::run_labelled(n, "p".to_string())
+    }
+
+    fn run_labelled(n: u32, label: String) -> String {
         let mut last = String::new();
         for i in 0..n {
-            let point = Point { x: i as i32, y: -(i as i32), label: "p".to_string() };
+            let point = Point { x: i as i32, y: -(i as i32), label: label.clone() };
             last = describe(&point);
         }
         last
