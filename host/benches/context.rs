@@ -40,7 +40,7 @@ impl LogSink for RenderingSink {
             record.message,
             text_fields(record.fields)
         );
-        criterion::black_box(line);
+        std::hint::black_box(line);
     }
 }
 
@@ -76,7 +76,7 @@ fn context(c: &mut Criterion) {
     let ids = IdSource::random();
     let caller = CallContext { chain: ChainId::fresh(), deadline: None, pctx: Pctx::fresh(&ids) };
     group.bench_function("propagation alone (a callee's context from its caller's)", |b| {
-        b.iter(|| criterion::black_box(caller.for_callee(&ids)))
+        b.iter(|| std::hint::black_box(caller.for_callee(&ids)))
     });
     group.finish();
 }

@@ -40,7 +40,11 @@ pub const CAPABILITIES: &[Capability] = &[context::CAPABILITY, log::CAPABILITY];
 
 /// The capability that implements `interface` (any version), if the host implements it.
 pub fn capability_of(interface: &InterfaceName) -> Option<&'static Capability> {
-    CAPABILITIES.iter().find(|cap| cap.interfaces.iter().any(|own| same_path(own, interface)))
+    capability_in(CAPABILITIES, interface)
+}
+
+fn capability_in<'a>(capabilities: &'a [Capability], interface: &InterfaceName) -> Option<&'a Capability> {
+    capabilities.iter().find(|cap| cap.interfaces.iter().any(|own| same_path(own, interface)))
 }
 
 /// Whether `own` (`ns:pkg/iface@version`) names the same interface as `interface`, whatever
@@ -73,7 +77,16 @@ pub fn check_import(
     interface: &InterfaceName,
     granted: impl Fn(&str) -> bool,
 ) -> Result<(), GrantError> {
-    let Some(capability) = capability_of(interface) else { return Ok(()) };
+    check_import_in(CAPABILITIES, service, interface, granted)
+}
+
+fn check_import_in(
+    capabilities: &'static [Capability],
+    service: &str,
+    interface: &InterfaceName,
+    granted: impl Fn(&str) -> bool,
+) -> Result<(), GrantError> {
+    let Some(capability) = capability_in(capabilities, interface) else { return Ok(()) };
     let implemented: Vec<&'static str> =
         capability.interfaces.iter().copied().filter(|own| same_path(own, interface)).collect();
     let accepted = implemented.iter().any(|own| InterfaceName::parse(own).is_some_and(|own| own.accepts(interface)));
@@ -128,4 +141,49 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> Vie
     bindings::context::add_to_linker::<T, Caps>(linker, view)?;
     bindings::log::add_to_linker::<T, Caps>(linker, view)?;
     bindings::wasi_logging::add_to_linker::<T, Caps>(linker, view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A capability that needs a grant, as the database and files will.
+    const GUARDED: &[Capability] = &[Capability {
+        name: "a guarded thing",
+        interfaces: &["parigot:guarded/api@0.1.0"],
+        grant_key: Some("guarded"),
+    }];
+
+    fn check(interface: &str, granted: bool) -> Result<(), GrantError> {
+        check_import_in(GUARDED, "svc", &InterfaceName::parse(interface).unwrap(), |key| granted && key == "guarded")
+    }
+
+    #[test]
+    fn an_ungranted_capability_is_refused_with_the_key_to_add() {
+        let error = check("parigot:guarded/api@0.1.0", false).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "service `svc` imports `parigot:guarded/api@0.1.0` (a guarded thing), which the wos does not grant it; \
+             grant it with `guarded` in `[services.svc]`, or remove the import"
+        );
+        assert_eq!(check("parigot:guarded/api@0.1.0", true), Ok(()));
+    }
+
+    #[test]
+    fn a_version_the_host_lacks_is_refused_and_other_interfaces_pass() {
+        let error = check("parigot:guarded/api@0.2.0", true).unwrap_err();
+        assert!(error.to_string().contains("this host implements parigot:guarded/api@0.1.0"), "{error}");
+        // A compatible version is the same capability: it still needs its grant.
+        assert!(matches!(check("parigot:guarded/api@0.1.3", false), Err(GrantError::NotGranted { .. })));
+        assert_eq!(check("example:shop/orders@1.0.0", false), Ok(()));
+    }
+
+    #[test]
+    fn context_and_logging_need_no_grant() {
+        for interface in ["parigot:context/pctx@0.1.0", "parigot:log/log@0.1.0", "wasi:logging/logging@0.1.0-draft"] {
+            let name = InterfaceName::parse(interface).unwrap();
+            assert!(capability_of(&name).is_some(), "{interface}");
+            assert_eq!(check_import("svc", &name, |_| false), Ok(()), "{interface}");
+        }
+    }
 }
