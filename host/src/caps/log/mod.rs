@@ -80,6 +80,17 @@ impl fmt::Display for FieldValue {
     }
 }
 
+impl FieldValue {
+    /// About how long the value is once rendered (a text's length; at most 24 for the rest),
+    /// without rendering it.
+    fn rendered_len(&self) -> usize {
+        match self {
+            FieldValue::Text(text) => text.len() + 2,
+            FieldValue::Integer(_) | FieldValue::Real(_) | FieldValue::Boolean(_) => 24,
+        }
+    }
+}
+
 /// A service's log settings: `[log]` for the whole wos, `[services.NAME.log]` for one service
 /// (each key its own, else the wos's, else the default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -221,7 +232,7 @@ fn bounded<'m, 'f>(
     let kept = fields
         .iter()
         .take_while(|(key, value)| {
-            used += key.len() + 1 + value.to_string().len();
+            used += key.len() + 1 + value.rendered_len();
             used <= MAX_LINE
         })
         .count();
