@@ -22,9 +22,9 @@ export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
 RUST_GUESTS := bench-driver bench-echo-rust bench-observed dice faulty-rust faults-driver pricing \
-               diamond-top diamond-side faults-relay wasi-logger
-GO_GUESTS   := bench-echo-go faulty-go sleeper-go
-PY_GUESTS   := bench-echo-python faulty-python sleeper-python
+               diamond-top diamond-side faults-relay wasi-logger notes-rust
+GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go
+PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
 .PHONY: demo demo-split test bench tools guests host clean-guests
@@ -119,6 +119,11 @@ $(WASM)/faulty-python.wasm: $(TOOLS_OK) $(wildcard guests/python/faulty/*.py) gu
 	$(HOST) build --source guests/python/faulty --wit guests/wit/testing --world faulty --out $@
 $(WASM)/sleeper-python.wasm: $(TOOLS_OK) $(PROGRAM_WIT)/.ready $(wildcard guests/python/sleeper/*.py) | host
 	$(HOST) build --source guests/python/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
+
+$(WASM)/notes-go.wasm: $(TOOLS_OK) $(wildcard guests/go/notes/*/*.go) $(GO_SDK) $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
+	$(HOST) build --source guests/go/notes --wit guests/wit/notes --world notes-service --out $@
+$(WASM)/notes-python.wasm: $(TOOLS_OK) $(wildcard guests/python/notes/*.py) $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
+	$(HOST) build --source guests/python/notes --wit guests/wit/notes --world notes-service --out $@
 
 clean-guests:
 	rm -rf $(WASM) examples/hello/.parigot

@@ -134,6 +134,9 @@ struct RunArgs {
     /// `[serve] listen`; port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
+    /// Where the services' databases are kept [default: `.parigot/data` beside the wos].
+    #[arg(long, value_name = "DIR", env = "PARIGOT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// How many instances of each service may run at once, for services that do not set
     /// their own `instances` (overrides `[serve] pool`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -209,7 +212,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
         return Ok(ExitCode::SUCCESS);
     }
-    let start = StartOptions { determinism: args.determinism(app.manifest.seed), log_format, log: None };
+    let start = StartOptions {
+        determinism: args.determinism(app.manifest.seed),
+        log_format,
+        log: None,
+        data_dir: args.data_dir.clone(),
+    };
     let serve = &app.manifest.serve;
     if let Some(listen) = args.listen.or(serve.listen) {
         let options = ServeOptions { listen, max_message_bytes: serve.max_message_bytes };

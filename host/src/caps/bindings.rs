@@ -2,7 +2,7 @@
 //! `bindgen!` for every capability, whose implementations live in each capability's folder.
 
 wasmtime::component::bindgen!({
-    path: ["../wit/context", "../wit/log", "../wit/wasi-logging"],
+    path: ["../wit/context", "../wit/log", "../wit/wasi-logging", "../wit/sqlite"],
     inline: "
         package parigot:host;
 
@@ -11,6 +11,7 @@ wasmtime::component::bindgen!({
             import parigot:context/pctx@0.1.0;
             import parigot:log/log@0.1.0;
             import wasi:logging/logging@0.1.0-draft;
+            import parigot:sqlite/sqlite@0.1.0;
         }
     ",
     // Reading the context outside a call is a host bug, not a guest mistake: it traps.
@@ -19,4 +20,5 @@ wasmtime::component::bindgen!({
 
 pub use parigot::context::pctx as context;
 pub use parigot::log::log;
+pub use parigot::sqlite::sqlite;
 pub use wasi::logging::logging as wasi_logging;

@@ -17,9 +17,9 @@
 mod bindings;
 pub mod context;
 pub mod log;
+pub mod sqlite;
 
 use crate::manifest::InterfaceName;
-use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};
@@ -36,7 +36,7 @@ pub struct Capability {
 
 /// Every capability the host implements. Adding one: a folder here, its WIT under `wit/`, and
 /// a line in this list.
-pub const CAPABILITIES: &[Capability] = &[context::CAPABILITY, log::CAPABILITY];
+pub const CAPABILITIES: &[Capability] = &[context::CAPABILITY, log::CAPABILITY, sqlite::CAPABILITY];
 
 /// The capability that implements `interface` (any version), if the host implements it.
 pub fn capability_of(interface: &InterfaceName) -> Option<&'static Capability> {
@@ -112,19 +112,29 @@ pub struct View<'a> {
     pub time_left: Option<Duration>,
     /// The service's capability state, shared by its instances.
     pub service: &'a ServiceCaps,
+    /// The instance's own capability state.
+    pub instance: &'a mut InstanceCaps,
 }
 
 /// The capability state of one service, shared by all its instances.
 pub struct ServiceCaps {
     /// Where its log lines go, and how many it may write.
     pub log: log::ServiceLog,
+    /// Its database, if the wos grants it one.
+    pub sqlite: Option<sqlite::ServiceDatabase>,
 }
 
-impl ServiceCaps {
-    /// The capability state of service `service`, whose log settings are `log`, writing to
-    /// `sink`; `deterministic` for a deterministic run.
-    pub fn new(service: &str, log: &log::LogSettings, sink: Arc<dyn log::LogSink>, deterministic: bool) -> ServiceCaps {
-        ServiceCaps { log: log::ServiceLog::new(service, log, sink, deterministic) }
+/// The capability state of one instance.
+#[derive(Default)]
+pub struct InstanceCaps {
+    /// Its connection to the service's database, once it has used it.
+    pub sqlite: sqlite::InstanceDatabase,
+}
+
+impl InstanceCaps {
+    /// The call under way has ended: what belonged to it (a transaction left open) is undone.
+    pub fn call_ended(&mut self) {
+        self.sqlite.call_ended();
     }
 }
 
@@ -140,7 +150,8 @@ impl HasData for Caps {
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_>) -> Result<()> {
     bindings::context::add_to_linker::<T, Caps>(linker, view)?;
     bindings::log::add_to_linker::<T, Caps>(linker, view)?;
-    bindings::wasi_logging::add_to_linker::<T, Caps>(linker, view)
+    bindings::wasi_logging::add_to_linker::<T, Caps>(linker, view)?;
+    bindings::sqlite::add_to_linker::<T, Caps>(linker, view)
 }
 
 #[cfg(test)]

@@ -185,9 +185,7 @@ pub fn resolve(manifest: &Manifest, surfaces: &BTreeMap<ServiceName, Surface>) -
     let mut remotes = Vec::new();
     for (consumer, spec) in &manifest.services {
         for (import, sig) in &surfaces[consumer].imports {
-            // No capability needs a grant yet: the per-call context and logging are every
-            // service's (see `crate::caps`).
-            crate::caps::check_import(consumer.as_str(), import, |_grant_key| false)?;
+            crate::caps::check_import(consumer.as_str(), import, |grant_key| spec.granted(grant_key))?;
             if is_host_interface(import) || sig.functions.is_empty() {
                 continue; // types-only interfaces need no provider
             }

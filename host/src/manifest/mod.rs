@@ -9,6 +9,7 @@ mod names;
 pub use names::{InterfaceName, ServiceName};
 
 use crate::caps::log::{LogSettings, LogTable};
+use crate::caps::sqlite::SqliteTable;
 use crate::kernel::{Limits, RestartPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -113,6 +114,18 @@ pub struct ServiceSpec {
     pub instances: Option<usize>,
     /// `[services.NAME.log]` over `[log]`: its log level and rate.
     pub log: LogSettings,
+    /// `[services.NAME.sqlite]`: the grant of a database (its migrations folder resolved).
+    pub sqlite: Option<SqliteTable>,
+}
+
+impl ServiceSpec {
+    /// Whether the wos grants the service the capability with grant key `key`.
+    pub fn granted(&self, key: &str) -> bool {
+        match key {
+            "sqlite" => self.sqlite.is_some(),
+            _ => false,
+        }
+    }
 }
 
 /// A service built by the host from its sources.
@@ -205,6 +218,7 @@ struct RawService {
     instances: Option<usize>,
     #[serde(default)]
     log: LogTable,
+    sqlite: Option<SqliteTable>,
 }
 
 /// `[limits]` (defaults for every service) and `[services.NAME.limits]`.
@@ -292,6 +306,7 @@ impl Manifest {
             limits: Limits::default(),
             instances: None,
             log: LogSettings::default(),
+            sqlite: None,
         };
         Manifest {
             name: name.to_string(),
@@ -352,6 +367,7 @@ impl RawService {
             limits,
             instances,
             log,
+            sqlite: self.sqlite.map(|table| SqliteTable { migrations: table.migrations.map(|m| folder.join(m)) }),
         })
     }
 }

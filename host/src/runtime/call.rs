@@ -206,7 +206,7 @@ impl<'a> Call<'a> {
         self.lease.in_call = false;
         match outcome {
             Ok(output) => {
-                self.lease.instance().store.data_mut().context = None;
+                self.lease.instance().store.data_mut().end_call();
                 self.pool.succeeded();
                 Ok(output)
             }

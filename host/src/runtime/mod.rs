@@ -40,7 +40,8 @@ pub use state::{InstanceState, ServiceId};
 use crate::caps::ServiceCaps;
 use crate::caps::context::IdSource;
 use crate::caps::log::render::LogFormat;
-use crate::caps::log::{LogSink, TracingSink};
+use crate::caps::log::{LogSink, ServiceLog, TracingSink};
+use crate::caps::sqlite::ServiceDatabase;
 use crate::graph::{self, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
@@ -166,8 +167,21 @@ impl App {
 
     /// [`App::instantiate`] with every option.
     pub async fn start(self: &Arc<Self>, options: StartOptions) -> Result<Running> {
-        let StartOptions { determinism, log_format, log } = options;
+        let StartOptions { determinism, log_format, log, data_dir } = options;
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
+        let data_dir = data_dir.unwrap_or_else(|| self.manifest.folder().join(DATA_FOLDER));
+        let databases = self
+            .services
+            .iter()
+            .map(|service| {
+                let Some(grant) = &service.spec.sqlite else { return Ok(None) };
+                ServiceDatabase::prepare(service.name.as_str(), &data_dir, grant.migrations.as_deref())
+                    .map(Some)
+                    .map_err(|why| {
+                        wasmtime::format_err!("cannot start service `{}`: its database: {why}", service.name)
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let pools = self
             .services
@@ -176,12 +190,10 @@ impl App {
             .enumerate()
             .map(|(id, (service, linked))| {
                 let size = if service.is_program() { 1 } else { self.manifest.instances(&service.spec) };
-                let caps = Arc::new(ServiceCaps::new(
-                    service.name.as_str(),
-                    &service.spec.log,
-                    log.clone(),
-                    determinism.is_some(),
-                ));
+                let caps = Arc::new(ServiceCaps {
+                    log: ServiceLog::new(service.name.as_str(), &service.spec.log, log.clone(), determinism.is_some()),
+                    sqlite: databases[id].clone(),
+                });
                 let output = OutputSettings { width, json: (log_format == LogFormat::Json).then(|| log.clone()) };
                 ServicePool::new(pool_spec(id, service, linked, size, &output, determinism, caps))
             })
@@ -202,7 +214,12 @@ pub struct StartOptions {
     pub log_format: LogFormat,
     /// Where guests' log lines go [default: `tracing`, fields rendered for `log_format`].
     pub log: Option<Arc<dyn LogSink>>,
+    /// Where the services' databases are [default: `.parigot/data` beside the manifest].
+    pub data_dir: Option<std::path::PathBuf>,
 }
+
+/// Where the services' data goes by default, below the manifest's folder.
+pub const DATA_FOLDER: &str = ".parigot/data";
 
 /// Where services' stdout and stderr lines go.
 struct OutputSettings {

@@ -4,7 +4,7 @@
 
 use super::call::CallContext;
 use super::running::Services;
-use crate::caps::{ServiceCaps, View};
+use crate::caps::{InstanceCaps, ServiceCaps, View};
 use crate::kernel::MemoryLimitHit;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -34,6 +34,8 @@ pub struct InstanceState {
     memory_used: u64,
     /// The service's capability state.
     caps: Arc<ServiceCaps>,
+    /// The instance's own capability state.
+    instance_caps: InstanceCaps,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -48,7 +50,16 @@ impl InstanceState {
     ) -> InstanceState {
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);
-        InstanceState { services, context: None, memory_limit, memory_used: 0, caps, wasi, table }
+        InstanceState {
+            services,
+            context: None,
+            memory_limit,
+            memory_used: 0,
+            caps,
+            instance_caps: InstanceCaps::default(),
+            wasi,
+            table,
+        }
     }
 
     /// How long the call under way may still run, if it has a deadline.
@@ -59,7 +70,18 @@ impl InstanceState {
     /// What the capabilities see of this instance.
     pub(super) fn caps_view(&mut self) -> View<'_> {
         let time_left = self.deadline_left();
-        View { call: self.context.as_mut().map(|context| &mut context.pctx), time_left, service: &self.caps }
+        View {
+            call: self.context.as_mut().map(|context| &mut context.pctx),
+            time_left,
+            service: &self.caps,
+            instance: &mut self.instance_caps,
+        }
+    }
+
+    /// The call under way has ended well: its context, and what it left open, go.
+    pub(super) fn end_call(&mut self) {
+        self.context = None;
+        self.instance_caps.call_ended();
     }
 
     /// Charges `bytes` of growth against the memory limit, or refuses it with

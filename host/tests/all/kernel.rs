@@ -365,12 +365,15 @@ async fn a_call_that_finds_no_free_instance_before_its_deadline_says_so() {
     // While the sleeping call holds the one instance, a caller that gives `ping` 50 ms gets a
     // clear refusal at its deadline (tried until the sleeper has the instance).
     let caller = Caller { deadline: Some(Duration::from_millis(50)), ..Caller::default() };
+    // (Under a loaded test machine the sleeper may take a while to start: try for most of its
+    // 2 s sleep.)
     let mut failure = None;
-    for _ in 0..40 {
+    let give_up = std::time::Instant::now() + Duration::from_millis(1500);
+    while failure.is_none() && std::time::Instant::now() < give_up {
         if let Err(error) = running.call_as(caller.clone(), "faulty", FAULTS, "ping", &[], &mut [Val::U32(0)]).await {
             failure = Some(error.downcast::<ServiceFailure>().expect("a service failure"));
-            break;
         }
+        tokio::task::yield_now().await;
     }
     let failure = failure.expect("ping found the instance busy");
     assert_eq!(failure.kind, FailureKind::Busy { instances: 1 }, "{failure}");

@@ -10,5 +10,6 @@ mod hello;
 mod kernel;
 mod serve;
 mod split;
+mod sqlite;
 mod support;
 mod wire;
