@@ -1,45 +1,45 @@
-"""The Python test service of parigot:notes: notes in its SQLite database, and statements the
-host must refuse, attempted on request."""
+"""The Python test service of parigot:notes: notes in its SQLite database through the SDK's
+``parigot.sqlite``, and statements the host must refuse, attempted on request."""
 
 from componentize_py_types import Err
+from parigot import sqlite
 from wit_world import exports
-from wit_world.imports import sqlite as db
+
+KINDS = {sqlite.NotAllowed: "not-allowed", sqlite.Busy: "busy", sqlite.SqliteError: "sql"}
 
 
-def describe(error) -> str:
-    kinds = {
-        db.Error_AccessDenied: "access-denied",
-        db.Error_NotAllowed: "not-allowed",
-        db.Error_Sql: "sql",
-        db.Error_Busy: "busy",
-    }
-    return f"{kinds[type(error)]}: {error.value}"
-
-
-def run(call):
-    try:
-        return call()
-    except Err as failure:
-        raise Err(describe(failure.value)) from None
+def describe(error: sqlite.SqliteError) -> str:
+    return f"{KINDS[type(error)]}: {error}"
 
 
 class Notes(exports.Notes):
     def add(self, text: str) -> int:
-        return run(lambda: db.execute("INSERT INTO notes (text) VALUES (?1)", [db.Value_Text(text)])).last_insert_id
+        try:
+            return sqlite.execute("INSERT INTO notes (text) VALUES (?1)", text).last_insert_id
+        except sqlite.SqliteError as error:
+            raise Err(describe(error)) from None
 
     def all(self) -> list:
-        rows = run(lambda: db.query("SELECT text FROM notes ORDER BY id", []))
-        return [row[0].value for row in rows.rows if row and isinstance(row[0], db.Value_Text)]
+        try:
+            return [row["text"] for row in sqlite.query("SELECT text FROM notes ORDER BY id")]
+        except sqlite.SqliteError as error:
+            raise Err(describe(error)) from None
 
     def add_in_transaction(self, text: str, commit: bool) -> None:
-        run(db.begin)
-        run(lambda: db.execute("INSERT INTO notes (text) VALUES (?1)", [db.Value_Text(text)]))
-        if commit:
-            run(db.commit)
+        try:
+            if commit:
+                with sqlite.transaction():
+                    sqlite.execute("INSERT INTO notes (text) VALUES (?1)", text)
+            else:
+                # Left open on purpose: the host rolls it back when this call ends.
+                sqlite.execute("BEGIN")
+                sqlite.execute("INSERT INTO notes (text) VALUES (?1)", text)
+        except sqlite.SqliteError as error:
+            raise Err(describe(error)) from None
 
     def attempt(self, statement: str) -> str:
         try:
-            db.execute(statement, [])
+            sqlite.execute(statement)
             return "ok"
-        except Err as failure:
-            return describe(failure.value)
+        except sqlite.SqliteError as error:
+            return describe(error)

@@ -1,66 +1,73 @@
 // Package export_parigot_notes_notes is the Go test service of parigot:notes: notes in its
-// SQLite database, and statements the host must refuse, attempted on request.
+// SQLite database through the SDK's package sqlite, and statements the host must refuse,
+// attempted on request.
 package export_parigot_notes_notes
 
 import (
+	"errors"
+
 	"wit_component/parigot"
-	db "wit_component/parigot_sqlite_sqlite"
+	"wit_component/parigot/sqlite"
 
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
 
-func describe(failure db.Error) string {
-	switch failure.Tag() {
-	case db.Error_AccessDenied:
-		return "access-denied: " + failure.AccessDenied()
-	case db.Error_NotAllowed:
-		return "not-allowed: " + failure.NotAllowed()
-	case db.Error_Busy:
-		return "busy: " + failure.Busy()
+func describe(err error) string {
+	var failure *sqlite.Error
+	switch {
+	case errors.Is(err, sqlite.ErrNotAllowed) && errors.As(err, &failure):
+		return "not-allowed: " + failure.Message
+	case errors.Is(err, sqlite.ErrBusy) && errors.As(err, &failure):
+		return "busy: " + failure.Message
+	case errors.As(err, &failure):
+		return "sql: " + failure.Message
 	default:
-		return "sql: " + failure.Sql()
+		return "sql: " + err.Error()
 	}
 }
 
 // Add adds a note and returns its id.
 func Add(text string) witTypes.Result[int64, string] {
 	parigot.AtExportEntry()
-	done := db.Execute("INSERT INTO notes (text) VALUES (?1)", []db.Value{db.MakeValueText(text)})
-	if done.IsErr() {
-		return witTypes.Err[int64, string](describe(done.Err()))
+	done, err := sqlite.Exec("INSERT INTO notes (text) VALUES (?1)", text)
+	if err != nil {
+		return witTypes.Err[int64, string](describe(err))
 	}
-	return witTypes.Ok[int64, string](done.Ok().LastInsertId)
+	return witTypes.Ok[int64, string](done.LastInsertID)
 }
 
 // All returns every note, oldest first.
 func All() witTypes.Result[[]string, string] {
 	parigot.AtExportEntry()
-	found := db.Query("SELECT text FROM notes ORDER BY id", nil)
-	if found.IsErr() {
-		return witTypes.Err[[]string, string](describe(found.Err()))
+	rows, err := sqlite.Query("SELECT text FROM notes ORDER BY id")
+	if err != nil {
+		return witTypes.Err[[]string, string](describe(err))
 	}
 	texts := []string{}
-	for _, row := range found.Ok().Rows {
-		if len(row) > 0 && row[0].Tag() == db.Value_Text {
-			texts = append(texts, row[0].Text())
+	for _, row := range rows.Values {
+		if text, ok := row[0].(string); ok {
+			texts = append(texts, text)
 		}
 	}
 	return witTypes.Ok[[]string, string](texts)
 }
 
-// AddInTransaction adds a note in a transaction, committed only if commit is true.
+// AddInTransaction adds a note in a transaction, committed only if commit is true (else left
+// open, for the host to roll back when the call ends).
 func AddInTransaction(text string, commit bool) witTypes.Result[witTypes.Unit, string] {
 	parigot.AtExportEntry()
-	if begun := db.Begin(); begun.IsErr() {
-		return witTypes.Err[witTypes.Unit, string](describe(begun.Err()))
+	insert := func() error {
+		_, err := sqlite.Exec("INSERT INTO notes (text) VALUES (?1)", text)
+		return err
 	}
-	if done := db.Execute("INSERT INTO notes (text) VALUES (?1)", []db.Value{db.MakeValueText(text)}); done.IsErr() {
-		return witTypes.Err[witTypes.Unit, string](describe(done.Err()))
-	}
+	var err error
 	if commit {
-		if committed := db.Commit(); committed.IsErr() {
-			return witTypes.Err[witTypes.Unit, string](describe(committed.Err()))
-		}
+		err = sqlite.InTransaction(insert)
+	} else if err = sqlite.Begin(); err == nil {
+		err = insert()
+	}
+	if err != nil {
+		return witTypes.Err[witTypes.Unit, string](describe(err))
 	}
 	return witTypes.Ok[witTypes.Unit, string](witTypes.Unit{})
 }
@@ -68,9 +75,8 @@ func AddInTransaction(text string, commit bool) witTypes.Result[witTypes.Unit, s
 // Attempt runs statement; it returns "ok" or the error.
 func Attempt(statement string) string {
 	parigot.AtExportEntry()
-	done := db.Execute(statement, nil)
-	if done.IsErr() {
-		return describe(done.Err())
+	if _, err := sqlite.Exec(statement); err != nil {
+		return describe(err)
 	}
 	return "ok"
 }
