@@ -1,5 +1,5 @@
-//! Test service in Rust: keeps notes in its SQLite database (`parigot:notes`), and attempts
-//! on request statements the host must refuse.
+//! Test service in Rust: keeps notes in its SQLite database (`parigot:notes`) through the SDK's
+//! `parigot::sqlite`, and attempts on request statements the host must refuse.
 
 wit_bindgen::generate!({
     path: "../../wit/notes",
@@ -8,48 +8,43 @@ wit_bindgen::generate!({
 });
 
 use exports::parigot::notes::notes::Guest;
-use parigot::sqlite::sqlite::{self as db, Value};
+// `::parigot` is the SDK crate; the bindings above have a module `parigot` of their own.
+use ::parigot::sqlite::{self, Error, params};
 
 struct Notes;
 
-fn describe(error: db::Error) -> String {
+fn describe(error: Error) -> String {
     match error {
-        db::Error::AccessDenied(m) => format!("access-denied: {m}"),
-        db::Error::NotAllowed(m) => format!("not-allowed: {m}"),
-        db::Error::Sql(m) => format!("sql: {m}"),
-        db::Error::Busy(m) => format!("busy: {m}"),
+        Error::AccessDenied(m) => format!("access-denied: {m}"),
+        Error::NotAllowed(m) => format!("not-allowed: {m}"),
+        Error::Sql(m) => format!("sql: {m}"),
+        Error::Busy(m) => format!("busy: {m}"),
     }
 }
 
 impl Guest for Notes {
     fn add(text: String) -> Result<i64, String> {
-        let done = db::execute("INSERT INTO notes (text) VALUES (?1)", &[Value::Text(text)]).map_err(describe)?;
+        let done = sqlite::execute("INSERT INTO notes (text) VALUES (?1)", params![text]).map_err(describe)?;
         Ok(done.last_insert_id)
     }
 
     fn all() -> Result<Vec<String>, String> {
-        let rows = db::query("SELECT text FROM notes ORDER BY id", &[]).map_err(describe)?;
-        Ok(rows
-            .rows
-            .into_iter()
-            .filter_map(|row| match row.into_iter().next() {
-                Some(Value::Text(text)) => Some(text),
-                _ => None,
-            })
-            .collect())
+        let rows = sqlite::query("SELECT text FROM notes ORDER BY id", params![]).map_err(describe)?;
+        Ok(rows.iter().filter_map(|row| row.get("text")?.as_text().map(str::to_owned)).collect())
     }
 
     fn add_in_transaction(text: String, commit: bool) -> Result<(), String> {
-        db::begin().map_err(describe)?;
-        db::execute("INSERT INTO notes (text) VALUES (?1)", &[Value::Text(text)]).map_err(describe)?;
+        let insert = || sqlite::execute("INSERT INTO notes (text) VALUES (?1)", params![text.as_str()]).map(drop);
         if commit {
-            db::commit().map_err(describe)?;
+            sqlite::transaction(insert).map_err(describe)
+        } else {
+            // Left open on purpose: the host rolls it back when this call ends.
+            sqlite::begin().and_then(|()| insert()).map_err(describe)
         }
-        Ok(())
     }
 
     fn attempt(statement: String) -> String {
-        match db::execute(&statement, &[]) {
+        match sqlite::execute(&statement, params![]) {
             Ok(_) => "ok".to_string(),
             Err(error) => describe(error),
         }

@@ -19,8 +19,17 @@
 
 mod bindings {
     wit_bindgen::generate!({
-        path: ["../../../wit/context", "../../../wit/log", "../../../wit/sdk"],
-        world: "parigot:sdk/imports",
+        path: ["../../../wit/context", "../../../wit/log", "../../../wit/sqlite", "../../../wit/sdk"],
+        // Every capability the SDK wraps; a service imports only those it calls, so one that
+        // never touches `sqlite` needs no grant.
+        inline: "
+            package parigot:rust-sdk;
+            world all {
+                include parigot:sdk/imports@0.1.0;
+                import parigot:sqlite/sqlite@0.1.0;
+            }
+        ",
+        world: "parigot:rust-sdk/all",
         // The world is in another package than its interfaces: generate them all here.
         generate_all,
     });
@@ -28,3 +37,4 @@ mod bindings {
 
 pub mod context;
 pub mod log;
+pub mod sqlite;
