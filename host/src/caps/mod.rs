@@ -9,10 +9,12 @@
 //! Grants are deny by default: a service that imports a capability it was not granted is
 //! refused before anything starts, with the wos.toml key to add. The per-call context and
 //! logging expose nothing of the host or of other services (a service only ever sees its own
-//! call's context and writes its own log lines), so every service has them without a grant.
+//! call's context and writes its own log lines), so every service has them without a grant; a
+//! database (`sqlite`) needs its grant.
 //!
-//! A capability sees an instance through a [`View`]: the context of the call under way and the
-//! service's capability state. It knows nothing of Stores, pools or the wire.
+//! A capability sees an instance through a [`View`]: the context of the call under way, the
+//! service's capability state and the instance's own. It knows nothing of Stores, pools or the
+//! wire.
 
 mod bindings;
 pub mod context;
