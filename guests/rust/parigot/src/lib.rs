@@ -35,6 +35,17 @@ mod bindings {
     });
 }
 
+/// Implements `From<$ty> for $target` as `$target::$case($convert(value))`, one line a type.
+macro_rules! value_from {
+    ($target:ident: $($ty:ty => $case:ident($convert:expr)),* $(,)?) => {
+        $(impl From<$ty> for $target {
+            fn from(value: $ty) -> $target {
+                $target::$case($convert(value))
+            }
+        })*
+    };
+}
+
 pub mod context;
 pub mod log;
 pub mod sqlite;

@@ -17,17 +17,8 @@ pub enum Value {
     Boolean(bool),
 }
 
-macro_rules! value_from {
-    ($($ty:ty => $case:ident($convert:expr)),* $(,)?) => {
-        $(impl From<$ty> for Value {
-            fn from(value: $ty) -> Value {
-                Value::$case($convert(value))
-            }
-        })*
-    };
-}
-
 value_from! {
+    Value:
     &str => Text(str::to_owned),
     String => Text(std::convert::identity),
     &String => Text(String::clone),

@@ -22,17 +22,8 @@ macro_rules! params {
 }
 pub use params;
 
-macro_rules! value_from {
-    ($($ty:ty => $case:ident($convert:expr)),* $(,)?) => {
-        $(impl From<$ty> for Value {
-            fn from(value: $ty) -> Value {
-                Value::$case($convert(value))
-            }
-        })*
-    };
-}
-
 value_from! {
+    Value:
     i64 => Integer(std::convert::identity), i32 => Integer(i64::from), u32 => Integer(i64::from),
     bool => Integer(i64::from),
     f64 => Real(std::convert::identity),
