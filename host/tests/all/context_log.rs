@@ -85,6 +85,8 @@ fn text_lines_show_level_service_fields_and_trace() {
 
 #[test]
 fn deterministic_runs_log_the_same_ids_without_timestamps() {
+    // Compile first: a run that compiles logs so, one that loads from the cache does not.
+    host(&["check", repo().join("examples/hello/wos.toml").to_str().unwrap()]).expect_code(0);
     let first = hello(&["--deterministic", "--log-format", "json"]);
     let second = hello(&["--deterministic", "--log-format", "json"]);
     assert_eq!(first.stderr, second.stderr);
