@@ -69,10 +69,26 @@ pub fn write_tree(files: &[(&str, &[u8])], to: &Path) -> Result<()> {
 }
 
 /// The most recent modification time of the files below `dir` (none for an empty or missing
-/// folder).
+/// folder), leaving out hidden entries and `target` folders (cargo's output, which can hold
+/// thousands of files and is not a source).
 pub fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
-    let files = list_files(dir).ok()?;
-    files.iter().filter_map(|file| fs::metadata(dir.join(file)).and_then(|m| m.modified()).ok()).max()
+    let mut newest = None;
+    for entry in fs::read_dir(dir).ok()?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        // `metadata` follows symbolic links, as `list_files` does.
+        let Ok(metadata) = fs::metadata(entry.path()) else { continue };
+        let changed = if metadata.is_dir() {
+            if name == "target" { None } else { newest_change(&entry.path()) }
+        } else {
+            metadata.modified().ok()
+        };
+        newest = newest.max(changed);
+    }
+    newest
 }
 
 /// Writes `contents` to `path` atomically: readers see either the old file or the complete
@@ -130,6 +146,21 @@ mod tests {
         assert_eq!(fs::read_to_string(to.join("pkg/sub/a.go")).unwrap(), "package sub");
         // A second copy would overwrite: refused.
         assert!(copy_tree(&from, &to).is_err());
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn the_newest_change_leaves_out_build_output() {
+        let root = temp_dir("newest");
+        fs::create_dir_all(root.join("src")).unwrap();
+        fs::write(root.join("src/lib.rs"), "").unwrap();
+        let source = newest_change(&root).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::create_dir_all(root.join("target/release")).unwrap();
+        fs::write(root.join("target/release/out.wasm"), "").unwrap();
+        fs::write(root.join(".hidden"), "").unwrap();
+        assert_eq!(newest_change(&root), Some(source));
+        assert_eq!(newest_change(&root.join("missing")), None);
         fs::remove_dir_all(root).unwrap();
     }
 

@@ -172,3 +172,14 @@ fn a_changed_or_failing_migration_stops_the_start_and_names_the_file() {
     let running = start(&rt, &load(&wos).unwrap()).unwrap();
     assert!(notes(&rt, &running, "notes").is_empty());
 }
+
+#[test]
+fn a_missing_migrations_folder_stops_the_start_and_names_it() {
+    let wos = notes_wos(&[("notes", "go")]);
+    let folder = wos.path().parent().unwrap().join("migrations");
+    std::fs::remove_dir_all(&folder).unwrap();
+    let rt = runtime();
+    let error = format!("{:#}", start(&rt, &load(&wos).unwrap()).err().expect("refused"));
+    assert!(error.contains("cannot start service `notes`: its database: cannot read the migrations folder"), "{error}");
+    assert!(error.contains(&folder.display().to_string()), "{error}");
+}
