@@ -66,7 +66,9 @@ fn go_runtime(manifest_dir: &Path) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target = std::env::var("TARGET").expect("cargo sets it");
     let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform", &target, "--manifest-path"])
+        // Not `--offline`: on a fresh machine the metadata covers packages no build has fetched
+        // yet (dev-dependencies), which cargo then downloads.
+        .args(["metadata", "--format-version", "1", "--filter-platform", &target, "--manifest-path"])
         .arg(manifest_dir.join("Cargo.toml"))
         .output()
         .expect("cargo metadata runs");

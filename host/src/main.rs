@@ -6,7 +6,8 @@ use parigot_host::caps::log::GUEST_TARGET;
 use parigot_host::caps::log::render::{LineFormat, LogFormat};
 use parigot_host::compose::ProgramSettings;
 use parigot_host::kernel::{ServiceFailure, pulse};
-use parigot_host::manifest::{Manifest, ServiceName};
+use parigot_host::caps::sqlite::queries::QuerySet;
+use parigot_host::manifest::{Manifest, ServiceName, ServiceSpec};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, StartOptions};
@@ -60,6 +61,20 @@ enum Command {
     /// Build the services of a wos that name their `source` (Rust, Go or Python), or one
     /// component from a source folder.
     Build(BuildArgs),
+    /// Generate the WIT of the services' typed queries (`[services.NAME.sqlite] queries`).
+    Queries(QueriesArgs),
+}
+
+#[derive(Args)]
+struct QueriesArgs {
+    /// The wos manifest (wos.toml).
+    wos: PathBuf,
+    /// Only these services of the wos.
+    #[arg(long = "service", value_name = "NAME")]
+    services: Vec<String>,
+    /// Write nothing; fail if a generated file is missing or stale (for CI).
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Args)]
@@ -159,7 +174,7 @@ impl Command {
         match self {
             Command::Run(args) | Command::Check(args) => Some(args),
             Command::Compose(compose) => Some(&compose.run),
-            Command::Proto(_) | Command::Build(_) => None,
+            Command::Proto(_) | Command::Build(_) | Command::Queries(_) => None,
         }
     }
 }
@@ -184,6 +199,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let (args, check_only, emit) = match cli.command {
         Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache?),
         Command::Build(args) => return build(args),
+        Command::Queries(args) => return queries(args),
         Command::Run(args) => (args, false, None),
         Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
         Command::Check(args) => (args, true, None),
@@ -419,21 +435,14 @@ const WASM_BACKTRACE: &str = "error while executing at wasm backtrace";
 fn build(args: BuildArgs) -> Result<ExitCode> {
     if let (Some(source), Some(out)) = (args.source, args.out) {
         let service = source.file_name().map_or_else(|| "component".to_owned(), |n| n.to_string_lossy().into_owned());
-        let recipe = parigot_host::build::Recipe { service, source, wit: args.wit, world: args.world, out };
+        let recipe = parigot_host::build::Recipe { service, source, wit: args.wit, world: args.world, packages: Vec::new(), out };
         recipe.build()?;
         return Ok(ExitCode::SUCCESS);
     }
     let path = args.wos.expect("clap requires a wos or --source");
     let manifest = Manifest::load(&path)?;
-    for wanted in &args.services {
-        if !manifest.services.keys().any(|name| name.as_str() == wanted) {
-            let known: Vec<&str> = manifest.services.keys().map(|n| n.as_str()).collect();
-            bail!("wos `{}` has no service `{wanted}` (services: {})", manifest.name, known.join(", "));
-        }
-    }
-    let chosen = |name: &ServiceName| args.services.is_empty() || args.services.iter().any(|s| s == name.as_str());
     let mut built = 0;
-    for (name, spec) in manifest.services.iter().filter(|(name, _)| chosen(name)) {
+    for (name, spec) in chosen_services(&manifest, &args.services)? {
         if spec.source.is_some() || spec.build.is_some() {
             parigot_host::runtime::build_service(&manifest, name, spec, args.force)?;
             built += 1;
@@ -441,6 +450,53 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     }
     if built == 0 {
         tracing::info!("no service of wos `{}` has a `source` or a `build` command: nothing to build", manifest.name);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The services of `manifest` named in `wanted` (all of them if it is empty), in manifest
+/// order; a name the wos lacks is an error.
+fn chosen_services<'m>(manifest: &'m Manifest, wanted: &[String]) -> Result<Vec<(&'m ServiceName, &'m ServiceSpec)>> {
+    for name in wanted {
+        if !manifest.services.keys().any(|known| known.as_str() == name) {
+            let known: Vec<&str> = manifest.services.keys().map(|n| n.as_str()).collect();
+            bail!("wos `{}` has no service `{name}` (services: {})", manifest.name, known.join(", "));
+        }
+    }
+    let chosen = |name: &ServiceName| wanted.is_empty() || wanted.iter().any(|s| s == name.as_str());
+    Ok(manifest.services.iter().filter(|(name, _)| chosen(name)).collect())
+}
+
+/// `parigot-host queries`: writes (or with `--check`, checks) the WIT of the services' typed
+/// queries.
+fn queries(args: QueriesArgs) -> Result<ExitCode> {
+    let manifest = Manifest::load(&args.wos)?;
+    let mut stale = Vec::new();
+    let mut found = 0;
+    for (name, spec) in chosen_services(&manifest, &args.services)? {
+        let Some(table) = &spec.sqlite else { continue };
+        let set = QuerySet::generate(name.as_str(), table)
+            .map_err(|why| wasmtime::format_err!("cannot generate the typed queries of service `{name}`: {why}"))?;
+        let Some(set) = set else { continue };
+        found += 1;
+        let path = set.wit_path.display();
+        if args.check {
+            let current = std::fs::read_to_string(&set.wit_path).is_ok_and(|on_disk| on_disk == set.wit);
+            println!("{path}: {}", if current { "up to date" } else { "stale" });
+            if !current {
+                stale.push(path.to_string());
+            }
+        } else if set.write().map_err(|why| wasmtime::format_err!("service `{name}`: {why}"))? {
+            println!("{path}: wrote {} queries of service `{name}` as `{}`", set.queries.len(), set.interface);
+        } else {
+            println!("{path}: up to date");
+        }
+    }
+    if found == 0 {
+        tracing::info!("no service of wos `{}` has typed queries (`[services.NAME.sqlite] queries`)", manifest.name);
+    }
+    if !stale.is_empty() {
+        bail!("stale generated queries WIT: {}; run `parigot-host queries {}`", stale.join(", "), args.wos.display());
     }
     Ok(ExitCode::SUCCESS)
 }

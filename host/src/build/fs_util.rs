@@ -72,6 +72,11 @@ pub fn write_tree(files: &[(&str, &[u8])], to: &Path) -> Result<()> {
 /// folder), leaving out hidden entries and `target` folders (cargo's output, which can hold
 /// thousands of files and is not a source).
 pub fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
+    if let Ok(file) = fs::metadata(dir)
+        && file.is_file()
+    {
+        return file.modified().ok();
+    }
     let mut newest = None;
     for entry in fs::read_dir(dir).ok()?.flatten() {
         let name = entry.file_name();

@@ -74,6 +74,9 @@ pub struct Recipe {
     pub wit: Option<PathBuf>,
     /// The world it implements (Go and Python).
     pub world: Option<String>,
+    /// Generated WIT packages its sources use (its typed queries), each one file, added to
+    /// its WIT's `deps/` (Go and Python; a Rust service names the file in its `generate!`).
+    pub packages: Vec<PathBuf>,
     /// Where the component goes.
     pub out: PathBuf,
 }
@@ -143,6 +146,13 @@ impl Recipe {
                 fs_util::write_tree(&files, &target)?;
             }
         }
+        for (index, package) in self.packages.iter().enumerate() {
+            let target = prepared.join("deps").join(format!("parigot-generated-{index}"));
+            std::fs::create_dir_all(&target)?;
+            let name = package.file_name().ok_or_else(|| format_err!("{} is not a file", package.display()))?;
+            std::fs::copy(package, target.join(name))
+                .with_context(|| format!("cannot copy the generated WIT {}", package.display()))?;
+        }
         Ok(prepared)
     }
 
@@ -157,6 +167,7 @@ impl Recipe {
         let newest = [Some(self.source.as_path()), self.wit.as_deref()]
             .into_iter()
             .flatten()
+            .chain(self.packages.iter().map(PathBuf::as_path))
             .filter_map(fs_util::newest_change)
             .max();
         newest.is_some_and(|changed| changed > built)

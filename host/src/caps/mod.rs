@@ -18,6 +18,7 @@
 
 mod bindings;
 pub mod context;
+pub mod files;
 pub mod log;
 pub mod sqlite;
 

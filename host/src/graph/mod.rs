@@ -148,6 +148,13 @@ pub enum LinkError {
     )]
     UnusedLink { consumer: ServiceName, interface: InterfaceName, imports: Vec<InterfaceName> },
 
+    #[error(
+        "service `{consumer}` imports `{interface}#{function}`, which its queries do not define as it expects \
+         ({difference}); the service was built against another version of its queries' WIT: rebuild it \
+         (`parigot-host build`)"
+    )]
+    StaleQueries { consumer: ServiceName, interface: InterfaceName, function: String, difference: String },
+
     /// An import of a capability the service was not granted, or in a version the host lacks.
     #[error(transparent)]
     Capability(#[from] crate::caps::GrantError),
@@ -178,13 +185,26 @@ pub fn is_host_interface(interface: &InterfaceName) -> bool {
     HOST_NAMESPACES.contains(&interface.namespace()) || crate::caps::capability_of(interface).is_some()
 }
 
+/// Interfaces the host implements for one service alone (its typed queries), by service.
+pub type OwnInterfaces = BTreeMap<ServiceName, BTreeMap<InterfaceName, InterfaceSig>>;
+
 /// Resolves a wos: picks a provider for every service-provided import, checks types, and
-/// orders start-up. `surfaces` must hold one entry per service of `manifest`.
-pub fn resolve(manifest: &Manifest, surfaces: &BTreeMap<ServiceName, Surface>) -> Result<Plan, LinkError> {
+/// orders start-up. `surfaces` must hold one entry per service of `manifest`; `own` has the
+/// interfaces the host implements for single services, which their imports are checked
+/// against.
+pub fn resolve(
+    manifest: &Manifest,
+    surfaces: &BTreeMap<ServiceName, Surface>,
+    own: &OwnInterfaces,
+) -> Result<Plan, LinkError> {
     let mut links = Vec::new();
     let mut remotes = Vec::new();
     for (consumer, spec) in &manifest.services {
         for (import, sig) in &surfaces[consumer].imports {
+            if let Some(provided) = own.get(consumer).and_then(|own| own.get(import)) {
+                check_own(consumer, import, sig, provided)?;
+                continue;
+            }
             crate::caps::check_import(consumer.as_str(), import, |grant_key| spec.granted(grant_key))?;
             if is_host_interface(import) || sig.functions.is_empty() {
                 continue; // types-only interfaces need no provider
@@ -339,6 +359,30 @@ fn check_functions(
                 difference,
                 expected: expected.to_string(),
                 found: found.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks an import of an interface the host implements for `consumer` alone.
+fn check_own(
+    consumer: &ServiceName,
+    interface: &InterfaceName,
+    imported: &InterfaceSig,
+    provided: &InterfaceSig,
+) -> Result<(), LinkError> {
+    for (function, expected) in &imported.functions {
+        let difference = match provided.functions.get(function) {
+            None => Some("no such query".to_owned()),
+            Some(found) => signature_difference(expected, found),
+        };
+        if let Some(difference) = difference {
+            return Err(LinkError::StaleQueries {
+                consumer: consumer.clone(),
+                interface: interface.clone(),
+                function: function.clone(),
+                difference,
             });
         }
     }

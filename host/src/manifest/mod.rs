@@ -9,6 +9,7 @@ mod names;
 pub use names::{InterfaceName, ServiceName};
 
 use crate::caps::log::{LogSettings, LogTable};
+use crate::caps::files::{FileGrant, FilesTable};
 use crate::caps::sqlite::SqliteTable;
 use crate::kernel::{Limits, RestartPolicy};
 use serde::Deserialize;
@@ -114,8 +115,11 @@ pub struct ServiceSpec {
     pub instances: Option<usize>,
     /// `[services.NAME.log]` over `[log]`: its log level and rate.
     pub log: LogSettings,
-    /// `[services.NAME.sqlite]`: the grant of a database (its migrations folder resolved).
+    /// `[services.NAME.sqlite]`: the grant of a database (its migrations and queries paths
+    /// resolved).
     pub sqlite: Option<SqliteTable>,
+    /// `[services.NAME.files]`: the host folders its guest sees, and where.
+    pub files: Vec<FileGrant>,
 }
 
 impl ServiceSpec {
@@ -219,6 +223,8 @@ struct RawService {
     #[serde(default)]
     log: LogTable,
     sqlite: Option<SqliteTable>,
+    #[serde(default)]
+    files: FilesTable,
 }
 
 /// `[limits]` (defaults for every service) and `[services.NAME.limits]`.
@@ -307,6 +313,7 @@ impl Manifest {
             instances: None,
             log: LogSettings::default(),
             sqlite: None,
+            files: Vec::new(),
         };
         Manifest {
             name: name.to_string(),
@@ -367,7 +374,12 @@ impl RawService {
             limits,
             instances,
             log,
-            sqlite: self.sqlite.map(|table| SqliteTable { migrations: table.migrations.map(|m| folder.join(m)) }),
+            sqlite: self.sqlite.map(|table| SqliteTable {
+                migrations: table.migrations.map(|m| folder.join(m)),
+                queries: table.queries.map(|q| folder.join(q)),
+                package: table.package,
+            }),
+            files: crate::caps::files::resolve(self.files, folder)?,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! component, and compiling it (or mapping it from the cache).
 
 use super::cache::{CacheOutcome, ComponentCache};
+use crate::caps::sqlite::queries::QuerySet;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
 use std::path::Path;
 use std::time::Instant;
@@ -29,6 +30,9 @@ pub enum BuildPolicy {
 /// missing or older than its sources, or always), or by running its `build` command in the
 /// manifest's folder.
 pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, policy: BuildPolicy) -> Result<()> {
+    if policy != BuildPolicy::Never {
+        generate_queries(name, spec)?;
+    }
     if let Some(recipe) = recipe(name, spec) {
         return match policy {
             BuildPolicy::Never if !spec.component.exists() => bail!(
@@ -71,6 +75,20 @@ pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSp
     Ok(())
 }
 
+/// Writes the WIT of service `name`'s typed queries where it goes, if it has them and it
+/// changed, so that building the service sees the current one.
+pub fn generate_queries(name: &ServiceName, spec: &ServiceSpec) -> Result<()> {
+    let Some(table) = &spec.sqlite else { return Ok(()) };
+    let set = QuerySet::generate(name.as_str(), table)
+        .map_err(|why| format_err!("cannot generate the typed queries of service `{name}`: {why}"))?;
+    if let Some(set) = set
+        && set.write().map_err(|why| format_err!("service `{name}`: {why}"))?
+    {
+        tracing::info!("generated {} ({} queries of service `{name}`)", set.wit_path.display(), set.queries.len());
+    }
+    Ok(())
+}
+
 /// How to build service `name` from its sources, if it names them.
 pub fn recipe(name: &ServiceName, spec: &ServiceSpec) -> Option<crate::build::Recipe> {
     let source = spec.source.as_ref()?;
@@ -79,6 +97,7 @@ pub fn recipe(name: &ServiceName, spec: &ServiceSpec) -> Option<crate::build::Re
         source: source.folder.clone(),
         wit: source.wit.clone(),
         world: source.world.clone(),
+        packages: spec.sqlite.as_ref().and_then(|table| table.queries.as_ref()).map(|q| q.with_extension("wit")).into_iter().collect(),
         out: spec.component.clone(),
     })
 }

@@ -26,6 +26,7 @@ pub use load::BuildPolicy;
 /// Builds service `name` of `manifest`: from its `source` when it needs it (or always, with
 /// `force`), or by running its `build` command.
 pub fn build_service(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, force: bool) -> Result<()> {
+    load::generate_queries(name, spec)?;
     let up_to_date = !force && load::recipe(name, spec).is_some_and(|recipe| !recipe.needs_building());
     if up_to_date {
         tracing::info!("service `{name}` is up to date: {}", spec.component.display());
@@ -42,7 +43,8 @@ use crate::caps::context::IdSource;
 use crate::caps::log::render::LogFormat;
 use crate::caps::log::{LogSink, ServiceLog, TracingSink};
 use crate::caps::sqlite::ServiceDatabase;
-use crate::graph::{self, Plan, Surface};
+use crate::caps::sqlite::queries::{self, QuerySet};
+use crate::graph::{self, OwnInterfaces, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
@@ -87,6 +89,8 @@ pub struct LoadedService {
     pub component: Component,
     pub surface: Surface,
     pub wit: ServiceWit,
+    /// Its typed queries, which the host implements for it, if its database grant has any.
+    pub queries: Option<Arc<QuerySet>>,
     /// The content hash of the component file as it was loaded.
     digest: blake3::Hash,
 }
@@ -130,7 +134,12 @@ impl App {
             .iter()
             .map(|(name, compiled)| (name.clone(), Surface::of(&compiled.component, engine)))
             .collect();
-        let plan = graph::resolve(&manifest, &surfaces)?;
+        let mut queries = load_queries(&manifest)?;
+        let own: OwnInterfaces = queries
+            .iter()
+            .map(|(name, set)| (name.clone(), BTreeMap::from([(set.interface.clone(), set.signature())])))
+            .collect();
+        let plan = graph::resolve(&manifest, &surfaces, &own)?;
         let mut surfaces = surfaces;
         let services: Vec<LoadedService> = plan
             .order
@@ -143,6 +152,7 @@ impl App {
                     component: compiled.component,
                     surface: surfaces.remove(name).expect("every service has a surface"),
                     wit: compiled.wit,
+                    queries: queries.remove(name),
                     digest: compiled.digest,
                 }
             })
@@ -170,6 +180,10 @@ impl App {
         let StartOptions { determinism, log_format, log, data_dir } = options;
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
         let data_dir = data_dir.unwrap_or_else(|| self.manifest.folder().join(DATA_FOLDER));
+        for service in &self.services {
+            crate::caps::files::prepare(&service.spec.files)
+                .map_err(|why| wasmtime::format_err!("cannot start service `{}`: {why}", service.name))?;
+        }
         let databases = self
             .services
             .iter()
@@ -237,6 +251,21 @@ struct LinkedService {
     provides: Vec<(String, String)>,
 }
 
+/// The typed queries of every service whose database grant has them, checked against the
+/// generated WIT on disk.
+fn load_queries(manifest: &Manifest) -> Result<BTreeMap<ServiceName, Arc<QuerySet>>> {
+    let mut sets = BTreeMap::new();
+    for (name, spec) in &manifest.services {
+        let Some(table) = &spec.sqlite else { continue };
+        let set = QuerySet::load(name.as_str(), table, &manifest.path)
+            .map_err(|why| wasmtime::format_err!("cannot load the typed queries of service `{name}`: {why}"))?;
+        if let Some(set) = set {
+            sets.insert(name.clone(), Arc::new(set));
+        }
+    }
+    Ok(sets)
+}
+
 /// Links every service: its imports forwarded to its providers, WASI from the host.
 fn link_all(
     engine: &Engine,
@@ -267,7 +296,13 @@ fn link_all(
                 link.import
             ),
         };
-        let linker = linking::consumer_linker(engine, &service.surface, &links, &remotes, &mut provides)?;
+        let mut linker = linking::consumer_linker(engine, &service.surface, &links, &remotes, &mut provides)?;
+        if let Some(set) = &service.queries
+            && let Some(import) = service.surface.imports.keys().find(|import| **import == set.interface)
+        {
+            tracing::info!("linking `{}`: `{import}` -> its typed queries", service.name);
+            queries::add_to_linker(&mut linker, &import.to_string(), set, InstanceState::caps_view)?;
+        }
         let pre = linker
             .instantiate_pre(&service.component)
             .with_context(|| format!("cannot link service `{}`", service.name))?;
@@ -380,8 +415,8 @@ fn export_indices(
 }
 
 /// How to make the instances of one service: its limits, captured stdio, pool size, and a
-/// recipe for its WASI context (arguments and environment from the wos, nothing else of the
-/// host's: no sockets, no files).
+/// recipe for its WASI context (arguments, environment and the folders granted it from the
+/// wos, nothing else of the host's: no sockets, no other files).
 fn pool_spec(
     id: ServiceId,
     service: &LoadedService,
@@ -412,10 +447,12 @@ fn pool_spec(
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
+        crate::caps::files::preopen(&mut builder, &spec.files)
+            .map_err(|error| error.context(format!("cannot give service `{name}` its files")))?;
         if let Some(determinism) = determinism {
             determinism.apply(&mut builder, name.as_str());
         }
-        builder.build()
+        Ok(builder.build())
     });
     PoolSpec {
         id,

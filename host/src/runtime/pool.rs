@@ -29,7 +29,7 @@ use wasmtime_wasi::WasiCtx;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Makes a service's WASI context (arguments, environment, stdio; nothing of the host's).
-pub(super) type WasiRecipe = Box<dyn Fn() -> WasiCtx + Send + Sync>;
+pub(super) type WasiRecipe = Box<dyn Fn() -> Result<WasiCtx> + Send + Sync>;
 
 /// What a pool is made from.
 pub(super) struct PoolSpec {
@@ -251,7 +251,7 @@ impl ServicePool {
         let spec = &self.spec;
         let engine: &Engine = services.engine();
         let mut state =
-            InstanceState::new(Arc::downgrade(services), (spec.recipe)(), spec.limits.memory, spec.caps.clone());
+            InstanceState::new(Arc::downgrade(services), (spec.recipe)()?, spec.limits.memory, spec.caps.clone());
         let deadline = services.deadline_for(spec.id, None);
         state.context = Some(CallContext { chain: ChainId::fresh(), deadline, pctx: Pctx::fresh(&services.ids) });
         let mut store = Store::new(engine, state);

@@ -104,10 +104,12 @@ pub fn rollback() -> Result<(), Error> {
 }
 
 /// Runs `work` in a transaction: committed if it returns `Ok`, rolled back if it returns `Err`.
-pub fn transaction<T>(work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+/// `work` may fail with an error of its own (typed queries fail with their `db-error`), which
+/// a failed `begin` or `commit` converts into.
+pub fn transaction<T, E: From<Error>>(work: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
     begin()?;
     match work() {
-        Ok(value) => commit().map(|()| value),
+        Ok(value) => commit().map(|()| value).map_err(E::from),
         Err(error) => {
             let _ = rollback(); // the work's error is the one worth reporting
             Err(error)

@@ -1,11 +1,11 @@
 //! `parigot:sqlite/sqlite`: statements on the service's database, through the instance's own
 //! connection.
 
-use super::guard;
+use super::{Failure, guard};
 use crate::caps::View;
 use crate::caps::bindings::sqlite::{self as wit, Host};
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::Connection;
 
 impl Host for View<'_> {
     fn execute(&mut self, statement: String, params: Vec<wit::Value>) -> Result<wit::Execution, wit::Error> {
@@ -45,19 +45,15 @@ impl View<'_> {
     /// The instance's connection (opened on first use), if the service has a database and
     /// `statement` is not refused outright.
     fn connection(&mut self, statement: &str) -> Result<&Connection, wit::Error> {
-        let Some(database) = &self.service.sqlite else {
-            return Err(wit::Error::AccessDenied(
-                "this service has no database: grant it one with `[services.NAME.sqlite]` in the wos".into(),
-            ));
-        };
         if let Some(why) = guard::refused_statement(statement) {
             return Err(wit::Error::NotAllowed(why));
         }
-        let slot = &mut self.instance.sqlite.connection;
-        if slot.is_none() {
-            *slot = Some(database.connect().map_err(error)?);
-        }
-        Ok(slot.as_ref().expect("just opened"))
+        self.database().map_err(|failure| match failure {
+            None => wit::Error::AccessDenied(
+                "this service has no database: grant it one with `[services.NAME.sqlite]` in the wos".into(),
+            ),
+            Some(failure) => error(failure),
+        })
     }
 }
 
@@ -81,35 +77,11 @@ fn wit_value(value: ValueRef<'_>) -> wit::Value {
     }
 }
 
-/// SQLite's error code of a failed statement, if it has one.
-fn code(error: &rusqlite::Error) -> Option<ErrorCode> {
-    match error {
-        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.code),
-        rusqlite::Error::SqlInputError { error, .. } => Some(error.code),
-        _ => None,
-    }
-}
-
 /// A guest's view of a failed statement.
 fn error(error: rusqlite::Error) -> wit::Error {
-    // SQLite refuses what the authorizer denies at prepare time with a plain error whose
-    // message says so, at run time (`ATTACH`) with `SQLITE_AUTH`.
-    let code = if error.to_string().starts_with("not authorized") {
-        Some(ErrorCode::AuthorizationForStatementDenied)
-    } else {
-        code(&error)
-    };
-    match code {
-        Some(ErrorCode::AuthorizationForStatementDenied) => wit::Error::NotAllowed(format!(
-            "{error}: a service's statements may not attach databases, load extensions or run pragmas other \
-             than the schema-reading ones"
-        )),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => wit::Error::Busy(error.to_string()),
-        _ => match error {
-            rusqlite::Error::ExecuteReturnedResults => {
-                wit::Error::Sql("the statement returns rows: run it with `query`".into())
-            }
-            error => wit::Error::Sql(error.to_string()),
-        },
+    match Failure::of(error) {
+        Failure::NotAllowed(message) => wit::Error::NotAllowed(message),
+        Failure::Busy(message) => wit::Error::Busy(message),
+        Failure::Constraint(message) | Failure::Sql(message) => wit::Error::Sql(message),
     }
 }
