@@ -64,12 +64,22 @@ $(TOOLS_OK):
 host:
 	cargo build -p parigot-host
 
-# The test guests, and the hello example's services (which its wos builds from source).
-guests: $(COMPONENTS) hello
+# The test guests, the wos-built test guests, and the hello example's services (which its wos
+# builds from source).
+guests: $(COMPONENTS) hello tagged-notes files bench-queries
 
-.PHONY: hello
+.PHONY: hello tagged-notes files bench-queries
 hello: tools host
 	$(HOST) build examples/hello/wos.toml   # builds only what is older than its sources
+# notes with tags in three languages on typed queries (regenerates db/queries.wit if stale)
+tagged-notes: tools host
+	$(HOST) build guests/tagged-notes/wos.toml
+# the folders a wos grants, through each language's own file API
+files: tools host
+	$(HOST) build guests/files/wos.toml
+# the typed-queries benchmark's service
+bench-queries: tools host
+	$(HOST) build guests/bench-queries/wos.toml
 
 # Rust guests: one cargo invocation builds them all; cargo decides what is stale.
 .PHONY: rust-guests
@@ -112,18 +122,18 @@ $(PROGRAM_WIT)/.ready: guests/wit/programs/programs.wit guests/wit/testing/testi
 $(WASM)/sleeper-go.wasm: $(TOOLS_OK) $(PROGRAM_WIT)/.ready $(wildcard guests/go/sleeper/*/*.go) $(GO_SDK) | host
 	$(HOST) build --source guests/go/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
 
-$(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(wildcard guests/python/bench-echo/*.py) guests/wit/bench/bench.wit | host
+$(WASM)/bench-echo-python.wasm: $(TOOLS_OK) $(PY_SDK) $(wildcard guests/python/bench-echo/*.py) guests/wit/bench/bench.wit | host
 	$(HOST) build --source guests/python/bench-echo --wit guests/wit/bench --world echo-service --out $@
 
-$(WASM)/faulty-python.wasm: $(TOOLS_OK) $(wildcard guests/python/faulty/*.py) guests/wit/testing/testing.wit | host
+$(WASM)/faulty-python.wasm: $(TOOLS_OK) $(PY_SDK) $(wildcard guests/python/faulty/*.py) guests/wit/testing/testing.wit | host
 	$(HOST) build --source guests/python/faulty --wit guests/wit/testing --world faulty --out $@
-$(WASM)/sleeper-python.wasm: $(TOOLS_OK) $(PROGRAM_WIT)/.ready $(wildcard guests/python/sleeper/*.py) | host
+$(WASM)/sleeper-python.wasm: $(TOOLS_OK) $(PY_SDK) $(PROGRAM_WIT)/.ready $(wildcard guests/python/sleeper/*.py) | host
 	$(HOST) build --source guests/python/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
 
 $(WASM)/notes-go.wasm: $(TOOLS_OK) $(wildcard guests/go/notes/*/*.go) $(GO_SDK) $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
 	$(HOST) build --source guests/go/notes --wit guests/wit/notes --world notes-service --out $@
-$(WASM)/notes-python.wasm: $(TOOLS_OK) $(wildcard guests/python/notes/*.py) $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
+$(WASM)/notes-python.wasm: $(TOOLS_OK) $(PY_SDK) $(wildcard guests/python/notes/*.py) $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
 	$(HOST) build --source guests/python/notes --wit guests/wit/notes --world notes-service --out $@
 
 clean-guests:
-	rm -rf $(WASM) examples/hello/.parigot
+	rm -rf $(WASM) examples/hello/.parigot guests/tagged-notes/.parigot guests/files/.parigot guests/bench-queries/.parigot

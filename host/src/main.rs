@@ -4,15 +4,16 @@
 use clap::{Args, Parser, Subcommand};
 use parigot_host::caps::log::GUEST_TARGET;
 use parigot_host::caps::log::render::{LineFormat, LogFormat};
+use parigot_host::caps::sqlite::queries::QuerySet;
 use parigot_host::compose::ProgramSettings;
 use parigot_host::kernel::{ServiceFailure, pulse};
-use parigot_host::caps::sqlite::queries::QuerySet;
 use parigot_host::manifest::{Manifest, ServiceName, ServiceSpec};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, StartOptions};
 use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wasmtime::Result;
@@ -435,7 +436,14 @@ const WASM_BACKTRACE: &str = "error while executing at wasm backtrace";
 fn build(args: BuildArgs) -> Result<ExitCode> {
     if let (Some(source), Some(out)) = (args.source, args.out) {
         let service = source.file_name().map_or_else(|| "component".to_owned(), |n| n.to_string_lossy().into_owned());
-        let recipe = parigot_host::build::Recipe { service, source, wit: args.wit, world: args.world, packages: Vec::new(), out };
+        let recipe = parigot_host::build::Recipe {
+            service,
+            source,
+            wit: args.wit,
+            world: args.world,
+            packages: Vec::new(),
+            out,
+        };
         recipe.build()?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -472,13 +480,24 @@ fn chosen_services<'m>(manifest: &'m Manifest, wanted: &[String]) -> Result<Vec<
 fn queries(args: QueriesArgs) -> Result<ExitCode> {
     let manifest = Manifest::load(&args.wos)?;
     let mut stale = Vec::new();
-    let mut found = 0;
+    // Services may share a queries file: each file once, and only with one text.
+    let mut generated: BTreeMap<PathBuf, (&ServiceName, String)> = BTreeMap::new();
     for (name, spec) in chosen_services(&manifest, &args.services)? {
         let Some(table) = &spec.sqlite else { continue };
         let set = QuerySet::generate(name.as_str(), table)
             .map_err(|why| wasmtime::format_err!("cannot generate the typed queries of service `{name}`: {why}"))?;
         let Some(set) = set else { continue };
-        found += 1;
+        if let Some((first, wit)) = generated.get(&set.wit_path) {
+            if *wit != set.wit {
+                bail!(
+                    "services `{first}` and `{name}` share the queries file of {} but generate different WIT from it \
+                     (another `package`, or other migrations); give each its own queries file, or the same settings",
+                    set.wit_path.display()
+                );
+            }
+            continue;
+        }
+        generated.insert(set.wit_path.clone(), (name, set.wit.clone()));
         let path = set.wit_path.display();
         if args.check {
             let current = std::fs::read_to_string(&set.wit_path).is_ok_and(|on_disk| on_disk == set.wit);
@@ -492,7 +511,7 @@ fn queries(args: QueriesArgs) -> Result<ExitCode> {
             println!("{path}: up to date");
         }
     }
-    if found == 0 {
+    if generated.is_empty() {
         tracing::info!("no service of wos `{}` has typed queries (`[services.NAME.sqlite] queries`)", manifest.name);
     }
     if !stale.is_empty() {

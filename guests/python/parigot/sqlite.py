@@ -14,9 +14,8 @@ Parameters and values are ``int``, ``float``, ``str``, ``bytes`` or ``None``. Fa
 world imports ``parigot:sqlite/sqlite@0.1.0``.
 """
 
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Union
+from typing import Dict, List, Union
 
 from componentize_py_types import Err as _Err
 from wit_world.imports import sqlite as _wit
@@ -85,13 +84,17 @@ def query(statement: str, *params: SqlValue) -> List[Dict[str, SqlValue]]:
     return [dict(zip(rows.columns, map(_value, row))) for row in rows.rows]
 
 
-@contextmanager
-def transaction() -> Iterator[None]:
-    """A transaction around the block: committed at its end, rolled back if it raises."""
-    _call(_wit.begin)
-    try:
-        yield
-    except BaseException:
-        _call(_wit.rollback)
-        raise
-    _call(_wit.commit)
+class transaction:
+    """A transaction around a ``with`` block: committed at its end, rolled back if it raises.
+
+    A class rather than a ``contextlib.contextmanager``: contextlib re-raises by assigning the
+    exception's ``__traceback__``, which fails for componentize-py's ``Err`` (a frozen
+    dataclass), so a failed typed query inside the block would trap instead of propagating.
+    """
+
+    def __enter__(self) -> None:
+        _call(_wit.begin)
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        _call(_wit.commit if kind is None else _wit.rollback)
+        return False

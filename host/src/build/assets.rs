@@ -20,3 +20,18 @@ pub fn wit_packages() -> Vec<(String, Files)> {
     }
     packages
 }
+
+/// A digest of everything above: a component built by another version of these files (an
+/// older host's SDK or WIT) is rebuilt, even when its own sources did not change.
+pub fn digest() -> String {
+    let mut hasher = blake3::Hasher::new();
+    for (tree, files) in [("wit", WIT), ("go-sdk", GO_SDK), ("python-sdk", PYTHON_SDK), ("go-runtime", GO_RUNTIME)] {
+        for (path, bytes) in files {
+            for part in [tree.as_bytes(), path.as_bytes(), bytes] {
+                hasher.update(&(part.len() as u64).to_le_bytes());
+                hasher.update(part);
+            }
+        }
+    }
+    hasher.finalize().to_hex().to_string()
+}

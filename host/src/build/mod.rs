@@ -115,7 +115,16 @@ impl Recipe {
                 std::fs::read(&out).with_context(|| format!("componentize-py wrote no {}", out.display()))?
             }
         };
-        fs_util::write_atomically(&self.out, &bytes)
+        fs_util::write_atomically(&self.out, &bytes)?;
+        std::fs::write(self.stamp(), assets::digest())
+            .with_context(|| format!("cannot write {}", self.stamp().display()))
+    }
+
+    /// Beside the component: the digest of the SDKs and WIT packages it was built with.
+    fn stamp(&self) -> PathBuf {
+        let mut name = self.out.clone().into_os_string();
+        name.push(".sdk");
+        PathBuf::from(name)
     }
 
     /// Whether `parigot-host build` builds it without being forced: when it is stale, and
@@ -160,10 +169,14 @@ impl Recipe {
         error.context(format!("cannot build service `{}` from {}", self.service, self.source.display()))
     }
 
-    /// Whether the component is missing or older than any file of its sources or WIT (what
-    /// `run` rebuilds; a change in a dependency elsewhere needs `parigot-host build`).
+    /// Whether the component is missing, older than any file of its sources or WIT, or built
+    /// with other SDKs than this host's (what `run` rebuilds; a change in a dependency
+    /// elsewhere needs `parigot-host build`).
     pub fn is_stale(&self) -> bool {
         let Ok(built) = std::fs::metadata(&self.out).and_then(|m| m.modified()) else { return true };
+        if std::fs::read_to_string(self.stamp()).ok().is_none_or(|stamp| stamp != assets::digest()) {
+            return true;
+        }
         let newest = [Some(self.source.as_path()), self.wit.as_deref()]
             .into_iter()
             .flatten()
@@ -205,5 +218,23 @@ mod tests {
         assert!(assets::GO_SDK.iter().any(|(path, _)| *path == "plog/plog.go"));
         assert!(assets::PYTHON_SDK.iter().any(|(path, _)| *path == "context.py"));
         assert!(assets::GO_RUNTIME.iter().any(|(path, _)| *path == "go.mod"));
+    }
+
+    #[test]
+    fn a_component_built_with_other_sdks_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("svc");
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::write(source.join("app.py"), "").unwrap();
+        let out = dir.path().join("svc.wasm");
+        let recipe =
+            Recipe { service: "svc".into(), source, wit: None, world: None, packages: Vec::new(), out: out.clone() };
+        assert!(recipe.is_stale(), "missing");
+        std::fs::write(&out, b"component").unwrap();
+        assert!(recipe.is_stale(), "built without a stamp (by an older host)");
+        std::fs::write(recipe.stamp(), assets::digest()).unwrap();
+        assert!(!recipe.is_stale());
+        std::fs::write(recipe.stamp(), "another host's SDKs").unwrap();
+        assert!(recipe.is_stale());
     }
 }

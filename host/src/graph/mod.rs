@@ -11,6 +11,7 @@
     reason = "link errors are built once, on the way out; keeping them plain values keeps them easy to match in tests"
 )]
 
+mod queries;
 mod surface;
 
 pub use surface::{FuncSig, InterfaceSig, RUN_INTERFACE, Surface, ValType};

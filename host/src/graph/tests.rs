@@ -96,7 +96,8 @@ fn two_providers_need_a_choice_and_a_link_makes_it() {
         .service("app", &[(GREETER, greet_sig(ValType::String))], &[])
         .service("english", &[], &[(GREETER, greet_sig(ValType::String))])
         .service("french", &[], &[(GREETER, greet_sig(ValType::String))]);
-    let error = resolve(&manifest(&["app", "english", "french"], ""), &s.0, &OwnInterfaces::new()).unwrap_err().to_string();
+    let error =
+        resolve(&manifest(&["app", "english", "french"], ""), &s.0, &OwnInterfaces::new()).unwrap_err().to_string();
     assert!(error.contains("exported by several services (`english`, `french`)"), "{error}");
     assert!(error.contains("`[services.app.links]` `\"ex:hi/greeter\" = \"english\"`"), "{error}");
     let chosen = manifest(&["app", "english", "french"], "\"ex:hi/greeter\" = \"french\"");
@@ -110,7 +111,8 @@ fn a_link_entry_for_an_interface_the_service_does_not_import_is_refused() {
         &[],
         &[(GREETER, greet_sig(ValType::String))],
     );
-    let error = resolve(&manifest(&["app", "english"], "\"ex:hi/greetr\" = \"english\""), &s.0, &OwnInterfaces::new()).unwrap_err();
+    let error = resolve(&manifest(&["app", "english"], "\"ex:hi/greetr\" = \"english\""), &s.0, &OwnInterfaces::new())
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "service `app` has a `links` entry for `ex:hi/greetr`, which it does not import (it imports \

@@ -8,8 +8,8 @@ mod names;
 
 pub use names::{InterfaceName, ServiceName};
 
-use crate::caps::log::{LogSettings, LogTable};
 use crate::caps::files::{FileGrant, FilesTable};
+use crate::caps::log::{LogSettings, LogTable};
 use crate::caps::sqlite::SqliteTable;
 use crate::kernel::{Limits, RestartPolicy};
 use serde::Deserialize;

@@ -97,7 +97,13 @@ pub fn recipe(name: &ServiceName, spec: &ServiceSpec) -> Option<crate::build::Re
         source: source.folder.clone(),
         wit: source.wit.clone(),
         world: source.world.clone(),
-        packages: spec.sqlite.as_ref().and_then(|table| table.queries.as_ref()).map(|q| q.with_extension("wit")).into_iter().collect(),
+        packages: spec
+            .sqlite
+            .as_ref()
+            .and_then(|table| table.queries.as_ref())
+            .map(|q| q.with_extension("wit"))
+            .into_iter()
+            .collect(),
         out: spec.component.clone(),
     })
 }

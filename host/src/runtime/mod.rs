@@ -44,7 +44,7 @@ use crate::caps::log::render::LogFormat;
 use crate::caps::log::{LogSink, ServiceLog, TracingSink};
 use crate::caps::sqlite::ServiceDatabase;
 use crate::caps::sqlite::queries::{self, QuerySet};
-use crate::graph::{self, OwnInterfaces, Plan, Surface};
+use crate::graph::{self, InterfaceSig, OwnInterfaces, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
@@ -137,7 +137,9 @@ impl App {
         let mut queries = load_queries(&manifest)?;
         let own: OwnInterfaces = queries
             .iter()
-            .map(|(name, set)| (name.clone(), BTreeMap::from([(set.interface.clone(), set.signature())])))
+            .map(|(name, set)| {
+                (name.clone(), BTreeMap::from([(set.interface.clone(), InterfaceSig::of_queries(&set.queries))]))
+            })
             .collect();
         let plan = graph::resolve(&manifest, &surfaces, &own)?;
         let mut surfaces = surfaces;

@@ -107,7 +107,8 @@ mod tests {
 
     #[test]
     fn grants_are_read_only_unless_they_say_write() {
-        let table: FilesTable = toml::from_str("\"/assets\" = \"static\"\n\"/data\" = { host = \"data\", write = true }").unwrap();
+        let table: FilesTable =
+            toml::from_str("\"/assets\" = \"static\"\n\"/data\" = { host = \"data\", write = true }").unwrap();
         let grants = resolve(table, Path::new("/wos")).unwrap();
         assert_eq!(
             grants,

@@ -4,8 +4,8 @@
 use super::{Failure, guard};
 use crate::caps::View;
 use crate::caps::bindings::sqlite::{self as wit, Host};
-use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
+use rusqlite::types::{Value, ValueRef};
 
 impl Host for View<'_> {
     fn execute(&mut self, statement: String, params: Vec<wit::Value>) -> Result<wit::Execution, wit::Error> {

@@ -98,6 +98,16 @@ impl Served {
         (status.code(), stdout, self.log())
     }
 
+    /// Kills the host with SIGKILL (no shutdown of any kind) and waits for it; returns what it
+    /// logged.
+    pub fn kill(mut self) -> String {
+        self.child.kill().expect("the host can be killed");
+        self.child.wait().unwrap();
+        let log_reader = std::mem::replace(&mut self.log_reader, std::thread::spawn(|| ()));
+        log_reader.join().unwrap();
+        self.log()
+    }
+
     /// Runs a Python client from host/tests/clients against this host; returns its JSON line.
     pub fn python(&self, script: &str, args: &[&str]) -> serde_json::Value {
         python_client(script, &self.addr, args)

@@ -175,7 +175,8 @@ pub fn infer(connection: &Connection, schema: &Schema, text: QueryText, file: &s
         };
         let typed = match from_table {
             Some((table, origin)) => {
-                let declared = schema.column(table, origin).ok_or_else(|| format!("{at}: no column `{table}.{origin}`"))?;
+                let declared =
+                    schema.column(table, origin).ok_or_else(|| format!("{at}: no column `{table}.{origin}`"))?;
                 let ty = declared_type(declared, &format!("{table}.{origin}"), &at)?;
                 let outer = resolver.as_ref().is_some_and(|r| r.outer_table(table));
                 Typed { ty, nullable: !declared.not_null || outer }
@@ -196,7 +197,10 @@ pub fn infer(connection: &Connection, schema: &Schema, text: QueryText, file: &s
             }
         };
         if let Some(earlier) = fields.iter().find(|f| f.field == field) {
-            return Err(format!("{at}: columns `{}` and `{name}` are both `{field}` in WIT; rename one with AS", earlier.name));
+            return Err(format!(
+                "{at}: columns `{}` and `{name}` are both `{field}` in WIT; rename one with AS",
+                earlier.name
+            ));
         }
         fields.push(Field { name, field, typed });
     }
@@ -233,7 +237,10 @@ pub fn infer(connection: &Connection, schema: &Schema, text: QueryText, file: &s
             }
         };
         if let Some(earlier) = params.iter().find(|p: &&Field| p.field == field) {
-            return Err(format!("{at}: parameters `@{}` and `@{}` are both `{field}` in WIT; rename one", earlier.name, param.name));
+            return Err(format!(
+                "{at}: parameters `@{}` and `@{}` are both `{field}` in WIT; rename one",
+                earlier.name, param.name
+            ));
         }
         params.push(Field { name: param.name.clone(), field, typed });
     }
@@ -253,7 +260,9 @@ fn sqlite_message(error: rusqlite::Error) -> String {
 
 fn declared_type(column: &SchemaColumn, name: &str, at: &str) -> Result<SqlType, String> {
     if column.declared.is_empty() {
-        return Err(format!("{at}: column `{name}` is declared without a type; give it one (INTEGER, REAL, TEXT, BLOB or BOOLEAN)"));
+        return Err(format!(
+            "{at}: column `{name}` is declared without a type; give it one (INTEGER, REAL, TEXT, BLOB or BOOLEAN)"
+        ));
     }
     SqlType::of_declared(&column.declared).ok_or_else(|| {
         format!(
@@ -461,7 +470,10 @@ impl<'a> Resolver<'a> {
             "coalesce" | "ifnull" => {
                 let all = (0..args.len()).map(arg).collect::<Result<Vec<_>, _>>()?;
                 let first = all.iter().flatten().next().copied();
-                first.filter(|f| all.iter().flatten().all(|t| t.ty == f.ty || t.ty == SqlType::Integer && f.ty == SqlType::Real))
+                first
+                    .filter(|f| {
+                        all.iter().flatten().all(|t| t.ty == f.ty || t.ty == SqlType::Integer && f.ty == SqlType::Real)
+                    })
                     .map(|f| Typed { ty: f.ty, nullable: all.iter().all(|t| t.is_none_or(|t| t.nullable)) })
             }
             _ => None,

@@ -14,11 +14,11 @@ mod parse;
 mod render;
 
 pub use call::add_to_linker;
-pub use infer::{Query, SqlType};
+pub use infer::{Field, Query, SqlType, Typed};
 pub use parse::Kind;
+pub use render::DB_ERROR_CASES;
 
 use super::SqliteTable;
-use crate::graph::InterfaceSig;
 use crate::manifest::InterfaceName;
 use names::check_wit_name;
 use rusqlite::Connection;
@@ -45,7 +45,8 @@ impl QuerySet {
         let package = table.package.clone().unwrap_or_else(|| format!("{service}:db"));
         let interface = package_interface(&package)?;
         let file = path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the queries file {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the queries file {}: {e}", path.display()))?;
         let connection = schema_database(table.migrations.as_deref())?;
         let schema = infer::Schema::read(&connection).map_err(|e| format!("cannot read the schema: {e}"))?;
         let queries = parse::parse_queries(&text, &file)?
@@ -78,13 +79,9 @@ impl QuerySet {
         if std::fs::read_to_string(&self.wit_path).is_ok_and(|on_disk| on_disk == self.wit) {
             return Ok(false);
         }
-        std::fs::write(&self.wit_path, &self.wit).map_err(|e| format!("cannot write {}: {e}", self.wit_path.display()))?;
+        std::fs::write(&self.wit_path, &self.wit)
+            .map_err(|e| format!("cannot write {}: {e}", self.wit_path.display()))?;
         Ok(true)
-    }
-
-    /// The interface's functions, for the linker to check the service's import against.
-    pub fn signature(&self) -> InterfaceSig {
-        render::signature(&self.queries)
     }
 }
 

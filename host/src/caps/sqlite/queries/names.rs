@@ -2,10 +2,47 @@
 
 /// WIT's keywords, which a name must escape with `%` to be used as an identifier.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "bool", "borrow", "char", "constructor", "enum", "export", "f32", "f64", "flags", "from",
-    "func", "future", "import", "include", "interface", "list", "option", "own", "package", "record", "resource",
-    "result", "s16", "s32", "s64", "s8", "static", "stream", "string", "tuple", "type", "u16", "u32", "u64", "u8",
-    "use", "variant", "with", "world",
+    "as",
+    "async",
+    "bool",
+    "borrow",
+    "char",
+    "constructor",
+    "enum",
+    "export",
+    "f32",
+    "f64",
+    "flags",
+    "from",
+    "func",
+    "future",
+    "import",
+    "include",
+    "interface",
+    "list",
+    "option",
+    "own",
+    "package",
+    "record",
+    "resource",
+    "result",
+    "s16",
+    "s32",
+    "s64",
+    "s8",
+    "static",
+    "stream",
+    "string",
+    "tuple",
+    "type",
+    "u16",
+    "u32",
+    "u64",
+    "u8",
+    "use",
+    "variant",
+    "with",
+    "world",
 ];
 
 /// `name` in WIT's kebab case: words split at `_`, `-`, spaces and lower-to-upper changes, in
@@ -19,7 +56,8 @@ pub fn wit_name(name: &str) -> String {
                 out.push('-');
             }
         } else {
-            let word_starts = c.is_ascii_uppercase() && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
+            let word_starts =
+                c.is_ascii_uppercase() && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
             if word_starts && !out.ends_with('-') {
                 out.push('-');
             }
@@ -35,9 +73,14 @@ pub fn wit_name(name: &str) -> String {
 pub fn check_wit_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.split('-').all(|word| {
-            word.starts_with(|c: char| c.is_ascii_lowercase()) && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            word.starts_with(|c: char| c.is_ascii_lowercase())
+                && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         });
-    if valid { Ok(()) } else { Err(format!("`{name}` is not a WIT name (words of letters and digits, each starting with a letter)")) }
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a WIT name (words of letters and digits, each starting with a letter)"))
+    }
 }
 
 /// `name` as it is written in WIT source: escaped with `%` if it is a keyword.

@@ -156,7 +156,8 @@ fn finish((mut query, body): (QueryText, Vec<&str>), file: &str) -> Result<Query
         return Err(format!("{file}:{}: query `{}` has no statement", query.line, query.name));
     }
     query.written = written.to_owned();
-    let (sql, params) = number_params(written).map_err(|why| format!("{file}:{}: query `{}`: {why}", query.line, query.name))?;
+    let (sql, params) =
+        number_params(written).map_err(|why| format!("{file}:{}: query `{}`: {why}", query.line, query.name))?;
     query.sql = sql;
     query.params = params;
     Ok(query)
@@ -294,7 +295,10 @@ mod tests {
              AND c = @a -- @comment",
         )
         .unwrap();
-        assert_eq!(sql, "SELECT '@not' AS \"@nor\", x FROM t WHERE a = ?1 AND (?2 IS NULL OR b = ?2) AND c = ?1 -- @comment");
+        assert_eq!(
+            sql,
+            "SELECT '@not' AS \"@nor\", x FROM t WHERE a = ?1 AND (?2 IS NULL OR b = ?2) AND c = ?1 -- @comment"
+        );
         assert_eq!(
             params,
             [NamedParam { name: "a".into(), nullable: false }, NamedParam { name: "b".into(), nullable: true }]

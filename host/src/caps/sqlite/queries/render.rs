@@ -1,15 +1,14 @@
-//! The WIT of a service's typed queries: the text `parigot-host queries` writes, and the same
-//! interface as the structural signature the linker checks a service's import against.
+//! The WIT of a service's typed queries: the text `parigot-host queries` writes (the graph
+//! derives the same interface's structural signature, `InterfaceSig::of_queries`).
 //!
 //! Each query is a function with its parameters, returning `result<..., db-error>`: `:one` an
 //! `option` of its row, `:many` a `list`, `:exec` nothing, `:execrows` the rows changed (`u64`),
 //! `:execlastid` the inserted rowid (`s64`). A row of several columns is a record named after
 //! the query (`get-note-row`); a row of one column is that column's value.
 
-use super::infer::{Field, Query, SqlType, Typed};
+use super::infer::{Query, SqlType, Typed};
 use super::names::wit_source;
 use super::parse::Kind;
-use crate::graph::{FuncSig, InterfaceSig, ValType};
 use std::fmt::Write as _;
 
 /// The cases of `db-error`, with their documentation.
@@ -107,51 +106,5 @@ fn result_text(query: &Query) -> Option<String> {
         Kind::Exec => None,
         Kind::ExecRows => Some("u64".into()),
         Kind::ExecLastId => Some("s64".into()),
-    }
-}
-
-/// The interface's functions as the linker sees them.
-pub fn signature(queries: &[Query]) -> InterfaceSig {
-    let functions = queries
-        .iter()
-        .map(|query| {
-            let params = query.params.iter().map(|p| (p.field.clone(), value_type(p.typed))).collect();
-            let err = ValType::Variant(DB_ERROR_CASES.iter().map(|(case, _)| ((*case).to_owned(), Some(ValType::String))).collect());
-            let result = ValType::Result { ok: result_type(query).map(Box::new), err: Some(Box::new(err)) };
-            (query.function.clone(), FuncSig { params, results: vec![result] })
-        })
-        .collect();
-    InterfaceSig { functions }
-}
-
-fn scalar_type(ty: SqlType) -> ValType {
-    match ty {
-        SqlType::Integer => ValType::S64,
-        SqlType::Real => ValType::F64,
-        SqlType::Text => ValType::String,
-        SqlType::Blob => ValType::List(Box::new(ValType::U8)),
-        SqlType::Boolean => ValType::Bool,
-    }
-}
-
-fn value_type(typed: Typed) -> ValType {
-    let scalar = scalar_type(typed.ty);
-    if typed.nullable { ValType::Option(Box::new(scalar)) } else { scalar }
-}
-
-fn row_type(columns: &[Field]) -> ValType {
-    match columns {
-        [only] => value_type(only.typed),
-        _ => ValType::Record(columns.iter().map(|c| (c.field.clone(), value_type(c.typed))).collect()),
-    }
-}
-
-fn result_type(query: &Query) -> Option<ValType> {
-    match query.text.kind {
-        Kind::One => Some(ValType::Option(Box::new(row_type(&query.columns)))),
-        Kind::Many => Some(ValType::List(Box::new(row_type(&query.columns)))),
-        Kind::Exec => None,
-        Kind::ExecRows => Some(ValType::U64),
-        Kind::ExecLastId => Some(ValType::S64),
     }
 }
