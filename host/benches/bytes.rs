@@ -96,8 +96,11 @@ fn main() {
             &format!("manifest-version = 1\n[services.faulty]\ncomponent = {:?}\n", wasm("faulty-rust")),
         );
         let running = served.instantiate(None).await.unwrap();
-        let options =
-            ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: (MIB as usize + 1) << 20 };
+        let options = ServeOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            max_message_bytes: (MIB as usize + 1) << 20,
+            users: None,
+        };
         let server = Server::start(&running, &options, std::future::pending()).await.unwrap();
         let before = reset_peak();
         let addr = server.addr.to_string();

@@ -4,7 +4,8 @@
 //!
 //! The stages, each its own module: [`manifest`] (the `wos.toml` file) -> [`graph`] (who
 //! provides what, type checks, start-up order) -> [`runtime`] (compile, link, instantiate,
-//! run).
+//! run). [`wire`] serves a running wos over gRPC and Connect, logging requests in as the
+//! [`users`] of the wos.
 
 pub mod build;
 pub mod caps;
@@ -13,4 +14,5 @@ pub mod graph;
 pub mod kernel;
 pub mod manifest;
 pub mod runtime;
+pub mod users;
 pub mod wire;

@@ -11,6 +11,7 @@ use parigot_host::manifest::{Manifest, ServiceName, ServiceSpec};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, StartOptions};
+use parigot_host::users::{Authenticator, UserStore};
 use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::collections::BTreeMap;
@@ -64,6 +65,38 @@ enum Command {
     Build(BuildArgs),
     /// Generate the WIT of the services' typed queries (`[services.NAME.sqlite] queries`).
     Queries(QueriesArgs),
+    /// Keep the users of a wos: who may log in at its served ports.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is asked twice on a terminal, else read from stdin's first line.
+    Add(OneUserArgs),
+    /// Change a user's password (read as for `add`).
+    Passwd(OneUserArgs),
+    /// Remove a user.
+    Remove(OneUserArgs),
+    /// List the users.
+    List(UsersArgs),
+}
+
+#[derive(Args)]
+struct UsersArgs {
+    /// The wos manifest (wos.toml).
+    wos: PathBuf,
+    /// Where the wos's data is kept [default: `.parigot/data` beside the wos].
+    #[arg(long, value_name = "DIR", env = "PARIGOT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct OneUserArgs {
+    #[command(flatten)]
+    users: UsersArgs,
+    /// The user's name.
+    name: String,
 }
 
 #[derive(Args)]
@@ -175,7 +208,7 @@ impl Command {
         match self {
             Command::Run(args) | Command::Check(args) => Some(args),
             Command::Compose(compose) => Some(&compose.run),
-            Command::Proto(_) | Command::Build(_) | Command::Queries(_) => None,
+            Command::Proto(_) | Command::Build(_) | Command::Queries(_) | Command::User(_) => None,
         }
     }
 }
@@ -201,6 +234,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache?),
         Command::Build(args) => return build(args),
         Command::Queries(args) => return queries(args),
+        Command::User(command) => return user(command),
         Command::Run(args) => (args, false, None),
         Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
         Command::Check(args) => (args, true, None),
@@ -237,7 +271,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     let serve = &app.manifest.serve;
     if let Some(listen) = args.listen.or(serve.listen) {
-        let options = ServeOptions { listen, max_message_bytes: serve.max_message_bytes };
+        let data_dir = args.data_dir.clone().unwrap_or_else(|| app.manifest.data_folder());
+        let users = Authenticator::new(UserStore::new(&data_dir)).map_err(|why| wasmtime::format_err!("{why}"))?;
+        let options = ServeOptions {
+            listen,
+            max_message_bytes: serve.max_message_bytes,
+            users: Some(std::sync::Arc::new(users)),
+        };
         return async_runtime()?.block_on(serve_wos(app, start, options));
     }
     async_runtime()?.block_on(run_programs(app, start))
@@ -518,6 +558,58 @@ fn queries(args: QueriesArgs) -> Result<ExitCode> {
         bail!("stale generated queries WIT: {}; run `parigot-host queries {}`", stale.join(", "), args.wos.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `parigot-host user`: changes or lists the users of a wos.
+fn user(command: UserCommand) -> Result<ExitCode> {
+    let store = |args: &UsersArgs| -> Result<UserStore> {
+        let manifest = Manifest::load(&args.wos)?;
+        Ok(UserStore::new(&args.data_dir.clone().unwrap_or_else(|| manifest.data_folder())))
+    };
+    let failed = |why: String| wasmtime::format_err!("{why}");
+    match command {
+        UserCommand::Add(args) => {
+            let users = store(&args.users)?;
+            parigot_host::users::check_name(&args.name).map_err(failed)?;
+            users.add(&args.name, &read_password(&args.name)?).map_err(failed)?;
+            tracing::info!("added user `{}` to {}", args.name, users.path().display());
+        }
+        UserCommand::Passwd(args) => {
+            let users = store(&args.users)?;
+            if !users.contains(&args.name).map_err(failed)? {
+                bail!("there is no user `{}`; `parigot-host user list` shows the users", args.name);
+            }
+            users.set_password(&args.name, &read_password(&args.name)?).map_err(failed)?;
+            tracing::info!("changed the password of user `{}`", args.name);
+        }
+        UserCommand::Remove(args) => {
+            store(&args.users)?.remove(&args.name).map_err(failed)?;
+            tracing::info!("removed user `{}`", args.name);
+        }
+        UserCommand::List(args) => {
+            for name in store(&args)?.list().map_err(failed)? {
+                println!("{name}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A new password for user `name`: asked twice without echo on a terminal, else stdin's first
+/// line. Never from the command line, where other users of the machine could read it.
+fn read_password(name: &str) -> Result<String> {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("password for `{name}`: "))?;
+        let second = rpassword::prompt_password("the same password again: ")?;
+        if first != second {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from stdin")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 fn print_plan(app: &App) {

@@ -1,7 +1,11 @@
-"""Test service in Python (world `faulty`): loops, hogs memory or raises when asked to."""
+"""Test service in Python (world `faulty`): loops, hogs memory or raises when asked to, and
+tells who calls it."""
 
 import time
+from typing import Optional
 
+from componentize_py_types import Err
+from parigot import context
 from wit_world import exports
 
 # Calls of `ping` since this instance started.
@@ -34,3 +38,16 @@ class Faults(exports.Faults):
     def sleep(self, ms: int) -> int:
         time.sleep(ms / 1000)
         return ms
+
+
+class Users(exports.Users):
+    """The exported `users` interface: who the call runs as, through the SDK's context."""
+
+    def whoami(self) -> Optional[str]:
+        return context.current().user
+
+    def members_only(self) -> str:
+        user = context.require_user()
+        if user is None:
+            raise Err("this call needs a logged-in user")
+        return user

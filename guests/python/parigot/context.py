@@ -38,6 +38,14 @@ class Context:
         return next((v for k, v in self.baggage if k == key), None)
 
 
+def require_user() -> Optional[str]:
+    """The user the chain runs as, for a service that serves logged-in callers only. When the
+    caller did not log in it returns None, and the request that started the chain is answered
+    as unauthenticated (gRPC UNAUTHENTICATED, Connect 401) whatever the service returns:
+    return early (``raise Err(...)`` for a function that returns a ``result``)."""
+    return _wit.require_user()
+
+
 class BaggageError(ValueError):
     """Baggage could not be added: an invalid key, or over W3C's limits."""
 

@@ -14,6 +14,7 @@ use crate::caps::sqlite::SqliteTable;
 use crate::kernel::{Limits, RestartPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -36,6 +37,66 @@ pub struct Manifest {
     pub services: BTreeMap<ServiceName, ServiceSpec>,
     /// Where and how to serve the public interfaces over gRPC and Connect (`[serve]`).
     pub serve: ServeSpec,
+    /// Who must log in to call what, at the edge (`[auth]`).
+    pub auth: AuthSpec,
+}
+
+/// Where a wos's data goes by default, below the manifest's folder.
+pub const DATA_FOLDER: &str = ".parigot/data";
+
+/// `[auth]`: logging in at the edge, with `Authorization: Basic` against the wos's users.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuthSpec {
+    /// `realm`: what `WWW-Authenticate` names [default: the wos's name].
+    pub realm: String,
+    /// `require-login`: what a request must log in to call.
+    pub require_login: Vec<LoginRule>,
+}
+
+/// An entry of `require-login`: a whole interface (`ns:pkg/iface`, a version optional) or one
+/// function of it (`ns:pkg/iface#function`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginRule {
+    pub interface: InterfaceName,
+    pub function: Option<String>,
+}
+
+impl LoginRule {
+    fn parse(text: &str) -> Result<LoginRule, String> {
+        let (interface, function) = match text.split_once('#') {
+            Some((interface, function)) => (interface, Some(function.to_owned())),
+            None => (text, None),
+        };
+        let interface =
+            InterfaceName::parse(interface).filter(|_| function.as_deref() != Some("")).ok_or_else(|| {
+                format!(
+                    "`[auth]` `require-login`: `{text}` is neither an interface (`namespace:package/interface`) nor \
+                 a function of one (`namespace:package/interface#function`)"
+                )
+            })?;
+        Ok(LoginRule { interface, function })
+    }
+
+    /// Whether calling `function` of the exported `interface` needs a login under this rule.
+    pub fn covers(&self, interface: &InterfaceName, function: &str) -> bool {
+        self.interface.accepts(interface) && self.function.as_deref().is_none_or(|f| f == function)
+    }
+}
+
+impl fmt::Display for LoginRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.function {
+            Some(function) => write!(f, "{}#{function}", self.interface),
+            None => write!(f, "{}", self.interface),
+        }
+    }
+}
+
+impl AuthSpec {
+    /// Whether calling `function` of the exported `interface` needs a login.
+    pub fn requires_login(&self, interface: &InterfaceName, function: &str) -> bool {
+        self.require_login.iter().any(|rule| rule.covers(interface, function))
+    }
 }
 
 /// `[serve]`: serving the public interfaces.
@@ -176,6 +237,16 @@ struct RawManifest {
     services: BTreeMap<ServiceName, RawService>,
     #[serde(default)]
     serve: RawServe,
+    #[serde(default)]
+    auth: RawAuth,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAuth {
+    realm: Option<String>,
+    #[serde(default)]
+    require_login: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -295,7 +366,8 @@ impl Manifest {
             .collect::<Result<_, ManifestError>>()?;
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
         let serve = resolve_serve(raw.serve).map_err(invalid)?;
-        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services, serve })
+        let auth = resolve_auth(raw.auth, &name).map_err(invalid)?;
+        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services, serve, auth })
     }
 
     /// A wos of one service, `name`, made of the component at `component` with default
@@ -322,6 +394,7 @@ impl Manifest {
             exports: Vec::new(),
             services: BTreeMap::from([(name, spec)]),
             serve: ServeSpec::default(),
+            auth: AuthSpec::default(),
         }
     }
 
@@ -329,6 +402,12 @@ impl Manifest {
     /// `[serve] pool`.
     pub fn instances(&self, spec: &ServiceSpec) -> usize {
         spec.instances.unwrap_or(self.serve.pool)
+    }
+
+    /// Where the wos's data (the services' databases, its users) goes unless `--data-dir`
+    /// says otherwise: `.parigot/data` beside the manifest.
+    pub fn data_folder(&self) -> PathBuf {
+        self.folder().join(DATA_FOLDER)
     }
 
     /// The folder the manifest lives in; relative paths in it are relative to this folder.
@@ -451,6 +530,20 @@ fn resolve_serve(raw: RawServe) -> Result<ServeSpec, String> {
     }
     let shutdown_grace = raw.shutdown_grace_ms.map_or(DEFAULT_SHUTDOWN_GRACE, Duration::from_millis);
     Ok(ServeSpec { listen, pool, max_message_bytes, shutdown_grace })
+}
+
+fn resolve_auth(raw: RawAuth, wos: &str) -> Result<AuthSpec, String> {
+    let plain = |c: char| (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\';
+    // The default, the wos's name, may be any folder's name.
+    let realm = raw.realm.unwrap_or_else(|| if wos.chars().all(plain) { wos.to_owned() } else { "parigot".to_owned() });
+    if realm.is_empty() || !realm.chars().all(plain) {
+        return Err(format!(
+            "`[auth]` `realm = {realm:?}` must be printable ASCII without quotes or backslashes (it goes in the \
+             `WWW-Authenticate` header)"
+        ));
+    }
+    let require_login = raw.require_login.iter().map(|text| LoginRule::parse(text)).collect::<Result<_, _>>()?;
+    Ok(AuthSpec { realm, require_login })
 }
 
 /// A service's limits: each key from the service's own table, else from the wos's `[limits]`,

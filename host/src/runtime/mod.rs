@@ -181,7 +181,7 @@ impl App {
     pub async fn start(self: &Arc<Self>, options: StartOptions) -> Result<Running> {
         let StartOptions { determinism, log_format, log, data_dir } = options;
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
-        let data_dir = data_dir.unwrap_or_else(|| self.manifest.folder().join(DATA_FOLDER));
+        let data_dir = data_dir.unwrap_or_else(|| self.manifest.data_folder());
         for service in &self.services {
             crate::caps::files::prepare(&service.spec.files)
                 .map_err(|why| wasmtime::format_err!("cannot start service `{}`: {why}", service.name))?;
@@ -233,9 +233,6 @@ pub struct StartOptions {
     /// Where the services' databases are [default: `.parigot/data` beside the manifest].
     pub data_dir: Option<std::path::PathBuf>,
 }
-
-/// Where the services' data goes by default, below the manifest's folder.
-pub const DATA_FOLDER: &str = ".parigot/data";
 
 /// Where services' stdout and stderr lines go.
 struct OutputSettings {

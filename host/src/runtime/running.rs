@@ -170,8 +170,8 @@ impl Running {
     }
 
     /// The per-call context of a request that arrived at the edge with `headers`.
-    pub fn context_at_edge(&self, headers: EdgeHeaders<'_>) -> Pctx {
-        Pctx::at_edge(headers, &self.services.ids)
+    pub fn context_at_edge(&self, headers: EdgeHeaders<'_>, user: Option<&str>) -> Pctx {
+        Pctx::at_edge(headers, user, &self.services.ids)
     }
 
     /// The life-cycle state of `service`.

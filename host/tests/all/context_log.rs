@@ -178,16 +178,11 @@ fn a_service_built_against_a_version_of_parigots_wit_the_host_lacks_is_refused()
 #[test]
 fn a_library_user_captures_the_log_of_a_run_for_assertions() {
     use parigot_host::caps::log::{Level, LogCapture};
-    use parigot_host::runtime::cache::ComponentCache;
-    use parigot_host::runtime::engine::HostEngine;
-    use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, StartOptions};
+    use parigot_host::runtime::{Determinism, StartOptions};
     use std::sync::Arc;
 
     let wos = Wos::new(&manifest_text("", &hello_services()));
-    let cache = ComponentCache::open(repo().join("target/parigot-test-cache")).unwrap();
-    let options = LoadOptions { cache, build: BuildPolicy::Never, remotes: None };
-    let manifest = parigot_host::manifest::Manifest::load(&wos.path()).unwrap();
-    let app = App::load(manifest, &HostEngine::new(None).unwrap(), &options).unwrap();
+    let app = crate::support::load_app(&wos.path()).unwrap();
     let capture = Arc::new(LogCapture::default());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let run = |capture: Arc<LogCapture>| {

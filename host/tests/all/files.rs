@@ -2,11 +2,8 @@
 //! read-only or read-write, and nothing else visible: no `..`, absolute path or symbolic link
 //! leads outside a grant.
 
-use crate::support::{Wos, repo};
-use parigot_host::manifest::Manifest;
-use parigot_host::runtime::cache::ComponentCache;
-use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running, StartOptions};
+use crate::support::{Wos, load_app, repo, string, text};
+use parigot_host::runtime::{Running, StartOptions};
 use std::path::{Path, PathBuf};
 use wasmtime::component::Val;
 
@@ -39,9 +36,7 @@ impl Files {
             text += &format!("[services.{name}]\ncomponent = {wasm:?}\n[services.{name}.files]\n{files}\n");
         }
         let wos = Wos::new(&text);
-        let cache = ComponentCache::open(repo().join("target/parigot-test-cache")).unwrap();
-        let options = LoadOptions { cache, build: BuildPolicy::Never, remotes: None };
-        let app = App::load(Manifest::load(&wos.path()).unwrap(), &HostEngine::new(None).unwrap(), &options).unwrap();
+        let app = load_app(&wos.path())?;
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let running = rt.block_on(app.start(StartOptions::default()))?;
         Ok(Files { rt, running, _wos: wos })
@@ -71,17 +66,6 @@ impl Files {
             other => panic!("{other:?}"),
         })
     }
-}
-
-fn string(value: &Val) -> String {
-    match value {
-        Val::String(s) => s.clone(),
-        other => panic!("{other:?}"),
-    }
-}
-
-fn text(value: &str) -> Val {
-    Val::String(value.into())
 }
 
 /// A folder with `shared/` (granted) holding `notes.txt` and two symbolic links that lead

@@ -15,4 +15,5 @@ mod split;
 mod sqlite;
 mod support;
 mod typed_queries;
+mod users;
 mod wire;

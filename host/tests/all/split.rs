@@ -117,7 +117,10 @@ fn a_remote_that_is_slow_fails_the_call_when_the_callers_budget_ends() {
 
 /// The `.proto` file of `parigot:testing/faults`, as `parigot-host proto` writes it.
 fn faults_proto() -> String {
-    let wos = Wos::new(&format!("manifest-version = 1\n{}", service("faulty", "faulty-rust", "")));
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/faults@0.1.0\"]\n{}",
+        service("faulty", "faulty-rust", "")
+    ));
     let out = tempfile::tempdir().unwrap();
     let run = host(&["proto", wos.path().to_str().unwrap(), "-o", out.path().to_str().unwrap()]).expect_code(0);
     std::fs::read_to_string(run.stdout.trim()).unwrap()
@@ -184,10 +187,10 @@ fn a_loop_of_remote_links_back_to_a_service_its_chain_holds_is_refused_at_once()
     // either comes back to the first relay, whose one instance the same chain holds.
     let ports = [free_port(), free_port()];
     let relay = |other: u16| {
-        Wos::new(&format!(
-            "manifest-version = 1\n{}instances = 1\n",
-            service("relay", "faults-relay", &remote_link("parigot:testing/faults", &format!("127.0.0.1:{other}"), ""))
-        ))
+        let remote = format!("{{ remote = \"http://127.0.0.1:{other}\" }}");
+        let links =
+            format!("links = {{ \"parigot:testing/faults\" = {remote}, \"parigot:testing/users\" = {remote} }}");
+        Wos::new(&format!("manifest-version = 1\n{}instances = 1\n", service("relay", "faults-relay", &links)))
     };
     let (one, two) = (relay(ports[1]), relay(ports[0]));
     let first = Served::start_on(&one.path(), &format!("127.0.0.1:{}", ports[0]), &[]);

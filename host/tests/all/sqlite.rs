@@ -2,11 +2,8 @@
 //! transactions rolled back when a call ends without commit, and nothing a statement does
 //! reaching another file or another service's data.
 
-use crate::support::{Wos, component, repo};
-use parigot_host::manifest::Manifest;
-use parigot_host::runtime::cache::ComponentCache;
-use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running, StartOptions};
+use crate::support::{Wos, component, load_app, text};
+use parigot_host::runtime::{App, Running, StartOptions};
 use std::sync::Arc;
 use wasmtime::component::Val;
 
@@ -29,9 +26,7 @@ fn notes_wos(services: &[(&str, &str)]) -> Wos {
 }
 
 fn load(wos: &Wos) -> wasmtime::Result<Arc<App>> {
-    let cache = ComponentCache::open(repo().join("target/parigot-test-cache")).unwrap();
-    let options = LoadOptions { cache, build: BuildPolicy::Never, remotes: None };
-    App::load(Manifest::load(&wos.path()).unwrap(), &HostEngine::new(None).unwrap(), &options)
+    load_app(&wos.path())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -46,10 +41,6 @@ fn call(rt: &tokio::runtime::Runtime, running: &Running, service: &str, function
     let mut results = [Val::Bool(false)];
     rt.block_on(running.call(service, NOTES, function, params, &mut results)).unwrap();
     results[0].clone()
-}
-
-fn text(value: &str) -> Val {
-    Val::String(value.into())
 }
 
 fn notes(rt: &tokio::runtime::Runtime, running: &Running, service: &str) -> Vec<String> {

@@ -70,6 +70,27 @@ pub fn host_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     Run::from(output)
 }
 
+/// Loads the wos at `path` with the shared test compile cache, building nothing.
+pub fn load_app(path: &Path) -> wasmtime::Result<std::sync::Arc<parigot_host::runtime::App>> {
+    use parigot_host::runtime::{App, BuildPolicy, LoadOptions, cache::ComponentCache, engine::HostEngine};
+    let cache = ComponentCache::open(repo().join("target/parigot-test-cache"))?;
+    let options = LoadOptions { cache, build: BuildPolicy::Never, remotes: None };
+    App::load(parigot_host::manifest::Manifest::load(path)?, &HostEngine::new(None)?, &options)
+}
+
+/// A WIT `string` value.
+pub fn text(value: &str) -> wasmtime::component::Val {
+    wasmtime::component::Val::String(value.into())
+}
+
+/// The text of a WIT `string` value; panics on any other value.
+pub fn string(value: &wasmtime::component::Val) -> String {
+    match value {
+        wasmtime::component::Val::String(s) => s.clone(),
+        other => panic!("not a string: {other:?}"),
+    }
+}
+
 /// A wos in a temporary folder.
 pub struct Wos {
     dir: tempfile::TempDir,

@@ -3,11 +3,8 @@
 //! their ordinary bindings; a stale generated WIT, or a service built against another one, is
 //! refused at start-up with the command that fixes it.
 
-use crate::support::{Wos, host, repo};
-use parigot_host::manifest::Manifest;
-use parigot_host::runtime::cache::ComponentCache;
-use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running, StartOptions};
+use crate::support::{Wos, host, load_app, repo, string, text};
+use parigot_host::runtime::{App, Running, StartOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wasmtime::component::Val;
@@ -27,9 +24,7 @@ fn built(service: &str) -> PathBuf {
 }
 
 fn load(wos: &Path) -> wasmtime::Result<Arc<App>> {
-    let cache = ComponentCache::open(repo().join("target/parigot-test-cache")).unwrap();
-    let options = LoadOptions { cache, build: BuildPolicy::Never, remotes: None };
-    App::load(Manifest::load(wos)?, &HostEngine::new(None).unwrap(), &options)
+    load_app(wos)
 }
 
 /// The services of guests/tagged-notes, running on databases in `data`.
@@ -139,17 +134,6 @@ fn fields(value: Val) -> Vec<Val> {
         Val::Record(fields) => fields.into_iter().map(|(_, v)| v).collect(),
         other => panic!("{other:?}"),
     }
-}
-
-fn string(value: &Val) -> String {
-    match value {
-        Val::String(s) => s.clone(),
-        other => panic!("{other:?}"),
-    }
-}
-
-fn text(value: &str) -> Val {
-    Val::String(value.into())
 }
 
 #[test]

@@ -1,6 +1,6 @@
 """Calls one unary gRPC method, its types found through server reflection.
 
-Usage: grpc_call.py ADDR FULL_METHOD REQUEST_JSON [--timeout SECONDS]
+Usage: grpc_call.py ADDR FULL_METHOD REQUEST_JSON [--timeout SECONDS] [--header NAME=VALUE]...
   e.g. grpc_call.py 127.0.0.1:50051 parigot.testing.pricing.v0_1_0.Pricing/Quote '{"order": {}}'
 
 Prints one JSON line: {"ok": RESPONSE} (proto field names), or {"code": ..., "details": ...}
@@ -23,15 +23,21 @@ def main():
     parser.add_argument("method", help="package.Service/Method")
     parser.add_argument("request", help="the request message as protobuf JSON")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    parser.add_argument("--header", action="append", default=[], help="request metadata NAME=VALUE")
     args = parser.parse_args()
 
     with grpc.insecure_channel(args.addr) as channel:
         try:
             call, request = unary_call(channel, args.method, args.request)
-            response = call(request, timeout=args.timeout)
+            metadata = [tuple(header.split("=", 1)) for header in args.header]
+            response = call(request, timeout=args.timeout, metadata=[(k.lower(), v) for k, v in metadata])
             out = {"ok": json_format.MessageToDict(response, preserving_proto_field_name=True)}
         except grpc.RpcError as error:
             out = {"code": error.code().name, "details": error.details() or ""}
+            challenge = [v for k, v in (error.initial_metadata() or ()) if k == "www-authenticate"]
+            challenge += [v for k, v in (error.trailing_metadata() or ()) if k == "www-authenticate"]
+            if challenge:
+                out["www-authenticate"] = challenge[0]
     print(json.dumps(out))
 
 

@@ -3,7 +3,8 @@
 // baggage), without the service passing anything by hand.
 //
 // [Current] reads it; [Background] turns it into a standard [context.Context] with the call's
-// deadline, for code that takes one; [SetBaggage] hands baggage to the calls the service makes.
+// deadline, for code that takes one; [SetBaggage] hands baggage to the calls the service makes;
+// [RequireUser] refuses a caller who did not log in.
 //
 // A service using this package includes parigot:sdk/imports@0.1.0 in its world.
 package pctx
@@ -92,6 +93,22 @@ func Background() (ctx context.Context, cancel context.CancelFunc) {
 func From(ctx context.Context) (Context, bool) {
 	current, ok := ctx.Value(key{}).(Context)
 	return current, ok
+}
+
+// ErrLoginRequired means the caller did not log in, and the service serves logged-in callers
+// only.
+var ErrLoginRequired = errors.New("pctx: this call needs a logged-in user")
+
+// RequireUser returns the user the chain runs as, for a service that serves logged-in callers
+// only. When the caller did not log in it returns [ErrLoginRequired], and the request that
+// started the chain is answered as unauthenticated (gRPC UNAUTHENTICATED, Connect 401)
+// whatever the service returns: return early.
+func RequireUser() (string, error) {
+	user := wit.RequireUser()
+	if user.IsNone() {
+		return "", ErrLoginRequired
+	}
+	return user.Some(), nil
 }
 
 // ErrBaggageTooLarge means the baggage would be over W3C's limits (180 members, 8192 bytes).

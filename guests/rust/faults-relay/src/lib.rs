@@ -1,5 +1,5 @@
-//! Test service in Rust: exports `parigot:testing/faults` and passes every call on to its
-//! import of the same interface (on another host, in the tests: two relays linked to each
+//! Test service in Rust: exports `parigot:testing/faults` and `users` and passes every call on
+//! to its import of the same interface (on another host, in the tests: two relays linked to each
 //! other make a loop).
 
 wit_bindgen::generate!({
@@ -7,7 +7,7 @@ wit_bindgen::generate!({
     world: "faults-relay",
 });
 
-use parigot::testing::faults;
+use parigot::testing::{faults, users};
 
 struct Relay;
 
@@ -34,6 +34,16 @@ impl exports::parigot::testing::faults::Guest for Relay {
 
     fn weigh(data: Vec<u8>) -> u64 {
         faults::weigh(&data)
+    }
+}
+
+impl exports::parigot::testing::users::Guest for Relay {
+    fn whoami() -> Option<String> {
+        users::whoami()
+    }
+
+    fn members_only() -> Result<String, String> {
+        users::members_only()
     }
 }
 

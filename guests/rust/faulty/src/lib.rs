@@ -1,8 +1,11 @@
-//! Test service in Rust: loops, hogs memory or panics when asked to (parigot:testing/faults).
+//! Test service in Rust: loops, hogs memory or panics when asked to (parigot:testing/faults),
+//! and tells who calls it (parigot:testing/users, through the SDK's context).
 
 wit_bindgen::generate!({
     path: "../../wit/testing",
     world: "faulty",
+    // The SDK's imports (parigot:sdk/imports) too; the service reads its context through the SDK.
+    generate_all,
 });
 
 use exports::parigot::testing::faults::Guest;
@@ -45,6 +48,16 @@ impl Guest for Faulty {
     fn sleep(ms: u32) -> u32 {
         std::thread::sleep(std::time::Duration::from_millis(ms.into()));
         ms
+    }
+}
+
+impl exports::parigot::testing::users::Guest for Faulty {
+    fn whoami() -> Option<String> {
+        ::parigot::context::current().user
+    }
+
+    fn members_only() -> Result<String, String> {
+        ::parigot::context::require_user().map_err(|refused| refused.to_string())
     }
 }
 

@@ -48,6 +48,26 @@ pub fn current() -> Context {
     }
 }
 
+/// The caller did not log in, and the service serves logged-in callers only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginRequired;
+
+impl fmt::Display for LoginRequired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("this call needs a logged-in user")
+    }
+}
+
+impl std::error::Error for LoginRequired {}
+
+/// The user the chain runs as, for a service that serves logged-in callers only: when the
+/// caller did not log in, `Err(LoginRequired)`, and the request that started the chain is
+/// answered as unauthenticated (gRPC `UNAUTHENTICATED`, Connect 401) whatever the service
+/// returns; return early, e.g. with `?`.
+pub fn require_user() -> Result<String, LoginRequired> {
+    pctx::require_user().ok_or(LoginRequired)
+}
+
 /// Why baggage could not be added.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BaggageError {

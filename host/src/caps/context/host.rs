@@ -23,6 +23,15 @@ impl Host for View<'_> {
         })
     }
 
+    fn require_user(&mut self) -> Result<Option<String>> {
+        let pctx = self.pctx()?;
+        let user = pctx.trace.user.as_deref().map(str::to_owned);
+        if user.is_none() {
+            pctx.login_refused.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(user)
+    }
+
     fn set_baggage(&mut self, key: String, value: String) -> Result<Result<(), wit::BaggageError>> {
         let outcome = self.pctx()?.trace_mut().baggage.set(&key, &value);
         Ok(outcome.map_err(|error| match error {

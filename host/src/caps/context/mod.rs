@@ -17,6 +17,7 @@ pub use ids::IdSource;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The capability: every service may read its call's context.
 pub const CAPABILITY: super::Capability =
@@ -62,6 +63,10 @@ pub struct Pctx {
     pub span: SpanId,
     /// The span of the call that made this one.
     pub parent: Option<SpanId>,
+    /// Set when a service of the chain refused it for want of a login (`require-user` while
+    /// logged out); the whole chain shares it, and the edge answers the request as
+    /// unauthenticated.
+    pub login_refused: Arc<AtomicBool>,
 }
 
 /// The headers of a request at the edge that the context is made from.
@@ -85,13 +90,14 @@ impl Pctx {
             user: None,
             baggage: Baggage::default(),
         };
-        Pctx { trace: Arc::new(trace), span: ids.span_id(), parent: None }
+        Pctx { trace: Arc::new(trace), span: ids.span_id(), parent: None, login_refused: Arc::default() }
     }
 
-    /// The context of a request that arrived with `headers`: the client's trace (a new span in
-    /// it) when its `traceparent` is well formed, else a new one; its baggage and request id
-    /// when well formed. What is ignored is logged at debug level, never an error.
-    pub fn at_edge(headers: EdgeHeaders<'_>, ids: &IdSource) -> Pctx {
+    /// The context of a request that arrived with `headers`, as `user` (who logged in, if
+    /// anyone did): the client's trace (a new span in it) when its `traceparent` is well formed,
+    /// else a new one; its baggage and request id when well formed. What is ignored is logged
+    /// at debug level, never an error.
+    pub fn at_edge(headers: EdgeHeaders<'_>, user: Option<&str>, ids: &IdSource) -> Pctx {
         let parent = headers.traceparent.and_then(|text| {
             let parsed = parse_traceparent(text);
             if parsed.is_none() {
@@ -113,14 +119,30 @@ impl Pctx {
             Some((id, span, sampled)) => (id, sampled, Some(span)),
             None => (ids.trace_id(), false, None),
         };
-        let trace = Trace { id, sampled, request_id: request_id.into(), user: None, baggage };
-        Pctx { trace: Arc::new(trace), span: ids.span_id(), parent }
+        let trace = Trace { id, sampled, request_id: request_id.into(), user: user.map(Into::into), baggage };
+        Pctx { trace: Arc::new(trace), span: ids.span_id(), parent, login_refused: Arc::default() }
+    }
+
+    /// This context as `user` (a program run with `--user`).
+    pub fn as_user(mut self, user: &str) -> Pctx {
+        self.trace_mut().user = Some(user.into());
+        self
+    }
+
+    /// Whether a service of the chain refused it for want of a login.
+    pub fn was_refused_login(&self) -> bool {
+        self.login_refused.load(Ordering::Relaxed)
     }
 
     /// The context of a call this one makes: the same trace, a new span whose parent is this
     /// one's.
     pub fn child(&self, ids: &IdSource) -> Pctx {
-        Pctx { trace: self.trace.clone(), span: ids.span_id(), parent: Some(self.span) }
+        Pctx {
+            trace: self.trace.clone(),
+            span: ids.span_id(),
+            parent: Some(self.span),
+            login_refused: self.login_refused.clone(),
+        }
     }
 
     /// The `traceparent` header of a call this one makes to another host, with `span` as the

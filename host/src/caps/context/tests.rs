@@ -4,7 +4,7 @@ use super::*;
 const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 fn edge(traceparent: Option<&str>, baggage: Option<&str>) -> Pctx {
-    Pctx::at_edge(EdgeHeaders { traceparent, baggage, request_id: None }, &IdSource::seeded(1))
+    Pctx::at_edge(EdgeHeaders { traceparent, baggage, request_id: None }, None, &IdSource::seeded(1))
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn guests_cannot_add_bad_keys_or_grow_baggage_past_the_limits() {
 #[test]
 fn only_a_sane_request_id_is_kept() {
     let ids = IdSource::seeded(1);
-    let with = |id| Pctx::at_edge(EdgeHeaders { request_id: Some(id), ..EdgeHeaders::default() }, &ids);
+    let with = |id| Pctx::at_edge(EdgeHeaders { request_id: Some(id), ..EdgeHeaders::default() }, None, &ids);
     assert_eq!(&*with("req-42").trace.request_id, "req-42");
     assert_ne!(&*with("has space").trace.request_id, "has space");
     assert_eq!(with(&"x".repeat(500)).trace.request_id.len(), 16);

@@ -102,7 +102,7 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis);
-    let caller = gateway.caller(request.headers(), deadline)?;
+    let caller = gateway.caller(&endpoint, request.headers(), deadline).await?;
     let body = read_body(request.into_body(), gateway.max_message_bytes).await?;
     let message = encoding.decode(endpoint.rpc.rpc.input.clone(), &body)?;
     let response = gateway.invoke(endpoint, message, caller).await?;
@@ -120,14 +120,16 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Status> {
     }
 }
 
-/// A Connect error response.
+/// A Connect error response (with the challenge of an `UNAUTHENTICATED` status, if it has one).
 fn error(status: &Status) -> Response<Body> {
     let body = serde_json::json!({ "code": connect_code(status.code()), "message": status.message() });
-    Response::builder()
+    let mut response = Response::builder()
         .status(connect_http_status(status.code()))
-        .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
-        .body(Body::from(body.to_string()))
-        .expect("a valid response")
+        .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(challenge) = status.metadata().get(super::auth::CHALLENGE_HEADER) {
+        response = response.header(header::WWW_AUTHENTICATE, challenge.as_bytes());
+    }
+    response.body(Body::from(body.to_string())).expect("a valid response")
 }
 
 /// A response outside the Connect protocol (wrong method or content type).

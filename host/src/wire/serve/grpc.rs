@@ -54,7 +54,7 @@ impl UnaryService<DynamicMessage> for Call {
             let (metadata, _, message) = request.into_parts();
             let headers = metadata.into_headers();
             let deadline = headers.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
-            let caller = gateway.caller(&headers, deadline)?;
+            let caller = gateway.caller(&endpoint, &headers, deadline).await?;
             let response = gateway.invoke(endpoint, message, caller).await?;
             Ok(tonic::Response::new(response))
         })

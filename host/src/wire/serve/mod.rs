@@ -8,6 +8,7 @@
 //! interfaces that depend on a service that has failed for good turn `NOT_SERVING`. Shutdown
 //! is graceful: the listener closes and the calls under way finish.
 
+mod auth;
 mod connect;
 mod connect_stream;
 mod grpc;
@@ -40,6 +41,9 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// The largest request message accepted, in bytes.
     pub max_message_bytes: usize,
+    /// The wos's users, whom requests log in as (`Authorization: Basic`); with none, every
+    /// login fails and what `[auth] require-login` names cannot be called.
+    pub users: Option<Arc<crate::users::Authenticator>>,
 }
 
 /// One exposed function: who provides it, and its rpc.
@@ -51,6 +55,8 @@ struct Endpoint {
     rpc: TypedRpc,
     /// How to call it with typed values, if its signature moves bytes.
     typed: Option<Arc<dyn typed::TypedCall>>,
+    /// Whether `[auth] require-login` names it.
+    needs_login: bool,
 }
 
 /// Routes requests to exposed functions and calls them in the running wos.
@@ -59,6 +65,7 @@ struct Gateway {
     endpoints: BTreeMap<String, Arc<Endpoint>>,
     running: Running,
     max_message_bytes: usize,
+    auth: auth::EdgeAuth,
 }
 
 /// A server that is bound and serving.
@@ -79,7 +86,8 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Server> {
         let app = running.app();
-        let (schema, endpoints) = exposed_endpoints(app)?;
+        let auth = auth::EdgeAuth::new(&app.manifest.auth, options.users.clone())?;
+        let (schema, endpoints) = exposed_endpoints(app, &auth)?;
         if endpoints.is_empty() {
             wasmtime::bail!(
                 "wos `{}` has nothing to serve: none of its services exports an interface (WASI's aside); \
@@ -89,8 +97,12 @@ impl Server {
         }
         let services: Vec<String> = schema.pool.services().map(|s| s.full_name().to_owned()).collect();
         let dependencies = dependencies_of_services(app, &endpoints);
-        let gateway =
-            Arc::new(Gateway { endpoints, running: running.clone(), max_message_bytes: options.max_message_bytes });
+        let gateway = Arc::new(Gateway {
+            endpoints,
+            running: running.clone(),
+            max_message_bytes: options.max_message_bytes,
+            auth,
+        });
         let listener = tokio::net::TcpListener::bind(options.listen).await.with_context(|| {
             format!(
                 "cannot listen on {}; if another process holds that port, choose another with `--listen` \
@@ -211,8 +223,9 @@ fn unknown_method(path: &str) -> Status {
     Status::unimplemented(format!("no method `{path}` here; list the services with gRPC server reflection"))
 }
 
-/// The schema of the wos's public interfaces, and an endpoint per function.
-fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint>>)> {
+/// The schema of the wos's public interfaces, and an endpoint per function; an error when
+/// `[auth] require-login` names something not served.
+fn exposed_endpoints(app: &App, auth: &auth::EdgeAuth) -> Result<(Schema, BTreeMap<String, Arc<Endpoint>>)> {
     let public = public_interfaces(app)?;
     let files = interface_protos(&public, InterfaceSide::Export)?;
     let schema = Schema::compile(&files)?;
@@ -226,19 +239,34 @@ fn exposed_endpoints(app: &App) -> Result<(Schema, BTreeMap<String, Arc<Endpoint
                 function: function.clone(),
                 rpc: TypedRpc { rpc, sig: sig.clone() },
                 typed: typed::typed_call(sig),
+                needs_login: auth.requires_login(&interface.to_string(), function),
             };
             endpoints.insert(endpoint.rpc.rpc.path.clone(), Arc::new(endpoint));
         }
+    }
+    let unused = auth.unused_rules(endpoints.values().map(|e| (e.interface.as_str(), e.function.as_str())));
+    if !unused.is_empty() {
+        wasmtime::bail!(
+            "`[auth]` `require-login` names what the wos does not serve: {}; name a served interface \
+             (`namespace:package/interface`) or one of its functions (`...#function`)",
+            unused.iter().map(|rule| format!("`{rule}`")).collect::<Vec<_>>().join(", ")
+        );
     }
     Ok((schema, endpoints))
 }
 
 impl Gateway {
-    /// The caller of a request with headers `headers` and deadline `deadline`: its chain from
-    /// the `parigot-chain` header, which only another parigot host sends (16 hex digits; a
-    /// malformed one is refused), and its per-call context from its `traceparent`, `baggage`
-    /// and `x-request-id` headers (each ignored if malformed).
-    fn caller(&self, headers: &http::HeaderMap, deadline: Option<Duration>) -> Result<Caller, Status> {
+    /// The caller of a request for `endpoint` with headers `headers` and deadline `deadline`:
+    /// its chain from the `parigot-chain` header, which only another parigot host sends (16
+    /// hex digits; a malformed one is refused), the user it logs in as (`Authorization`), and
+    /// its per-call context from its `traceparent`, `baggage` and `x-request-id` headers (each
+    /// ignored if malformed).
+    async fn caller(
+        &self,
+        endpoint: &Endpoint,
+        headers: &http::HeaderMap,
+        deadline: Option<Duration>,
+    ) -> Result<Caller, Status> {
         let chain = match headers.get(super::CHAIN_HEADER) {
             None => None,
             Some(value) => Some(value.to_str().ok().and_then(ChainId::parse).ok_or_else(|| {
@@ -248,13 +276,15 @@ impl Gateway {
                 ))
             })?),
         };
+        let authorization = headers.get(http::header::AUTHORIZATION);
+        let user = self.auth.user(authorization, endpoint.needs_login, &endpoint.rpc.rpc.path).await?;
         let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let edge = EdgeHeaders {
             traceparent: text("traceparent"),
             baggage: text("baggage"),
             request_id: text("x-request-id"),
         };
-        Ok(Caller { deadline, chain, pctx: Some(self.running.context_at_edge(edge)) })
+        Ok(Caller { deadline, chain, pctx: Some(self.running.context_at_edge(edge, user.as_deref())) })
     }
 
     /// gRPC when the content type says so, Connect otherwise.
@@ -270,7 +300,8 @@ impl Gateway {
     }
 
     /// Calls the endpoint's function with `request`, as `caller` (its deadline, and its chain
-    /// if it comes from another parigot host).
+    /// if it comes from another parigot host). A chain that a service refused for want of a
+    /// login is answered `UNAUTHENTICATED`, whatever the service returned.
     async fn invoke(
         &self,
         endpoint: Arc<Endpoint>,
@@ -279,6 +310,7 @@ impl Gateway {
     ) -> Result<DynamicMessage, Status> {
         let path = endpoint.rpc.rpc.path.clone();
         tracing::debug!("calling {path}");
+        let chain = caller.pctx.clone();
         let invalid = |e: super::convert::ConvertError| Status::invalid_argument(e.to_string());
         let running = self.running.clone();
         // The call gets a task of its own, which runs to its end (or its deadline) even if the
@@ -305,6 +337,12 @@ impl Gateway {
             }
         };
         let outcome = call.await.unwrap_or_else(|panic| Err(wasmtime::format_err!("the call panicked: {panic}")));
+        if chain.is_some_and(|pctx| pctx.was_refused_login()) {
+            return Err(self.auth.unauthenticated(format!(
+                "`{path}` needs a login (a service refused a caller who did not log in): send `Authorization: Basic` \
+                 with a user name and password"
+            )));
+        }
         outcome.map_err(|error| {
             let status = status::from_call_error(&error);
             tracing::warn!("`{path}` failed ({:?}): {}", status.code(), status.message());

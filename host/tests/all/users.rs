@@ -1,0 +1,259 @@
+//! Users and logging in: `parigot-host user` keeps a wos's users; served calls check
+//! `Authorization: Basic` at the edge, the user goes into the call's context and follows its
+//! chain, and what needs a login (declared in the wos, or refused by the guest through its
+//! SDK) answers UNAUTHENTICATED / 401 with the challenge, for real clients (curl, grpcio, buf).
+
+use crate::support::served::Served;
+use crate::support::{Run, Wos, component, host};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+const USERS: &str = "parigot.testing.users.v0_1_0.Users";
+const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
+const CHALLENGE: &str = "Basic realm=\"faulty test\", charset=\"UTF-8\"";
+
+/// Runs `parigot-host ARGS` with `input` on its stdin (not a terminal: the password is its
+/// first line).
+fn host_with_input(args: &[&str], input: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the host binary runs");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A wos serving the `users` interface of the faulty service in `language`, with `whoami`
+/// declared as needing a login (`members-only` refuses a logged-out caller itself), and user
+/// `ada` with password `lovelace`.
+fn users_wos(language: &str) -> Wos {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/users@0.1.0\"]\n\
+         [auth]\nrealm = \"faulty test\"\nrequire-login = [\"parigot:testing/users#whoami\"]\n\
+         [services.faulty]\ncomponent = {:?}\n",
+        component(&format!("faulty-{language}")).display().to_string()
+    ));
+    add_user(&wos, "ada", "lovelace");
+    wos
+}
+
+fn add_user(wos: &Wos, name: &str, password: &str) {
+    host_with_input(&["user", "add", wos.path().to_str().unwrap(), name], &format!("{password}\n")).expect_code(0);
+}
+
+fn basic(credentials: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials))
+}
+
+/// A Connect call of `users.FUNCTION` with `headers`: (HTTP status, body, `WWW-Authenticate`).
+fn connect(served: &Served, function: &str, headers: &[&str]) -> (u16, Value, Option<String>) {
+    let dump = tempfile::NamedTempFile::new().unwrap();
+    let mut args = vec!["-H", "Content-Type: application/json", "-d", "{}", "-D", dump.path().to_str().unwrap()];
+    for header in headers {
+        args.extend(["-H", header]);
+    }
+    let (status, body) = served.curl(&format!("/{USERS}/{function}"), &args);
+    let dumped = std::fs::read_to_string(dump.path()).unwrap();
+    let challenge = dumped
+        .lines()
+        .find_map(|line| line.strip_prefix("www-authenticate: ").or_else(|| line.strip_prefix("WWW-Authenticate: ")))
+        .map(|value| value.trim().to_owned());
+    (status, serde_json::from_str(&body).unwrap_or_else(|_| json!(body)), challenge)
+}
+
+fn grpc(served: &Served, function: &str, authorization: Option<&str>) -> Value {
+    let header = authorization.map(|value| format!("authorization={value}"));
+    let mut args = vec![format!("{USERS}/{}", function), "{}".to_owned()];
+    if let Some(header) = header {
+        args.extend(["--header".to_owned(), header]);
+    }
+    served.python("grpc_call.py", &args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[test]
+fn users_are_added_listed_changed_and_removed_and_no_password_is_kept() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\n[services.faulty]\ncomponent = {:?}\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let path = wos.path().display().to_string();
+    add_user(&wos, "ada", "lovelace");
+    add_user(&wos, "vinny", "records");
+    let again = host_with_input(&["user", "add", &path, "ada"], "other\n").expect_code(78);
+    assert!(again.stderr.contains("there is already a user `ada`"), "{}", again.stderr);
+    let list = host(&["user", "list", &path]).expect_code(0);
+    assert_eq!(list.stdout, "ada\nvinny\n");
+
+    let file = wos.path().with_file_name(".parigot/data/users.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("lovelace") && !text.contains("records") && text.contains("$argon2id$"), "{text}");
+    host_with_input(&["user", "passwd", &path, "ada"], "babbage\n").expect_code(0);
+    assert_ne!(std::fs::read_to_string(&file).unwrap(), text);
+    host(&["user", "remove", &path, "vinny"]).expect_code(0);
+    assert_eq!(host(&["user", "list", &path]).expect_code(0).stdout, "ada\n");
+
+    let missing = host(&["user", "remove", &path, "vinny"]).expect_code(78);
+    assert!(missing.stderr.contains("there is no user `vinny`"), "{}", missing.stderr);
+    let empty = host_with_input(&["user", "add", &path, "zoe"], "\n").expect_code(78);
+    assert!(empty.stderr.contains("the password is empty"), "{}", empty.stderr);
+    let bad = host_with_input(&["user", "add", &path, "a:b"], "pw\n").expect_code(78);
+    assert!(bad.stderr.contains("is not a user name"), "{}", bad.stderr);
+    // The data folder can be chosen, as for `run`.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let data_dir = elsewhere.path().to_str().unwrap();
+    host_with_input(&["user", "add", &path, "zoe", "--data-dir", data_dir], "pw\n").expect_code(0);
+    assert_eq!(host(&["user", "list", &path, "--data-dir", data_dir]).expect_code(0).stdout, "zoe\n");
+}
+
+#[test]
+fn a_logged_in_call_sees_its_user_and_a_logged_out_one_is_refused_in_every_language() {
+    for language in LANGUAGES {
+        let wos = users_wos(language);
+        let served = Served::start(&wos.path(), &[]);
+        let ada = format!("Authorization: {}", basic("ada:lovelace"));
+        // Logged in: both functions see the user.
+        for function in ["Whoami", "MembersOnly"] {
+            let (status, body, _) = connect(&served, function, &[&ada]);
+            assert_eq!(status, 200, "{language}: {function}: {body}");
+            let user = if function == "Whoami" { &body["result"] } else { &body["ok"] };
+            assert_eq!(user, "ada", "{language}: {function}: {body}");
+        }
+        // Logged out: `whoami` by the wos's declaration, `members-only` by the guest itself.
+        for function in ["Whoami", "MembersOnly"] {
+            let (status, body, challenge) = connect(&served, function, &[]);
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (401, Some("unauthenticated")),
+                "{language}: {function}: {body}"
+            );
+            assert_eq!(challenge.as_deref(), Some(CHALLENGE), "{language}: {function}");
+        }
+        // Over gRPC, with grpcio's metadata.
+        assert_eq!(grpc(&served, "Whoami", Some(&basic("ada:lovelace"))), json!({ "ok": { "result": "ada" } }));
+        let refused = grpc(&served, "MembersOnly", None);
+        assert_eq!(refused["code"], "UNAUTHENTICATED", "{language}: {refused}");
+        assert_eq!(refused["www-authenticate"], CHALLENGE, "{language}: {refused}");
+        served.terminate();
+    }
+}
+
+#[test]
+fn wrong_malformed_and_removed_credentials_are_refused_the_same_way() {
+    let wos = users_wos("rust");
+    let served = Served::start(&wos.path(), &[]);
+    let long = format!("Basic {}", "A".repeat(5000));
+    let cases = [
+        basic("ada:wrong"),
+        basic("nobody:lovelace"),
+        "Basic !!!not-base64".to_owned(),
+        basic("no colon"),
+        "Basic /w==".to_owned(),
+        "Bearer abc".to_owned(),
+        long,
+    ];
+    for value in &cases {
+        let header = format!("Authorization: {value}");
+        // Even a function that needs no login refuses credentials that do not log in.
+        let (status, body, challenge) = connect(&served, "MembersOnly", &[&header]);
+        assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")), "{value:.40}: {body}");
+        assert_eq!(challenge.as_deref(), Some(CHALLENGE), "{value:.40}");
+        let refused = grpc(&served, "Whoami", Some(value));
+        assert_eq!(refused["code"], "UNAUTHENTICATED", "{value:.40}: {refused}");
+    }
+    assert!(!served.log().contains("lovelace"), "a password reached the log");
+
+    // A user removed while the host runs is refused at once (the cache does not outlive it).
+    let ada = format!("Authorization: {}", basic("ada:lovelace"));
+    assert_eq!(connect(&served, "MembersOnly", &[&ada]).0, 200);
+    host(&["user", "remove", wos.path().to_str().unwrap(), "ada"]).expect_code(0);
+    assert_eq!(connect(&served, "MembersOnly", &[&ada]).0, 401);
+}
+
+#[test]
+fn the_user_follows_the_call_chain_into_every_language() {
+    use parigot_host::caps::context::EdgeHeaders;
+    use parigot_host::runtime::{Caller, StartOptions};
+    use wasmtime::component::Val;
+    const INTERFACE: &str = "parigot:testing/users@0.1.0";
+    for language in LANGUAGES {
+        // The relay passes `users` calls on to the faulty service, which reads the user.
+        let wos = Wos::new(&format!(
+            "manifest-version = 1\n[services.relay]\ncomponent = {:?}\n[services.faulty]\ncomponent = {:?}\n",
+            component("faults-relay").display().to_string(),
+            component(&format!("faulty-{language}")).display().to_string()
+        ));
+        let app = crate::support::load_app(&wos.path()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let running = rt.block_on(app.start(StartOptions::default())).unwrap();
+        let call = |user: Option<&str>, function: &str| {
+            let pctx = running.context_at_edge(EdgeHeaders::default(), user);
+            let caller = Caller { pctx: Some(pctx.clone()), ..Caller::default() };
+            let mut results = [Val::Bool(false)];
+            rt.block_on(running.call_as(caller, "relay", INTERFACE, function, &[], &mut results)).unwrap();
+            (results[0].clone(), pctx.was_refused_login())
+        };
+        let ada = Val::Option(Some(Box::new(Val::String("ada".into()))));
+        assert_eq!(call(Some("ada"), "whoami"), (ada, false), "{language}");
+        assert_eq!(call(None, "whoami"), (Val::Option(None), false), "{language}");
+        let members = call(Some("ada"), "members-only");
+        assert_eq!(members, (Val::Result(Ok(Some(Box::new(Val::String("ada".into()))))), false), "{language}");
+        // A refusal deep in the chain marks the whole chain: the edge answers it as
+        // unauthenticated.
+        let (_, refused) = call(None, "members-only");
+        assert!(refused, "{language}");
+        rt.block_on(running.shutdown());
+    }
+}
+
+#[test]
+fn buf_curl_logs_in_over_grpc_and_connect() {
+    let wos = users_wos("go");
+    let served = Served::start(&wos.path(), &[]);
+    for protocol in ["grpc", "connect"] {
+        let method = format!("{USERS}/MembersOnly");
+        let logged_in = served.buf_curl(
+            &method,
+            &[
+                "--protocol",
+                protocol,
+                "--http2-prior-knowledge",
+                "-H",
+                &format!("Authorization: {}", basic("ada:lovelace")),
+                "-d",
+                "{}",
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&logged_in.stdout);
+        assert!(logged_in.status.success(), "{protocol}: {stdout}{}", String::from_utf8_lossy(&logged_in.stderr));
+        assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap(), json!({ "ok": "ada" }), "{protocol}");
+        let refused = served.buf_curl(&method, &["--protocol", protocol, "--http2-prior-knowledge", "-d", "{}"]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success() && stderr.contains("unauthenticated"), "{protocol}: {stderr}");
+    }
+}
+
+#[test]
+fn a_require_login_entry_that_names_nothing_served_stops_the_start() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/users@0.1.0\"]\n\
+         [auth]\nrequire-login = [\"parigot:testing/users#whoamI\", \"parigot:testing/faults\"]\n\
+         [services.faulty]\ncomponent = {:?}\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let run = host(&["run", wos.path().to_str().unwrap(), "--listen", "127.0.0.1:0"]).expect_code(78);
+    assert!(
+        run.stderr.contains("`[auth]` `require-login` names what the wos does not serve: `parigot:testing/users#whoamI`, `parigot:testing/faults`"),
+        "{}",
+        run.stderr
+    );
+}
