@@ -22,7 +22,7 @@ export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
 RUST_GUESTS := bench-driver bench-echo-rust bench-observed dice faulty-rust faults-driver pricing \
-               diamond-top diamond-side faults-relay wasi-logger notes-rust
+               diamond-top diamond-side faults-relay wasi-logger notes-rust users-driver
 GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go
 PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))

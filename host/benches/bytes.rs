@@ -84,7 +84,7 @@ fn main() {
         println!("a {MIB} MiB list<u8> into the Rust faulty service:");
         let running = app.instantiate(None).await.unwrap();
         let before = reset_peak();
-        let outcomes = running.run_programs().await;
+        let outcomes = running.run_programs(None).await;
         assert!(matches!(outcomes[0].1, ProgramOutcome::Succeeded), "{:?}", outcomes[0].1);
         report("through a linked call", before, 2.0 * MIB as f64); // the driver's and the service's
         running.shutdown().await;

@@ -186,6 +186,10 @@ struct RunArgs {
     /// Where the services' databases are kept [default: `.parigot/data` beside the wos].
     #[arg(long, value_name = "DIR", env = "PARIGOT_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Run the programs as this user of the wos (`parigot-host user list` shows them): their
+    /// calls' context carries it, as a logged-in request's does.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
     /// How many instances of each service may run at once, for services that do not set
     /// their own `instances` (overrides `[serve] pool`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -263,24 +267,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
         tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
         return Ok(ExitCode::SUCCESS);
     }
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| app.manifest.data_folder());
+    let users = UserStore::new(&data_dir);
+    if let Some(name) = &args.user
+        && !users.contains(name).map_err(|why| wasmtime::format_err!("{why}"))?
+    {
+        bail!("`--user {name}`: wos `{}` has no such user; add it with `parigot-host user add`", app.manifest.name);
+    }
     let start = StartOptions {
         determinism: args.determinism(app.manifest.seed),
         log_format,
         log: None,
-        data_dir: args.data_dir.clone(),
+        data_dir: Some(data_dir),
     };
+    let user = args.user.clone();
     let serve = &app.manifest.serve;
     if let Some(listen) = args.listen.or(serve.listen) {
-        let data_dir = args.data_dir.clone().unwrap_or_else(|| app.manifest.data_folder());
-        let users = Authenticator::new(UserStore::new(&data_dir)).map_err(|why| wasmtime::format_err!("{why}"))?;
+        let users = Authenticator::new(users).map_err(|why| wasmtime::format_err!("{why}"))?;
         let options = ServeOptions {
             listen,
             max_message_bytes: serve.max_message_bytes,
             users: Some(std::sync::Arc::new(users)),
         };
-        return async_runtime()?.block_on(serve_wos(app, start, options));
+        return async_runtime()?.block_on(serve_wos(app, start, options, user));
     }
-    async_runtime()?.block_on(run_programs(app, start))
+    async_runtime()?.block_on(run_programs(app, start, user))
 }
 
 /// The async runtime guest code runs on (on wasmtime fibers) and the server serves from.
@@ -288,20 +299,25 @@ fn async_runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
-/// Starts the wos and runs its programs to completion.
-async fn run_programs(app: std::sync::Arc<App>, start: StartOptions) -> Result<ExitCode> {
+/// Starts the wos and runs its programs to completion, as `user`.
+async fn run_programs(app: std::sync::Arc<App>, start: StartOptions, user: Option<String>) -> Result<ExitCode> {
     let running = app.start(start).await?;
-    let outcomes = running.run_programs().await;
+    let outcomes = running.run_programs(user.as_deref()).await;
     let code = exit_code(&outcomes);
     running.shutdown().await;
     Ok(code)
 }
 
 /// Serves the wos's public interfaces until SIGINT or SIGTERM, running its programs (if any)
-/// once meanwhile. After the signal, the calls under way have the wos's shutdown grace period
+/// once meanwhile, as `user`. After the signal, the calls under way have the wos's shutdown grace period
 /// to finish; a second signal exits at once. Exits 0 after a graceful shutdown, unless a
 /// program failed.
-async fn serve_wos(app: std::sync::Arc<App>, start: StartOptions, options: ServeOptions) -> Result<ExitCode> {
+async fn serve_wos(
+    app: std::sync::Arc<App>,
+    start: StartOptions,
+    options: ServeOptions,
+    user: Option<String>,
+) -> Result<ExitCode> {
     let signalled = listen_for_signals()?;
     let running = app.start(start).await?;
     let mut until_signal = signalled.clone();
@@ -312,7 +328,7 @@ async fn serve_wos(app: std::sync::Arc<App>, start: StartOptions, options: Serve
     tracing::info!("listening on http://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
     let programs = app.services.iter().any(|s| s.is_program()).then(|| {
         let running = running.clone();
-        tokio::spawn(async move { running.run_programs().await })
+        tokio::spawn(async move { running.run_programs(user.as_deref()).await })
     });
     let grace = app.manifest.serve.shutdown_grace;
     let mut after_signal = signalled;

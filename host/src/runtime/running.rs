@@ -185,8 +185,9 @@ impl Running {
         self.services.failed.subscribe()
     }
 
-    /// Runs every program of the wos to completion, one after another in start-up order.
-    pub async fn run_programs(&self) -> Vec<(ServiceName, ProgramOutcome)> {
+    /// Runs every program of the wos to completion, one after another in start-up order, as
+    /// `user` (the user in their calls' context; none: logged out).
+    pub async fn run_programs(&self, user: Option<&str>) -> Vec<(ServiceName, ProgramOutcome)> {
         let app = &self.services.app;
         let programs: Vec<ServiceId> =
             app.services.iter().enumerate().filter(|(_, s)| s.is_program()).map(|(id, _)| id).collect();
@@ -197,12 +198,12 @@ impl Running {
         for id in programs {
             let name = app.services[id].name.clone();
             tracing::info!("running program `{name}`");
-            outcomes.push((name, self.run_program(id).await));
+            outcomes.push((name, self.run_program(id, user).await));
         }
         outcomes
     }
 
-    async fn run_program(&self, id: ServiceId) -> ProgramOutcome {
+    async fn run_program(&self, id: ServiceId, user: Option<&str>) -> ProgramOutcome {
         let service = &self.services.app.services[id];
         let run =
             service.surface.exports.keys().find(|name| name.path() == RUN_INTERFACE).expect("programs export run");
@@ -210,7 +211,12 @@ impl Running {
         let mut results = [Val::Bool(false)];
         let target = Target::Export { interface: &run, function: "run" };
         let label = format!("{run}#run");
-        let context = CallContext { chain: ChainId::fresh(), deadline: None, pctx: Pctx::fresh(&self.services.ids) };
+        let pctx = Pctx::fresh(&self.services.ids);
+        let pctx = match user {
+            Some(user) => pctx.as_user(user),
+            None => pctx,
+        };
+        let context = CallContext { chain: ChainId::fresh(), deadline: None, pctx };
         let outcome = call_service(&self.services, id, target, &label, &[], &mut results, context).await;
         self.services.pools[id].exited(); // a program runs once
         match outcome {

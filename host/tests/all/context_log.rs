@@ -190,7 +190,7 @@ fn a_library_user_captures_the_log_of_a_run_for_assertions() {
             let start =
                 StartOptions { determinism: Some(Determinism::default()), log: Some(capture), ..Default::default() };
             let running = app.start(start).await.unwrap();
-            running.run_programs().await;
+            running.run_programs(None).await;
             running.shutdown().await;
         })
     };

@@ -257,3 +257,29 @@ fn a_require_login_entry_that_names_nothing_served_stops_the_start() {
         run.stderr
     );
 }
+
+#[test]
+fn programs_run_as_the_user_given_with_user_in_every_language() {
+    for language in LANGUAGES {
+        let wos = Wos::new(&format!(
+            "manifest-version = 1\n[services.driver]\ncomponent = {:?}\n[services.faulty]\ncomponent = {:?}\n",
+            component("users-driver").display().to_string(),
+            component(&format!("faulty-{language}")).display().to_string()
+        ));
+        add_user(&wos, "ada", "lovelace");
+        let path = wos.path().display().to_string();
+        let run = host(&["run", &path, "--user", "ada"]).expect_code(0);
+        assert!(
+            run.stdout.contains("whoami -> ada") && run.stdout.contains("members-only -> ada"),
+            "{language}: {}",
+            run.stdout
+        );
+        let run = host(&["run", &path]).expect_code(0);
+        assert!(run.stdout.contains("whoami -> (logged out)"), "{language}: {}", run.stdout);
+        let refused = run.stdout.lines().find(|line| line.contains("members-only refused: ")).unwrap_or_default();
+        assert!(refused.ends_with("this call needs a logged-in user"), "{language}: {}", run.stdout);
+        host(&["run", &path, "--user", "nobody"])
+            .expect_code(78)
+            .expect_stderr(&["`--user nobody`: wos `", "has no such user; add it with `parigot-host user add`"]);
+    }
+}
