@@ -71,7 +71,8 @@ fn chain_app(dir: &Path) -> Arc<App> {
 
 /// Starts serving `app` on a free port.
 async fn serve(app: &Arc<App>) -> SocketAddr {
-    let options = ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: 4 << 20, users: None };
+    let options =
+        ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: 4 << 20, users: None, peer: None };
     let running = app.instantiate(None).await.unwrap();
     let server = Server::start(&running, &options, std::future::pending()).await.unwrap();
     server.addr

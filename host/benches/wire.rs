@@ -141,7 +141,12 @@ fn main() {
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let options = ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: 4 << 20, users: None };
+        let options = ServeOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            max_message_bytes: 4 << 20,
+            users: None,
+            peer: None,
+        };
         let running = app.instantiate(None).await.unwrap();
         let parigot = Server::start(&running, &options, std::future::pending()).await.unwrap();
         let native_url = start_native().await;

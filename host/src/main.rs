@@ -11,7 +11,7 @@ use parigot_host::manifest::{Manifest, ServiceName, ServiceSpec};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, StartOptions};
-use parigot_host::users::{Authenticator, UserStore};
+use parigot_host::users::{Authenticator, PeerSecret, UserStore};
 use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::collections::BTreeMap;
@@ -253,7 +253,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         (false, true) => BuildPolicy::Always,
         (false, false) => BuildPolicy::IfMissing,
     };
-    let options = LoadOptions { cache: cache?, build, remotes: Some(GrpcRemotes::binder()) };
+    let peer = manifest.auth.peer_secret_file.as_deref().map(PeerSecret::load).transpose();
+    let peer = peer.map_err(|why| wasmtime::format_err!("{why}"))?;
+    let options = LoadOptions { cache: cache?, build, remotes: Some(GrpcRemotes::binder(peer.clone())) };
     let pulse = (args.pulse_ms > 0).then(|| std::time::Duration::from_millis(args.pulse_ms));
     let engine = HostEngine::new(pulse)?;
     let app = App::load(manifest, &engine, &options)?;
@@ -288,6 +290,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             max_message_bytes: serve.max_message_bytes,
             users: Some(std::sync::Arc::new(users)),
+            peer,
         };
         return async_runtime()?.block_on(serve_wos(app, start, options, user));
     }
@@ -389,7 +392,7 @@ fn write_protos(wos: &std::path::Path, out: &std::path::Path, cache: ComponentCa
     let app = App::load(
         Manifest::load(wos)?,
         &engine,
-        &LoadOptions { cache, build: BuildPolicy::Never, remotes: Some(GrpcRemotes::binder()) },
+        &LoadOptions { cache, build: BuildPolicy::Never, remotes: Some(GrpcRemotes::binder(None)) },
     )?;
     for path in parigot_host::wire::write_protos(&app, out)? {
         println!("{}", path.display());

@@ -42,7 +42,7 @@ pub fn load(engine: &HostEngine, dir: &Path, name: &str, text: &str) -> Arc<App>
 /// Loads `manifest` on `engine`.
 pub fn load_manifest(engine: &HostEngine, manifest: Manifest) -> Arc<App> {
     let options =
-        LoadOptions { cache: bench_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder()) };
+        LoadOptions { cache: bench_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder(None)) };
     App::load(manifest, engine, &options).unwrap()
 }
 

@@ -51,6 +51,9 @@ pub struct AuthSpec {
     pub realm: String,
     /// `require-login`: what a request must log in to call.
     pub require_login: Vec<LoginRule>,
+    /// `peer-secret-file`: the secret the deployment's hosts share, so that a user crosses
+    /// remote links (resolved against the manifest's folder).
+    pub peer_secret_file: Option<PathBuf>,
 }
 
 /// An entry of `require-login`: a whole interface (`ns:pkg/iface`, a version optional) or one
@@ -247,6 +250,7 @@ struct RawAuth {
     realm: Option<String>,
     #[serde(default)]
     require_login: Vec<String>,
+    peer_secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -366,7 +370,7 @@ impl Manifest {
             .collect::<Result<_, ManifestError>>()?;
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
         let serve = resolve_serve(raw.serve).map_err(invalid)?;
-        let auth = resolve_auth(raw.auth, &name).map_err(invalid)?;
+        let auth = resolve_auth(raw.auth, &name, folder).map_err(invalid)?;
         Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services, serve, auth })
     }
 
@@ -532,7 +536,7 @@ fn resolve_serve(raw: RawServe) -> Result<ServeSpec, String> {
     Ok(ServeSpec { listen, pool, max_message_bytes, shutdown_grace })
 }
 
-fn resolve_auth(raw: RawAuth, wos: &str) -> Result<AuthSpec, String> {
+fn resolve_auth(raw: RawAuth, wos: &str, folder: &Path) -> Result<AuthSpec, String> {
     let plain = |c: char| (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\';
     // The default, the wos's name, may be any folder's name.
     let realm = raw.realm.unwrap_or_else(|| if wos.chars().all(plain) { wos.to_owned() } else { "parigot".to_owned() });
@@ -543,7 +547,8 @@ fn resolve_auth(raw: RawAuth, wos: &str) -> Result<AuthSpec, String> {
         ));
     }
     let require_login = raw.require_login.iter().map(|text| LoginRule::parse(text)).collect::<Result<_, _>>()?;
-    Ok(AuthSpec { realm, require_login })
+    let peer_secret_file = raw.peer_secret_file.map(|file| folder.join(file));
+    Ok(AuthSpec { realm, require_login, peer_secret_file })
 }
 
 /// A service's limits: each key from the service's own table, else from the wos's `[limits]`,

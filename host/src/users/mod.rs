@@ -2,14 +2,19 @@
 //! `DATA_DIR/users.toml` (`parigot-host user add|passwd|remove|list`), and the edge's check of
 //! a request's `Authorization: Basic` credentials against them ([`Authenticator`]).
 //!
+//! Across processes, a user travels only between hosts that share the deployment's secret
+//! ([`PeerSecret`]).
+//!
 //! No plain password is stored or logged. The file is written atomically with mode 0600; a
 //! running host notices a change (a new password, a removed user) on the next login, and its
 //! cache of verified credentials never outlives one.
 
 mod basic;
+mod peer;
 mod verify;
 
 pub use basic::{Credentials, Malformed, parse_basic};
+pub use peer::{PROOF_HEADER, PeerSecret, USER_HEADER, decode_user, encode_user, unix_now};
 pub use verify::{Authenticator, Denied};
 
 use argon2::Argon2;

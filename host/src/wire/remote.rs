@@ -17,6 +17,7 @@ use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
 use crate::runtime::shape::PlainValue;
 use crate::runtime::{CallContext, LoadedService, RemoteBinder, RemoteImport};
+use crate::users::{PROOF_HEADER, PeerSecret, USER_HEADER, encode_user, unix_now};
 use http::uri::PathAndQuery;
 use prost_reflect::ServiceDescriptor;
 use std::collections::BTreeMap;
@@ -36,18 +37,22 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Binds imports to remote parigot hosts over gRPC: what [`crate::runtime::LoadOptions`]
 /// needs for a wos with `remote` links.
-pub struct GrpcRemotes;
+pub struct GrpcRemotes {
+    /// The deployment's secret, with which a chain's user is sent along (without it, remote
+    /// calls run logged out).
+    peer: Option<PeerSecret>,
+}
 
 impl GrpcRemotes {
-    /// The binder, as load options take it.
-    pub fn binder() -> Arc<dyn RemoteBinder> {
-        Arc::new(GrpcRemotes)
+    /// The binder, as load options take it; `peer` is the deployment's secret, if it has one.
+    pub fn binder(peer: Option<PeerSecret>) -> Arc<dyn RemoteBinder> {
+        Arc::new(GrpcRemotes { peer })
     }
 }
 
 impl RemoteBinder for GrpcRemotes {
     fn bind(&self, consumer: &LoadedService, links: &[&RemoteLink]) -> Result<Vec<Arc<dyn RemoteImport>>> {
-        let remotes = RemoteInterface::for_consumer(consumer, links)?;
+        let remotes = RemoteInterface::for_consumer(consumer, links, &self.peer)?;
         Ok(remotes.into_iter().map(|remote| Arc::new(remote) as Arc<dyn RemoteImport>).collect())
     }
 }
@@ -81,10 +86,10 @@ impl RemoteImport for RemoteInterface {
     }
 }
 
-/// The headers that carry a call's context to another host: its chain, and its per-call
-/// context as W3C `traceparent` and `baggage` plus `x-request-id` (the deadline travels as
-/// `grpc-timeout`, set per attempt).
-fn context_headers(context: &CallContext) -> tonic::metadata::MetadataMap {
+/// The headers that carry a call's context to another host: its chain, its per-call context
+/// as W3C `traceparent` and `baggage` plus `x-request-id` (the deadline travels as
+/// `grpc-timeout`, set per attempt), and its user with the proof made with `peer`.
+fn context_headers(context: &CallContext, peer: Option<&PeerSecret>) -> tonic::metadata::MetadataMap {
     let mut headers = tonic::metadata::MetadataMap::new();
     let mut put = |name: &'static str, value: String| match tonic::metadata::MetadataValue::try_from(value) {
         Ok(value) => {
@@ -98,6 +103,10 @@ fn context_headers(context: &CallContext) -> tonic::metadata::MetadataMap {
     put("x-request-id", pctx.trace.request_id.to_string());
     if let Some(baggage) = pctx.trace.baggage.header() {
         put("baggage", baggage);
+    }
+    if let (Some(user), Some(peer)) = (pctx.trace.user.as_deref(), peer) {
+        put(USER_HEADER, encode_user(user));
+        put(PROOF_HEADER, peer.prove(user, &context.chain.header(), unix_now()));
     }
     headers
 }
@@ -114,23 +123,29 @@ pub struct RemoteInterface {
     agreed: OnceLock<()>,
     /// The rpc of each imported function.
     rpcs: BTreeMap<String, TypedRpc>,
+    /// The deployment's secret, to send the chain's user with.
+    peer: Option<PeerSecret>,
 }
 
 impl RemoteInterface {
     /// Prepares the clients for `links`, all of them imports of `consumer` (no connection is
     /// made yet).
-    fn for_consumer(consumer: &LoadedService, links: &[&RemoteLink]) -> Result<Vec<RemoteInterface>> {
+    fn for_consumer(
+        consumer: &LoadedService,
+        links: &[&RemoteLink],
+        peer: &Option<PeerSecret>,
+    ) -> Result<Vec<RemoteInterface>> {
         if links.is_empty() {
             return Ok(Vec::new());
         }
         let imports: Vec<_> = links.iter().map(|link| (consumer, &link.import)).collect();
         let files = interface_protos(&imports, InterfaceSide::Import)?;
         let schema = Schema::compile(&files)?;
-        links.iter().zip(&files).map(|(link, file)| RemoteInterface::new(link, &schema, &file.service)).collect()
+        links.iter().zip(&files).map(|(link, file)| RemoteInterface::new(link, &schema, &file.service, peer)).collect()
     }
 
     /// The client for `link`, whose interface is the gRPC service `service` of `schema`.
-    fn new(link: &RemoteLink, schema: &Schema, service: &str) -> Result<RemoteInterface> {
+    fn new(link: &RemoteLink, schema: &Schema, service: &str, peer: &Option<PeerSecret>) -> Result<RemoteInterface> {
         let rpcs = link
             .functions
             .iter()
@@ -149,6 +164,7 @@ impl RemoteInterface {
             channel: OnceLock::new(),
             agreed: OnceLock::new(),
             rpcs,
+            peer: peer.clone(),
         })
     }
 
@@ -194,9 +210,13 @@ impl RemoteInterface {
         let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
         let started = Instant::now();
         self.agree(budget).await.map_err(|reason| self.failure(function, FailureKind::Remote { reason }))?;
-        let headers = context_headers(context);
+        let headers = context_headers(context, self.peer.as_ref());
         let response = self.send(rpc, request, budget.saturating_sub(started.elapsed()), &headers).await;
         response.map_err(|status| {
+            if status.code() == Code::Unauthenticated {
+                // The remote refused the chain for want of a login: so does this host's edge.
+                context.pctx.login_refused.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             self.failure(
                 function,
                 match status.code() {

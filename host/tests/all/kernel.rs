@@ -101,7 +101,7 @@ fn load(text: &str) -> (Arc<App>, Wos) {
 fn load_wos(wos: &Wos) -> Arc<App> {
     let engine = HostEngine::new(Some(Duration::from_millis(10))).unwrap();
     let options =
-        LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder()) };
+        LoadOptions { cache: test_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder(None)) };
     App::load(Manifest::load(&wos.path()).unwrap(), &engine, &options).unwrap()
 }
 

@@ -283,3 +283,85 @@ fn programs_run_as_the_user_given_with_user_in_every_language() {
             .expect_stderr(&["`--user nobody`: wos `", "has no such user; add it with `parigot-host user add`"]);
     }
 }
+
+/// A secret the hosts of one deployment share.
+const SECRET: &str = "d2hvIHNoYXJlcyB0aGlzIHNoYXJlcyB0aGUgZGVwbG95bWVudA==";
+
+/// A host serving the faulty service of `language` (`faults` and `users`), with the
+/// deployment secret `secret` if given.
+fn back_wos(language: &str, secret: Option<&str>) -> Wos {
+    let auth = if secret.is_some() { "[auth]\npeer-secret-file = \"deployment.secret\"\n" } else { "" };
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\n{auth}[services.faulty]\ncomponent = {:?}\n",
+        component(&format!("faulty-{language}")).display().to_string()
+    ));
+    if let Some(secret) = secret {
+        wos.file("deployment.secret", format!("{secret}\n").as_bytes());
+    }
+    wos
+}
+
+/// A host serving the relay, whose `users` and `faults` are the host at `back`, with user
+/// `ada` and the deployment secret `secret` if given.
+fn front_wos(back: &str, secret: Option<&str>) -> Wos {
+    let auth = if secret.is_some() { "[auth]\npeer-secret-file = \"deployment.secret\"\n" } else { "" };
+    let remote = format!("{{ remote = \"http://{back}\" }}");
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/users@0.1.0\"]\n{auth}[services.relay]\ncomponent = {:?}\n\
+         links = {{ \"parigot:testing/users\" = {remote}, \"parigot:testing/faults\" = {remote} }}\n",
+        component("faults-relay").display().to_string()
+    ));
+    if let Some(secret) = secret {
+        wos.file("deployment.secret", format!("{secret}\n").as_bytes());
+    }
+    add_user(&wos, "ada", "lovelace");
+    wos
+}
+
+#[test]
+fn the_user_crosses_remote_links_between_hosts_of_one_deployment_in_every_language() {
+    let ada = format!("Authorization: {}", basic("ada:lovelace"));
+    for language in LANGUAGES {
+        let back_host = back_wos(language, Some(SECRET));
+        let back = Served::start(&back_host.path(), &[]);
+        let front_host = front_wos(&back.addr, Some(SECRET));
+        let front = Served::start(&front_host.path(), &[]);
+        let (status, body, _) = connect(&front, "Whoami", &[&ada]);
+        assert_eq!((status, &body["result"]), (200, &json!("ada")), "{language}: {body}");
+        assert_eq!(connect(&front, "Whoami", &[]).1, json!({}), "{language}: logged out");
+        // The back refuses a logged-out chain; the front answers the request the same way.
+        let (status, body, challenge) = connect(&front, "MembersOnly", &[]);
+        assert_eq!((status, challenge.is_some()), (401, true), "{language}: {body}");
+        assert_eq!(connect(&front, "MembersOnly", &[&ada]).1, json!({ "ok": "ada" }), "{language}");
+    }
+}
+
+#[test]
+fn a_client_that_sends_the_user_itself_gains_nothing() {
+    let back_host = back_wos("rust", Some(SECRET));
+    let back = Served::start(&back_host.path(), &[]);
+    let forged = [
+        vec!["parigot-user: ada"],
+        vec!["parigot-user: ada", "parigot-chain: 00000000000000aa"],
+        vec!["parigot-user: ada", "parigot-chain: 00000000000000aa", "parigot-user-proof: v1 1 00"],
+    ];
+    for headers in &forged {
+        let (status, body, _) = connect(&back, "Whoami", headers);
+        assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")), "{headers:?}: {body}");
+        assert!(body["message"].as_str().unwrap().contains("accepted only from a parigot host of the same deployment"));
+    }
+    // A host of another deployment (another secret), or one without a secret.
+    let other_host = front_wos(&back.addr, Some("c29tZSBvdGhlciBkZXBsb3ltZW50J3Mgc2VjcmV0IGtleQ=="));
+    let other = Served::start(&other_host.path(), &[]);
+    let ada = format!("Authorization: {}", basic("ada:lovelace"));
+    let (status, body, _) = connect(&other, "Whoami", &[&ada]);
+    assert_eq!(status, 401, "another deployment's proof is refused: {body}");
+    let none_host = front_wos(&back.addr, None);
+    let none = Served::start(&none_host.path(), &[]);
+    assert_eq!(connect(&none, "Whoami", &[&ada]).1, json!({}), "without a secret the user stays home");
+    // A host without a secret accepts no peer's user at all.
+    let lone_host = back_wos("rust", None);
+    let lone = Served::start(&lone_host.path(), &[]);
+    let (status, body, _) = connect(&lone, "Whoami", &["parigot-user: ada"]);
+    assert!(status == 401 && body["message"].as_str().unwrap().contains("no `[auth] peer-secret-file`"), "{body}");
+}

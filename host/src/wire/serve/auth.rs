@@ -1,10 +1,11 @@
 //! Logging in at the edge: a request's `Authorization: Basic` credentials checked against the
-//! wos's users, the functions `[auth] require-login` names refused without a login, and the
-//! answer to a refused request: gRPC `UNAUTHENTICATED` / Connect 401, with the
-//! `WWW-Authenticate` challenge.
+//! wos's users, or the user a peer host of the same deployment sends along with its proof;
+//! the functions `[auth] require-login` names refused without a login, and the answer to a
+//! refused request: gRPC `UNAUTHENTICATED` / Connect 401, with the `WWW-Authenticate`
+//! challenge.
 
 use crate::manifest::{AuthSpec, InterfaceName};
-use crate::users::{Authenticator, Denied, parse_basic};
+use crate::users::{Authenticator, Denied, PROOF_HEADER, PeerSecret, USER_HEADER, decode_user, parse_basic, unix_now};
 use http::HeaderValue;
 use std::sync::Arc;
 use tonic::Status;
@@ -17,17 +18,24 @@ pub const CHALLENGE_HEADER: &str = "www-authenticate";
 pub struct EdgeAuth {
     /// The wos's users; none when the host has none to check against (every login fails).
     users: Option<Arc<Authenticator>>,
+    /// The deployment's secret: a peer's user is accepted only with a proof made with it.
+    peer: Option<PeerSecret>,
     /// `Basic realm="...", charset="UTF-8"`.
     challenge: HeaderValue,
     spec: AuthSpec,
 }
 
 impl EdgeAuth {
-    /// The check of `spec` (the wos's `[auth]`) against `users`.
-    pub fn new(spec: &AuthSpec, users: Option<Arc<Authenticator>>) -> wasmtime::Result<EdgeAuth> {
+    /// The check of `spec` (the wos's `[auth]`) against `users`, and of peers' users with
+    /// `peer`.
+    pub fn new(
+        spec: &AuthSpec,
+        users: Option<Arc<Authenticator>>,
+        peer: Option<PeerSecret>,
+    ) -> wasmtime::Result<EdgeAuth> {
         let challenge = HeaderValue::try_from(format!("Basic realm=\"{}\", charset=\"UTF-8\"", spec.realm))
             .map_err(|_| wasmtime::format_err!("`[auth]` `realm` cannot go in an HTTP header: use printable ASCII"))?;
-        Ok(EdgeAuth { users, challenge, spec: spec.clone() })
+        Ok(EdgeAuth { users, peer, challenge, spec: spec.clone() })
     }
 
     /// Whether calling `function` of the exported `interface` needs a login.
@@ -50,16 +58,20 @@ impl EdgeAuth {
             .collect()
     }
 
-    /// The user a request with `authorization` (its header, if any) logs in as: none when it
-    /// sends no credentials and `needs_login` is false; an `UNAUTHENTICATED` status when its
-    /// credentials are malformed or wrong, or missing where `needs_login`.
+    /// The user a request with `headers` runs as: a peer's (`parigot-user`, with its proof),
+    /// or the one its `Authorization` logs in as; none when it sends no credentials and
+    /// `needs_login` is false. An `UNAUTHENTICATED` status when its credentials are malformed
+    /// or wrong, or missing where `needs_login`.
     pub async fn user(
         &self,
-        authorization: Option<&HeaderValue>,
+        headers: &http::HeaderMap,
         needs_login: bool,
         path: &str,
     ) -> Result<Option<String>, Status> {
-        let Some(value) = authorization else {
+        if let Some(user) = headers.get(USER_HEADER) {
+            return self.peer_user(headers, user).map(Some);
+        }
+        let Some(value) = headers.get(http::header::AUTHORIZATION) else {
             if needs_login {
                 return Err(self.unauthenticated(format!(
                     "`{path}` needs a login: send `Authorization: Basic` with a user name and password"
@@ -82,6 +94,25 @@ impl EdgeAuth {
                 Err(self.unauthenticated(denied.to_string()))
             }
         }
+    }
+
+    /// The user a peer host sent, if its proof shows that it belongs to this deployment.
+    fn peer_user(&self, headers: &http::HeaderMap, user: &HeaderValue) -> Result<String, Status> {
+        let refused = |why: &str| {
+            tracing::debug!("refused a `{USER_HEADER}` header: {why}");
+            self.unauthenticated(format!(
+                "`{USER_HEADER}` is accepted only from a parigot host of the same deployment: {why}"
+            ))
+        };
+        let Some(peer) = &self.peer else { return Err(refused("this host has no `[auth] peer-secret-file`")) };
+        let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        let user = user.to_str().ok().and_then(decode_user).ok_or_else(|| refused("the user name is not valid"))?;
+        let chain = text(crate::wire::CHAIN_HEADER).ok_or_else(|| refused("the call has no chain header"))?;
+        let proof = text(PROOF_HEADER).ok_or_else(|| refused(&format!("no `{PROOF_HEADER}` header")))?;
+        if !peer.verify(&user, chain, proof, unix_now()) {
+            return Err(refused("its proof is not valid (made with another secret, or too old)"));
+        }
+        Ok(user)
     }
 
     /// `UNAUTHENTICATED` with `message`, carrying the challenge (tonic sends status metadata

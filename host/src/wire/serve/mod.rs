@@ -44,6 +44,9 @@ pub struct ServeOptions {
     /// The wos's users, whom requests log in as (`Authorization: Basic`); with none, every
     /// login fails and what `[auth] require-login` names cannot be called.
     pub users: Option<Arc<crate::users::Authenticator>>,
+    /// The deployment's secret (`[auth] peer-secret-file`): with it, the user another host of
+    /// the deployment sends along is accepted.
+    pub peer: Option<crate::users::PeerSecret>,
 }
 
 /// One exposed function: who provides it, and its rpc.
@@ -86,7 +89,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Server> {
         let app = running.app();
-        let auth = auth::EdgeAuth::new(&app.manifest.auth, options.users.clone())?;
+        let auth = auth::EdgeAuth::new(&app.manifest.auth, options.users.clone(), options.peer.clone())?;
         let (schema, endpoints) = exposed_endpoints(app, &auth)?;
         if endpoints.is_empty() {
             wasmtime::bail!(
@@ -276,8 +279,7 @@ impl Gateway {
                 ))
             })?),
         };
-        let authorization = headers.get(http::header::AUTHORIZATION);
-        let user = self.auth.user(authorization, endpoint.needs_login, &endpoint.rpc.rpc.path).await?;
+        let user = self.auth.user(headers, endpoint.needs_login, &endpoint.rpc.rpc.path).await?;
         let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let edge = EdgeHeaders {
             traceparent: text("traceparent"),
