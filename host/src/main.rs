@@ -328,7 +328,8 @@ async fn serve_wos(
         let _ = until_signal.wait_for(|signalled| *signalled).await;
     };
     let server = Server::start(&running, &options, shutdown).await?;
-    tracing::info!("listening on http://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
+    let scheme = if server.tls { "https" } else { "http" };
+    tracing::info!("listening on {scheme}://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
     let programs = app.services.iter().any(|s| s.is_program()).then(|| {
         let running = running.clone();
         tokio::spawn(async move { running.run_programs(user.as_deref()).await })

@@ -115,6 +115,15 @@ pub struct ServeSpec {
     /// `shutdown-grace-ms`: after SIGINT or SIGTERM, how long the calls under way may take to
     /// finish before they are interrupted.
     pub shutdown_grace: Duration,
+    /// `tls = { cert = "...", key = "..." }`: serve over TLS (HTTP/2) with this certificate.
+    pub tls: Option<TlsFiles>,
+}
+
+/// A certificate (chain) and its private key, PEM files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Default for ServeSpec {
@@ -124,6 +133,7 @@ impl Default for ServeSpec {
             pool: DEFAULT_POOL,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            tls: None,
         }
     }
 }
@@ -138,8 +148,11 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// An import bound to another parigot host, which serves the interface over gRPC.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteSpec {
-    /// `remote = "http://host:port"`.
+    /// `remote = "http://host:port"`, or `https://` for TLS.
     pub url: String,
+    /// `ca`: the certificate authority (PEM) that signed an `https://` remote's certificate;
+    /// without it, the system's trusted roots.
+    pub ca: Option<PathBuf>,
     /// `timeout-ms`: the longest one call may take, retries included (the caller's own
     /// deadline may cut it shorter).
     pub timeout: Duration,
@@ -260,6 +273,14 @@ struct RawServe {
     pool: Option<usize>,
     max_message_bytes: Option<usize>,
     shutdown_grace_ms: Option<u64>,
+    tls: Option<RawTls>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert: PathBuf,
+    key: PathBuf,
 }
 
 /// A `links` entry: a service of this wos, or a table naming a remote host.
@@ -276,6 +297,7 @@ struct RawRemote {
     remote: String,
     timeout_ms: Option<u64>,
     retries: Option<u32>,
+    ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -369,7 +391,7 @@ impl Manifest {
             })
             .collect::<Result<_, ManifestError>>()?;
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
-        let serve = resolve_serve(raw.serve).map_err(invalid)?;
+        let serve = resolve_serve(raw.serve, folder).map_err(invalid)?;
         let auth = resolve_auth(raw.auth, &name, folder).map_err(invalid)?;
         Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services, serve, auth })
     }
@@ -441,7 +463,7 @@ impl RawService {
                     links.insert(interface, provider);
                 }
                 RawLink::Remote(remote) => {
-                    let spec = remote.resolve().map_err(|m| format!("link `{interface}`: {m}"))?;
+                    let spec = remote.resolve(folder).map_err(|m| format!("link `{interface}`: {m}"))?;
                     remotes.insert(interface, spec);
                 }
             }
@@ -500,15 +522,26 @@ impl RawService {
 }
 
 impl RawRemote {
-    fn resolve(self) -> Result<RemoteSpec, String> {
-        let authority = self.remote.strip_prefix("http://").ok_or_else(|| {
-            format!("`remote = \"{}\"` must be an `http://host:port` address of a parigot host", self.remote)
-        })?;
+    fn resolve(self, folder: &Path) -> Result<RemoteSpec, String> {
+        let (authority, tls) = match (self.remote.strip_prefix("http://"), self.remote.strip_prefix("https://")) {
+            (Some(authority), _) => (authority, false),
+            (_, Some(authority)) => (authority, true),
+            _ => {
+                return Err(format!(
+                    "`remote = \"{}\"` must be an `http://host:port` (or `https://`) address of a parigot host",
+                    self.remote
+                ));
+            }
+        };
+        if self.ca.is_some() && !tls {
+            return Err(format!("`ca` is for `https://` remotes; `{}` is plain HTTP", self.remote));
+        }
         if authority.trim_end_matches('/').rsplit_once(':').is_none_or(|(_, port)| port.parse::<u16>().is_err()) {
             return Err(format!("`remote = \"{}\"` needs a port, as in `http://127.0.0.1:50051`", self.remote));
         }
         Ok(RemoteSpec {
             url: self.remote.trim_end_matches('/').to_owned(),
+            ca: self.ca.map(|ca| folder.join(ca)),
             timeout: Duration::from_millis(self.timeout_ms.unwrap_or(DEFAULT_REMOTE_TIMEOUT_MS)),
             retries: self.retries.unwrap_or(DEFAULT_REMOTE_RETRIES),
         })
@@ -516,7 +549,7 @@ impl RawRemote {
 }
 
 /// `[serve]` with defaults, checked.
-fn resolve_serve(raw: RawServe) -> Result<ServeSpec, String> {
+fn resolve_serve(raw: RawServe, folder: &Path) -> Result<ServeSpec, String> {
     let listen = match raw.listen {
         Some(text) => Some(
             text.parse()
@@ -533,7 +566,8 @@ fn resolve_serve(raw: RawServe) -> Result<ServeSpec, String> {
         return Err("`[serve]` `max-message-bytes` must be at least 1".into());
     }
     let shutdown_grace = raw.shutdown_grace_ms.map_or(DEFAULT_SHUTDOWN_GRACE, Duration::from_millis);
-    Ok(ServeSpec { listen, pool, max_message_bytes, shutdown_grace })
+    let tls = raw.tls.map(|tls| TlsFiles { cert: folder.join(tls.cert), key: folder.join(tls.key) });
+    Ok(ServeSpec { listen, pool, max_message_bytes, shutdown_grace, tls })
 }
 
 fn resolve_auth(raw: RawAuth, wos: &str, folder: &Path) -> Result<AuthSpec, String> {

@@ -158,7 +158,8 @@ fn serve_and_remote_links_parse_with_defaults() {
             listen: Some("127.0.0.1:50051".parse().unwrap()),
             pool: DEFAULT_POOL,
             max_message_bytes: 4 << 20,
-            shutdown_grace: Duration::from_secs(10)
+            shutdown_grace: Duration::from_secs(10),
+            tls: None,
         }
     );
     let web = manifest.services.values().next().unwrap();
@@ -169,11 +170,16 @@ fn serve_and_remote_links_parse_with_defaults() {
         [
             (
                 "example:shop/store".to_owned(),
-                RemoteSpec { url: "http://store.internal:50052".into(), timeout: Duration::from_secs(5), retries: 2 }
+                RemoteSpec {
+                    url: "http://store.internal:50052".into(),
+                    ca: None,
+                    timeout: Duration::from_secs(5),
+                    retries: 2
+                }
             ),
             (
                 "example:shop/tax".to_owned(),
-                RemoteSpec { url: "http://tax:7000".into(), timeout: Duration::from_millis(250), retries: 0 }
+                RemoteSpec { url: "http://tax:7000".into(), ca: None, timeout: Duration::from_millis(250), retries: 0 }
             ),
         ]
     );
@@ -192,11 +198,13 @@ fn bad_serve_settings_and_remote_links_say_what_to_write() {
         assert!(error.contains(expected), "{error}");
     }
     let link = |value: &str| error_of(&format!("manifest-version = 1\n{service}links = {{ \"a:b/c\" = {value} }}\n"));
-    let error = link("{ remote = \"https://x:1\" }");
+    let error = link("{ remote = \"grpc://x:1\" }");
     assert!(
-        error.contains("service `web`: link `a:b/c`: `remote = \"https://x:1\"` must be an `http://host:port`"),
+        error.contains("service `web`: link `a:b/c`: `remote = \"grpc://x:1\"` must be an `http://host:port`"),
         "{error}"
     );
+    let error = link("{ remote = \"http://x:1\", ca = \"ca.pem\" }");
+    assert!(error.contains("`ca` is for `https://` remotes"), "{error}");
     assert!(link("{ remote = \"http://x\" }").contains("needs a port"));
     let error = link("{ remot = \"http://x:1\" }");
     assert!(error.contains("a service name, or a table like `{ remote = \"http://127.0.0.1:50051\" }`"), "{error}");

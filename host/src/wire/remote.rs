@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Status};
 use wasmtime::Result;
 use wasmtime::component::Val;
@@ -111,6 +111,19 @@ fn context_headers(context: &CallContext, peer: Option<&PeerSecret>) -> tonic::m
     headers
 }
 
+/// TLS for an `https://` remote: its certificate must chain to `ca` (a PEM file), or without
+/// one to a root the system trusts.
+fn client_tls(ca: Option<&std::path::Path>) -> Result<ClientTlsConfig> {
+    Ok(match ca {
+        Some(ca) => {
+            let pem = std::fs::read(ca)
+                .with_context(|| format!("cannot read the certificate authority {} (the link's `ca`)", ca.display()))?;
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem))
+        }
+        None => ClientTlsConfig::new().with_native_roots(),
+    })
+}
+
 /// One imported interface, served by a remote host.
 pub struct RemoteInterface {
     link: RemoteLink,
@@ -153,9 +166,14 @@ impl RemoteInterface {
                 Ok((function.clone(), TypedRpc { rpc: schema.rpc(service, function)?, sig: sig.clone() }))
             })
             .collect::<Result<_>>()?;
-        let endpoint = Endpoint::from_shared(link.remote.url.clone())
+        let mut endpoint = Endpoint::from_shared(link.remote.url.clone())
             .with_context(|| format!("`{}` is not a valid remote address", link.remote.url))?
             .connect_timeout(CONNECT_TIMEOUT);
+        if link.remote.url.starts_with("https://") {
+            endpoint = endpoint.tls_config(client_tls(link.remote.ca.as_deref())?).with_context(|| {
+                format!("cannot set up TLS for the remote {} of `{}`", link.remote.url, link.import)
+            })?;
+        }
         tracing::info!("linking `{}`: `{}` -> remote host {}", link.consumer, link.import, link.remote.url);
         Ok(RemoteInterface {
             link: link.clone(),

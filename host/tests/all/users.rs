@@ -365,3 +365,91 @@ fn a_client_that_sends_the_user_itself_gains_nothing() {
     let (status, body, _) = connect(&lone, "Whoami", &["parigot-user: ada"]);
     assert!(status == 401 && body["message"].as_str().unwrap().contains("no `[auth] peer-secret-file`"), "{body}");
 }
+
+/// A certificate authority and a server certificate it signed for `localhost` and
+/// 127.0.0.1, written into `wos`'s folder as `ca.pem`, `server.pem` and `server.key`.
+fn certificates(wos: &Wos) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "parigot test authority");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    let cert = server.signed_by(&key, &Issuer::from_params(&ca, &ca_key)).unwrap();
+    wos.file("ca.pem", ca_cert.pem().as_bytes());
+    wos.file("server.pem", cert.pem().as_bytes());
+    wos.file("server.key", key.serialize_pem().as_bytes());
+}
+
+/// [`users_wos`] served over TLS with the certificates of [`certificates`].
+fn tls_users_wos(language: &str) -> Wos {
+    let wos = users_wos(language);
+    let text = std::fs::read_to_string(wos.path()).unwrap();
+    std::fs::write(wos.path(), format!("{text}[serve]\ntls = {{ cert = \"server.pem\", key = \"server.key\" }}\n"))
+        .unwrap();
+    certificates(&wos);
+    wos
+}
+
+#[test]
+fn basic_auth_over_tls_with_curl_and_grpcio() {
+    let wos = tls_users_wos("python");
+    let served = Served::start(&wos.path(), &[]);
+    assert!(served.log().contains(&format!("listening on https://{}", served.addr)), "{}", served.log());
+    let ca = wos.path().with_file_name("ca.pem");
+    let url = format!("https://{}/{USERS}/MembersOnly", served.addr);
+    let json = ["-H", "Content-Type: application/json", "-d", "{}"];
+    let (status, body) = crate::support::served::curl_url(
+        &url,
+        &[&json[..], &["--cacert", ca.to_str().unwrap(), "-u", "ada:lovelace"]].concat(),
+    );
+    assert_eq!((status, body.as_str()), (200, r#"{"ok":"ada"}"#));
+    let (status, _) =
+        crate::support::served::curl_url(&url, &[&json[..], &["--cacert", ca.to_str().unwrap()]].concat());
+    assert_eq!(status, 401, "logged out over TLS");
+    // A client that does not trust the authority gets no answer; nor does plain HTTP.
+    assert_eq!(crate::support::served::curl_url(&url, &[&json[..], &["-u", "ada:lovelace"]].concat()).0, 0);
+    assert_eq!(served.curl(&format!("/{USERS}/MembersOnly"), &json).0, 0);
+
+    let method = format!("{USERS}/MembersOnly");
+    let grpc = |extra: &[&str]| {
+        let args = [&[method.as_str(), "{}", "--ca", ca.to_str().unwrap()][..], extra].concat();
+        served.python("grpc_call.py", &args)
+    };
+    let header = format!("authorization={}", basic("ada:lovelace"));
+    assert_eq!(grpc(&["--header", &header]), json!({ "ok": { "ok": "ada" } }));
+    assert_eq!(grpc(&[])["code"], "UNAUTHENTICATED");
+}
+
+#[test]
+fn remote_links_over_tls_carry_the_user() {
+    let back_host = back_wos("go", Some(SECRET));
+    let text = std::fs::read_to_string(back_host.path()).unwrap();
+    std::fs::write(
+        back_host.path(),
+        format!("{text}[serve]\ntls = {{ cert = \"server.pem\", key = \"server.key\" }}\n"),
+    )
+    .unwrap();
+    certificates(&back_host);
+    let back = Served::start(&back_host.path(), &[]);
+    let ca = back_host.path().with_file_name("ca.pem").display().to_string();
+    let front_host = front_wos(&back.addr, Some(SECRET));
+    let text = std::fs::read_to_string(front_host.path()).unwrap().replace(
+        &format!("{{ remote = \"http://{}\" }}", back.addr),
+        &format!("{{ remote = \"https://{}\", ca = {ca:?} }}", back.addr),
+    );
+    std::fs::write(front_host.path(), text).unwrap();
+    let front = Served::start(&front_host.path(), &[]);
+    let (status, body, _) = connect(&front, "Whoami", &[&format!("Authorization: {}", basic("ada:lovelace"))]);
+    assert_eq!((status, &body["result"]), (200, &json!("ada")), "{body}");
+}
+
+#[test]
+fn a_missing_certificate_stops_the_start_and_names_it() {
+    let wos = tls_users_wos("rust");
+    std::fs::remove_file(wos.path().with_file_name("server.key")).unwrap();
+    let run = host(&["run", wos.path().to_str().unwrap(), "--listen", "127.0.0.1:0"]).expect_code(78);
+    assert!(run.stderr.contains("cannot read the key") && run.stderr.contains("server.key"), "{}", run.stderr);
+}

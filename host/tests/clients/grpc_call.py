@@ -1,6 +1,9 @@
 """Calls one unary gRPC method, its types found through server reflection.
 
 Usage: grpc_call.py ADDR FULL_METHOD REQUEST_JSON [--timeout SECONDS] [--header NAME=VALUE]...
+                    [--ca ROOTS.pem]
+
+With --ca the channel is TLS, trusting the certificates in ROOTS.pem.
   e.g. grpc_call.py 127.0.0.1:50051 parigot.testing.pricing.v0_1_0.Pricing/Quote '{"order": {}}'
 
 Prints one JSON line: {"ok": RESPONSE} (proto field names), or {"code": ..., "details": ...}
@@ -24,9 +27,16 @@ def main():
     parser.add_argument("request", help="the request message as protobuf JSON")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     parser.add_argument("--header", action="append", default=[], help="request metadata NAME=VALUE")
+    parser.add_argument("--ca", help="root certificates (PEM) of a TLS server")
     args = parser.parse_args()
 
-    with grpc.insecure_channel(args.addr) as channel:
+    if args.ca:
+        with open(args.ca, "rb") as roots:
+            credentials = grpc.ssl_channel_credentials(root_certificates=roots.read())
+        channel = grpc.secure_channel(args.addr, credentials)
+    else:
+        channel = grpc.insecure_channel(args.addr)
+    with channel:
         try:
             call, request = unary_call(channel, args.method, args.request)
             metadata = [tuple(header.split("=", 1)) for header in args.header]

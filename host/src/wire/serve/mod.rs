@@ -75,6 +75,8 @@ struct Gateway {
 pub struct Server {
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// Whether it serves over TLS (`[serve] tls`).
+    pub tls: bool,
     /// The gRPC services it exposes (full names), besides reflection and health.
     pub services: Vec<String>,
     task: tokio::task::JoinHandle<Result<()>>,
@@ -137,22 +139,36 @@ impl Server {
                 async move { gateway.handle(request).await }
             });
         let health_services = services.clone();
-        let server = tonic::transport::Server::builder()
-            .accept_http1(true)
-            .add_routes(Routes::from(router))
-            .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async move {
+        let mut builder = tonic::transport::Server::builder();
+        let tls = app.manifest.serve.tls.as_ref();
+        if let Some(files) = tls {
+            builder = builder.tls_config(server_tls(files)?).context("cannot serve over TLS")?;
+        }
+        let server = builder.accept_http1(true).add_routes(Routes::from(router)).serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections; finishing the calls under way");
                 set_health(&health, &health_services, tonic_health::ServingStatus::NotServing).await;
-            });
+            },
+        );
         let task = tokio::spawn(async move { server.await.context("the server failed") });
-        Ok(Server { addr, services, task })
+        Ok(Server { addr, tls: tls.is_some(), services, task })
     }
 
     /// Waits until the server has shut down and the calls under way have finished.
     pub async fn finished(self) -> Result<()> {
         self.task.await.context("the server task failed")?
     }
+}
+
+/// TLS for serving, with the certificate and key of `[serve] tls`.
+fn server_tls(files: &crate::manifest::TlsFiles) -> Result<tonic::transport::ServerTlsConfig> {
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read(path).with_context(|| format!("cannot read the {what} {} (`[serve] tls`)", path.display()))
+    };
+    let identity = tonic::transport::Identity::from_pem(read(&files.cert, "certificate")?, read(&files.key, "key")?);
+    Ok(tonic::transport::ServerTlsConfig::new().identity(identity))
 }
 
 /// Sets the health of the server as a whole (`""`) and of each of `services`.

@@ -41,7 +41,9 @@ impl Served {
         let log = stderr.clone();
         let log_reader = std::thread::spawn(move || {
             for line in lines.lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
+                if let Some(rest) =
+                    line.split("listening on http://").nth(1).or_else(|| line.split("listening on https://").nth(1))
+                {
                     let _ = addr_tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
                 }
                 log.lock().unwrap().push_str(&(line + "\n"));
@@ -138,10 +140,15 @@ impl Drop for Served {
 
 /// `curl ARGS http://ADDR{path}`; returns the HTTP status and the body.
 pub fn curl(addr: &str, path: &str, args: &[&str]) -> (u16, String) {
+    curl_url(&format!("http://{addr}{path}"), args)
+}
+
+/// `curl ARGS URL`; returns the HTTP status (0 when there was no answer) and the body.
+pub fn curl_url(url: &str, args: &[&str]) -> (u16, String) {
     let output = Command::new("curl")
         .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "--max-time", "20"])
         .args(args)
-        .arg(format!("http://{addr}{path}"))
+        .arg(url)
         .output()
         .expect("curl runs");
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
