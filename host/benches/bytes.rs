@@ -100,6 +100,7 @@ fn main() {
             listen: "127.0.0.1:0".parse().unwrap(),
             max_message_bytes: (MIB as usize + 1) << 20,
             users: None,
+            peer: None,
         };
         let server = Server::start(&running, &options, std::future::pending()).await.unwrap();
         let before = reset_peak();

@@ -55,13 +55,12 @@ fn basic(credentials: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials))
 }
 
-/// A Connect call of `users.FUNCTION` with `headers`: (HTTP status, body, `WWW-Authenticate`).
-fn connect(served: &Served, function: &str, headers: &[&str]) -> (u16, Value, Option<String>) {
+/// A Connect call of `users.FUNCTION` with curl's `extra` arguments (`-u USER:PASSWORD`, `-H
+/// HEADER`...): (HTTP status, body, `WWW-Authenticate`).
+fn connect(served: &Served, function: &str, extra: &[&str]) -> (u16, Value, Option<String>) {
     let dump = tempfile::NamedTempFile::new().unwrap();
     let mut args = vec!["-H", "Content-Type: application/json", "-d", "{}", "-D", dump.path().to_str().unwrap()];
-    for header in headers {
-        args.extend(["-H", header]);
-    }
+    args.extend(extra);
     let (status, body) = served.curl(&format!("/{USERS}/{function}"), &args);
     let dumped = std::fs::read_to_string(dump.path()).unwrap();
     let challenge = dumped
@@ -120,10 +119,9 @@ fn a_logged_in_call_sees_its_user_and_a_logged_out_one_is_refused_in_every_langu
     for language in LANGUAGES {
         let wos = users_wos(language);
         let served = Served::start(&wos.path(), &[]);
-        let ada = format!("Authorization: {}", basic("ada:lovelace"));
-        // Logged in: both functions see the user.
+        // Logged in (`curl -u`): both functions see the user.
         for function in ["Whoami", "MembersOnly"] {
-            let (status, body, _) = connect(&served, function, &[&ada]);
+            let (status, body, _) = connect(&served, function, &["-u", "ada:lovelace"]);
             assert_eq!(status, 200, "{language}: {function}: {body}");
             let user = if function == "Whoami" { &body["result"] } else { &body["ok"] };
             assert_eq!(user, "ada", "{language}: {function}: {body}");
@@ -143,6 +141,12 @@ fn a_logged_in_call_sees_its_user_and_a_logged_out_one_is_refused_in_every_langu
         let refused = grpc(&served, "MembersOnly", None);
         assert_eq!(refused["code"], "UNAUTHENTICATED", "{language}: {refused}");
         assert_eq!(refused["www-authenticate"], CHALLENGE, "{language}: {refused}");
+        // A wrong password, a malformed header, and a user removed while the host runs.
+        for extra in [["-u", "ada:wrong"], ["-H", "Authorization: Basic !!"]] {
+            assert_eq!(connect(&served, "MembersOnly", &extra).0, 401, "{language}: {extra:?}");
+        }
+        host(&["user", "remove", wos.path().to_str().unwrap(), "ada"]).expect_code(0);
+        assert_eq!(connect(&served, "MembersOnly", &["-u", "ada:lovelace"]).0, 401, "{language}: removed");
         served.terminate();
     }
 }
@@ -164,7 +168,7 @@ fn wrong_malformed_and_removed_credentials_are_refused_the_same_way() {
     for value in &cases {
         let header = format!("Authorization: {value}");
         // Even a function that needs no login refuses credentials that do not log in.
-        let (status, body, challenge) = connect(&served, "MembersOnly", &[&header]);
+        let (status, body, challenge) = connect(&served, "MembersOnly", &["-H", &header]);
         assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")), "{value:.40}: {body}");
         assert_eq!(challenge.as_deref(), Some(CHALLENGE), "{value:.40}");
         let refused = grpc(&served, "Whoami", Some(value));
@@ -174,9 +178,9 @@ fn wrong_malformed_and_removed_credentials_are_refused_the_same_way() {
 
     // A user removed while the host runs is refused at once (the cache does not outlive it).
     let ada = format!("Authorization: {}", basic("ada:lovelace"));
-    assert_eq!(connect(&served, "MembersOnly", &[&ada]).0, 200);
+    assert_eq!(connect(&served, "MembersOnly", &["-H", &ada]).0, 200);
     host(&["user", "remove", wos.path().to_str().unwrap(), "ada"]).expect_code(0);
-    assert_eq!(connect(&served, "MembersOnly", &[&ada]).0, 401);
+    assert_eq!(connect(&served, "MembersOnly", &["-H", &ada]).0, 401);
 }
 
 #[test]
@@ -326,13 +330,13 @@ fn the_user_crosses_remote_links_between_hosts_of_one_deployment_in_every_langua
         let back = Served::start(&back_host.path(), &[]);
         let front_host = front_wos(&back.addr, Some(SECRET));
         let front = Served::start(&front_host.path(), &[]);
-        let (status, body, _) = connect(&front, "Whoami", &[&ada]);
+        let (status, body, _) = connect(&front, "Whoami", &["-H", &ada]);
         assert_eq!((status, &body["result"]), (200, &json!("ada")), "{language}: {body}");
         assert_eq!(connect(&front, "Whoami", &[]).1, json!({}), "{language}: logged out");
         // The back refuses a logged-out chain; the front answers the request the same way.
         let (status, body, challenge) = connect(&front, "MembersOnly", &[]);
         assert_eq!((status, challenge.is_some()), (401, true), "{language}: {body}");
-        assert_eq!(connect(&front, "MembersOnly", &[&ada]).1, json!({ "ok": "ada" }), "{language}");
+        assert_eq!(connect(&front, "MembersOnly", &["-H", &ada]).1, json!({ "ok": "ada" }), "{language}");
     }
 }
 
@@ -346,7 +350,8 @@ fn a_client_that_sends_the_user_itself_gains_nothing() {
         vec!["parigot-user: ada", "parigot-chain: 00000000000000aa", "parigot-user-proof: v1 1 00"],
     ];
     for headers in &forged {
-        let (status, body, _) = connect(&back, "Whoami", headers);
+        let args: Vec<&str> = headers.iter().flat_map(|header| ["-H", header]).collect();
+        let (status, body, _) = connect(&back, "Whoami", &args);
         assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")), "{headers:?}: {body}");
         assert!(body["message"].as_str().unwrap().contains("accepted only from a parigot host of the same deployment"));
     }
@@ -354,15 +359,15 @@ fn a_client_that_sends_the_user_itself_gains_nothing() {
     let other_host = front_wos(&back.addr, Some("c29tZSBvdGhlciBkZXBsb3ltZW50J3Mgc2VjcmV0IGtleQ=="));
     let other = Served::start(&other_host.path(), &[]);
     let ada = format!("Authorization: {}", basic("ada:lovelace"));
-    let (status, body, _) = connect(&other, "Whoami", &[&ada]);
+    let (status, body, _) = connect(&other, "Whoami", &["-H", &ada]);
     assert_eq!(status, 401, "another deployment's proof is refused: {body}");
     let none_host = front_wos(&back.addr, None);
     let none = Served::start(&none_host.path(), &[]);
-    assert_eq!(connect(&none, "Whoami", &[&ada]).1, json!({}), "without a secret the user stays home");
+    assert_eq!(connect(&none, "Whoami", &["-H", &ada]).1, json!({}), "without a secret the user stays home");
     // A host without a secret accepts no peer's user at all.
     let lone_host = back_wos("rust", None);
     let lone = Served::start(&lone_host.path(), &[]);
-    let (status, body, _) = connect(&lone, "Whoami", &["parigot-user: ada"]);
+    let (status, body, _) = connect(&lone, "Whoami", &["-H", "parigot-user: ada"]);
     assert!(status == 401 && body["message"].as_str().unwrap().contains("no `[auth] peer-secret-file`"), "{body}");
 }
 
@@ -442,7 +447,7 @@ fn remote_links_over_tls_carry_the_user() {
     );
     std::fs::write(front_host.path(), text).unwrap();
     let front = Served::start(&front_host.path(), &[]);
-    let (status, body, _) = connect(&front, "Whoami", &[&format!("Authorization: {}", basic("ada:lovelace"))]);
+    let (status, body, _) = connect(&front, "Whoami", &["-u", "ada:lovelace"]);
     assert_eq!((status, &body["result"]), (200, &json!("ada")), "{body}");
 }
 
