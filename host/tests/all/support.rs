@@ -91,6 +91,22 @@ pub fn string(value: &wasmtime::component::Val) -> String {
     }
 }
 
+/// Runs `parigot-host ARGS` with `input` on its stdin (not a terminal), with the shared test
+/// compile cache.
+pub fn host_with_input(args: &[&str], input: &str) -> Run {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+        .args(args)
+        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the host binary runs");
+    child.stdin.take().expect("piped stdin").write_all(input.as_bytes()).expect("write stdin");
+    Run::from(child.wait_with_output().expect("the host binary ends"))
+}
+
 /// A wos in a temporary folder.
 pub struct Wos {
     dir: tempfile::TempDir,

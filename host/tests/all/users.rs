@@ -4,34 +4,13 @@
 //! SDK) answers UNAUTHENTICATED / 401 with the challenge, for real clients (curl, grpcio, buf).
 
 use crate::support::served::Served;
-use crate::support::{Run, Wos, component, host};
+use crate::support::{Wos, component, host, host_with_input};
 use base64::Engine as _;
 use serde_json::{Value, json};
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 
 const USERS: &str = "parigot.testing.users.v0_1_0.Users";
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 const CHALLENGE: &str = "Basic realm=\"faulty test\", charset=\"UTF-8\"";
-
-/// Runs `parigot-host ARGS` with `input` on its stdin (not a terminal: the password is its
-/// first line).
-fn host_with_input(args: &[&str], input: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the host binary runs");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// A wos serving the `users` interface of the faulty service in `language`, with `whoami`
 /// declared as needing a login (`members-only` refuses a logged-out caller itself), and user
