@@ -14,5 +14,6 @@ pub mod graph;
 pub mod kernel;
 pub mod manifest;
 pub mod runtime;
+pub mod testing;
 pub mod users;
 pub mod wire;

@@ -11,6 +11,7 @@ use parigot_host::manifest::{Manifest, ServiceName, ServiceSpec};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, Determinism, LoadOptions, ProgramOutcome, StartOptions};
+use parigot_host::testing::call::AdHocCall;
 use parigot_host::users::{Authenticator, PeerSecret, UserStore};
 use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
@@ -68,6 +69,8 @@ enum Command {
     /// Keep the users of a wos: who may log in at its served ports.
     #[command(subcommand)]
     User(UserCommand),
+    /// Call one function a service of the wos exports, arguments and results in WAVE.
+    Call(CallArgs),
 }
 
 #[derive(Subcommand)]
@@ -161,6 +164,27 @@ struct RunArgs {
     /// Run every service's `build` command first, not only for missing components.
     #[arg(long)]
     build: bool,
+    /// Environment variable `KEY=VALUE` for a fused unit (a wos sets `env` per service instead).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+    /// Arguments for a fused unit's program, after `--` (a wos sets `args` per service instead).
+    #[arg(last = true)]
+    program_args: Vec<String>,
+    /// Serve the wos's public interfaces over gRPC and Connect on this address (overrides
+    /// `[serve] listen`; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// How many instances of each service may run at once, for services that do not set
+    /// their own `instances` (overrides `[serve] pool`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pool: Option<u16>,
+    #[command(flatten)]
+    start: StartFlags,
+}
+
+/// How a wos is started: what `run`, `check`, `compose` and `call` share.
+#[derive(Args)]
+struct StartFlags {
     /// Virtual clocks and seeded randomness: the same wos prints the same output every run.
     #[arg(long)]
     deterministic: bool,
@@ -170,48 +194,50 @@ struct RunArgs {
     /// How far the virtual clocks advance on each read, in microseconds (deterministic mode).
     #[arg(long, default_value_t = 1000)]
     clock_step_us: u64,
-    /// Environment variable `KEY=VALUE` for a fused unit (a wos sets `env` per service instead).
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
-    env: Vec<(String, String)>,
-    /// Arguments for a fused unit's program, after `--` (a wos sets `args` per service instead).
-    #[arg(last = true)]
-    program_args: Vec<String>,
     /// Interval of the pulse that enforces call deadlines, in milliseconds; 0 turns deadlines off.
     #[arg(long, default_value_t = pulse::DEFAULT_INTERVAL.as_millis() as u64)]
     pulse_ms: u64,
-    /// Serve the wos's public interfaces over gRPC and Connect on this address (overrides
-    /// `[serve] listen`; port 0 picks a free port).
-    #[arg(long, value_name = "ADDR")]
-    listen: Option<std::net::SocketAddr>,
     /// Where the services' databases are kept [default: `.parigot/data` beside the wos].
     #[arg(long, value_name = "DIR", env = "PARIGOT_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Run the programs as this user of the wos (`parigot-host user list` shows them): their
-    /// calls' context carries it, as a logged-in request's does.
+    /// Run as this user of the wos (`parigot-host user list` shows them): the calls' context
+    /// carries it, as a logged-in request's does.
     #[arg(long, value_name = "NAME")]
     user: Option<String>,
-    /// How many instances of each service may run at once, for services that do not set
-    /// their own `instances` (overrides `[serve] pool`).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pool: Option<u16>,
 }
 
-impl RunArgs {
+impl StartFlags {
+    /// Whether deterministic mode is asked for.
+    fn deterministic(&self) -> bool {
+        self.deterministic || self.seed.is_some()
+    }
+
     /// The deterministic-mode settings, if asked for (`manifest_seed` is the wos's `seed`).
     fn determinism(&self, manifest_seed: Option<u64>) -> Option<Determinism> {
-        (self.deterministic || self.seed.is_some()).then(|| Determinism {
+        self.deterministic().then(|| Determinism {
             seed: self.seed.or(manifest_seed).unwrap_or(0),
             clock_step: std::time::Duration::from_micros(self.clock_step_us),
         })
     }
 }
 
+#[derive(Args)]
+struct CallArgs {
+    /// The wos manifest (wos.toml).
+    wos: PathBuf,
+    /// The call, arguments in WAVE: `namespace:package/interface.function(arg, ...)`.
+    call: String,
+    #[command(flatten)]
+    start: StartFlags,
+}
+
 impl Command {
-    /// The arguments of a command that starts a wos.
-    fn run_args(&self) -> Option<&RunArgs> {
+    /// How a command that starts a wos starts it.
+    fn start_flags(&self) -> Option<&StartFlags> {
         match self {
-            Command::Run(args) | Command::Check(args) => Some(args),
-            Command::Compose(compose) => Some(&compose.run),
+            Command::Run(args) | Command::Check(args) => Some(&args.start),
+            Command::Compose(compose) => Some(&compose.run.start),
+            Command::Call(args) => Some(&args.start),
             Command::Proto(_) | Command::Build(_) | Command::Queries(_) | Command::User(_) => None,
         }
     }
@@ -220,7 +246,7 @@ impl Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A deterministic run prints the same bytes every time: no timestamps.
-    let deterministic = cli.command.run_args().is_some_and(|args| args.deterministic || args.seed.is_some());
+    let deterministic = cli.command.start_flags().is_some_and(StartFlags::deterministic);
     init_logging(&cli.log, cli.log_format, !deterministic);
     match run(cli) {
         Ok(code) => code,
@@ -239,6 +265,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Build(args) => return build(args),
         Command::Queries(args) => return queries(args),
         Command::User(command) => return user(command),
+        Command::Call(args) => return call(args, cache?, log_format),
         Command::Run(args) => (args, false, None),
         Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
         Command::Check(args) => (args, true, None),
@@ -253,12 +280,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         (false, true) => BuildPolicy::Always,
         (false, false) => BuildPolicy::IfMissing,
     };
-    let peer = manifest.auth.peer_secret_file.as_deref().map(PeerSecret::load).transpose();
-    let peer = peer.map_err(|why| wasmtime::format_err!("{why}"))?;
-    let options = LoadOptions { cache: cache?, build, remotes: Some(GrpcRemotes::binder(peer.clone())) };
-    let pulse = (args.pulse_ms > 0).then(|| std::time::Duration::from_millis(args.pulse_ms));
-    let engine = HostEngine::new(pulse)?;
-    let app = App::load(manifest, &engine, &options)?;
+    let (app, peer) = load_app(manifest, &args.start, build, cache?)?;
     if check_only {
         print_plan(&app);
         return Ok(ExitCode::SUCCESS);
@@ -269,20 +291,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
         return Ok(ExitCode::SUCCESS);
     }
-    let data_dir = args.data_dir.clone().unwrap_or_else(|| app.manifest.data_folder());
-    let users = UserStore::new(&data_dir);
-    if let Some(name) = &args.user
-        && !users.contains(name).map_err(|why| wasmtime::format_err!("{why}"))?
-    {
-        bail!("`--user {name}`: wos `{}` has no such user; add it with `parigot-host user add`", app.manifest.name);
-    }
-    let start = StartOptions {
-        determinism: args.determinism(app.manifest.seed),
-        log_format,
-        log: None,
-        data_dir: Some(data_dir),
-    };
-    let user = args.user.clone();
+    let (start, users) = start_options(&app, &args.start, log_format)?;
+    let user = args.start.user.clone();
     let serve = &app.manifest.serve;
     if let Some(listen) = args.listen.or(serve.listen) {
         let users = Authenticator::new(users).map_err(|why| wasmtime::format_err!("{why}"))?;
@@ -295,6 +305,66 @@ fn run(cli: Cli) -> Result<ExitCode> {
         return async_runtime()?.block_on(serve_wos(app, start, options, user));
     }
     async_runtime()?.block_on(run_programs(app, start, user))
+}
+
+/// Loads `manifest` to run it: its remote links (with the deployment's secret, which is
+/// returned too, for serving) and the engine with the pulse `flags` ask for.
+fn load_app(
+    manifest: Manifest,
+    flags: &StartFlags,
+    build: BuildPolicy,
+    cache: ComponentCache,
+) -> Result<(std::sync::Arc<App>, Option<PeerSecret>)> {
+    let peer = manifest.auth.peer_secret_file.as_deref().map(PeerSecret::load).transpose();
+    let peer = peer.map_err(|why| wasmtime::format_err!("{why}"))?;
+    let options = LoadOptions { cache, build, remotes: Some(GrpcRemotes::binder(peer.clone())) };
+    let pulse = (flags.pulse_ms > 0).then(|| std::time::Duration::from_millis(flags.pulse_ms));
+    let app = App::load(manifest, &HostEngine::new(pulse)?, &options)?;
+    Ok((app, peer))
+}
+
+/// How to start `app` as `flags` say, and its users; an error when `--user` names none of them.
+fn start_options(app: &App, flags: &StartFlags, log_format: LogFormat) -> Result<(StartOptions, UserStore)> {
+    let data_dir = flags.data_dir.clone().unwrap_or_else(|| app.manifest.data_folder());
+    let users = UserStore::new(&data_dir);
+    if let Some(name) = &flags.user
+        && !users.contains(name).map_err(|why| wasmtime::format_err!("{why}"))?
+    {
+        bail!("`--user {name}`: wos `{}` has no such user; add it with `parigot-host user add`", app.manifest.name);
+    }
+    let start = StartOptions {
+        determinism: flags.determinism(app.manifest.seed),
+        log_format,
+        log: None,
+        data_dir: Some(data_dir),
+    };
+    Ok((start, users))
+}
+
+/// `parigot-host call`: starts the wos, makes one call, prints each result in WAVE. A guest
+/// that fails exits as a failed program does.
+fn call(args: CallArgs, cache: ComponentCache, log_format: LogFormat) -> Result<ExitCode> {
+    let manifest = Manifest::load(&args.wos)?;
+    let (app, _) = load_app(manifest, &args.start, BuildPolicy::IfMissing, cache)?;
+    let (start, _) = start_options(&app, &args.start, log_format)?;
+    let call = AdHocCall::parse(&app, &args.call)?;
+    async_runtime()?.block_on(async {
+        let running = app.start(start).await?;
+        let outcome = call.run(&running, args.start.user.as_deref()).await;
+        running.shutdown().await;
+        match outcome {
+            Ok(results) => {
+                for result in results {
+                    println!("{result}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(error) => {
+                report(&error.to_string(), error.chain().skip(1));
+                Ok(ExitCode::from(exit::GUEST_FAILED))
+            }
+        }
+    })
 }
 
 /// The async runtime guest code runs on (on wasmtime fibers) and the server serves from.

@@ -123,6 +123,11 @@ impl LoadedService {
 }
 
 impl App {
+    /// The engine the wos's components were compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Builds (if asked), compiles (or loads from the cache), resolves and links every service.
     pub fn load(manifest: Manifest, host: &HostEngine, options: &LoadOptions) -> Result<Arc<App>> {
         let engine = host.engine();

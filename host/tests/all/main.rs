@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod build;
+mod call;
 mod compose;
 mod context_log;
 mod determinism;

@@ -1,0 +1,3 @@
+//! Testing a wos: ad-hoc calls of its exported functions in WAVE ([`call`]).
+
+pub mod call;
