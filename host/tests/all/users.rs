@@ -381,7 +381,7 @@ fn tls_users_wos(language: &str) -> Wos {
 fn basic_auth_over_tls_with_curl_and_grpcio() {
     let wos = tls_users_wos("python");
     let served = Served::start(&wos.path(), &[]);
-    assert!(served.log().contains(&format!("listening on https://{}", served.addr)), "{}", served.log());
+    assert!(served.log_shows(&format!("listening on https://{}", served.addr)), "{}", served.log());
     let ca = wos.path().with_file_name("ca.pem");
     let url = format!("https://{}/{USERS}/MembersOnly", served.addr);
     let json = ["-H", "Content-Type: application/json", "-d", "{}"];
