@@ -22,7 +22,7 @@ export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
 
 RUST_GUESTS := bench-driver bench-echo-rust bench-observed dice faulty-rust faults-driver pricing \
-               diamond-top diamond-side faults-relay wasi-logger notes-rust users-driver
+               diamond-top diamond-side faults-relay wasi-logger notes-rust users-driver broken-tests
 GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go
 PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
@@ -41,9 +41,11 @@ demo-split: guests host
 	trap 'kill $$signer $$decorator 2>/dev/null; wait' EXIT; \
 	$(HOST) run examples/hello/split/front.toml
 
-## test: set up, build, and run every test
+## test: set up, build, and run every test: the host's, then the guest-language tests in tests/
+GUEST_TESTS := $(wildcard tests/*/wos.toml)
 test: guests
 	cargo test -p parigot-host
+	for wos in $(GUEST_TESTS); do $(HOST) --log warn test $$wos || exit 1; done
 
 ## bench: run the benchmarks (release build; slow the first time)
 bench: guests

@@ -71,6 +71,22 @@ enum Command {
     User(UserCommand),
     /// Call one function a service of the wos exports, arguments and results in WAVE.
     Call(CallArgs),
+    /// Run the tests of a wos's test components (`[tests.NAME]`), deterministically.
+    Test(TestArgs),
+}
+
+#[derive(Args)]
+struct TestArgs {
+    /// The wos manifest (wos.toml) whose `[tests.NAME]` tables name test components.
+    wos: PathBuf,
+    /// Only the tests whose name (`component::test`) contains this.
+    filter: Option<String>,
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// The seed of every test's randomness, to reproduce a run.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[derive(Subcommand)]
@@ -238,7 +254,7 @@ impl Command {
             Command::Run(args) | Command::Check(args) => Some(&args.start),
             Command::Compose(compose) => Some(&compose.run.start),
             Command::Call(args) => Some(&args.start),
-            Command::Proto(_) | Command::Build(_) | Command::Queries(_) | Command::User(_) => None,
+            Command::Proto(_) | Command::Build(_) | Command::Queries(_) | Command::User(_) | Command::Test(_) => None,
         }
     }
 }
@@ -266,6 +282,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Queries(args) => return queries(args),
         Command::User(command) => return user(command),
         Command::Call(args) => return call(args, cache?, log_format),
+        Command::Test(args) => return test(args, cache?),
         Command::Run(args) => (args, false, None),
         Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
         Command::Check(args) => (args, true, None),
@@ -280,7 +297,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         (false, true) => BuildPolicy::Always,
         (false, false) => BuildPolicy::IfMissing,
     };
-    let (app, peer) = load_app(manifest, &args.start, build, cache?)?;
+    let (app, peer) = load_app(manifest, args.start.pulse_ms, build, cache?)?;
     if check_only {
         print_plan(&app);
         return Ok(ExitCode::SUCCESS);
@@ -308,17 +325,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Loads `manifest` to run it: its remote links (with the deployment's secret, which is
-/// returned too, for serving) and the engine with the pulse `flags` ask for.
+/// returned too, for serving) and the engine with a pulse every `pulse_ms` (0: none).
 fn load_app(
     manifest: Manifest,
-    flags: &StartFlags,
+    pulse_ms: u64,
     build: BuildPolicy,
     cache: ComponentCache,
 ) -> Result<(std::sync::Arc<App>, Option<PeerSecret>)> {
     let peer = manifest.auth.peer_secret_file.as_deref().map(PeerSecret::load).transpose();
     let peer = peer.map_err(|why| wasmtime::format_err!("{why}"))?;
     let options = LoadOptions { cache, build, remotes: Some(GrpcRemotes::binder(peer.clone())) };
-    let pulse = (flags.pulse_ms > 0).then(|| std::time::Duration::from_millis(flags.pulse_ms));
+    let pulse = (pulse_ms > 0).then(|| std::time::Duration::from_millis(pulse_ms));
     let app = App::load(manifest, &HostEngine::new(pulse)?, &options)?;
     Ok((app, peer))
 }
@@ -345,7 +362,7 @@ fn start_options(app: &App, flags: &StartFlags, log_format: LogFormat) -> Result
 /// that fails exits as a failed program does.
 fn call(args: CallArgs, cache: ComponentCache, log_format: LogFormat) -> Result<ExitCode> {
     let manifest = Manifest::load(&args.wos)?;
-    let (app, _) = load_app(manifest, &args.start, BuildPolicy::IfMissing, cache)?;
+    let (app, _) = load_app(manifest, args.start.pulse_ms, BuildPolicy::IfMissing, cache)?;
     let (start, _) = start_options(&app, &args.start, log_format)?;
     let call = AdHocCall::parse(&app, &args.call)?;
     async_runtime()?.block_on(async {
@@ -365,6 +382,28 @@ fn call(args: CallArgs, cache: ComponentCache, log_format: LogFormat) -> Result<
             }
         }
     })
+}
+
+/// `parigot-host test`: runs the wos's tests, prints a report like `cargo test`'s; exits 1
+/// when a test failed.
+fn test(args: TestArgs, cache: ComponentCache) -> Result<ExitCode> {
+    use parigot_host::testing::runner::{TestOptions, junit, report, run_tests};
+    let manifest = Manifest::load(&args.wos)?;
+    let tests: Vec<ServiceName> = manifest.tests.keys().cloned().collect();
+    if tests.is_empty() {
+        bail!("wos `{}` has no tests: add a `[tests.NAME]` table naming a test component", manifest.name);
+    }
+    let name = manifest.name.clone();
+    let pulse = pulse::DEFAULT_INTERVAL.as_millis() as u64;
+    let (app, _) = load_app(manifest.with_tests(), pulse, BuildPolicy::IfMissing, cache)?;
+    let options = TestOptions { filter: args.filter, seed: args.seed };
+    let outcomes = async_runtime()?.block_on(run_tests(&app, &tests, &options))?;
+    print!("{}", report(&outcomes));
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit(&name, &outcomes)).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let failed = outcomes.iter().any(|outcome| outcome.failure.is_some());
+    Ok(if failed { ExitCode::from(exit::PROGRAM_FAILED) } else { ExitCode::SUCCESS })
 }
 
 /// The async runtime guest code runs on (on wasmtime fibers) and the server serves from.

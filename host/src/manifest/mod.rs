@@ -35,6 +35,9 @@ pub struct Manifest {
     pub exports: Vec<InterfaceName>,
     /// Services by name, in name order.
     pub services: BTreeMap<ServiceName, ServiceSpec>,
+    /// Test components by name (`[tests.NAME]`, the keys of a service's table): loaded only by
+    /// `parigot-host test`, which links them with the services ([`Manifest::with_tests`]).
+    pub tests: BTreeMap<ServiceName, ServiceSpec>,
     /// Where and how to serve the public interfaces over gRPC and Connect (`[serve]`).
     pub serve: ServeSpec,
     /// Who must log in to call what, at the edge (`[auth]`).
@@ -252,6 +255,8 @@ struct RawManifest {
     #[serde(default)]
     services: BTreeMap<ServiceName, RawService>,
     #[serde(default)]
+    tests: BTreeMap<ServiceName, RawService>,
+    #[serde(default)]
     serve: RawServe,
     #[serde(default)]
     auth: RawAuth,
@@ -375,25 +380,30 @@ impl Manifest {
         }
         let folder = path.parent().unwrap_or(Path::new("."));
         check_links(&raw.services).map_err(invalid)?;
+        if let Some(clash) = raw.tests.keys().find(|name| raw.services.contains_key(*name)) {
+            return Err(invalid(format!("`{clash}` is both a service and a test; give the test another name")));
+        }
         let (wos_limits, wos_log) = (raw.limits, raw.log);
-        let services = raw
-            .services
-            .into_iter()
-            .map(|(name, service)| {
-                let limits = resolve_limits(&service.limits, &wos_limits)
-                    .map_err(|message| invalid(format!("service `{name}`: {message}")))?;
-                let log = LogSettings::resolve(&service.log, &wos_log)
-                    .map_err(|message| invalid(format!("service `{name}`: `log`: {message}")))?;
-                let spec = service
-                    .resolve(&name, folder, limits, log)
-                    .map_err(|m| invalid(format!("service `{name}`: {m}")))?;
-                Ok((name, spec))
-            })
-            .collect::<Result<_, ManifestError>>()?;
+        let resolve_all = |raw: BTreeMap<ServiceName, RawService>, kind: &str| {
+            raw.into_iter()
+                .map(|(name, service)| {
+                    let limits = resolve_limits(&service.limits, &wos_limits)
+                        .map_err(|message| invalid(format!("{kind} `{name}`: {message}")))?;
+                    let log = LogSettings::resolve(&service.log, &wos_log)
+                        .map_err(|message| invalid(format!("{kind} `{name}`: `log`: {message}")))?;
+                    let spec = service
+                        .resolve(&name, folder, limits, log)
+                        .map_err(|m| invalid(format!("{kind} `{name}`: {m}")))?;
+                    Ok((name, spec))
+                })
+                .collect::<Result<BTreeMap<_, _>, ManifestError>>()
+        };
+        let services = resolve_all(raw.services, "service")?;
+        let tests = resolve_all(raw.tests, "test")?;
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
         let serve = resolve_serve(raw.serve, folder).map_err(invalid)?;
         let auth = resolve_auth(raw.auth, &name, folder).map_err(invalid)?;
-        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services, serve, auth })
+        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services, tests, serve, auth })
     }
 
     /// A wos of one service, `name`, made of the component at `component` with default
@@ -419,9 +429,16 @@ impl Manifest {
             seed: None,
             exports: Vec::new(),
             services: BTreeMap::from([(name, spec)]),
+            tests: BTreeMap::new(),
             serve: ServeSpec::default(),
             auth: AuthSpec::default(),
         }
+    }
+
+    /// This wos with its test components among its services, for the test runner.
+    pub fn with_tests(mut self) -> Manifest {
+        self.services.extend(std::mem::take(&mut self.tests));
+        self
     }
 
     /// How many instances of service `spec` may run at once: its own `instances`, else

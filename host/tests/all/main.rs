@@ -13,8 +13,10 @@ mod hello;
 mod kernel;
 mod serve;
 mod split;
+
 mod sqlite;
 mod support;
+mod test_runner;
 mod typed_queries;
 mod users;
 mod wire;

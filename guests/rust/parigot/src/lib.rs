@@ -14,6 +14,8 @@
 //! parigot::info!("greeting {name}"; "name" => name.as_str(), "trace" => ctx.trace_id.as_str());
 //! ```
 //!
+//! - [`test`]: tests that `parigot-host test` runs ([`tests!`], [`check_eq!`]).
+//!
 //! The service's own world needs nothing for this: the SDK brings its imports
 //! (`parigot:sdk/imports`) with its own bindings.
 
@@ -49,3 +51,4 @@ macro_rules! value_from {
 pub mod context;
 pub mod log;
 pub mod sqlite;
+pub mod test;

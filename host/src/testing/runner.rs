@@ -1,0 +1,260 @@
+//! The test runner (`parigot-host test`): runs the tests of a wos's test components
+//! (`[tests.NAME]`, components that export `parigot:test/tests`), each test in fresh instances
+//! of every service, with a fresh temporary database per service (its migrations applied),
+//! virtual clocks, seeded randomness and its log captured, so that no test depends on another
+//! or on time. A test that traps, loops past its deadline or exceeds its memory fails with the
+//! cause; the others go on.
+
+use crate::caps::log::{LogCapture, render::LogFormat};
+use crate::manifest::ServiceName;
+use crate::runtime::{App, Determinism, Running, StartOptions};
+use std::sync::Arc;
+use wasmtime::component::Val;
+
+/// The interface a test component exports.
+pub const TESTS_INTERFACE: &str = "parigot:test/tests@0.1.0";
+
+/// What to run, and how.
+#[derive(Debug, Clone, Default)]
+pub struct TestOptions {
+    /// Only tests whose full name (`component::test`) contains this.
+    pub filter: Option<String>,
+    /// The seed of every test's randomness.
+    pub seed: u64,
+}
+
+/// How one test went.
+#[derive(Debug)]
+pub struct TestOutcome {
+    /// `component::test`.
+    pub name: String,
+    /// None when it passed.
+    pub failure: Option<Failure>,
+    /// What the services (and the test) logged, stdout and stderr included.
+    pub log: Vec<String>,
+}
+
+/// Why a test failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// A check of the test failed.
+    Check { message: String, expected: Option<String>, actual: Option<String>, location: Option<String> },
+    /// The test component, or a service it called, failed: a trap, a deadline, memory.
+    Crashed(String),
+}
+
+/// Runs the tests of `tests` (test components of `app`, loaded with
+/// [`crate::manifest::Manifest::with_tests`]).
+pub async fn run_tests(
+    app: &Arc<App>,
+    tests: &[ServiceName],
+    options: &TestOptions,
+) -> wasmtime::Result<Vec<TestOutcome>> {
+    let mut outcomes = Vec::new();
+    for component in tests {
+        let names = {
+            let (running, _data, _log) = fresh(app, options).await?;
+            let names = test_names(&running, component).await;
+            running.shutdown().await;
+            names?
+        };
+        for test in names {
+            let name = format!("{component}::{test}");
+            if options.filter.as_deref().is_some_and(|filter| !name.contains(filter)) {
+                continue;
+            }
+            let (running, _data, log) = fresh(app, options).await?;
+            let failure = run_one(&running, component, &test).await;
+            running.shutdown().await;
+            let log = log.lines().iter().map(|line| format!("{} | {}", line.service, line.message)).collect();
+            outcomes.push(TestOutcome { name, failure, log });
+        }
+    }
+    Ok(outcomes)
+}
+
+/// The wos started afresh: new instances, databases in a new temporary folder (kept while the
+/// returned guard lives), a deterministic run whose log goes into the returned capture.
+async fn fresh(
+    app: &Arc<App>,
+    options: &TestOptions,
+) -> wasmtime::Result<(Running, tempfile::TempDir, Arc<LogCapture>)> {
+    let data = tempfile::Builder::new().prefix("parigot-test-").tempdir()?;
+    let log = Arc::new(LogCapture::default());
+    let start = StartOptions {
+        determinism: Some(Determinism { seed: options.seed, ..Determinism::default() }),
+        log_format: LogFormat::Json,
+        log: Some(log.clone()),
+        data_dir: Some(data.path().to_owned()),
+    };
+    Ok((app.start(start).await?, data, log))
+}
+
+async fn test_names(running: &Running, component: &ServiceName) -> wasmtime::Result<Vec<String>> {
+    let mut results = [Val::Bool(false)];
+    running.call(component.as_str(), TESTS_INTERFACE, "names", &[], &mut results).await?;
+    match &results[0] {
+        Val::List(names) => Ok(names.iter().filter_map(text).collect()),
+        other => wasmtime::bail!("test component `{component}` listed its tests as {other:?}, not a list of strings"),
+    }
+}
+
+async fn run_one(running: &Running, component: &ServiceName, test: &str) -> Option<Failure> {
+    let mut results = [Val::Bool(false)];
+    let params = [Val::String(test.into())];
+    match running.call(component.as_str(), TESTS_INTERFACE, "run", &params, &mut results).await {
+        Err(error) => Some(Failure::Crashed(format!("{error:#}"))),
+        Ok(()) => match &results[0] {
+            Val::Result(Ok(_)) => None,
+            Val::Result(Err(Some(failure))) => Some(check_failure(failure)),
+            other => Some(Failure::Crashed(format!("the test answered {other:?}"))),
+        },
+    }
+}
+
+/// A `failure` record.
+fn check_failure(value: &Val) -> Failure {
+    let Val::Record(fields) = value else { return Failure::Crashed(format!("the test failed with {value:?}")) };
+    let field = |name: &str| fields.iter().find(|(field, _)| field == name).map(|(_, value)| value);
+    let optional = |name: &str| match field(name) {
+        Some(Val::Option(Some(value))) => text(value),
+        _ => None,
+    };
+    Failure::Check {
+        message: field("message").and_then(text).unwrap_or_default(),
+        expected: optional("expected"),
+        actual: optional("actual"),
+        location: optional("location"),
+    }
+}
+
+fn text(value: &Val) -> Option<String> {
+    match value {
+        Val::String(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// The report of `outcomes` as `cargo test` prints one: a line per test, the failures with
+/// their values and captured log, and `N passed, N failed`.
+pub fn report(outcomes: &[TestOutcome]) -> String {
+    let mut out = format!("running {} tests\n", outcomes.len());
+    for outcome in outcomes {
+        let verdict = if outcome.failure.is_none() { "ok" } else { "FAILED" };
+        out += &format!("test {} ... {verdict}\n", outcome.name);
+    }
+    let failed: Vec<&TestOutcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+    if !failed.is_empty() {
+        out += "\nfailures:\n";
+        for outcome in &failed {
+            out += &format!("\n---- {} ----\n{}", outcome.name, describe(outcome.failure.as_ref().expect("failed")));
+            if !outcome.log.is_empty() {
+                out += "captured log:\n";
+                for line in &outcome.log {
+                    out += &format!("  {line}\n");
+                }
+            }
+        }
+    }
+    let passed = outcomes.len() - failed.len();
+    out += &format!(
+        "\ntest result: {}. {passed} passed, {} failed\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        failed.len()
+    );
+    out
+}
+
+fn describe(failure: &Failure) -> String {
+    match failure {
+        Failure::Crashed(cause) => format!("crashed: {cause}\n"),
+        Failure::Check { message, expected, actual, location } => {
+            let mut out = match location {
+                Some(location) => format!("{message} (at {location})\n"),
+                None => format!("{message}\n"),
+            };
+            if let Some(expected) = expected {
+                out += &format!("  expected: {expected}\n");
+            }
+            if let Some(actual) = actual {
+                out += &format!("  actual:   {actual}\n");
+            }
+            out
+        }
+    }
+}
+
+/// The outcomes as a JUnit XML report (one `testsuite`, a `testcase` per test).
+pub fn junit(suite: &str, outcomes: &[TestOutcome]) -> String {
+    let failures = outcomes.iter().filter(|o| o.failure.is_some()).count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">\n",
+        xml(suite),
+        outcomes.len()
+    );
+    for outcome in outcomes {
+        let (component, test) = outcome.name.split_once("::").unwrap_or(("", &outcome.name));
+        out += &format!("    <testcase classname=\"{}\" name=\"{}\"", xml(component), xml(test));
+        match &outcome.failure {
+            None => out += "/>\n",
+            Some(failure) => {
+                let text = describe(failure);
+                let message = text.lines().next().unwrap_or_default();
+                out += &format!(
+                    ">\n      <failure message=\"{}\">{}</failure>\n      <system-out>{}</system-out>\n    </testcase>\n",
+                    xml(message),
+                    xml(&text),
+                    xml(&outcome.log.join("\n"))
+                );
+            }
+        }
+    }
+    out + "  </testsuite>\n</testsuites>\n"
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcomes() -> Vec<TestOutcome> {
+        vec![
+            TestOutcome { name: "t::passes".into(), failure: None, log: vec![] },
+            TestOutcome {
+                name: "t::compares".into(),
+                failure: Some(Failure::Check {
+                    message: "the totals differ".into(),
+                    expected: Some("750".into()),
+                    actual: Some("375".into()),
+                    location: Some("src/lib.rs:12".into()),
+                }),
+                log: vec!["pricing | quoted".into()],
+            },
+        ]
+    }
+
+    #[test]
+    fn the_report_reads_like_cargo_tests() {
+        let report = report(&outcomes());
+        assert!(
+            report.starts_with("running 2 tests\ntest t::passes ... ok\ntest t::compares ... FAILED\n"),
+            "{report}"
+        );
+        assert!(report.contains(
+            "---- t::compares ----\nthe totals differ (at src/lib.rs:12)\n  expected: 750\n  actual:   375\n"
+        ));
+        assert!(report.contains("captured log:\n  pricing | quoted\n"), "{report}");
+        assert!(report.ends_with("test result: FAILED. 1 passed, 1 failed\n"), "{report}");
+    }
+
+    #[test]
+    fn junit_has_a_testcase_per_test_and_escapes() {
+        let xml = junit("shop <test>", &outcomes());
+        assert!(xml.contains("<testsuite name=\"shop &lt;test&gt;\" tests=\"2\" failures=\"1\">"), "{xml}");
+        assert!(xml.contains("<testcase classname=\"t\" name=\"passes\"/>"), "{xml}");
+        assert!(xml.contains("<failure message=\"the totals differ (at src/lib.rs:12)\">"), "{xml}");
+    }
+}
