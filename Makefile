@@ -45,7 +45,7 @@ demo-split: guests host
 ## test: set up, build, and run every test: the host's, then the guest-language tests in tests/
 test: guests
 	cargo test -p parigot-host
-	for wos in $(GUEST_TESTS); do $(HOST) --log warn test $$wos || exit 1; done
+	for wos in $(GUEST_TESTS); do $(HOST) test $$wos || exit 1; done
 
 ## bench: run the benchmarks (release build; slow the first time)
 bench: guests

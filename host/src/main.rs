@@ -39,9 +39,10 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Filter of the host's own log lines, e.g. `warn` or `parigot_host=debug` (guests' lines
-    /// are filtered by each service's `log.level` in the wos).
-    #[arg(long, global = true, env = "PARIGOT_LOG", default_value = "info")]
-    log: String,
+    /// are filtered by each service's `log.level` in the wos) [default: `info`; `warn` for
+    /// `test`, whose report is on stdout].
+    #[arg(long, global = true, env = "PARIGOT_LOG")]
+    log: Option<String>,
     /// How log lines are written to stderr: `text` (coloured on a terminal unless NO_COLOR is
     /// set) or `json` (one object per line; guests' stdout and stderr lines too).
     #[arg(long, global = true, env = "PARIGOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -263,7 +264,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // A deterministic run prints the same bytes every time: no timestamps.
     let deterministic = cli.command.start_flags().is_some_and(StartFlags::deterministic);
-    init_logging(&cli.log, cli.log_format, !deterministic);
+    let default_filter = if matches!(cli.command, Command::Test(_)) { "warn" } else { "info" };
+    init_logging(cli.log.as_deref().unwrap_or(default_filter), cli.log_format, !deterministic);
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
