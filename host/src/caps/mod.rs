@@ -20,6 +20,7 @@ mod bindings;
 pub mod context;
 pub mod files;
 pub mod log;
+pub mod mocks;
 pub mod sqlite;
 
 use crate::manifest::InterfaceName;
@@ -39,7 +40,7 @@ pub struct Capability {
 
 /// Every capability the host implements. Adding one: a folder here, its WIT under `wit/`, and
 /// a line in this list.
-pub const CAPABILITIES: &[Capability] = &[context::CAPABILITY, log::CAPABILITY, sqlite::CAPABILITY];
+pub const CAPABILITIES: &[Capability] = &[context::CAPABILITY, log::CAPABILITY, sqlite::CAPABILITY, mocks::CAPABILITY];
 
 /// The capability that implements `interface` (any version), if the host implements it.
 pub fn capability_of(interface: &InterfaceName) -> Option<&'static Capability> {
@@ -125,6 +126,8 @@ pub struct ServiceCaps {
     pub log: log::ServiceLog,
     /// Its database, if the wos grants it one.
     pub sqlite: Option<sqlite::ServiceDatabase>,
+    /// The mocks of the wos (one book for all its services).
+    pub mocks: std::sync::Arc<mocks::MockBook>,
 }
 
 /// The capability state of one instance.

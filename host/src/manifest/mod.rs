@@ -38,6 +38,9 @@ pub struct Manifest {
     /// Test components by name (`[tests.NAME]`, the keys of a service's table): loaded only by
     /// `parigot-host test`, which links them with the services ([`Manifest::with_tests`]).
     pub tests: BTreeMap<ServiceName, ServiceSpec>,
+    /// Interfaces the host answers itself instead of linking them to a provider (`[mocks]`):
+    /// per function, the answers in WAVE.
+    pub mocks: crate::caps::mocks::MockTable,
     /// Where and how to serve the public interfaces over gRPC and Connect (`[serve]`).
     pub serve: ServeSpec,
     /// Who must log in to call what, at the edge (`[auth]`).
@@ -257,6 +260,8 @@ struct RawManifest {
     #[serde(default)]
     tests: BTreeMap<ServiceName, RawService>,
     #[serde(default)]
+    mocks: crate::caps::mocks::MockTable,
+    #[serde(default)]
     serve: RawServe,
     #[serde(default)]
     auth: RawAuth,
@@ -403,7 +408,17 @@ impl Manifest {
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
         let serve = resolve_serve(raw.serve, folder).map_err(invalid)?;
         let auth = resolve_auth(raw.auth, &name, folder).map_err(invalid)?;
-        Ok(Manifest { name, path: path.to_owned(), seed: raw.seed, exports: raw.exports, services, tests, serve, auth })
+        Ok(Manifest {
+            name,
+            path: path.to_owned(),
+            seed: raw.seed,
+            exports: raw.exports,
+            services,
+            tests,
+            mocks: raw.mocks,
+            serve,
+            auth,
+        })
     }
 
     /// A wos of one service, `name`, made of the component at `component` with default
@@ -430,9 +445,15 @@ impl Manifest {
             exports: Vec::new(),
             services: BTreeMap::from([(name, spec)]),
             tests: BTreeMap::new(),
+            mocks: BTreeMap::new(),
             serve: ServeSpec::default(),
             auth: AuthSpec::default(),
         }
+    }
+
+    /// The interface `import` as mocked under `[mocks]`, if it is.
+    pub fn mocks(&self, import: &InterfaceName) -> bool {
+        self.mocks.keys().any(|mocked| mocked.accepts(import))
     }
 
     /// This wos with its test components among its services, for the test runner.

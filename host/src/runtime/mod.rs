@@ -42,6 +42,7 @@ use crate::caps::ServiceCaps;
 use crate::caps::context::IdSource;
 use crate::caps::log::render::LogFormat;
 use crate::caps::log::{LogSink, ServiceLog, TracingSink};
+use crate::caps::mocks::{self, MockBook};
 use crate::caps::sqlite::ServiceDatabase;
 use crate::caps::sqlite::queries::{self, QuerySet};
 use crate::graph::{self, InterfaceSig, OwnInterfaces, Plan, Surface};
@@ -140,12 +141,18 @@ impl App {
             .map(|(name, compiled)| (name.clone(), Surface::of(&compiled.component, engine)))
             .collect();
         let mut queries = load_queries(&manifest)?;
-        let own: OwnInterfaces = queries
+        let mut own: OwnInterfaces = queries
             .iter()
             .map(|(name, set)| {
                 (name.clone(), BTreeMap::from([(set.interface.clone(), InterfaceSig::of_queries(&set.queries))]))
             })
             .collect();
+        // A mocked import is the host's to answer, with the types the importer expects.
+        for (name, surface) in &surfaces {
+            for (import, sig) in surface.imports.iter().filter(|(import, _)| manifest.mocks(import)) {
+                own.entry(name.clone()).or_default().insert(import.clone(), sig.clone());
+            }
+        }
         let plan = graph::resolve(&manifest, &surfaces, &own)?;
         let mut surfaces = surfaces;
         let services: Vec<LoadedService> = plan
@@ -171,7 +178,7 @@ impl App {
                 service.name
             );
         }
-        let linked = link_all(engine, &plan, &services, options.remotes.as_deref())?;
+        let linked = link_all(engine, &plan, &services, options.remotes.as_deref(), &manifest.mocks)?;
         Ok(Arc::new(App { manifest, plan, services, linked, engine: engine.clone(), clock: host.clock().cloned() }))
     }
 
@@ -204,6 +211,7 @@ impl App {
             })
             .collect::<Result<Vec<_>>>()?;
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
+        let mocks = Arc::new(MockBook::new(&self.manifest.mocks));
         let pools = self
             .services
             .iter()
@@ -214,6 +222,7 @@ impl App {
                 let caps = Arc::new(ServiceCaps {
                     log: ServiceLog::new(service.name.as_str(), &service.spec.log, log.clone(), determinism.is_some()),
                     sqlite: databases[id].clone(),
+                    mocks: mocks.clone(),
                 });
                 let output = OutputSettings { width, json: (log_format == LogFormat::Json).then(|| log.clone()) };
                 ServicePool::new(pool_spec(id, service, linked, size, &output, determinism, caps))
@@ -276,6 +285,7 @@ fn link_all(
     plan: &Plan,
     services: &[LoadedService],
     remote_binder: Option<&dyn RemoteBinder>,
+    mocked: &mocks::MockTable,
 ) -> Result<Vec<LinkedService>> {
     let ids: BTreeMap<&ServiceName, ServiceId> = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
     let mut provides: Vec<Vec<(String, String)>> = vec![Vec::new(); services.len()];
@@ -306,6 +316,16 @@ fn link_all(
         {
             tracing::info!("linking `{}`: `{import}` -> its typed queries", service.name);
             queries::add_to_linker(&mut linker, &import.to_string(), set, InstanceState::caps_view)?;
+        }
+        for (import, sig) in
+            service.surface.imports.iter().filter(|(import, _)| mocked.keys().any(|m| m.accepts(import)))
+        {
+            tracing::info!("linking `{}`: `{import}` -> a mock", service.name);
+            let functions: Vec<String> = sig.functions.keys().cloned().collect();
+            mocks::add_mock_to_linker(&mut linker, import, &functions, InstanceState::caps_view)?;
+        }
+        if service.surface.imports.keys().any(|import| import.path() == "parigot:test/mocks") {
+            mocks::add_control_to_linker(&mut linker, InstanceState::caps_view)?;
         }
         let pre = linker
             .instantiate_pre(&service.component)

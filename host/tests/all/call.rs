@@ -71,3 +71,27 @@ fn bad_calls_are_errors_that_say_what_and_where() {
         .expect_code(70)
         .expect_stderr(&["service `faulty`", "parigot:testing/faults@0.1.0#crash"]);
 }
+
+/// The diamond's top service with its `right` mocked: `answers` are the mock's queue.
+fn mocked_diamond(answers: &str) -> Wos {
+    Wos::new(&format!(
+        "manifest-version = 1\n[services.top]\ncomponent = {:?}\nlinks = {{ \"parigot:testing/left\" = \"b\" }}\n\
+         [services.b]\ncomponent = {:?}\n[services.d]\ncomponent = {:?}\n\
+         [mocks.\"parigot:testing/right\"]\nvia-right = {answers}\n",
+        component("diamond-top").display().to_string(),
+        component("diamond-side").display().to_string(),
+        component("faulty-rust").display().to_string()
+    ))
+}
+
+#[test]
+fn a_mocked_interface_answers_from_the_wos_and_an_unexpected_call_names_its_arguments() {
+    // left is real (b asks d for its first ping: 1), right answers 40.
+    assert_eq!(call(&mocked_diamond("[\"40\"]"), "parigot:testing/top.both()", &[]).expect_code(0).stdout, "41\n");
+    call(&mocked_diamond("[]"), "parigot:testing/top.both()", &[])
+        .expect_code(70)
+        .expect_stderr(&["unexpected call of the mock `parigot:testing/right#via-right()`: it has no answer left"]);
+    call(&mocked_diamond("[\"\\\"forty\\\"\"]"), "parigot:testing/top.both()", &[])
+        .expect_code(70)
+        .expect_stderr(&["the mock's answer `\"forty\"` for `parigot:testing/right#via-right` is not its result type"]);
+}
