@@ -41,6 +41,9 @@ pub struct Manifest {
     /// Interfaces the host answers itself instead of linking them to a provider (`[mocks]`):
     /// per function, the answers in WAVE.
     pub mocks: crate::caps::mocks::MockTable,
+    /// `[fixtures]`: per service, SQL that `parigot-host test` runs on the service's fresh
+    /// database before each test, after its migrations (resolved against the manifest's folder).
+    pub fixtures: BTreeMap<ServiceName, PathBuf>,
     /// Where and how to serve the public interfaces over gRPC and Connect (`[serve]`).
     pub serve: ServeSpec,
     /// Who must log in to call what, at the edge (`[auth]`).
@@ -262,6 +265,8 @@ struct RawManifest {
     #[serde(default)]
     mocks: crate::caps::mocks::MockTable,
     #[serde(default)]
+    fixtures: BTreeMap<ServiceName, PathBuf>,
+    #[serde(default)]
     serve: RawServe,
     #[serde(default)]
     auth: RawAuth,
@@ -404,6 +409,15 @@ impl Manifest {
                 .collect::<Result<BTreeMap<_, _>, ManifestError>>()
         };
         let services = resolve_all(raw.services, "service")?;
+        for service in raw.fixtures.keys() {
+            if services.get(service).is_none_or(|spec: &ServiceSpec| spec.sqlite.is_none()) {
+                return Err(invalid(format!(
+                    "`[fixtures]` names `{service}`, which is not a service with a database; fixtures fill the \
+                     database of a service granted `sqlite`"
+                )));
+            }
+        }
+        let fixtures = raw.fixtures.into_iter().map(|(service, file)| (service, folder.join(file))).collect();
         let tests = resolve_all(raw.tests, "test")?;
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
         let serve = resolve_serve(raw.serve, folder).map_err(invalid)?;
@@ -416,6 +430,7 @@ impl Manifest {
             services,
             tests,
             mocks: raw.mocks,
+            fixtures,
             serve,
             auth,
         })
@@ -446,6 +461,7 @@ impl Manifest {
             services: BTreeMap::from([(name, spec)]),
             tests: BTreeMap::new(),
             mocks: BTreeMap::new(),
+            fixtures: BTreeMap::new(),
             serve: ServeSpec::default(),
             auth: AuthSpec::default(),
         }

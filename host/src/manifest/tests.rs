@@ -231,3 +231,24 @@ fn instances_come_from_the_service_then_the_pool() {
     let error = error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\ninstances = 0\n");
     assert!(error.contains("service `a`: `instances = 0` leaves no instance"), "{error}");
 }
+
+#[test]
+fn tests_mocks_and_fixtures_are_read_and_checked() {
+    let manifest = parse(
+        "manifest-version = 1\n[services.notes]\ncomponent = \"n.wasm\"\nsqlite = {}\n\
+         [tests.notes-test]\ncomponent = \"t.wasm\"\n[mocks.\"example:shop/stock\"]\nreserve = [\"ok\"]\n\
+         [fixtures]\nnotes = \"fixture.sql\"\n",
+    )
+    .unwrap();
+    assert_eq!(manifest.tests.keys().map(ServiceName::as_str).collect::<Vec<_>>(), ["notes-test"]);
+    assert!(!manifest.services.keys().any(|name| name.as_str() == "notes-test"), "tests load only for `test`");
+    assert!(manifest.mocks(&InterfaceName::parse("example:shop/stock@0.1.0").unwrap()));
+    assert!(manifest.fixtures[&ServiceName::try_from("notes".to_owned()).unwrap()].ends_with("fixture.sql"));
+    assert_eq!(manifest.with_tests().services.len(), 2);
+
+    let clash =
+        error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n[tests.a]\ncomponent = \"t.wasm\"\n");
+    assert!(clash.contains("`a` is both a service and a test"), "{clash}");
+    let no_db = error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n[fixtures]\na = \"f.sql\"\n");
+    assert!(no_db.contains("`[fixtures]` names `a`, which is not a service with a database"), "{no_db}");
+}

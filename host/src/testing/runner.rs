@@ -1,6 +1,7 @@
 //! The test runner (`parigot-host test`): runs the tests of a wos's test components
 //! (`[tests.NAME]`, components that export `parigot:test/tests`), each test in fresh instances
-//! of every service, with a fresh temporary database per service (its migrations applied),
+//! of every service, with a fresh temporary database per service (its migrations applied, then
+//! its `[fixtures]`),
 //! virtual clocks, seeded randomness and its log captured, so that no test depends on another
 //! or on time. A test that traps, loops past its deadline or exceeds its memory fails with the
 //! cause; the others go on.
@@ -87,7 +88,21 @@ async fn fresh(
         log: Some(log.clone()),
         data_dir: Some(data.path().to_owned()),
     };
-    Ok((app.start(start).await?, data, log))
+    let running = app.start(start).await?;
+    for (service, file) in &app.manifest.fixtures {
+        load_fixture(&data.path().join(format!("{service}.sqlite3")), file)
+            .map_err(|why| wasmtime::format_err!("the fixture {} of service `{service}`: {why}", file.display()))?;
+    }
+    Ok((running, data, log))
+}
+
+/// Runs the SQL of `file` on the database at `database`, in one transaction.
+fn load_fixture(database: &std::path::Path, file: &std::path::Path) -> Result<(), String> {
+    let sql = std::fs::read_to_string(file).map_err(|e| format!("cannot read it: {e}"))?;
+    let mut connection = rusqlite::Connection::open(database).map_err(|e| e.to_string())?;
+    let transaction = connection.transaction().map_err(|e| e.to_string())?;
+    transaction.execute_batch(&sql).map_err(|e| e.to_string())?;
+    transaction.commit().map_err(|e| e.to_string())
 }
 
 async fn test_names(running: &Running, component: &ServiceName) -> wasmtime::Result<Vec<String>> {

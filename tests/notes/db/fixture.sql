@@ -1,0 +1,2 @@
+-- What every test starts with.
+INSERT INTO notes (text) VALUES ('from the fixture');
