@@ -58,7 +58,7 @@ def suite(namespace: Dict[str, Any]) -> type:
             except AssertionError as error:
                 raise Err(_failure(error, test, asserts[name])) from None
             except Exception as error:
-                frame, line = _test_frame(error, test)
+                _, line = _test_frame(error, test)
                 message = f"raised {type(error).__name__}: {error}"
                 raise Err(Failure(message=message, expected=None, actual=None, location=_location(test, line))) from None
 

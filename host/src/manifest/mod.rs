@@ -467,9 +467,9 @@ impl Manifest {
         }
     }
 
-    /// The interface `import` as mocked under `[mocks]`, if it is.
+    /// Whether `[mocks]` lists `import` (any compatible version).
     pub fn mocks(&self, import: &InterfaceName) -> bool {
-        self.mocks.keys().any(|mocked| mocked.accepts(import))
+        crate::caps::mocks::mocks(&self.mocks, import)
     }
 
     /// This wos with its test components among its services, for the test runner.

@@ -317,14 +317,12 @@ fn link_all(
             tracing::info!("linking `{}`: `{import}` -> its typed queries", service.name);
             queries::add_to_linker(&mut linker, &import.to_string(), set, InstanceState::caps_view)?;
         }
-        for (import, sig) in
-            service.surface.imports.iter().filter(|(import, _)| mocked.keys().any(|m| m.accepts(import)))
-        {
+        for (import, sig) in service.surface.imports.iter().filter(|(import, _)| mocks::mocks(mocked, import)) {
             tracing::info!("linking `{}`: `{import}` -> a mock", service.name);
             let functions: Vec<String> = sig.functions.keys().cloned().collect();
             mocks::add_mock_to_linker(&mut linker, import, &functions, InstanceState::caps_view)?;
         }
-        if service.surface.imports.keys().any(|import| import.path() == "parigot:test/mocks") {
+        if service.surface.imports.keys().any(mocks::is_control) {
             mocks::add_control_to_linker(&mut linker, InstanceState::caps_view)?;
         }
         let pre = linker

@@ -30,6 +30,16 @@ pub const CAPABILITY: super::Capability =
 /// `[mocks]`: per mocked interface, per function, the answers in WAVE.
 pub type MockTable = BTreeMap<InterfaceName, BTreeMap<String, Vec<String>>>;
 
+/// Whether `table` mocks `import` (any compatible version).
+pub fn mocks(table: &MockTable, import: &InterfaceName) -> bool {
+    table.keys().any(|mocked| mocked.accepts(import))
+}
+
+/// Whether `import` is the control interface, in any version.
+pub fn is_control(import: &InterfaceName) -> bool {
+    CONTROL_INTERFACE.split('@').next() == Some(import.path())
+}
+
 /// The answers and calls of every mocked function, for one start of a wos.
 #[derive(Debug, Default)]
 pub struct MockBook {
