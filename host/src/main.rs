@@ -16,7 +16,7 @@ use parigot_host::users::{Authenticator, PeerSecret, UserStore};
 use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wasmtime::Result;
 use wasmtime::bail;
@@ -67,6 +67,8 @@ enum Command {
     Build(BuildArgs),
     /// Generate the WIT of the services' typed queries (`[services.NAME.sqlite] queries`).
     Queries(QueriesArgs),
+    /// Generate the typed control WIT of the wos's mocks (`[mocks]`) into its tests' WIT folders.
+    Mocks(MocksArgs),
     /// Keep the users of a wos: who may log in at its served ports.
     #[command(subcommand)]
     User(UserCommand),
@@ -126,6 +128,15 @@ struct QueriesArgs {
     /// Only these services of the wos.
     #[arg(long = "service", value_name = "NAME")]
     services: Vec<String>,
+    /// Write nothing; fail if a generated file is missing or stale (for CI).
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(Args)]
+struct MocksArgs {
+    /// The wos manifest (wos.toml) with `[mocks]` and `[tests.NAME]`.
+    wos: PathBuf,
     /// Write nothing; fail if a generated file is missing or stale (for CI).
     #[arg(long)]
     check: bool,
@@ -255,7 +266,12 @@ impl Command {
             Command::Run(args) | Command::Check(args) => Some(&args.start),
             Command::Compose(compose) => Some(&compose.run.start),
             Command::Call(args) => Some(&args.start),
-            Command::Proto(_) | Command::Build(_) | Command::Queries(_) | Command::User(_) | Command::Test(_) => None,
+            Command::Proto(_)
+            | Command::Build(_)
+            | Command::Queries(_)
+            | Command::Mocks(_)
+            | Command::User(_)
+            | Command::Test(_) => None,
         }
     }
 }
@@ -282,6 +298,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache?),
         Command::Build(args) => return build(args),
         Command::Queries(args) => return queries(args),
+        Command::Mocks(args) => return mocks(args),
         Command::User(command) => return user(command),
         Command::Call(args) => return call(args, cache?, log_format),
         Command::Test(args) => return test(args, cache?),
@@ -670,17 +687,9 @@ fn queries(args: QueriesArgs) -> Result<ExitCode> {
             continue;
         }
         generated.insert(set.wit_path.clone(), (name, set.wit.clone()));
-        let path = set.wit_path.display();
-        if args.check {
-            let current = std::fs::read_to_string(&set.wit_path).is_ok_and(|on_disk| on_disk == set.wit);
-            println!("{path}: {}", if current { "up to date" } else { "stale" });
-            if !current {
-                stale.push(path.to_string());
-            }
-        } else if set.write().map_err(|why| wasmtime::format_err!("service `{name}`: {why}"))? {
-            println!("{path}: wrote {} queries of service `{name}` as `{}`", set.queries.len(), set.interface);
-        } else {
-            println!("{path}: up to date");
+        let wrote = format!("wrote {} queries of service `{name}` as `{}`", set.queries.len(), set.interface);
+        if sync_generated(&set.wit_path, &set.wit, args.check, &wrote)? {
+            stale.push(set.wit_path.display().to_string());
         }
     }
     if generated.is_empty() {
@@ -688,6 +697,53 @@ fn queries(args: QueriesArgs) -> Result<ExitCode> {
     }
     if !stale.is_empty() {
         bail!("stale generated queries WIT: {}; run `parigot-host queries {}`", stale.join(", "), args.wos.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the generated file `path` with `text` (with `check`, only compares), printing a line
+/// on what it found (`wrote` when it wrote); whether it is stale (only with `check`).
+fn sync_generated(path: &Path, text: &str, check: bool, wrote: &str) -> Result<bool> {
+    let shown = path.display();
+    if check {
+        let current = std::fs::read_to_string(path).is_ok_and(|on_disk| on_disk == text);
+        println!("{shown}: {}", if current { "up to date" } else { "stale" });
+        return Ok(!current);
+    }
+    let written = parigot_host::build::write_if_changed(path, text).map_err(|why| wasmtime::format_err!("{why}"))?;
+    println!("{shown}: {}", if written { wrote } else { "up to date" });
+    Ok(false)
+}
+
+/// `parigot-host mocks`: writes (or with `--check`, checks) the typed control WIT of the wos's
+/// mocks in each of its tests' WIT folders.
+fn mocks(args: MocksArgs) -> Result<ExitCode> {
+    let manifest = Manifest::load(&args.wos)?;
+    if manifest.mocks.is_empty() {
+        println!("wos `{}` mocks nothing (no `[mocks]`): nothing to generate", manifest.name);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut generated: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for (name, spec) in &manifest.tests {
+        let found = parigot_host::caps::mocks::control::for_test(&manifest, spec)
+            .map_err(|why| wasmtime::format_err!("cannot generate the mock control WIT of test `{name}`: {why}"))?;
+        if let Some((path, text)) = found {
+            generated.insert(path, text);
+        }
+    }
+    let mut stale = Vec::new();
+    let wrote = format!("wrote the control of {} mocked interfaces", manifest.mocks.len());
+    for (path, text) in &generated {
+        if sync_generated(path, text, args.check, &wrote)? {
+            stale.push(path.display().to_string());
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "stale generated mock control WIT: {}; run `parigot-host mocks {}`",
+            stale.join(", "),
+            args.wos.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

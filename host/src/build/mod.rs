@@ -149,12 +149,7 @@ impl Recipe {
         }
         let prepared = work.join("wit");
         fs_util::copy_tree(wit, &prepared)?;
-        for (folder, files) in assets::wit_packages() {
-            let target = prepared.join("deps").join(&folder);
-            if !target.exists() {
-                fs_util::write_tree(&files, &target)?;
-            }
-        }
+        add_parigot_packages(&prepared.join("deps"))?;
         for (index, package) in self.packages.iter().enumerate() {
             let target = prepared.join("deps").join(format!("parigot-generated-{index}"));
             std::fs::create_dir_all(&target)?;
@@ -185,6 +180,56 @@ impl Recipe {
             .max();
         newest.is_some_and(|changed| changed > built)
     }
+}
+
+/// Writes the generated file `path` with `text` unless it holds it already (so its time
+/// changes only with its contents); whether it wrote.
+pub fn write_if_changed(path: &Path, text: &str) -> Result<bool, String> {
+    if std::fs::read_to_string(path).is_ok_and(|on_disk| on_disk == text) {
+        return Ok(false);
+    }
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(true)
+}
+
+/// parigot's own WIT packages written into the `deps` folder where it does not have them.
+fn add_parigot_packages(deps: &Path) -> Result<()> {
+    for (folder, files) in assets::wit_packages() {
+        let target = deps.join(&folder);
+        if !target.exists() {
+            fs_util::write_tree(&files, &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The dependencies of the WIT folder `wit` (its `deps/`, but for the entries `skip` names)
+/// copied into `work/deps`, with parigot's own packages where it does not have them: what the
+/// folder's packages can refer to, without its own package.
+pub fn prepare_dependencies(wit: &Path, work: &Path, skip: &[&str]) -> Result<()> {
+    let deps = work.join("deps");
+    std::fs::create_dir_all(&deps).with_context(|| format!("cannot create {}", deps.display()))?;
+    let source = wit.join("deps");
+    if source.is_dir() {
+        let entries = std::fs::read_dir(&source).with_context(|| format!("cannot read {}", source.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot read {}", source.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if skip.iter().any(|skipped| Path::new(skipped).file_name().is_some_and(|s| *s == *name)) {
+                continue;
+            }
+            if entry.path().is_dir() {
+                fs_util::copy_tree(&entry.path(), &deps.join(&name))?;
+            } else {
+                std::fs::copy(entry.path(), deps.join(&name))
+                    .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            }
+        }
+    }
+    add_parigot_packages(&deps)
 }
 
 #[cfg(test)]

@@ -472,9 +472,10 @@ impl Manifest {
         crate::caps::mocks::mocks(&self.mocks, import)
     }
 
-    /// This wos with its test components among its services, for the test runner.
+    /// This wos with its test components among its services (and still in `tests`), for the
+    /// test runner.
     pub fn with_tests(mut self) -> Manifest {
-        self.services.extend(std::mem::take(&mut self.tests));
+        self.services.extend(self.tests.clone());
         self
     }
 

@@ -32,6 +32,9 @@ pub enum BuildPolicy {
 pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, policy: BuildPolicy) -> Result<()> {
     if policy != BuildPolicy::Never {
         generate_queries(name, spec)?;
+        if manifest.tests.contains_key(name) {
+            generate_mock_control(manifest, name, spec)?;
+        }
     }
     if let Some(recipe) = recipe(name, spec) {
         return match policy {
@@ -85,6 +88,19 @@ pub fn generate_queries(name: &ServiceName, spec: &ServiceSpec) -> Result<()> {
         && set.write().map_err(|why| format_err!("service `{name}`: {why}"))?
     {
         tracing::info!("generated {} ({} queries of service `{name}`)", set.wit_path.display(), set.queries.len());
+    }
+    Ok(())
+}
+
+/// Writes the typed control WIT of the wos's mocks into test `name`'s WIT folder, if the wos
+/// mocks interfaces and it changed, so that building the test sees the current one.
+pub fn generate_mock_control(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec) -> Result<()> {
+    let failed = |why: String| format_err!("cannot generate the mock control WIT of test `{name}`: {why}");
+    let Some((path, text)) = crate::caps::mocks::control::for_test(manifest, spec).map_err(failed)? else {
+        return Ok(());
+    };
+    if crate::build::write_if_changed(&path, &text).map_err(failed)? {
+        tracing::info!("generated {} (typed control of the mocks of wos `{}`)", path.display(), manifest.name);
     }
     Ok(())
 }

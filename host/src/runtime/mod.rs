@@ -47,7 +47,7 @@ use crate::caps::sqlite::ServiceDatabase;
 use crate::caps::sqlite::queries::{self, QuerySet};
 use crate::graph::{self, InterfaceSig, OwnInterfaces, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
-use crate::manifest::{Manifest, ServiceName, ServiceSpec};
+use crate::manifest::{InterfaceName, Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
@@ -147,9 +147,13 @@ impl App {
                 (name.clone(), BTreeMap::from([(set.interface.clone(), InterfaceSig::of_queries(&set.queries))]))
             })
             .collect();
-        // A mocked import is the host's to answer, with the types the importer expects.
+        // A mocked import, and the typed control of a mock, are the host's to answer, with
+        // the types the importer expects.
         for (name, surface) in &surfaces {
-            for (import, sig) in surface.imports.iter().filter(|(import, _)| manifest.mocks(import)) {
+            let host_answers = |import: &InterfaceName| {
+                manifest.mocks(import) || mocks::control::steered(&manifest.mocks, import).is_some()
+            };
+            for (import, sig) in surface.imports.iter().filter(|(import, _)| host_answers(import)) {
                 own.entry(name.clone()).or_default().insert(import.clone(), sig.clone());
             }
         }
@@ -279,6 +283,21 @@ fn load_queries(manifest: &Manifest) -> Result<BTreeMap<ServiceName, Arc<QuerySe
     Ok(sets)
 }
 
+/// The functions of each mocked interface (by path) that the services import, all importers'
+/// together.
+fn mocked_signatures(services: &[LoadedService], mocked: &mocks::MockTable) -> BTreeMap<String, InterfaceSig> {
+    let mut sigs: BTreeMap<String, InterfaceSig> = BTreeMap::new();
+    for service in services {
+        for (import, sig) in service.surface.imports.iter().filter(|(import, _)| mocks::mocks(mocked, import)) {
+            let merged = sigs.entry(import.path().to_owned()).or_default();
+            for (name, function) in &sig.functions {
+                merged.functions.entry(name.clone()).or_insert_with(|| function.clone());
+            }
+        }
+    }
+    sigs
+}
+
 /// Links every service: its imports forwarded to its providers, WASI from the host.
 fn link_all(
     engine: &Engine,
@@ -290,6 +309,7 @@ fn link_all(
     let ids: BTreeMap<&ServiceName, ServiceId> = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
     let mut provides: Vec<Vec<(String, String)>> = vec![Vec::new(); services.len()];
     let mut pres = Vec::with_capacity(services.len());
+    let mocked_sigs = mocked_signatures(services, mocked);
     for service in services {
         let links: Vec<_> = plan
             .links
@@ -324,6 +344,26 @@ fn link_all(
         }
         if service.surface.imports.keys().any(mocks::is_control) {
             mocks::add_control_to_linker(&mut linker, InstanceState::caps_view)?;
+        }
+        for (import, sig) in &service.surface.imports {
+            let Some(target) = mocks::control::steered(mocked, import) else { continue };
+            let Some(target_sig) = mocked_sigs.get(target.path()) else {
+                wasmtime::bail!(
+                    "service `{}` imports `{import}`, which steers the mock of `{target}`, but no service of the wos \
+                     imports `{target}`; remove it from `[mocks]` or test a service that uses it",
+                    service.name
+                );
+            };
+            let functions: Vec<String> = sig.functions.keys().cloned().collect();
+            mocks::add_typed_control_to_linker(
+                &mut linker,
+                import,
+                target,
+                target_sig,
+                &functions,
+                InstanceState::caps_view,
+            )
+            .with_context(|| format!("cannot link service `{}`", service.name))?;
         }
         let pre = linker
             .instantiate_pre(&service.component)

@@ -2,7 +2,7 @@
 //! instances, reported like `cargo test`, failures with both values and the captured log; a
 //! test that traps or loops fails with its cause and the others go on.
 
-use crate::support::{Wos, component, host, repo};
+use crate::support::{WitSource, Wos, component, host, repo, trapping_component};
 
 /// The pricing service with a broken test component (`broken-tests`, `broken-tests-go`...),
 /// whose tests stop at 300 ms.
@@ -107,4 +107,79 @@ fn a_wos_without_tests_is_an_error() {
     host(&["test", wos.path().to_str().unwrap()])
         .expect_code(78)
         .expect_stderr(&["has no tests: add a `[tests.NAME]` table"]);
+}
+
+#[test]
+fn the_typed_mock_control_is_generated_checked_and_named_when_it_cannot_be() {
+    let mocks = "[mocks.\"parigot:testing/right\"]\n[mocks.\"parigot:testing/pricing\"]\n";
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nname = \"typed\"\n[services.top]\ncomponent = {:?}\n{mocks}[tests.t]\nsource = \"t\"\n",
+        component("diamond-top").display().to_string()
+    ));
+    let folder = wos.path().parent().unwrap().to_owned();
+    std::fs::create_dir_all(folder.join("t")).unwrap();
+    std::fs::create_dir_all(folder.join("wit/deps/parigot-testing")).unwrap();
+    std::fs::copy(repo().join("guests/wit/testing/testing.wit"), folder.join("wit/deps/parigot-testing/testing.wit"))
+        .unwrap();
+    let path = wos.path();
+    let path = path.to_str().unwrap();
+    host(&["mocks", path, "--check"]).expect_code(78).expect_stderr(&["stale generated mock control WIT", "mocks"]);
+    let wrote = host(&["mocks", path]).expect_code(0);
+    assert!(wrote.stdout.contains("wrote the control of 2 mocked interfaces"), "{}", wrote.stdout);
+    let generated = std::fs::read_to_string(folder.join("wit/deps/parigot-mock/mock.wit")).unwrap();
+    for expected in [
+        "interface parigot-testing-right {",
+        "when-via-right: func(answer: u32);",
+        "when-quote-with: func(order: order, answer: result<quotation, quote-error>);",
+        "quote-calls: func() -> list<quote-call>;",
+    ] {
+        assert!(generated.contains(expected), "no {expected:?} in\n{generated}");
+    }
+    let checked = host(&["mocks", path, "--check"]).expect_code(0);
+    assert!(checked.stdout.contains("mock.wit: up to date"), "{}", checked.stdout);
+
+    // A mocked interface whose WIT the test's folder lacks is named, with what to do.
+    let text = std::fs::read_to_string(wos.path()).unwrap().replace("testing/pricing", "testing/till");
+    std::fs::write(wos.path(), text).unwrap();
+    host(&["mocks", path]).expect_code(78).expect_stderr(&[
+        "cannot generate the mock control WIT of test `t`: the WIT of the mocked `parigot:testing/till` is not in \
+         the test's WIT folder; add its package to the folder's `deps/`",
+    ]);
+}
+
+/// A test component that imports `parigot:mock/parigot-testing-right` with `functions`.
+fn steering(functions: &str) -> Vec<u8> {
+    let wit = format!(
+        "package fixture:steering;\n\
+         package parigot:mock@0.1.0 {{ interface parigot-testing-right {{ {functions} }} }}\n\
+         world w {{ import parigot:mock/parigot-testing-right@0.1.0; }}\n"
+    );
+    trapping_component(WitSource::Text(&wit), "fixture:steering/w")
+}
+
+#[test]
+fn a_test_built_against_a_stale_mock_control_is_refused_when_linked() {
+    let wos = |services: &str| {
+        let wos = Wos::new(&format!(
+            "manifest-version = 1\nname = \"stale\"\n{services}[mocks.\"parigot:testing/right\"]\n\
+             [mocks.\"parigot:testing/left\"]\n\
+             [tests.t]\ncomponent = \"t.wasm\"\n"
+        ));
+        (wos.path(), wos)
+    };
+    let top = format!("[services.top]\ncomponent = {:?}\n", component("diamond-top").display().to_string());
+    let (path, stale) = wos(&top);
+    stale.file("t.wasm", &steering("when-via-left: func(answer: u32);"));
+    host(&["test", path.to_str().unwrap()]).expect_code(78).expect_stderr(&[
+        "`parigot:mock/parigot-testing-right@0.1.0#when-via-left` does not steer the mock of `parigot:testing/right` \
+         as the wos has it (stale generated WIT?); run `parigot-host mocks` on the wos and rebuild the test",
+    ]);
+    // Steering a mock that no service uses is named too.
+    let (path, unused) =
+        wos(&format!("[services.pricing]\ncomponent = {:?}\n", component("pricing").display().to_string()));
+    unused.file("t.wasm", &steering("when-via-right: func(answer: u32);"));
+    host(&["test", path.to_str().unwrap()])
+        .expect_code(78)
+        .expect_stderr(&["service `t` imports `parigot:mock/parigot-testing-right@0.1.0`, which steers the mock of \
+         `parigot:testing/right`, but no service of the wos imports `parigot:testing/right`"]);
 }

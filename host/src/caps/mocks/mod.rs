@@ -2,8 +2,11 @@
 //! answers every importer's calls itself, from the interface's own types, with no code
 //! written for it. Each function answers from a queue of results in WAVE, filled from the wos
 //! (`[mocks."ns:pkg/iface"] function = ["answer", ...]`) and by tests at run time through
-//! `parigot:test/mocks` (`answer`); every call is recorded with its arguments in WAVE
-//! (`calls`). A call with no answer left fails, naming the function and its arguments.
+//! tests at run time: typed, through the interface [`control`] generates for each mocked
+//! interface (`when-F`, `when-F-with` for given arguments, `F-calls`), or in WAVE through
+//! `parigot:test/mocks` (`answer`, `calls`). Every call is recorded with its arguments. A call
+//! with no rule matching its arguments and no answer left fails, naming the function and its
+//! arguments in WAVE.
 //!
 //! ```toml
 //! [mocks."example:shop/stock"]
@@ -13,8 +16,12 @@
 //! The queues and records belong to one start of the wos (`parigot-host test` starts it
 //! afresh for every test).
 
+pub mod control;
+
 use super::View;
+use crate::graph::InterfaceSig;
 use crate::manifest::InterfaceName;
+use control::Control;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use wasmtime::component::{Linker, Val};
@@ -40,6 +47,15 @@ pub fn is_control(import: &InterfaceName) -> bool {
     CONTROL_INTERFACE.split('@').next() == Some(import.path())
 }
 
+/// What a mocked function answers.
+#[derive(Debug, Clone)]
+enum Answer {
+    /// In WAVE, read with the function's result type when it is called.
+    Wave(String),
+    /// A value of the result type, from typed control (`None`: the function has no result).
+    Value(Option<Val>),
+}
+
 /// The answers and calls of every mocked function, for one start of a wos.
 #[derive(Debug, Default)]
 pub struct MockBook {
@@ -49,10 +65,16 @@ pub struct MockBook {
     interfaces: Vec<String>,
 }
 
+/// One call: the function's parameters by name, with the arguments.
+type Call = Vec<(String, Val)>;
+
 #[derive(Debug, Default)]
 struct MockFunction {
-    answers: VecDeque<String>,
-    calls: Vec<String>,
+    /// Answers for the next calls, in order.
+    queue: VecDeque<Answer>,
+    /// Answers for every call with given arguments; the latest rule wins.
+    rules: Vec<(Vec<Val>, Answer)>,
+    calls: Vec<Call>,
 }
 
 impl MockBook {
@@ -61,28 +83,18 @@ impl MockBook {
         let mut functions = BTreeMap::new();
         for (interface, answers) in table {
             for (function, queued) in answers {
-                let entry = MockFunction { answers: queued.iter().cloned().collect(), calls: Vec::new() };
-                functions.insert((interface.path().to_owned(), function.clone()), entry);
+                let queue = queued.iter().cloned().map(Answer::Wave).collect();
+                functions.insert(
+                    (interface.path().to_owned(), function.clone()),
+                    MockFunction { queue, ..Default::default() },
+                );
             }
         }
         MockBook { functions: Mutex::new(functions), interfaces: table.keys().map(|i| i.path().to_owned()).collect() }
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<(String, String), MockFunction>) -> R) -> R {
-        f(&mut self.functions.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-
-    /// Records a call of `function` of `interface` with `args` (WAVE) and takes its answer.
-    fn call(&self, interface: &str, function: &str, args: String) -> Option<String> {
-        self.with(|functions| {
-            let entry = functions.entry((interface.to_owned(), function.to_owned())).or_default();
-            entry.calls.push(args);
-            entry.answers.pop_front()
-        })
-    }
-
-    /// Queues `answer` for the next call of `function` of `interface`.
-    fn answer(&self, interface: &str, function: &str, answer: String) -> Result<(), String> {
+    /// Runs `f` on the entry of `function` of `interface` (a mocked one, any version).
+    fn with<R>(&self, interface: &str, function: &str, f: impl FnOnce(&mut MockFunction) -> R) -> Result<R, String> {
         let path = interface.split('@').next().unwrap_or(interface);
         if !self.interfaces.iter().any(|mocked| mocked == path) {
             return Err(format!(
@@ -90,18 +102,43 @@ impl MockBook {
                 if self.interfaces.is_empty() { "none".to_owned() } else { self.interfaces.join(", ") }
             ));
         }
-        self.with(|functions| {
-            functions.entry((path.to_owned(), function.to_owned())).or_default().answers.push_back(answer)
-        });
-        Ok(())
+        let mut functions = self.functions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(f(functions.entry((path.to_owned(), function.to_owned())).or_default()))
     }
 
-    /// The calls of `function` of `interface` so far, each its arguments in WAVE.
-    fn calls(&self, interface: &str, function: &str) -> Vec<String> {
-        let path = interface.split('@').next().unwrap_or(interface);
-        self.with(|functions| functions.get(&(path.to_owned(), function.to_owned())).map(|f| f.calls.clone()))
-            .unwrap_or_default()
+    /// Records a call of `function` of `interface` and takes its answer: the latest rule that
+    /// matches its arguments, else the next queued answer.
+    fn call(&self, interface: &str, function: &str, call: Call) -> Option<Answer> {
+        self.with(interface, function, |entry| {
+            let args: Vec<&Val> = call.iter().map(|(_, arg)| arg).collect();
+            let ruled = entry.rules.iter().rev().find(|(expected, _)| expected.iter().eq(args.iter().copied()));
+            let answer = ruled.map(|(_, answer)| answer.clone()).or_else(|| entry.queue.pop_front());
+            entry.calls.push(call);
+            answer
+        })
+        .ok()
+        .flatten()
     }
+
+    /// Queues `answer` for the next call of `function` of `interface`.
+    fn queue(&self, interface: &str, function: &str, answer: Answer) -> Result<(), String> {
+        self.with(interface, function, |entry| entry.queue.push_back(answer))
+    }
+
+    /// Answers every later call of `function` of `interface` with arguments `args` with `answer`.
+    fn rule(&self, interface: &str, function: &str, args: Vec<Val>, answer: Answer) -> Result<(), String> {
+        self.with(interface, function, |entry| entry.rules.push((args, answer)))
+    }
+
+    /// The calls of `function` of `interface` so far.
+    fn calls(&self, interface: &str, function: &str) -> Vec<Call> {
+        self.with(interface, function, |entry| entry.calls.clone()).unwrap_or_default()
+    }
+}
+
+/// `args` in WAVE, as a tuple: `(1, "a")`.
+fn wave_tuple<'v>(args: impl IntoIterator<Item = &'v Val>) -> Result<String> {
+    Ok(format!("({})", args.into_iter().map(Val::to_wave).collect::<Result<Vec<_>>>()?.join(", ")))
 }
 
 /// Defines every function of the mocked `import` (the name the service imports it by) in
@@ -117,21 +154,27 @@ pub fn add_mock_to_linker<T: 'static>(
     for function in functions {
         let (path, function) = (path.clone(), function.clone());
         instance.func_new(&function.clone(), move |mut store, ty, params, results| {
-            let args = params.iter().map(Val::to_wave).collect::<Result<Vec<_>>>()?.join(", ");
+            let call: Call = ty.params().zip(params).map(|((name, _), arg)| (name.to_owned(), arg.clone())).collect();
             let book = &view(store.data_mut()).service.mocks;
-            let Some(answer) = book.call(&path, &function, format!("({args})")) else {
+            let Some(answer) = book.call(&path, &function, call) else {
                 bail!(
-                    "unexpected call of the mock `{path}#{function}({args})`: it has no answer left; queue one with \
-                     `parigot:test/mocks#answer` or under `[mocks]` in the wos"
+                    "unexpected call of the mock `{path}#{function}{}`: it has no answer left; queue one with \
+                     `when-{function}` of `parigot:mock/{}` (or `parigot:test/mocks#answer`), or under `[mocks]` \
+                     in the wos",
+                    wave_tuple(params)?,
+                    control::control_name(&InterfaceName::parse(&path).expect("a mocked interface name"))
                 );
             };
-            for (slot, result_type) in results.iter_mut().zip(ty.results()) {
-                *slot = Val::from_wave(&result_type, &answer).map_err(|e| {
+            let Some(result_type) = ty.results().next() else { return Ok(()) };
+            results[0] = match answer {
+                Answer::Value(Some(value)) => value,
+                Answer::Value(None) => bail!("the mock's answer for `{path}#{function}` has no value"),
+                Answer::Wave(text) => Val::from_wave(&result_type, &text).map_err(|e| {
                     wasmtime::format_err!(
-                        "the mock's answer `{answer}` for `{path}#{function}` is not its result type: {e}"
+                        "the mock's answer `{text}` for `{path}#{function}` is not its result type: {e}"
                     )
-                })?;
-            }
+                })?,
+            };
             Ok(())
         })?;
     }
@@ -145,7 +188,7 @@ pub fn add_control_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T
         let [Val::String(interface), Val::String(function), Val::String(answer)] = params else {
             bail!("`{CONTROL_INTERFACE}#answer` takes three strings");
         };
-        let queued = view(store.data_mut()).service.mocks.answer(interface, function, answer.clone());
+        let queued = view(store.data_mut()).service.mocks.queue(interface, function, Answer::Wave(answer.clone()));
         results[0] = Val::Result(queued.map(|()| None).map_err(|why| Some(Box::new(Val::String(why)))));
         Ok(())
     })?;
@@ -154,9 +197,61 @@ pub fn add_control_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T
             bail!("`{CONTROL_INTERFACE}#calls` takes two strings");
         };
         let calls = view(store.data_mut()).service.mocks.calls(interface, function);
-        results[0] = Val::List(calls.into_iter().map(Val::String).collect());
+        let waves = calls.iter().map(|call| wave_tuple(call.iter().map(|(_, arg)| arg))).collect::<Result<Vec<_>>>()?;
+        results[0] = Val::List(waves.into_iter().map(Val::String).collect());
         Ok(())
     })?;
+    Ok(())
+}
+
+/// Defines the typed control interface `import` (of [`control::PACKAGE`]) that steers the mock
+/// of `mocked`, whose signature is `sig`, in `linker`: each of `functions` (what the importer
+/// uses) must be one the host generates for `mocked`.
+pub fn add_typed_control_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    import: &InterfaceName,
+    mocked: &InterfaceName,
+    sig: &InterfaceSig,
+    functions: &[String],
+    view: fn(&mut T) -> View<'_>,
+) -> Result<()> {
+    let controls = control::controls_of(sig).map_err(|why| wasmtime::format_err!("`{mocked}`: {why}"))?;
+    let mut instance = linker.instance(&import.to_string())?;
+    for name in functions {
+        let Some(control) = controls.get(name).cloned() else {
+            bail!(
+                "`{import}#{name}` does not steer the mock of `{mocked}` as the wos has it (stale generated WIT?); \
+                 run `parigot-host mocks` on the wos and rebuild the test"
+            );
+        };
+        let function = match &control {
+            Control::Queue(f) | Control::Match(f) | Control::Calls(f) => f.clone(),
+        };
+        let signature = &sig.functions[&function];
+        let (has_params, has_result) = (!signature.params.is_empty(), !signature.results.is_empty());
+        let path = mocked.path().to_owned();
+        instance.func_new(name, move |mut store, _ty, params, results| {
+            let book = &view(store.data_mut()).service.mocks;
+            let answer = |params: &[Val]| Answer::Value(has_result.then(|| params.last().cloned()).flatten());
+            let steered = match &control {
+                Control::Queue(_) => book.queue(&path, &function, answer(params)),
+                Control::Match(_) => {
+                    let args = params[..params.len() - usize::from(has_result)].to_vec();
+                    book.rule(&path, &function, args, answer(params))
+                }
+                Control::Calls(_) => {
+                    let calls = book.calls(&path, &function);
+                    results[0] = if has_params {
+                        Val::List(calls.into_iter().map(Val::Record).collect())
+                    } else {
+                        Val::U32(calls.len() as u32)
+                    };
+                    Ok(())
+                }
+            };
+            steered.map_err(|why| wasmtime::format_err!("{why}"))
+        })?;
+    }
     Ok(())
 }
 
@@ -165,15 +260,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn answers_come_in_order_and_calls_are_recorded() {
+    fn answers_come_in_order_rules_match_arguments_and_calls_are_recorded() {
         let interface = InterfaceName::parse("example:shop/stock@0.1.0").unwrap();
         let table = MockTable::from([(interface, BTreeMap::from([("reserve".to_owned(), vec!["ok".to_owned()])]))]);
         let book = MockBook::new(&table);
-        book.answer("example:shop/stock", "reserve", "err(out-of-stock)".into()).unwrap();
-        assert_eq!(book.call("example:shop/stock", "reserve", "(1, 2)".into()).as_deref(), Some("ok"));
-        assert_eq!(book.call("example:shop/stock", "reserve", "(3, 4)".into()).as_deref(), Some("err(out-of-stock)"));
-        assert_eq!(book.call("example:shop/stock", "reserve", "(5, 6)".into()), None);
-        assert_eq!(book.calls("example:shop/stock@0.1.0", "reserve"), ["(1, 2)", "(3, 4)", "(5, 6)"]);
-        assert!(book.answer("example:shop/other", "f", "1".into()).unwrap_err().contains("is not mocked"));
+        let call = |item: u64| vec![("item".to_owned(), Val::U64(item))];
+        let answer = |book: &MockBook, item| match book.call("example:shop/stock", "reserve", call(item)) {
+            Some(Answer::Wave(text)) => Some(text),
+            Some(Answer::Value(value)) => Some(value.unwrap().to_wave().unwrap()),
+            None => None,
+        };
+        book.queue("example:shop/stock", "reserve", Answer::Wave("err(out-of-stock)".into())).unwrap();
+        book.rule("example:shop/stock", "reserve", vec![Val::U64(7)], Answer::Value(Some(Val::U32(1)))).unwrap();
+        book.rule("example:shop/stock", "reserve", vec![Val::U64(7)], Answer::Value(Some(Val::U32(2)))).unwrap();
+        assert_eq!(answer(&book, 1).as_deref(), Some("ok"));
+        assert_eq!(answer(&book, 7).as_deref(), Some("2"), "the latest matching rule, not the queue");
+        assert_eq!(answer(&book, 3).as_deref(), Some("err(out-of-stock)"));
+        assert_eq!(answer(&book, 5), None);
+        assert_eq!(answer(&book, 7).as_deref(), Some("2"), "rules last");
+        let items: Vec<Val> =
+            book.calls("example:shop/stock@0.1.0", "reserve").into_iter().map(|c| c[0].1.clone()).collect();
+        assert_eq!(items, [1, 7, 3, 5, 7].map(Val::U64));
+        assert!(book.queue("example:shop/other", "f", Answer::Wave("1".into())).unwrap_err().contains("is not mocked"));
     }
 }

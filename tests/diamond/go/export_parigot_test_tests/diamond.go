@@ -1,11 +1,15 @@
 // Package export_parigot_test_tests holds the tests of the diamond's top service in Go: left
-// is real, right a mock whose answers each test queues.
+// is real, right a mock whose answers each test queues; the mocked pricing answers by
+// arguments and records typed calls.
 package export_parigot_test_tests
 
 import (
 	"wit_component/parigot/ptest"
+	pricingMock "wit_component/parigot_mock_parigot_testing_pricing"
+	rightMock "wit_component/parigot_mock_parigot_testing_right"
 	mocks "wit_component/parigot_test_mocks"
 	tests "wit_component/parigot_test_tests"
+	pricing "wit_component/parigot_testing_pricing"
 	top "wit_component/parigot_testing_top"
 
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
@@ -13,7 +17,13 @@ import (
 
 const right = "parigot:testing/right"
 
-var suite = ptest.NewSuite(TestBothAddsTheRealLeftAndTheMockedRight, TestEveryTestStartsClean)
+var suite = ptest.NewSuite(
+	TestBothAddsTheRealLeftAndTheMockedRight,
+	TestEveryTestStartsClean,
+	TestWaveAnswersAndCallsSteerTheSameMock,
+	TestATypedMockAnswersByArgumentsThenInOrder,
+	TestATypedMockRecordsEachCallWithItsArguments,
+)
 
 // Names lists the tests.
 func Names() []string { return suite.Names() }
@@ -22,13 +32,53 @@ func Names() []string { return suite.Names() }
 func Run(name string) witTypes.Result[witTypes.Unit, tests.Failure] { return suite.Run(name) }
 
 func TestBothAddsTheRealLeftAndTheMockedRight(t *ptest.T) {
-	if queued := mocks.Answer(right, "via-right", "40"); queued.IsErr() {
-		t.Fatalf("cannot queue an answer: %s", queued.Err())
-	}
+	rightMock.WhenViaRight(40)
 	ptest.Equal(t, top.Both(), uint32(41))
-	ptest.Equal(t, mocks.Calls(right, "via-right"), []string{"()"})
+	ptest.Equal(t, rightMock.ViaRightCalls(), uint32(1))
 }
 
 func TestEveryTestStartsClean(t *ptest.T) {
-	ptest.Equal(t, len(mocks.Calls(right, "via-right")), 0)
+	ptest.Equal(t, rightMock.ViaRightCalls(), uint32(0))
+	ptest.Equal(t, len(pricingMock.QuoteCalls()), 0)
+}
+
+func TestWaveAnswersAndCallsSteerTheSameMock(t *ptest.T) {
+	if queued := mocks.Answer(right, "via-right", "2"); queued.IsErr() {
+		t.Fatalf("cannot queue an answer: %s", queued.Err())
+	}
+	ptest.Equal(t, top.Both(), uint32(3))
+	ptest.Equal(t, mocks.Calls(right, "via-right"), []string{"()"})
+	ptest.Equal(t, rightMock.ViaRightCalls(), uint32(1))
+}
+
+func order(customer string) pricing.Order {
+	return pricing.Order{Customer: customer, Currency: pricing.Currency_Eur, Coupon: witTypes.None[string]()}
+}
+
+func TestATypedMockAnswersByArgumentsThenInOrder(t *ptest.T) {
+	quotation := pricing.Quotation{TotalCents: 1250, Currency: pricing.Currency_Eur, Notes: []string{"mocked"}, Reference: []uint8{1, 2}}
+	pricingMock.WhenQuoteWith(order("vinny"), witTypes.Err[pricing.Quotation](pricing.MakeQuoteErrorUnknownCoupon("NOPE")))
+	pricingMock.WhenQuote(witTypes.Ok[pricing.Quotation, pricing.QuoteError](quotation))
+	ptest.Equal(t, pricing.Quote(order("ada")).Ok().TotalCents, uint64(1250))
+	for range 2 {
+		refused := pricing.Quote(order("vinny"))
+		if !refused.IsErr() {
+			t.Fatalf("vinny's order was priced: %v", refused.Ok())
+		}
+		ptest.Equal(t, refused.Err().UnknownCoupon(), "NOPE")
+	}
+	pricingMock.WhenInitialWith("zoë", witTypes.Some('Z'))
+	ptest.Equal(t, pricing.Initial("zoë"), witTypes.Some('Z'))
+}
+
+func TestATypedMockRecordsEachCallWithItsArguments(t *ptest.T) {
+	pricingMock.WhenQuote(witTypes.Err[pricing.Quotation](pricing.MakeQuoteErrorEmptyOrder()))
+	pricingMock.WhenQuote(witTypes.Err[pricing.Quotation](pricing.MakeQuoteErrorTooLarge(7)))
+	pricing.Quote(order("ada"))
+	pricing.Quote(order("bob"))
+	var customers []string
+	for _, call := range pricingMock.QuoteCalls() {
+		customers = append(customers, call.Order.Customer)
+	}
+	ptest.Equal(t, customers, []string{"ada", "bob"})
 }

@@ -1,13 +1,18 @@
 //! Tests of the diamond's top service in Rust: `left` is real, `right` a mock whose answers
-//! each test queues, and whose calls it checks afterwards.
+//! each test queues, and whose calls it checks afterwards; the mocked `pricing` answers by
+//! arguments and records typed calls.
 
 wit_bindgen::generate!({
     path: "../wit",
     world: "parigot:diamond-tests/diamond-tests",
+    additional_derives: [PartialEq],
     generate_all,
 });
 
+use crate::parigot::mock::parigot_testing_pricing as pricing_mock;
+use crate::parigot::mock::parigot_testing_right as right_mock;
 use crate::parigot::test::mocks;
+use crate::parigot::testing::pricing::{self, Currency, Extras, Order, Quotation, QuoteError};
 use crate::parigot::testing::top;
 use ::parigot::check_eq;
 use ::parigot::test::{Failure, TestResult};
@@ -15,16 +20,64 @@ use ::parigot::test::{Failure, TestResult};
 const RIGHT: &str = "parigot:testing/right";
 
 fn both_adds_the_real_left_and_the_mocked_right() -> TestResult {
-    mocks::answer(RIGHT, "via-right", "40").map_err(Failure::new)?;
+    right_mock::when_via_right(40);
     // left: b asks d, a fresh instance, for its first ping.
     check_eq!(top::both(), 41);
-    check_eq!(mocks::calls(RIGHT, "via-right"), vec!["()".to_owned()]);
+    check_eq!(right_mock::via_right_calls(), 1);
     Ok(())
 }
 
 fn every_test_starts_with_no_answers_and_no_calls() -> TestResult {
-    check_eq!(mocks::calls(RIGHT, "via-right"), Vec::<String>::new());
+    check_eq!(right_mock::via_right_calls(), 0);
+    check_eq!(pricing_mock::quote_calls().len(), 0);
     Ok(())
 }
 
-::parigot::tests!(both_adds_the_real_left_and_the_mocked_right, every_test_starts_with_no_answers_and_no_calls);
+fn wave_answers_and_calls_steer_the_same_mock() -> TestResult {
+    mocks::answer(RIGHT, "via-right", "2").map_err(Failure::new)?;
+    check_eq!(top::both(), 3);
+    check_eq!(mocks::calls(RIGHT, "via-right"), vec!["()".to_owned()]);
+    check_eq!(right_mock::via_right_calls(), 1);
+    Ok(())
+}
+
+fn order(customer: &str) -> Order {
+    Order {
+        customer: customer.into(),
+        currency: Currency::Eur,
+        lines: Vec::new(),
+        coupon: None,
+        extras: Extras::empty(),
+    }
+}
+
+fn a_typed_mock_answers_by_arguments_then_in_order() -> TestResult {
+    let quotation =
+        Quotation { total_cents: 1250, currency: Currency::Eur, notes: vec!["mocked".into()], reference: vec![1, 2] };
+    pricing_mock::when_quote_with(&order("vinny"), Err(&QuoteError::UnknownCoupon("NOPE".into())));
+    pricing_mock::when_quote(Ok(&quotation));
+    check_eq!(pricing::quote(&order("ada")), Ok(quotation.clone()));
+    check_eq!(pricing::quote(&order("vinny")), Err(QuoteError::UnknownCoupon("NOPE".into())));
+    check_eq!(pricing::quote(&order("vinny")), Err(QuoteError::UnknownCoupon("NOPE".into())));
+    pricing_mock::when_initial_with("zoë", Some('Z'));
+    check_eq!(pricing::initial("zoë"), Some('Z'));
+    Ok(())
+}
+
+fn a_typed_mock_records_each_call_with_its_arguments() -> TestResult {
+    pricing_mock::when_quote(Err(&QuoteError::EmptyOrder));
+    pricing_mock::when_quote(Err(&QuoteError::TooLarge(7)));
+    let _ = pricing::quote(&order("ada"));
+    let _ = pricing::quote(&order("bob"));
+    let customers: Vec<String> = pricing_mock::quote_calls().into_iter().map(|call| call.order.customer).collect();
+    check_eq!(customers, vec!["ada".to_owned(), "bob".to_owned()]);
+    Ok(())
+}
+
+::parigot::tests!(
+    both_adds_the_real_left_and_the_mocked_right,
+    every_test_starts_with_no_answers_and_no_calls,
+    wave_answers_and_calls_steer_the_same_mock,
+    a_typed_mock_answers_by_arguments_then_in_order,
+    a_typed_mock_records_each_call_with_its_arguments
+);

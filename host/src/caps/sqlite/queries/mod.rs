@@ -76,12 +76,7 @@ impl QuerySet {
     /// Writes the generated WIT where it goes, unless it is already there; returns whether it
     /// wrote.
     pub fn write(&self) -> Result<bool, String> {
-        if std::fs::read_to_string(&self.wit_path).is_ok_and(|on_disk| on_disk == self.wit) {
-            return Ok(false);
-        }
-        std::fs::write(&self.wit_path, &self.wit)
-            .map_err(|e| format!("cannot write {}: {e}", self.wit_path.display()))?;
-        Ok(true)
+        crate::build::write_if_changed(&self.wit_path, &self.wit)
     }
 }
 
