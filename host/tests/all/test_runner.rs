@@ -5,11 +5,11 @@
 use crate::support::{WitSource, Wos, component, host, repo, trapping_component};
 
 /// The pricing service with a broken test component (`broken-tests`, `broken-tests-go`...),
-/// whose tests stop at 300 ms.
+/// whose tests stop at 300 ms and 32 MiB.
 fn broken(tests: &str) -> Wos {
     Wos::new(&format!(
         "manifest-version = 1\nname = \"broken\"\n[services.pricing]\ncomponent = {:?}\n\
-         [tests.broken]\ncomponent = {:?}\n[tests.broken.limits]\ndeadline-ms = 300\n",
+         [tests.broken]\ncomponent = {:?}\n[tests.broken.limits]\ndeadline-ms = 300\nmemory-mib = 32\n",
         component("pricing").display().to_string(),
         component(tests).display().to_string()
     ))
@@ -36,11 +36,12 @@ fn failures_show_both_values_the_cause_and_the_captured_log() {
         "test broken::compares_wrongly ... FAILED\n",
         "test broken::panics ... FAILED\n",
         "test broken::loops ... FAILED\n",
+        "test broken::eats_memory ... FAILED\n",
         "test broken::passes_after_the_others ... ok\n",
         "---- broken::compares_wrongly ----\npricing::initial(\"Vinny\") != Some('W') (at guests/rust/broken-tests/src/lib.rs:",
         "  expected: Some('W')\n  actual:   Some('V')\n",
         "  broken | about to compare\n",
-        "test result: FAILED. 2 passed, 3 failed\n",
+        "test result: FAILED. 2 passed, 4 failed\n",
     ] {
         assert!(out.contains(line), "no {line:?} in\n{out}");
     }
@@ -49,6 +50,8 @@ fn failures_show_both_values_the_cause_and_the_captured_log() {
     assert!(panics.contains("a test that panics"), "the panic message is in the captured log: {panics}");
     let loops = &out[out.find("---- broken::loops ----").unwrap()..];
     assert!(loops.contains("deadline"), "{loops}");
+    let eats = &out[out.find("---- broken::eats_memory ----").unwrap()..];
+    assert!(eats.contains("more than its memory limit of 32 MiB"), "{eats}");
 }
 
 #[test]

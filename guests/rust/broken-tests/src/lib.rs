@@ -1,5 +1,6 @@
 //! A test component (the pricing tests' world) whose tests fail in every way a test can: a
-//! failed comparison, a panic, a loop past the deadline; and one that passes and logs.
+//! failed comparison, a panic, a loop past the deadline, memory past the limit; and one that
+//! passes and logs.
 
 wit_bindgen::generate!({
     path: "../../../tests/pricing/wit",
@@ -33,9 +34,17 @@ fn loops() -> TestResult {
     }
 }
 
+fn eats_memory() -> TestResult {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        hoard.push(vec![1; 1 << 20]);
+        std::hint::black_box(&hoard);
+    }
+}
+
 fn passes_after_the_others() -> TestResult {
     ::parigot::check!(pricing::initial("").is_none());
     Ok(())
 }
 
-::parigot::tests!(passes, compares_wrongly, panics, loops, passes_after_the_others);
+::parigot::tests!(passes, compares_wrongly, panics, loops, eats_memory, passes_after_the_others);
