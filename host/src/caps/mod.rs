@@ -21,6 +21,7 @@ pub mod context;
 pub mod files;
 pub mod log;
 pub mod mocks;
+pub mod session;
 pub mod sqlite;
 
 use crate::manifest::InterfaceName;
@@ -40,7 +41,8 @@ pub struct Capability {
 
 /// Every capability the host implements. Adding one: a folder here, its WIT under `wit/`, and
 /// a line in this list.
-pub const CAPABILITIES: &[Capability] = &[context::CAPABILITY, log::CAPABILITY, sqlite::CAPABILITY, mocks::CAPABILITY];
+pub const CAPABILITIES: &[Capability] =
+    &[context::CAPABILITY, log::CAPABILITY, sqlite::CAPABILITY, mocks::CAPABILITY, session::CAPABILITY];
 
 /// The capability that implements `interface` (any version), if the host implements it.
 pub fn capability_of(interface: &InterfaceName) -> Option<&'static Capability> {

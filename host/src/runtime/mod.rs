@@ -182,7 +182,7 @@ impl App {
                 service.name
             );
         }
-        let linked = link_all(engine, &plan, &services, options.remotes.as_deref(), &manifest.mocks)?;
+        let linked = link_all(engine, &plan, &services, options.remotes.as_deref(), &manifest)?;
         Ok(Arc::new(App { manifest, plan, services, linked, engine: engine.clone(), clock: host.clock().cloned() }))
     }
 
@@ -304,8 +304,9 @@ fn link_all(
     plan: &Plan,
     services: &[LoadedService],
     remote_binder: Option<&dyn RemoteBinder>,
-    mocked: &mocks::MockTable,
+    manifest: &Manifest,
 ) -> Result<Vec<LinkedService>> {
+    let mocked = &manifest.mocks;
     let ids: BTreeMap<&ServiceName, ServiceId> = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
     let mut provides: Vec<Vec<(String, String)>> = vec![Vec::new(); services.len()];
     let mut pres = Vec::with_capacity(services.len());
@@ -344,6 +345,17 @@ fn link_all(
         }
         if service.surface.imports.keys().any(mocks::is_control) {
             mocks::add_control_to_linker(&mut linker, InstanceState::caps_view)?;
+        }
+        let session = InterfaceName::parse(crate::caps::session::INTERFACE).expect("a valid interface name");
+        if service.surface.imports.keys().any(|import| import.path() == session.path()) {
+            if !manifest.tests.contains_key(&service.name) {
+                wasmtime::bail!(
+                    "service `{}` imports `{session}`, which lets its caller act as any user: only test components \
+                     (`[tests.NAME]`) may import it; remove the import",
+                    service.name
+                );
+            }
+            crate::caps::session::add_to_linker(&mut linker, InstanceState::caps_view)?;
         }
         for (import, sig) in &service.surface.imports {
             let Some(target) = mocks::control::steered(mocked, import) else { continue };

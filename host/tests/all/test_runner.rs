@@ -186,3 +186,16 @@ fn a_test_built_against_a_stale_mock_control_is_refused_when_linked() {
         .expect_stderr(&["service `t` imports `parigot:mock/parigot-testing-right@0.1.0`, which steers the mock of \
          `parigot:testing/right`, but no service of the wos imports `parigot:testing/right`"]);
 }
+
+#[test]
+fn only_test_components_may_act_as_a_user() {
+    let wit = "package fixture:impostor;\n\
+               package parigot:test@0.1.0 { interface session { log-in-as: func(user: option<string>); } }\n\
+               world w { import parigot:test/session@0.1.0; }\n";
+    let wos = Wos::new("manifest-version = 1\nname = \"impostor\"\n[services.impostor]\ncomponent = \"i.wasm\"\n");
+    wos.file("i.wasm", &trapping_component(WitSource::Text(wit), "fixture:impostor/w"));
+    host(&["check", wos.path().to_str().unwrap()]).expect_code(78).expect_stderr(&[
+        "service `impostor` imports `parigot:test/session@0.1.0`, which lets its caller act as any user: only test \
+         components (`[tests.NAME]`) may import it",
+    ]);
+}

@@ -2,7 +2,7 @@
 each test queues; the mocked pricing answers by arguments and records typed calls."""
 
 from parigot import testing
-from wit_world.imports import mocks, parigot_testing_pricing as pricing_mock
+from wit_world.imports import mocks, session, users, parigot_testing_pricing as pricing_mock
 from wit_world.imports import parigot_testing_right as right_mock
 from wit_world.imports import pricing, top
 from componentize_py_types import Err, Ok
@@ -56,6 +56,15 @@ def test_a_typed_mock_records_each_call_with_its_arguments():
         except Err:
             pass
     assert [call.order.customer for call in pricing_mock.quote_calls()] == ["ada", "bob"]
+
+
+def test_calls_run_as_the_user_the_test_logs_in_as():
+    assert users.whoami() is None
+    session.log_in_as("vinny")
+    assert users.whoami() == "vinny"
+    assert users.members_only() == "vinny"
+    session.log_in_as(None)
+    assert users.whoami() is None
 
 
 Tests = testing.suite(globals())

@@ -8,9 +8,11 @@ import (
 	pricingMock "wit_component/parigot_mock_parigot_testing_pricing"
 	rightMock "wit_component/parigot_mock_parigot_testing_right"
 	mocks "wit_component/parigot_test_mocks"
+	session "wit_component/parigot_test_session"
 	tests "wit_component/parigot_test_tests"
 	pricing "wit_component/parigot_testing_pricing"
 	top "wit_component/parigot_testing_top"
+	users "wit_component/parigot_testing_users"
 
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
@@ -23,6 +25,7 @@ var suite = ptest.NewSuite(
 	TestWaveAnswersAndCallsSteerTheSameMock,
 	TestATypedMockAnswersByArgumentsThenInOrder,
 	TestATypedMockRecordsEachCallWithItsArguments,
+	TestCallsRunAsTheUserTheTestLogsInAs,
 )
 
 // Names lists the tests.
@@ -81,4 +84,13 @@ func TestATypedMockRecordsEachCallWithItsArguments(t *ptest.T) {
 		customers = append(customers, call.Order.Customer)
 	}
 	ptest.Equal(t, customers, []string{"ada", "bob"})
+}
+
+func TestCallsRunAsTheUserTheTestLogsInAs(t *ptest.T) {
+	ptest.Equal(t, users.Whoami(), witTypes.None[string]())
+	session.LogInAs(witTypes.Some("vinny"))
+	ptest.Equal(t, users.Whoami(), witTypes.Some("vinny"))
+	ptest.Equal(t, users.MembersOnly().Ok(), "vinny")
+	session.LogInAs(witTypes.None[string]())
+	ptest.Equal(t, users.Whoami(), witTypes.None[string]())
 }

@@ -11,9 +11,9 @@ wit_bindgen::generate!({
 
 use crate::parigot::mock::parigot_testing_pricing as pricing_mock;
 use crate::parigot::mock::parigot_testing_right as right_mock;
-use crate::parigot::test::mocks;
+use crate::parigot::test::{mocks, session};
 use crate::parigot::testing::pricing::{self, Currency, Extras, Order, Quotation, QuoteError};
-use crate::parigot::testing::top;
+use crate::parigot::testing::{top, users};
 use ::parigot::check_eq;
 use ::parigot::test::{Failure, TestResult};
 
@@ -74,10 +74,21 @@ fn a_typed_mock_records_each_call_with_its_arguments() -> TestResult {
     Ok(())
 }
 
+fn calls_run_as_the_user_the_test_logs_in_as() -> TestResult {
+    check_eq!(users::whoami(), None);
+    session::log_in_as(Some("vinny"));
+    check_eq!(users::whoami(), Some("vinny".to_owned()));
+    check_eq!(users::members_only(), Ok("vinny".to_owned()));
+    session::log_in_as(None);
+    check_eq!(users::whoami(), None);
+    Ok(())
+}
+
 ::parigot::tests!(
     both_adds_the_real_left_and_the_mocked_right,
     every_test_starts_with_no_answers_and_no_calls,
     wave_answers_and_calls_steer_the_same_mock,
     a_typed_mock_answers_by_arguments_then_in_order,
-    a_typed_mock_records_each_call_with_its_arguments
+    a_typed_mock_records_each_call_with_its_arguments,
+    calls_run_as_the_user_the_test_logs_in_as
 );
