@@ -13,6 +13,10 @@ TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wa
 WASM      := target/wasm
 GUEST_TESTS := $(wildcard tests/*/wos.toml)
 HOST      := $(CURDIR)/target/debug/parigot-host
+# The book (docs/, built with mdBook into target/docs/book) and its generated pages.
+MDBOOK_VERSION := 0.4.52
+MDBOOK    := $(TOOLS)/mdbook/bin/mdbook
+DOCS_OUT  := target/docs
 
 # Guest toolchains run offline, with project-local tools only.
 export PATH := $(VENV)/bin:$(PATH)
@@ -28,7 +32,7 @@ GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go broken-tests-go
 PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python broken-tests-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
-.PHONY: demo demo-split test bench tools guests host clean-guests
+.PHONY: demo demo-split test bench docs tools guests host clean-guests
 
 ## demo: set up, build, and run the polyglot hello example (its services build from source)
 demo: tools host
@@ -51,6 +55,20 @@ test: guests
 bench: guests
 	cargo bench -p parigot-host
 
+## docs: the book from docs/ (mdBook, pinned, in .tools/mdbook), with the WIT reference, the Go
+## and Python SDK pages and the rustdoc of the host and the Rust SDK; all under target/docs/,
+## then every internal link checked
+docs: $(TOOLS_OK)
+	$(MDBOOK) --version 2>/dev/null | grep -qxF 'mdbook v$(MDBOOK_VERSION)' || \
+	  cargo install mdbook --version $(MDBOOK_VERSION) --locked --root $(TOOLS)/mdbook
+	python3 scripts/wit-reference.py wit docs/reference/wit
+	python3 scripts/sdk-reference.py docs/reference
+	# The Rust SDK's bindings compile for the host target too, so one invocation documents both.
+	cargo doc --no-deps --lib -p parigot-host -p parigot
+	rm -rf $(DOCS_OUT)/api/rust && mkdir -p $(DOCS_OUT)/api && cp -R target/doc $(DOCS_OUT)/api/rust
+	$(MDBOOK) build docs
+	python3 scripts/check-links.py $(DOCS_OUT)/book
+
 tools: $(TOOLS_OK)
 $(TOOLS_OK):
 	rustup target add wasm32-wasip2
@@ -68,11 +86,14 @@ host:
 
 # The test guests, the wos-built test guests, and the hello example's services (which its wos
 # builds from source).
-guests: $(COMPONENTS) hello tagged-notes files bench-queries guest-tests
+guests: $(COMPONENTS) hello vvv tagged-notes files bench-queries guest-tests
 
-.PHONY: hello tagged-notes files bench-queries guest-tests
+.PHONY: hello vvv tagged-notes files bench-queries guest-tests
 hello: tools host
 	$(HOST) build examples/hello/wos.toml   # builds only what is older than its sources
+# Vinny's Vintage Vinyl: catalog (Rust), inventory (Go), store (Python), each on typed queries
+vvv: tools host
+	$(HOST) build examples/vvv/wos.toml
 # notes with tags in three languages on typed queries (regenerates db/queries.wit if stale)
 tagged-notes: tools host
 	$(HOST) build guests/tagged-notes/wos.toml
