@@ -46,6 +46,27 @@ demo-split: guests host
 	trap 'kill $$signer $$decorator 2>/dev/null; wait' EXIT; \
 	$(HOST) run examples/hello/split/front.toml
 
+## demo-vvv: Vinny's Vintage Vinyl served on 127.0.0.1:50070 (fresh databases in target/vvv-demo,
+## customer `vinny`, password `spin`), and a customer's session with buf curl against it (the
+## server logs to target/demo-vvv.log and stops when the session is done)
+demo-vvv: tools host vvv
+	rm -rf target/vvv-demo && printf 'spin\n' | $(HOST) user add examples/vvv/wos.toml vinny --data-dir target/vvv-demo
+	@$(HOST) run examples/vvv/wos.toml --data-dir target/vvv-demo 2> target/demo-vvv.log & server=$$!; \
+	trap 'kill $$server 2>/dev/null; wait' EXIT; \
+	for i in $$(seq 150); do grep -q 'listening on' target/demo-vvv.log && break; sleep 0.2; done; \
+	examples/vvv/session.sh 127.0.0.1:50070
+
+## demo-vvv-split: the same session against the store split in two processes (split/front.toml
+## on :50070, split/back.toml with the inventory on :50071), by wos files only
+demo-vvv-split: tools host vvv
+	rm -rf target/vvv-demo-front target/vvv-demo-back
+	printf 'spin\n' | $(HOST) user add examples/vvv/split/front.toml vinny --data-dir target/vvv-demo-front
+	@$(HOST) run examples/vvv/split/back.toml --data-dir target/vvv-demo-back 2> target/demo-vvv-back.log & back=$$!; \
+	$(HOST) run examples/vvv/split/front.toml --data-dir target/vvv-demo-front 2> target/demo-vvv-front.log & front=$$!; \
+	trap 'kill $$front $$back 2>/dev/null; wait' EXIT; \
+	for i in $$(seq 150); do grep -q 'listening on' target/demo-vvv-front.log && grep -q 'listening on' target/demo-vvv-back.log && break; sleep 0.2; done; \
+	examples/vvv/session.sh 127.0.0.1:50070
+
 ## test: set up, build, and run every test: the host's, then the guest-language tests in tests/
 test: guests
 	cargo test -p parigot-host

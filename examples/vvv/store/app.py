@@ -21,13 +21,13 @@ def period_bounds(period: store.Period) -> tuple:
     """The period as [from, to) in milliseconds since the epoch (UTC); ``Err`` for a date that
     does not exist."""
     if isinstance(period, store.Period_Day):
-        year, month, day = period.value
+        year, month, day = period.value.year, period.value.month, period.value.day
         if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
             raise Err(store.PeriodError_NoSuchDate(f"{year:04}-{month:02}-{day:02}"))
         start = calendar.timegm((year, month, day, 0, 0, 0))
         return start * 1000, (start + 86_400) * 1000
     if isinstance(period, store.Period_Month):
-        year, month = period.value
+        year, month = period.value.year, period.value.month
         if not 1 <= month <= 12:
             raise Err(store.PeriodError_NoSuchDate(f"{year:04}-{month:02}"))
         start = calendar.timegm((year, month, 1, 0, 0, 0))
