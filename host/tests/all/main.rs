@@ -19,4 +19,5 @@ mod support;
 mod test_runner;
 mod typed_queries;
 mod users;
+mod vvv;
 mod wire;
