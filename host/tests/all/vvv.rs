@@ -123,10 +123,8 @@ fn a_customer_session_gets_the_same_answers_in_one_process_and_split_in_two() {
     assert_eq!(media.len(), 10, "every medium is still on the shelf: {media:?}");
 
     // Connect with curl sees what gRPC sees.
-    let (status, body) = whole.curl(
-        &format!("/{CATALOG}/Get"),
-        &["-H", "Content-Type: application/json", "-d", r#"{"id": 3}"#],
-    );
+    let (status, body) =
+        whole.curl(&format!("/{CATALOG}/Get"), &["-H", "Content-Type: application/json", "-d", r#"{"id": 3}"#]);
     assert_eq!(status, 200, "{body}");
     let mash: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(mash["result"]["title"], "M*A*S*H: Goodbye, Farewell and Amen", "{mash}");
@@ -138,6 +136,10 @@ fn a_customer_session_gets_the_same_answers_in_one_process_and_split_in_two() {
     let back = serve("split/back.toml", "127.0.0.1:50071", &back_data);
     let front = serve("split/front.toml", "127.0.0.1:0", &front_data);
     assert_eq!(run_session(&front), answers);
-    assert!(front.log().contains("`vvv:shop/inventory@0.1.0` -> remote host http://127.0.0.1:50071"), "{}", front.log());
+    assert!(
+        front.log().contains("`vvv:shop/inventory@0.1.0` -> remote host http://127.0.0.1:50071"),
+        "{}",
+        front.log()
+    );
     drop(back);
 }
