@@ -252,3 +252,70 @@ fn tests_mocks_and_fixtures_are_read_and_checked() {
     let no_db = error_of("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n[fixtures]\na = \"f.sql\"\n");
     assert!(no_db.contains("`[fixtures]` names `a`, which is not a service with a database"), "{no_db}");
 }
+
+/// The ```toml blocks of a Markdown page, each with the line it starts on.
+fn toml_blocks(page: &str) -> Vec<(usize, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for (index, line) in page.lines().enumerate() {
+        match &mut open {
+            None if line.trim_start() == "```toml" => open = Some((index + 2, String::new())),
+            Some(_) if line.trim_start() == "```" => blocks.extend(open.take()),
+            Some((_, text)) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+/// Every wos.toml sample of the book (the ```toml blocks of docs/ that are not Cargo
+/// manifests) follows the schema: a whole wos (with `manifest-version`) is read and checked as
+/// `parigot-host` reads one; a fragment has its keys' names and types checked.
+#[test]
+fn every_wos_toml_sample_in_the_book_follows_the_schema() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    let mut pages: Vec<PathBuf> = Vec::new();
+    let mut folders = vec![docs.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    let mut checked = 0;
+    for page in &pages {
+        for (line, sample) in toml_blocks(&std::fs::read_to_string(page).unwrap()) {
+            if sample.contains("[package]") || sample.contains("[dependencies]") {
+                continue;
+            }
+            let checked_sample = if sample.contains("manifest-version") {
+                Manifest::parse(&sample, &docs.join("wos.toml")).map(drop).map_err(|e| e.to_string())
+            } else {
+                toml::from_str::<RawManifest>(&format!("manifest-version = 1\n{sample}"))
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            };
+            if let Err(why) = checked_sample {
+                panic!("the wos.toml sample at {}:{line} does not follow the schema: {why}\n{sample}", page.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} samples found in {}", docs.display());
+}
+
+#[test]
+fn a_sample_with_a_misspelled_key_is_caught() {
+    let page = "text\n```toml\n[services.a]\ncomponnet = \"a.wasm\"\n```\n";
+    let [(line, sample)] = toml_blocks(page).try_into().unwrap();
+    assert_eq!(line, 3);
+    let error = toml::from_str::<RawManifest>(&format!("manifest-version = 1\n{sample}")).unwrap_err();
+    assert!(error.to_string().contains("componnet"), "{error}");
+}
