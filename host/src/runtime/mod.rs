@@ -21,7 +21,7 @@ mod state;
 pub use call::{CallContext, ChainId, Deadline};
 pub use determinism::Determinism;
 pub use linking::{RemoteBinder, RemoteImport};
-pub use load::BuildPolicy;
+pub use load::{BuildPolicy, decode_wit};
 
 /// Builds service `name` of `manifest`: from its `source` when it needs it (or always, with
 /// `force`), or by running its `build` command.
@@ -100,6 +100,18 @@ pub struct LoadedService {
 pub struct ServiceWit {
     pub resolve: wit_parser::Resolve,
     pub world: wit_parser::WorldId,
+}
+
+impl ServiceWit {
+    /// Whether the component is a program: its world exports `wasi:cli/run`.
+    pub fn is_program(&self) -> bool {
+        self.resolve.worlds[self.world].exports.keys().any(|key| match key {
+            wit_parser::WorldKey::Interface(id) => {
+                self.resolve.id_of(*id).is_some_and(|name| name.starts_with(graph::RUN_INTERFACE))
+            }
+            wit_parser::WorldKey::Name(_) => false,
+        })
+    }
 }
 
 impl LoadedService {

@@ -6,6 +6,7 @@ mod build;
 mod call;
 mod compose;
 mod context_log;
+mod deploy;
 mod determinism;
 mod durability;
 mod files;

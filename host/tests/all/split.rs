@@ -5,7 +5,7 @@ use crate::support::{Wos, component, host};
 
 /// What the entry program printed (its `entry | ` lines, without the prefix, whose width
 /// depends on the longest service name of the process).
-fn entry_lines(stdout: &str) -> Vec<&str> {
+pub(crate) fn entry_lines(stdout: &str) -> Vec<&str> {
     stdout
         .lines()
         .filter(|line| line.starts_with("entry "))
