@@ -11,6 +11,7 @@ pub mod build;
 pub mod caps;
 pub mod compose;
 pub mod deploy;
+pub mod dev;
 pub mod graph;
 pub mod kernel;
 pub mod manifest;

@@ -56,6 +56,9 @@ struct Cli {
 enum Command {
     /// Start every service of a wos and run its programs to completion.
     Run(RunArgs),
+    /// Run a wos (served if it serves) and, on every change to a service's sources or WIT,
+    /// rebuild that service and swap it in while the others keep running and keep their state.
+    Dev(RunArgs),
     /// Fuse the services of a wos into one component with `--emit`; without it, the same as `run`.
     Compose(ComposeArgs),
     /// Load and link a wos without running it, and print its start-up plan.
@@ -291,7 +294,7 @@ impl Command {
     /// How a command that starts a wos starts it.
     fn start_flags(&self) -> Option<&StartFlags> {
         match self {
-            Command::Run(args) | Command::Check(args) => Some(&args.start),
+            Command::Run(args) | Command::Dev(args) | Command::Check(args) => Some(&args.start),
             Command::Compose(compose) => Some(&compose.run.start),
             Command::Call(args) => Some(&args.start),
             Command::Proto(_)
@@ -323,6 +326,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     let log_format = cli.log_format;
     let cache = cli.cache_dir.map_or_else(ComponentCache::default_dir, Ok).and_then(ComponentCache::open);
+    let dev = matches!(cli.command, Command::Dev(_));
     let (args, check_only, emit) = match cli.command {
         Command::Proto(ProtoArgs { wos, out }) => return write_protos(&wos, &out, cache?),
         Command::Build(args) => return build(args),
@@ -332,7 +336,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::User(command) => return user(command),
         Command::Call(args) => return call(args, cache?, log_format),
         Command::Test(args) => return test(args, cache?),
-        Command::Run(args) => (args, false, None),
+        Command::Run(args) | Command::Dev(args) => (args, false, None),
         Command::Compose(ComposeArgs { run, emit }) => (run, false, emit),
         Command::Check(args) => (args, true, None),
     };
@@ -346,7 +350,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         (false, true) => BuildPolicy::Always,
         (false, false) => BuildPolicy::IfMissing,
     };
-    let (app, peer) = load_app(manifest, args.start.pulse_ms, build, cache?)?;
+    let cache = cache?;
+    let (app, peer) = load_app(manifest, args.start.pulse_ms, build, cache.clone())?;
     if check_only {
         print_plan(&app);
         return Ok(ExitCode::SUCCESS);
@@ -360,17 +365,69 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let (start, users) = start_options(&app, &args.start, log_format)?;
     let user = args.start.user.clone();
     let serve = &app.manifest.serve;
-    if let Some(listen) = args.listen.or(serve.listen) {
-        let users = Authenticator::new(users).map_err(|why| wasmtime::format_err!("{why}"))?;
-        let options = ServeOptions {
-            listen,
-            max_message_bytes: serve.max_message_bytes,
-            users: Some(std::sync::Arc::new(users)),
-            peer,
-        };
-        return async_runtime()?.block_on(serve_wos(app, start, options, user));
+    let serving = match args.listen.or(serve.listen) {
+        Some(listen) => {
+            let users = Authenticator::new(users).map_err(|why| wasmtime::format_err!("{why}"))?;
+            let users = Some(std::sync::Arc::new(users));
+            Some(ServeOptions { listen, max_message_bytes: serve.max_message_bytes, users, peer })
+        }
+        None => None,
+    };
+    match (dev, serving) {
+        (true, serving) => async_runtime()?.block_on(develop(app, start, serving, user, cache)),
+        (false, Some(options)) => async_runtime()?.block_on(serve_wos(app, start, options, user)),
+        (false, None) => async_runtime()?.block_on(run_programs(app, start, user)),
     }
-    async_runtime()?.block_on(run_programs(app, start, user))
+}
+
+/// `parigot-host dev`: starts the wos (serving it with `serving`), runs its programs, and
+/// until SIGINT or SIGTERM swaps in each service whose sources change, running the programs
+/// again after every swap.
+async fn develop(
+    app: std::sync::Arc<App>,
+    start: StartOptions,
+    serving: Option<ServeOptions>,
+    user: Option<String>,
+    cache: ComponentCache,
+) -> Result<ExitCode> {
+    let signalled = listen_for_signals()?;
+    let running = app.start(start).await?;
+    let server = match &serving {
+        Some(options) => {
+            let mut until_signal = signalled.clone();
+            let shutdown = async move {
+                let _ = until_signal.wait_for(|signalled| *signalled).await;
+            };
+            let server = Server::start(&running, options, shutdown).await?;
+            tracing::info!("listening on http://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
+            Some(server)
+        }
+        None => None,
+    };
+    let (reloaded, mut reloads) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = tokio::spawn(parigot_host::dev::watch(running.clone(), cache, signalled.clone(), reloaded));
+    let has_programs = app.services.iter().any(|s| s.is_program());
+    if has_programs {
+        running.run_programs(user.as_deref()).await;
+    }
+    let mut until_signal = signalled;
+    loop {
+        tokio::select! {
+            Some(_) = reloads.recv() => {
+                if has_programs {
+                    running.run_programs_again(user.as_deref()).await;
+                }
+            }
+            _ = until_signal.wait_for(|signalled| *signalled) => break,
+        }
+    }
+    let _ = watcher.await;
+    if let Some(server) = server {
+        server.finished().await?;
+        tracing::info!("stopped serving");
+    }
+    running.shutdown().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads `manifest` to run it: its remote links (with the deployment's secret, which is

@@ -19,8 +19,20 @@ pub fn write_new_file(root: &Path, path: &Path, contents: &[u8]) -> Result<()> {
     fs::write(&target, contents).with_context(|| format!("cannot write {}", target.display()))
 }
 
+/// Folders that builds write into a source folder (Python's byte code, cargo's output): not
+/// sources, so never copied nor watched.
+const BUILD_OUTPUTS: &[&str] = &["__pycache__", "target"];
+
+/// Whether an entry named `name` of a source folder is part of the sources: not hidden, not a
+/// build output.
+fn is_source(name: &str, is_dir: bool) -> bool {
+    let hidden = name.starts_with('.');
+    let build_output = is_dir && BUILD_OUTPUTS.contains(&name);
+    !(hidden || build_output)
+}
+
 /// Lists the regular files below `dir`, as paths relative to it, skipping hidden entries
-/// (names starting with `.`). The list is sorted, so errors are reproducible.
+/// (names starting with `.`) and build outputs. The list is sorted, so errors are reproducible.
 pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     collect_files(dir, Path::new(""), &mut files)?;
@@ -34,12 +46,12 @@ fn collect_files(root: &Path, relative: &Path, files: &mut Vec<PathBuf>) -> Resu
     let entries = fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
         let path = relative.join(entry.file_name());
         // `metadata` follows symbolic links, so linked files and folders are copied too.
         let metadata = fs::metadata(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?;
+        if !is_source(&entry.file_name().to_string_lossy(), metadata.is_dir()) {
+            continue;
+        }
         if metadata.is_dir() {
             collect_files(root, &path, files)?;
         } else if metadata.is_file() {
@@ -69,8 +81,8 @@ pub fn write_tree(files: &[(&str, &[u8])], to: &Path) -> Result<()> {
 }
 
 /// The most recent modification time of the files below `dir` (none for an empty or missing
-/// folder), leaving out hidden entries and `target` folders (cargo's output, which can hold
-/// thousands of files and is not a source).
+/// folder), leaving out hidden entries and build outputs (cargo's `target` can hold thousands
+/// of files).
 pub fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
     if let Ok(file) = fs::metadata(dir)
         && file.is_file()
@@ -79,18 +91,12 @@ pub fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
     }
     let mut newest = None;
     for entry in fs::read_dir(dir).ok()?.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') {
-            continue;
-        }
         // `metadata` follows symbolic links, as `list_files` does.
         let Ok(metadata) = fs::metadata(entry.path()) else { continue };
-        let changed = if metadata.is_dir() {
-            if name == "target" { None } else { newest_change(&entry.path()) }
-        } else {
-            metadata.modified().ok()
-        };
+        if !is_source(&entry.file_name().to_string_lossy(), metadata.is_dir()) {
+            continue;
+        }
+        let changed = if metadata.is_dir() { newest_change(&entry.path()) } else { metadata.modified().ok() };
         newest = newest.max(changed);
     }
     newest

@@ -172,13 +172,17 @@ impl Recipe {
         if std::fs::read_to_string(self.stamp()).ok().is_none_or(|stamp| stamp != assets::digest()) {
             return true;
         }
-        let newest = [Some(self.source.as_path()), self.wit.as_deref()]
+        self.changed_at().is_some_and(|changed| changed > built)
+    }
+
+    /// When a file of its sources, its WIT or its generated packages last changed.
+    pub fn changed_at(&self) -> Option<std::time::SystemTime> {
+        [Some(self.source.as_path()), self.wit.as_deref()]
             .into_iter()
             .flatten()
             .chain(self.packages.iter().map(PathBuf::as_path))
             .filter_map(fs_util::newest_change)
-            .max();
-        newest.is_some_and(|changed| changed > built)
+            .max()
     }
 }
 

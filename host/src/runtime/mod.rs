@@ -14,6 +14,7 @@ mod linking;
 mod load;
 mod output;
 mod pool;
+mod reload;
 mod running;
 pub mod shape;
 mod state;
@@ -21,7 +22,7 @@ mod state;
 pub use call::{CallContext, ChainId, Deadline};
 pub use determinism::Determinism;
 pub use linking::{RemoteBinder, RemoteImport};
-pub use load::{BuildPolicy, decode_wit};
+pub use load::{BuildPolicy, decode_wit, recipe};
 
 /// Builds service `name` of `manifest`: from its `source` when it needs it (or always, with
 /// `force`), or by running its `build` command.
@@ -51,7 +52,7 @@ use crate::manifest::{InterfaceName, Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
-use pool::{PoolSpec, ServicePool, WasiRecipe};
+use pool::{PoolSpec, ServicePool, Version, WasiRecipe};
 use running::Services;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,6 +79,10 @@ pub struct App {
     pub services: Vec<LoadedService>,
     /// Each service linked, in start-up order.
     linked: Vec<LinkedService>,
+    /// What the host implements for each service itself (for [`Running::reload`]).
+    own: OwnInterfaces,
+    /// How remote imports are reached (for [`Running::reload`]).
+    remotes: Option<Arc<dyn RemoteBinder>>,
     engine: Engine,
     clock: Option<PulseClock>,
 }
@@ -153,22 +158,7 @@ impl App {
             .map(|(name, compiled)| (name.clone(), Surface::of(&compiled.component, engine)))
             .collect();
         let mut queries = load_queries(&manifest)?;
-        let mut own: OwnInterfaces = queries
-            .iter()
-            .map(|(name, set)| {
-                (name.clone(), BTreeMap::from([(set.interface.clone(), InterfaceSig::of_queries(&set.queries))]))
-            })
-            .collect();
-        // A mocked import, and the typed control of a mock, are the host's to answer, with
-        // the types the importer expects.
-        for (name, surface) in &surfaces {
-            let host_answers = |import: &InterfaceName| {
-                manifest.mocks(import) || mocks::control::steered(&manifest.mocks, import).is_some()
-            };
-            for (import, sig) in surface.imports.iter().filter(|(import, _)| host_answers(import)) {
-                own.entry(name.clone()).or_default().insert(import.clone(), sig.clone());
-            }
-        }
+        let own = own_interfaces(&manifest, &queries, &surfaces);
         let plan = graph::resolve(&manifest, &surfaces, &own)?;
         let mut surfaces = surfaces;
         let services: Vec<LoadedService> = plan
@@ -194,8 +184,10 @@ impl App {
                 service.name
             );
         }
-        let linked = link_all(engine, &plan, &services, options.remotes.as_deref(), &manifest)?;
-        Ok(Arc::new(App { manifest, plan, services, linked, engine: engine.clone(), clock: host.clock().cloned() }))
+        let linked =
+            link_all(&LinkContext::new(engine, &plan, &manifest, &services, options.remotes.as_deref()), &services)?;
+        let (engine, clock, remotes) = (engine.clone(), host.clock().cloned(), options.remotes.clone());
+        Ok(Arc::new(App { manifest, plan, services, linked, own, remotes, engine, clock }))
     }
 
     /// Starts the wos: a pool of instances per service (each instance in a Store of its own),
@@ -241,7 +233,9 @@ impl App {
                     mocks: mocks.clone(),
                 });
                 let output = OutputSettings { width, json: (log_format == LogFormat::Json).then(|| log.clone()) };
-                ServicePool::new(pool_spec(id, service, linked, size, &output, determinism, caps))
+                let version =
+                    Version { pre: linked.pre.clone(), exports: export_indices(&service.component, &service.surface) };
+                ServicePool::new(pool_spec(id, service, linked, size, &output, determinism, caps), version)
             })
             .collect();
         let ids = determinism.map_or_else(IdSource::random, |d| IdSource::seeded(d.seed));
@@ -295,6 +289,32 @@ fn load_queries(manifest: &Manifest) -> Result<BTreeMap<ServiceName, Arc<QuerySe
     Ok(sets)
 }
 
+/// The interfaces the host itself implements for each service, with the types it expects:
+/// its typed queries, and the mocked interfaces and mock controls it imports.
+fn own_interfaces(
+    manifest: &Manifest,
+    queries: &BTreeMap<ServiceName, Arc<QuerySet>>,
+    surfaces: &BTreeMap<ServiceName, Surface>,
+) -> OwnInterfaces {
+    let mut own: OwnInterfaces = queries
+        .iter()
+        .map(|(name, set)| {
+            (name.clone(), BTreeMap::from([(set.interface.clone(), InterfaceSig::of_queries(&set.queries))]))
+        })
+        .collect();
+    // A mocked import, and the typed control of a mock, are the host's to answer, with
+    // the types the importer expects.
+    for (name, surface) in surfaces {
+        let host_answers = |import: &InterfaceName| {
+            manifest.mocks(import) || mocks::control::steered(&manifest.mocks, import).is_some()
+        };
+        for (import, sig) in surface.imports.iter().filter(|(import, _)| host_answers(import)) {
+            own.entry(name.clone()).or_default().insert(import.clone(), sig.clone());
+        }
+    }
+    own
+}
+
 /// The functions of each mocked interface (by path) that the services import, all importers'
 /// together.
 fn mocked_signatures(services: &[LoadedService], mocked: &mocks::MockTable) -> BTreeMap<String, InterfaceSig> {
@@ -310,91 +330,117 @@ fn mocked_signatures(services: &[LoadedService], mocked: &mocks::MockTable) -> B
     sigs
 }
 
-/// Links every service: its imports forwarded to its providers, WASI from the host.
-fn link_all(
-    engine: &Engine,
-    plan: &Plan,
-    services: &[LoadedService],
-    remote_binder: Option<&dyn RemoteBinder>,
-    manifest: &Manifest,
-) -> Result<Vec<LinkedService>> {
-    let mocked = &manifest.mocks;
-    let ids: BTreeMap<&ServiceName, ServiceId> = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
-    let mut provides: Vec<Vec<(String, String)>> = vec![Vec::new(); services.len()];
-    let mut pres = Vec::with_capacity(services.len());
-    let mocked_sigs = mocked_signatures(services, mocked);
-    for service in services {
-        let links: Vec<_> = plan
-            .links
-            .iter()
-            .filter(|link| link.consumer == service.name)
-            .map(|link| (link, ids[&link.provider]))
-            .collect();
-        for (link, _) in &links {
-            tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
-        }
-        let remote_links: Vec<_> = plan.remotes.iter().filter(|link| link.consumer == service.name).collect();
-        let remotes = match (remote_binder, remote_links.as_slice()) {
-            (_, []) => Vec::new(),
-            (Some(binder), links) => binder.bind(service, links)?,
-            (None, [link, ..]) => wasmtime::bail!(
-                "service `{}` imports `{}` from a remote host, but this host was loaded without remote links",
-                service.name,
-                link.import
-            ),
-        };
-        let mut linker = linking::consumer_linker(engine, &service.surface, &links, &remotes, &mut provides)?;
-        if let Some(set) = &service.queries
-            && let Some(import) = service.surface.imports.keys().find(|import| **import == set.interface)
-        {
-            tracing::info!("linking `{}`: `{import}` -> its typed queries", service.name);
-            queries::add_to_linker(&mut linker, &import.to_string(), set, InstanceState::caps_view)?;
-        }
-        for (import, sig) in service.surface.imports.iter().filter(|(import, _)| mocks::mocks(mocked, import)) {
-            tracing::info!("linking `{}`: `{import}` -> a mock", service.name);
-            let functions: Vec<String> = sig.functions.keys().cloned().collect();
-            mocks::add_mock_to_linker(&mut linker, import, &functions, InstanceState::caps_view)?;
-        }
-        if service.surface.imports.keys().any(mocks::is_control) {
-            mocks::add_control_to_linker(&mut linker, InstanceState::caps_view)?;
-        }
-        let session = InterfaceName::parse(crate::caps::session::INTERFACE).expect("a valid interface name");
-        if service.surface.imports.keys().any(|import| import.path() == session.path()) {
-            if !manifest.tests.contains_key(&service.name) {
-                wasmtime::bail!(
-                    "service `{}` imports `{session}`, which lets its caller act as any user: only test components \
-                     (`[tests.NAME]`) may import it; remove the import",
-                    service.name
-                );
-            }
-            crate::caps::session::add_to_linker(&mut linker, InstanceState::caps_view)?;
-        }
-        for (import, sig) in &service.surface.imports {
-            let Some(target) = mocks::control::steered(mocked, import) else { continue };
-            let Some(target_sig) = mocked_sigs.get(target.path()) else {
-                wasmtime::bail!(
-                    "service `{}` imports `{import}`, which steers the mock of `{target}`, but no service of the wos \
-                     imports `{target}`; remove it from `[mocks]` or test a service that uses it",
-                    service.name
-                );
-            };
-            let functions: Vec<String> = sig.functions.keys().cloned().collect();
-            mocks::add_typed_control_to_linker(
-                &mut linker,
-                import,
-                target,
-                target_sig,
-                &functions,
-                InstanceState::caps_view,
-            )
-            .with_context(|| format!("cannot link service `{}`", service.name))?;
-        }
-        let pre = linker
-            .instantiate_pre(&service.component)
-            .with_context(|| format!("cannot link service `{}`", service.name))?;
-        pres.push(pre);
+/// What linking a service needs to know of the whole wos.
+struct LinkContext<'a> {
+    engine: &'a Engine,
+    plan: &'a Plan,
+    manifest: &'a Manifest,
+    ids: BTreeMap<&'a ServiceName, ServiceId>,
+    remote_binder: Option<&'a dyn RemoteBinder>,
+    /// The functions of each mocked interface that the services import.
+    mocked_sigs: BTreeMap<String, InterfaceSig>,
+}
+
+impl<'a> LinkContext<'a> {
+    fn new(
+        engine: &'a Engine,
+        plan: &'a Plan,
+        manifest: &'a Manifest,
+        services: &'a [LoadedService],
+        remote_binder: Option<&'a dyn RemoteBinder>,
+    ) -> LinkContext<'a> {
+        let ids = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
+        let mocked_sigs = mocked_signatures(services, &manifest.mocks);
+        LinkContext { engine, plan, manifest, ids, remote_binder, mocked_sigs }
     }
+
+    fn mocked(&self) -> &mocks::MockTable {
+        &self.manifest.mocks
+    }
+}
+
+/// Links every service: its imports forwarded to its providers, WASI from the host.
+fn link_all(context: &LinkContext<'_>, services: &[LoadedService]) -> Result<Vec<LinkedService>> {
+    let mut provides: Vec<Vec<(String, String)>> = vec![Vec::new(); services.len()];
+    let pres =
+        services.iter().map(|service| link_service(context, service, &mut provides)).collect::<Result<Vec<_>>>()?;
     Ok(pres.into_iter().zip(provides).map(|(pre, provides)| LinkedService { pre, provides }).collect())
+}
+
+/// Links one service: its imports forwarded to its providers (each function it calls added to
+/// the provider's `provides`), the host's own interfaces, WASI.
+fn link_service(
+    context: &LinkContext<'_>,
+    service: &LoadedService,
+    provides: &mut [Vec<(String, String)>],
+) -> Result<InstancePre<InstanceState>> {
+    let links: Vec<_> = context
+        .plan
+        .links
+        .iter()
+        .filter(|link| link.consumer == service.name)
+        .map(|link| (link, context.ids[&link.provider]))
+        .collect();
+    for (link, _) in &links {
+        tracing::info!("linking `{}`: `{}` -> service `{}`", service.name, link.import, link.provider);
+    }
+    let remote_links: Vec<_> = context.plan.remotes.iter().filter(|link| link.consumer == service.name).collect();
+    let remotes = match (context.remote_binder, remote_links.as_slice()) {
+        (_, []) => Vec::new(),
+        (Some(binder), links) => binder.bind(service, links)?,
+        (None, [link, ..]) => wasmtime::bail!(
+            "service `{}` imports `{}` from a remote host, but this host was loaded without remote links",
+            service.name,
+            link.import
+        ),
+    };
+    let mut linker = linking::consumer_linker(context.engine, &service.surface, &links, &remotes, provides)?;
+    if let Some(set) = &service.queries
+        && let Some(import) = service.surface.imports.keys().find(|import| **import == set.interface)
+    {
+        tracing::info!("linking `{}`: `{import}` -> its typed queries", service.name);
+        queries::add_to_linker(&mut linker, &import.to_string(), set, InstanceState::caps_view)?;
+    }
+    for (import, sig) in service.surface.imports.iter().filter(|(import, _)| mocks::mocks(context.mocked(), import)) {
+        tracing::info!("linking `{}`: `{import}` -> a mock", service.name);
+        let functions: Vec<String> = sig.functions.keys().cloned().collect();
+        mocks::add_mock_to_linker(&mut linker, import, &functions, InstanceState::caps_view)?;
+    }
+    if service.surface.imports.keys().any(mocks::is_control) {
+        mocks::add_control_to_linker(&mut linker, InstanceState::caps_view)?;
+    }
+    let session = InterfaceName::parse(crate::caps::session::INTERFACE).expect("a valid interface name");
+    if service.surface.imports.keys().any(|import| import.path() == session.path()) {
+        if !context.manifest.tests.contains_key(&service.name) {
+            wasmtime::bail!(
+                "service `{}` imports `{session}`, which lets its caller act as any user: only test components \
+                 (`[tests.NAME]`) may import it; remove the import",
+                service.name
+            );
+        }
+        crate::caps::session::add_to_linker(&mut linker, InstanceState::caps_view)?;
+    }
+    for (import, sig) in &service.surface.imports {
+        let Some(target) = mocks::control::steered(context.mocked(), import) else { continue };
+        let Some(target_sig) = context.mocked_sigs.get(target.path()) else {
+            wasmtime::bail!(
+                "service `{}` imports `{import}`, which steers the mock of `{target}`, but no service of the wos \
+                 imports `{target}`; remove it from `[mocks]` or test a service that uses it",
+                service.name
+            );
+        };
+        let functions: Vec<String> = sig.functions.keys().cloned().collect();
+        mocks::add_typed_control_to_linker(
+            &mut linker,
+            import,
+            target,
+            target_sig,
+            &functions,
+            InstanceState::caps_view,
+        )
+        .with_context(|| format!("cannot link service `{}`", service.name))?;
+    }
+    linker.instantiate_pre(&service.component).with_context(|| format!("cannot link service `{}`", service.name))
 }
 
 /// A service's component, compiled, with what else its one read gave.
@@ -480,11 +526,11 @@ fn report_progress<T>(names: &[&ServiceName], workers: &[std::thread::ScopedJoin
 
 /// Where each exported function of `service` is, in any instance of it.
 fn export_indices(
-    service: &LoadedService,
+    component: &Component,
+    surface: &Surface,
 ) -> BTreeMap<String, BTreeMap<String, wasmtime::component::ComponentExportIndex>> {
-    let component = &service.component;
     let mut exports = BTreeMap::new();
-    for (interface, sig) in &service.surface.exports {
+    for (interface, sig) in &surface.exports {
         let name = interface.to_string();
         let Some((_, interface_index)) = component.get_export(None, &name) else { continue };
         let functions = sig
@@ -546,8 +592,6 @@ fn pool_spec(
         is_program: service.is_program(),
         limits: service.spec.limits.clone(),
         size,
-        pre: linked.pre.clone(),
-        exports: export_indices(service),
         provides: linked.provides.clone(),
         recipe,
         caps,

@@ -17,7 +17,7 @@ use crate::caps::context::Pctx;
 use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime::component::{ComponentExportIndex, Func, Instance, InstancePre};
@@ -39,9 +39,6 @@ pub(super) struct PoolSpec {
     pub limits: Limits,
     /// The most instances at once.
     pub size: usize,
-    pub pre: InstancePre<InstanceState>,
-    /// Every exported function, by interface and name: where to find it in an instance.
-    pub exports: BTreeMap<String, BTreeMap<String, ComponentExportIndex>>,
     /// The exported functions (interface, function) that consumers' linked imports call, by
     /// slot.
     pub provides: Vec<(String, String)>,
@@ -52,9 +49,20 @@ pub(super) struct PoolSpec {
     pub stderr: ServiceOutput,
 }
 
+/// What a service's instances are made from: its pre-linked component and where its exports
+/// are. `parigot-host dev` replaces it while the wos runs ([`ServicePool::swap`]).
+pub(super) struct Version {
+    pub pre: InstancePre<InstanceState>,
+    /// Every exported function, by interface and name: where to find it in an instance.
+    pub exports: BTreeMap<String, BTreeMap<String, ComponentExportIndex>>,
+}
+
 /// One service's instances and supervision.
 pub(super) struct ServicePool {
     pub(super) spec: PoolSpec,
+    /// The version new instances are made from; an instance of an older one is dropped when
+    /// its call ends.
+    version: RwLock<Arc<Version>>,
     /// Instances no call holds, and the slots no instance has.
     free: Mutex<Free>,
     /// By slot: the chain whose call holds the instance in that slot (0 for none).
@@ -92,6 +100,8 @@ struct Supervision {
 pub(super) struct ServiceInstance {
     pub(super) store: Store<InstanceState>,
     pub(super) instance: Instance,
+    /// The version it was made from.
+    version: Arc<Version>,
     /// The functions of [`PoolSpec::provides`], by slot.
     pub(super) provided: Vec<Func>,
     /// Its place among the pool's `holders`.
@@ -118,7 +128,7 @@ impl Drop for Lease<'_> {
                 "a call into service `{}` was abandoned halfway; its instance is dropped",
                 self.pool.spec.name
             );
-        } else if self.pool.ready.load(Ordering::Acquire) {
+        } else if self.pool.ready.load(Ordering::Acquire) && Arc::ptr_eq(&instance.version, &self.pool.version()) {
             lock(&self.pool.free).instances.push(instance);
             return;
         }
@@ -142,10 +152,11 @@ impl Lease<'_> {
 }
 
 impl ServicePool {
-    pub(super) fn new(spec: PoolSpec) -> ServicePool {
+    pub(super) fn new(spec: PoolSpec, version: Version) -> ServicePool {
         let supervision =
             Supervision { state: ServiceState::Starting, failures_in_a_row: 0, not_before: None, failed_because: None };
         ServicePool {
+            version: RwLock::new(Arc::new(version)),
             permits: Semaphore::new(spec.size),
             free: Mutex::new(Free { instances: Vec::new(), slots: (0..spec.size).rev().collect() }),
             holders: (0..spec.size).map(|_| AtomicU64::new(0)).collect(),
@@ -154,6 +165,25 @@ impl ServicePool {
             ready: AtomicBool::new(false),
             clean: AtomicBool::new(true),
         }
+    }
+
+    /// The version new instances are made from.
+    fn version(&self) -> Arc<Version> {
+        self.version.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Makes new instances from `version` from now on: the free instances of the old one are
+    /// dropped at once, the busy ones when their calls end. A service that had failed for good
+    /// is ready again, its failures forgotten; a program may run again.
+    pub(super) fn swap(&self, version: Version) {
+        *self.version.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(version);
+        self.release_free();
+        let mut supervision = lock(&self.supervision);
+        supervision.failures_in_a_row = 0;
+        supervision.not_before = None;
+        supervision.failed_because = None;
+        self.clean.store(true, Ordering::Release);
+        self.set_state(&mut supervision, ServiceState::Ready);
     }
 
     /// The service's life-cycle state.
@@ -262,29 +292,32 @@ impl ServicePool {
         store.set_hostcall_fuel(usize::try_from(spec.limits.memory).unwrap_or(usize::MAX));
         store.epoch_deadline_callback(super::call::on_pulse);
         store.set_epoch_deadline(1);
-        let instance = within(deadline, spec.pre.instantiate_async(&mut store)).await?;
+        let version = self.version();
+        let instance = within(deadline, version.pre.instantiate_async(&mut store)).await?;
         store.data_mut().context = None;
         let provided = spec
             .provides
             .iter()
-            .map(|(interface, function)| self.export_func(&mut store, &instance, interface, function))
+            .map(|(interface, function)| self.export_func(&mut store, &instance, &version, interface, function))
             .collect::<Result<_>>()?;
-        Ok(ServiceInstance { store, instance, provided, slot })
+        Ok(ServiceInstance { store, instance, version, provided, slot })
     }
 
     /// The function `function` of the interface `interface` that `instance` exports.
     pub(super) fn export(&self, instance: &mut ServiceInstance, interface: &str, function: &str) -> Result<Func> {
-        self.export_func(&mut instance.store, &instance.instance, interface, function)
+        let version = instance.version.clone();
+        self.export_func(&mut instance.store, &instance.instance, &version, interface, function)
     }
 
     fn export_func(
         &self,
         store: &mut Store<InstanceState>,
         instance: &Instance,
+        version: &Version,
         interface: &str,
         function: &str,
     ) -> Result<Func> {
-        let index = self.spec.exports.get(interface).and_then(|functions| functions.get(function));
+        let index = version.exports.get(interface).and_then(|functions| functions.get(function));
         index
             .and_then(|index| instance.get_func(&mut *store, index))
             .with_context(|| format!("service `{}` has no export `{interface}#{function}`", self.spec.name))
@@ -396,6 +429,15 @@ impl ServicePool {
     }
 
     /// A program whose `run` returned: its instance is dropped and it takes no more calls.
+    /// Makes a finished program runnable again (`parigot-host dev` runs the programs again
+    /// after a reload).
+    pub(super) fn rearm(&self) {
+        let mut supervision = lock(&self.supervision);
+        if supervision.state == ServiceState::Exited {
+            self.set_state(&mut supervision, ServiceState::Ready);
+        }
+    }
+
     pub(super) fn exited(&self) {
         let mut supervision = lock(&self.supervision);
         if supervision.state == ServiceState::Ready {

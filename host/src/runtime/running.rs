@@ -203,6 +203,16 @@ impl Running {
         outcomes
     }
 
+    /// Runs every program again, as [`Running::run_programs`] did the first time.
+    pub async fn run_programs_again(&self, user: Option<&str>) -> Vec<(ServiceName, ProgramOutcome)> {
+        for (service, pool) in self.services.app.services.iter().zip(&self.services.pools) {
+            if service.is_program() {
+                pool.rearm();
+            }
+        }
+        self.run_programs(user).await
+    }
+
     async fn run_program(&self, id: ServiceId, user: Option<&str>) -> ProgramOutcome {
         let service = &self.services.app.services[id];
         let run =

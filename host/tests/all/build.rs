@@ -1,12 +1,7 @@
 //! `parigot-host build`: services built from their sources in every language, up-to-date
 //! checks, and the errors of a missing toolchain, an unknown language or a missing world.
 
-use crate::support::{Wos, component, host, host_with_env, repo};
-
-/// The PATH with the project's toolchains (go, componentize-py) first.
-fn tool_path() -> String {
-    format!("{}:{}", repo().join(".tools/venv/bin").display(), std::env::var("PATH").unwrap_or_default())
-}
+use crate::support::{Wos, component, host, host_with_env, repo, tool_path};
 
 /// A wos of the hello example's Go greeter and Python decorator, built from the example's
 /// sources into the wos's own folder, and the Rust signer as built by `make guests`.

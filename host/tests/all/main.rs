@@ -8,6 +8,7 @@ mod compose;
 mod context_log;
 mod deploy;
 mod determinism;
+mod dev;
 mod durability;
 mod files;
 mod hello;

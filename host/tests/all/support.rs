@@ -107,6 +107,11 @@ pub fn host_with_input(args: &[&str], input: &str) -> Run {
     Run::from(child.wait_with_output().expect("the host binary ends"))
 }
 
+/// The PATH with the project's toolchains (go, componentize-py) first.
+pub fn tool_path() -> String {
+    format!("{}:{}", repo().join(".tools/venv/bin").display(), std::env::var("PATH").unwrap_or_default())
+}
+
 /// A wos in a temporary folder.
 pub struct Wos {
     dir: tempfile::TempDir,

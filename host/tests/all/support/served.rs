@@ -26,9 +26,16 @@ impl Served {
 
     /// Starts `parigot-host run WOS --listen LISTEN EXTRA...` and waits until it listens.
     pub fn start_on(wos: &Path, listen: &str, extra: &[&str]) -> Served {
+        Served::start_command("run", wos, listen, extra, &[])
+    }
+
+    /// Starts `parigot-host COMMAND WOS --listen LISTEN EXTRA...` with `env` added to its
+    /// environment, and waits until it listens.
+    pub fn start_command(command: &str, wos: &Path, listen: &str, extra: &[&str], env: &[(&str, String)]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
-            .args(["run", wos.to_str().unwrap(), "--listen", listen])
+            .args([command, wos.to_str().unwrap(), "--listen", listen])
             .args(extra)
+            .envs(env.iter().map(|(key, value)| (*key, value)))
             .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
             .env("PARIGOT_LOG", "info")
             .stdout(Stdio::piped())
@@ -68,7 +75,12 @@ impl Served {
     /// Waits until the log contains `text` (up to 20 s, which only a failing test reaches);
     /// returns whether it did.
     pub fn log_shows(&self, text: &str) -> bool {
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        self.log_shows_within(text, Duration::from_secs(20))
+    }
+
+    /// [`Served::log_shows`], waiting up to `wait`.
+    pub fn log_shows_within(&self, text: &str, wait: Duration) -> bool {
+        let until = std::time::Instant::now() + wait;
         while !self.log().contains(text) {
             if std::time::Instant::now() > until {
                 return false;

@@ -1,0 +1,116 @@
+//! The edit-save-see loop (`parigot-host dev`): while a wos runs, every service built from
+//! sources is watched (its source folder, its WIT folder, its generated WIT); a change is
+//! rebuilt and swapped in while the other services keep running and keep their state.
+//!
+//! Changes are polled; a burst of writes (an editor saving several files) is one rebuild, once
+//! the files have been quiet for [`QUIET`]. A build or link error is shown and the previous
+//! build keeps running.
+
+use crate::manifest::{ServiceName, ServiceSpec};
+use crate::runtime::Running;
+use crate::runtime::cache::ComponentCache;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+/// How often the sources are looked at.
+pub const POLL: Duration = Duration::from_millis(250);
+/// How long the sources must stay unchanged before a rebuild.
+pub const QUIET: Duration = Duration::from_millis(300);
+
+/// One watched service: when its sources last changed, as last seen.
+struct Watched {
+    name: ServiceName,
+    spec: ServiceSpec,
+    seen: Option<SystemTime>,
+}
+
+impl Watched {
+    fn changed_at(&self) -> Option<SystemTime> {
+        crate::runtime::recipe(&self.name, &self.spec).and_then(|recipe| recipe.changed_at())
+    }
+}
+
+/// Watches the services of `running` built from sources until `stop` turns true; sends the
+/// name of each service it swapped in on `reloaded`.
+pub async fn watch(
+    running: Running,
+    cache: ComponentCache,
+    mut stop: watch::Receiver<bool>,
+    reloaded: mpsc::UnboundedSender<ServiceName>,
+) {
+    let manifest = running.app().manifest.clone();
+    let mut watched: Vec<Watched> = manifest
+        .services
+        .iter()
+        .filter(|(_, spec)| spec.source.is_some())
+        .map(|(name, spec)| Watched { name: name.clone(), spec: spec.clone(), seen: None })
+        .collect();
+    for service in &mut watched {
+        service.seen = service.changed_at();
+    }
+    let names: Vec<String> = watched.iter().map(|w| format!("`{}`", w.name)).collect();
+    tracing::info!(
+        "watching the sources of {} for changes",
+        if names.is_empty() { "no service".into() } else { names.join(", ") }
+    );
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
+        let changed: Vec<usize> = (0..watched.len()).filter(|&i| watched[i].changed_at() > watched[i].seen).collect();
+        for i in changed {
+            // Wait for the burst of writes to end.
+            let mut last = watched[i].changed_at();
+            loop {
+                tokio::time::sleep(QUIET).await;
+                let now = watched[i].changed_at();
+                if now == last {
+                    break;
+                }
+                last = now;
+            }
+            watched[i].seen = last;
+            let (running, cache, manifest) = (running.clone(), cache.clone(), manifest.clone());
+            let (name, spec) = (watched[i].name.clone(), watched[i].spec.clone());
+            let swapped =
+                tokio::task::spawn_blocking(move || rebuild_and_swap(&running, &cache, &manifest, &name, &spec)).await;
+            // What the build itself wrote in the sources is not a change.
+            watched[i].seen = watched[i].seen.max(watched[i].changed_at());
+            if let Ok(Some(name)) = swapped {
+                let _ = reloaded.send(name);
+            }
+        }
+    }
+}
+
+/// Rebuilds service `name` and swaps it into `running`; says how long each took, or why the
+/// previous build keeps running. The name of the service when it was swapped in.
+fn rebuild_and_swap(
+    running: &Running,
+    cache: &ComponentCache,
+    manifest: &crate::manifest::Manifest,
+    name: &ServiceName,
+    spec: &ServiceSpec,
+) -> Option<ServiceName> {
+    tracing::info!("the sources of service `{name}` changed: rebuilding");
+    let started = Instant::now();
+    if let Err(error) = crate::runtime::build_service(manifest, name, spec, true) {
+        tracing::error!("{error:#}\nservice `{name}` keeps running its previous build");
+        return None;
+    }
+    let built = started.elapsed();
+    let swapping = Instant::now();
+    if let Err(error) = running.reload(name, cache) {
+        tracing::error!(
+            "cannot swap in the new build of service `{name}`: {error:#}\nservice `{name}` keeps running its previous build"
+        );
+        return None;
+    }
+    tracing::info!(
+        "reloaded service `{name}`: built in {:.1} s, compiled and swapped in {} ms",
+        built.as_secs_f64(),
+        swapping.elapsed().as_millis()
+    );
+    Some(name.clone())
+}
