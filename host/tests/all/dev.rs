@@ -33,6 +33,8 @@ fn wos(dir: &Path) -> std::path::PathBuf {
     for part in ["wit", "greeter", "decorator", "signer/src"] {
         copy_tree(&hello.join(part), &dir.join(part));
     }
+    // The decorator's own copy of the WIT, to change the interface it exports.
+    copy_tree(&hello.join("wit"), &dir.join("decorator-wit"));
     let wit_bindgen = "0.61";
     std::fs::write(
         dir.join("signer/Cargo.toml"),
@@ -48,7 +50,7 @@ fn wos(dir: &Path) -> std::path::PathBuf {
     let text = format!(
         "manifest-version = 1\nname = \"dev\"\nexports = [\"example:hello/greeter\", \"parigot:testing/faults\"]\n\
          [services.greeter]\nsource = \"greeter\"\nworld = \"greeter-service\"\n\
-         [services.decorator]\nsource = \"decorator\"\nworld = \"decorator-service\"\n\
+         [services.decorator]\nsource = \"decorator\"\nworld = \"decorator-service\"\nwit = \"decorator-wit\"\n\
          [services.signer]\nsource = \"signer\"\n\
          [services.faults]\ncomponent = {:?}\ninstances = 1\n",
         faulty.display().to_string()
@@ -132,6 +134,18 @@ fn each_language_s_change_is_swapped_in_while_the_neighbour_keeps_its_state() {
     wait_for(&served, "service `greeter` keeps running its previous build", 1);
     assert!(greeting(&served).contains("Howdy, Ada? ~ [sealed "), "{}", served.log());
     assert_eq!(ping(&served), 6);
+
+    // A new build whose export no longer fits its consumer (the greeter calls `decorate` with
+    // two arguments) is refused with the resolver's error, and the old version answers.
+    edit(
+        &dir.path().join("decorator-wit/hello.wit"),
+        "excitement: u8) -> stamped",
+        "excitement: u8, extra: u8) -> stamped",
+    );
+    wait_for(&served, "cannot swap in the new build of service `decorator`", 1);
+    assert!(served.log().contains("does not fit the wos"), "{}", served.log());
+    assert!(greeting(&served).contains("Howdy, Ada? ~ [sealed "), "{}", served.log());
+    assert_eq!(ping(&served), 7);
     let (code, _, log) = served.terminate();
     assert_eq!(code, Some(0), "{log}");
 }
