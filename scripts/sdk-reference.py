@@ -213,17 +213,23 @@ def go_prose(text, anchors):
     return re.sub(r"\[((?:\\\*)?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\](?![(:\[])", link, text)
 
 
+def emit_code_block(out, code, language):
+    """Appends the collected `code` lines to `out` as a fenced block (dedented, without trailing
+    blank lines) and empties `code`."""
+    while code and not code[-1].strip():
+        code.pop()
+    if code:
+        indent = min(len(l) - len(l.lstrip()) for l in code if l.strip())
+        out.extend([f"```{language}"] + [l[indent:] for l in code] + ["```", ""])
+        code.clear()
+
+
 def go_doc(lines, anchors):
     """Go doc comment lines as Markdown (paragraphs, # headings, lists, code blocks)."""
     out, code = [], []
 
     def flush():
-        while code and not code[-1].strip():
-            code.pop()
-        if code:
-            indent = min(len(l) - len(l.lstrip()) for l in code if l.strip())
-            out.extend(["```go"] + [l[indent:] for l in code] + ["```", ""])
-            code.clear()
+        emit_code_block(out, code, "go")
 
     for line in lines:
         if line.startswith(("\t", "  ")) and not line.lstrip().startswith("- ") or (code and not line.strip()):
@@ -329,12 +335,7 @@ def py_doc(text):
     out, code = [], []
 
     def flush():
-        while code and not code[-1].strip():
-            code.pop()
-        if code:
-            indent = min(len(l) - len(l.lstrip()) for l in code if l.strip())
-            out.extend(["```python"] + [l[indent:] for l in code] + ["```", ""])
-            code.clear()
+        emit_code_block(out, code, "python")
 
     previous = ""
     for line in inspect.cleandoc(text).split("\n"):

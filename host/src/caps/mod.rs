@@ -23,6 +23,7 @@ pub mod log;
 pub mod mocks;
 pub mod session;
 pub mod sqlite;
+pub mod wit_text;
 
 use crate::manifest::InterfaceName;
 use std::time::Duration;

@@ -18,6 +18,7 @@
 //! from the mocked interfaces' WIT there; `parigot-host build` keeps it current.
 
 use super::MockTable;
+use crate::caps::wit_text::wit_source;
 use crate::graph::InterfaceSig;
 use crate::manifest::{InterfaceName, Manifest, ServiceSpec};
 use std::collections::BTreeMap;
@@ -155,7 +156,7 @@ fn control_interface(resolve: &Resolve, mocked: &InterfaceName, id: InterfaceId)
                 "cannot steer the mock of `{mocked}`: its type `{clash}` clashes with a generated name"
             ));
         }
-        let names: Vec<String> = types.iter().map(|t| ident(t)).collect();
+        let names: Vec<String> = types.iter().map(|t| wit_source(t)).collect();
         writeln!(text, "    use {owner}.{{{}}};", names.join(", ")).unwrap();
     }
     if !printer.uses.is_empty() {
@@ -176,7 +177,7 @@ fn function_controls(
     let params = function
         .params
         .iter()
-        .map(|(param, ty)| Ok(format!("{}: {}", ident(param), printer.print(ty)?)))
+        .map(|(param, ty)| Ok(format!("{}: {}", wit_source(param), printer.print(ty)?)))
         .collect::<Result<Vec<_>, String>>()
         .map_err(|why| format!("cannot mock `{mocked}#{name}`: {why}"))?;
     let answer = match &function.result {
@@ -208,54 +209,6 @@ fn function_controls(
     writeln!(text, "    /// The calls of `{name}` so far, oldest first.").unwrap();
     writeln!(text, "    {name}-calls: func() -> list<{name}-call>;").unwrap();
     Ok(text)
-}
-
-/// `name` as a WIT identifier: escaped with `%` where it is a keyword.
-fn ident(name: &str) -> String {
-    const KEYWORDS: &[&str] = &[
-        "as",
-        "async",
-        "bool",
-        "borrow",
-        "char",
-        "constructor",
-        "enum",
-        "export",
-        "f32",
-        "f64",
-        "flags",
-        "from",
-        "func",
-        "future",
-        "import",
-        "include",
-        "interface",
-        "list",
-        "option",
-        "own",
-        "package",
-        "record",
-        "resource",
-        "result",
-        "s16",
-        "s32",
-        "s64",
-        "s8",
-        "static",
-        "stream",
-        "string",
-        "tuple",
-        "type",
-        "u16",
-        "u32",
-        "u64",
-        "u8",
-        "use",
-        "variant",
-        "with",
-        "world",
-    ];
-    if KEYWORDS.contains(&name) { format!("%{name}") } else { name.to_owned() }
 }
 
 /// Prints WIT types, collecting the named types it refers to by the interface that owns them.
@@ -292,7 +245,7 @@ impl TypePrinter<'_> {
             let owner =
                 self.resolve.id_of(owner).ok_or_else(|| format!("its type `{name}` is in an unnamed interface"))?;
             self.uses.entry(owner).or_default().insert(name.clone());
-            return Ok(ident(name));
+            return Ok(wit_source(name));
         }
         Ok(match &def.kind {
             TypeDefKind::List(inner) => format!("list<{}>", self.print(inner)?),

@@ -1,50 +1,5 @@
 //! SQL names (`GetNote`, `created_at`) as WIT names (`get-note`, `created-at`).
 
-/// WIT's keywords, which a name must escape with `%` to be used as an identifier.
-const KEYWORDS: &[&str] = &[
-    "as",
-    "async",
-    "bool",
-    "borrow",
-    "char",
-    "constructor",
-    "enum",
-    "export",
-    "f32",
-    "f64",
-    "flags",
-    "from",
-    "func",
-    "future",
-    "import",
-    "include",
-    "interface",
-    "list",
-    "option",
-    "own",
-    "package",
-    "record",
-    "resource",
-    "result",
-    "s16",
-    "s32",
-    "s64",
-    "s8",
-    "static",
-    "stream",
-    "string",
-    "tuple",
-    "type",
-    "u16",
-    "u32",
-    "u64",
-    "u8",
-    "use",
-    "variant",
-    "with",
-    "world",
-];
-
 /// `name` in WIT's kebab case: words split at `_`, `-`, spaces and lower-to-upper changes, in
 /// lower case. The result is a valid WIT identifier only if [`check_wit_name`] says so.
 pub fn wit_name(name: &str) -> String {
@@ -83,11 +38,6 @@ pub fn check_wit_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// `name` as it is written in WIT source: escaped with `%` if it is a keyword.
-pub fn wit_source(name: &str) -> String {
-    if KEYWORDS.contains(&name) { format!("%{name}") } else { name.to_owned() }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,8 +49,6 @@ mod tests {
         assert_eq!(wit_name("listNotesByTag"), "list-notes-by-tag");
         assert_eq!(wit_name("ID"), "id");
         assert_eq!(wit_name("note2_id"), "note2-id");
-        assert_eq!(wit_source("type"), "%type");
-        assert_eq!(wit_source("title"), "title");
         assert!(check_wit_name("count(*)").is_err());
         assert!(check_wit_name("2nd").is_err());
         assert!(check_wit_name("note2-id").is_ok());

@@ -7,8 +7,8 @@
 //! the query (`get-note-row`); a row of one column is that column's value.
 
 use super::infer::{Query, SqlType, Typed};
-use super::names::wit_source;
 use super::parse::Kind;
+use crate::caps::wit_text::wit_source;
 use std::fmt::Write as _;
 
 /// The cases of `db-error`, with their documentation.
