@@ -227,3 +227,48 @@ fn what_cannot_be_deployed_is_named() {
          deploy serves it; add the wos file that does",
     ]);
 }
+
+#[test]
+fn the_deployment_s_peer_secret_becomes_a_secret_mounted_where_the_wos_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("peer.secret");
+    std::fs::write(&secret, [7u8; 32]).unwrap();
+    let auth = format!("[auth]\npeer-secret-file = {:?}\n", secret.display().to_string());
+    let signer = format!(
+        "manifest-version = 1\nname = \"shop-signer\"\nexports = [\"example:hello/signer@0.1.0\"]\n{auth}\
+         [services.signer]\ncomponent = {:?}\n",
+        crate::support::component("hello-signer").display().to_string()
+    );
+    let decorator = format!(
+        "manifest-version = 1\nname = \"shop-decorator\"\nexports = [\"example:hello/decorator@0.1.0\"]\n{auth}\
+         [services.decorator]\ncomponent = {:?}\nlinks = {{ \"example:hello/signer\" = {{ remote = \"http://127.0.0.1:1\" }} }}\n",
+        crate::support::component("hello-decorator").display().to_string()
+    );
+    let (signer_path, decorator_path) = (dir.path().join("signer.toml"), dir.path().join("decorator.toml"));
+    std::fs::write(&signer_path, signer).unwrap();
+    std::fs::write(&decorator_path, decorator).unwrap();
+    let out = dir.path().join("k8s");
+    let printed = host(&[
+        "deploy",
+        "k8s",
+        "-o",
+        out.to_str().unwrap(),
+        signer_path.to_str().unwrap(),
+        decorator_path.to_str().unwrap(),
+    ])
+    .expect_code(0)
+    .stdout;
+    assert!(printed.contains("Secret/shop-peer-secret"), "{printed}");
+    let objects = objects(&out.join("kubernetes.yaml"));
+    let stored = object(&objects, "Secret", "shop-peer-secret")["data"]["secret"].as_str().unwrap().to_owned();
+    assert_eq!(stored, base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32]));
+    for group in ["shop-signer", "shop-decorator"] {
+        let wos = object(&objects, "ConfigMap", &format!("{group}-wos"))["data"]["wos.toml"].as_str().unwrap();
+        assert!(wos.contains("peer-secret-file = \"/etc/parigot-peer/secret\""), "{wos}");
+        let pod = &object(&objects, "Deployment", group)["spec"]["template"]["spec"];
+        assert_eq!(pod["volumes"][3]["secret"]["secretName"], "shop-peer-secret");
+        assert_eq!(pod["containers"][0]["volumeMounts"][3]["mountPath"], "/etc/parigot-peer");
+    }
+    let decorator_wos = object(&objects, "ConfigMap", "shop-decorator-wos")["data"]["wos.toml"].as_str().unwrap();
+    assert!(decorator_wos.contains("remote = \"http://shop-signer:50051\""), "{decorator_wos}");
+}
