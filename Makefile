@@ -68,7 +68,7 @@ demo-vvv-split: tools host vvv
 	for i in $$(seq 150); do grep -q 'listening on' target/demo-vvv-front.log && grep -q 'listening on' target/demo-vvv-back.log && break; sleep 0.2; done; \
 	examples/vvv/session.sh 127.0.0.1:50070
 
-## test: set up, build, and run every test: the host's, then the guest-language tests in tests/
+## test: set up, build, and run every test: the host's, then the guest-language tests (tests/, examples/*/tests)
 test: guests
 	cargo test -p parigot-host
 	for wos in $(GUEST_TESTS); do $(HOST) test $$wos || exit 1; done
