@@ -63,6 +63,9 @@ pub(super) struct ServicePool {
     /// The version new instances are made from; an instance of an older one is dropped when
     /// its call ends.
     version: RwLock<Arc<Version>>,
+    /// How many times the version was swapped: an instance made from another generation is
+    /// stale (an atomic read on every call, rather than the lock).
+    generation: AtomicU64,
     /// Instances no call holds, and the slots no instance has.
     free: Mutex<Free>,
     /// By slot: the chain whose call holds the instance in that slot (0 for none).
@@ -100,8 +103,9 @@ struct Supervision {
 pub(super) struct ServiceInstance {
     pub(super) store: Store<InstanceState>,
     pub(super) instance: Instance,
-    /// The version it was made from.
+    /// The version it was made from, and its generation.
     version: Arc<Version>,
+    generation: u64,
     /// The functions of [`PoolSpec::provides`], by slot.
     pub(super) provided: Vec<Func>,
     /// Its place among the pool's `holders`.
@@ -128,9 +132,13 @@ impl Drop for Lease<'_> {
                 "a call into service `{}` was abandoned halfway; its instance is dropped",
                 self.pool.spec.name
             );
-        } else if self.pool.ready.load(Ordering::Acquire) && Arc::ptr_eq(&instance.version, &self.pool.version()) {
-            lock(&self.pool.free).instances.push(instance);
-            return;
+        } else if self.pool.ready.load(Ordering::Acquire) {
+            // Checked under the lock that a swap takes to move to the next generation.
+            let mut free = lock(&self.pool.free);
+            if instance.generation == self.pool.generation.load(Ordering::Acquire) {
+                free.instances.push(instance);
+                return;
+            }
         }
         self.pool.release(instance);
     }
@@ -157,6 +165,7 @@ impl ServicePool {
             Supervision { state: ServiceState::Starting, failures_in_a_row: 0, not_before: None, failed_because: None };
         ServicePool {
             version: RwLock::new(Arc::new(version)),
+            generation: AtomicU64::new(0),
             permits: Semaphore::new(spec.size),
             free: Mutex::new(Free { instances: Vec::new(), slots: (0..spec.size).rev().collect() }),
             holders: (0..spec.size).map(|_| AtomicU64::new(0)).collect(),
@@ -167,17 +176,26 @@ impl ServicePool {
         }
     }
 
-    /// The version new instances are made from.
-    fn version(&self) -> Arc<Version> {
-        self.version.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    /// The version new instances are made from, and its generation.
+    fn version(&self) -> (Arc<Version>, u64) {
+        let version = self.version.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (version.clone(), self.generation.load(Ordering::Acquire))
     }
 
     /// Makes new instances from `version` from now on: the free instances of the old one are
     /// dropped at once, the busy ones when their calls end. A service that had failed for good
     /// is ready again, its failures forgotten; a program may run again.
     pub(super) fn swap(&self, version: Version) {
-        *self.version.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(version);
-        self.release_free();
+        let stale = {
+            let mut current = self.version.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            *current = Arc::new(version);
+            let mut free = lock(&self.free);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            std::mem::take(&mut free.instances)
+        };
+        for instance in stale {
+            self.release(instance);
+        }
         let mut supervision = lock(&self.supervision);
         supervision.failures_in_a_row = 0;
         supervision.not_before = None;
@@ -292,7 +310,7 @@ impl ServicePool {
         store.set_hostcall_fuel(usize::try_from(spec.limits.memory).unwrap_or(usize::MAX));
         store.epoch_deadline_callback(super::call::on_pulse);
         store.set_epoch_deadline(1);
-        let version = self.version();
+        let (version, generation) = self.version();
         let instance = within(deadline, version.pre.instantiate_async(&mut store)).await?;
         store.data_mut().context = None;
         let provided = spec
@@ -300,7 +318,7 @@ impl ServicePool {
             .iter()
             .map(|(interface, function)| self.export_func(&mut store, &instance, &version, interface, function))
             .collect::<Result<_>>()?;
-        Ok(ServiceInstance { store, instance, version, provided, slot })
+        Ok(ServiceInstance { store, instance, version, generation, provided, slot })
     }
 
     /// The function `function` of the interface `interface` that `instance` exports.
