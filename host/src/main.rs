@@ -839,29 +839,13 @@ fn mocks(args: MocksArgs) -> Result<ExitCode> {
 fn deploy_k8s(args: K8sArgs) -> Result<ExitCode> {
     use parigot_host::deploy::{k8s, write_k8s};
     let failed = |why: String| wasmtime::format_err!("cannot deploy to Kubernetes: {why}");
-    let names: Vec<String> =
-        args.wos.iter().map(|path| Manifest::load(path).map(|m| m.name)).collect::<Result<_, _>>()?;
-    let name = args.name.clone().unwrap_or_else(|| shared_prefix(&names));
-    let image = args.image.clone().unwrap_or_else(|| format!("parigot/{name}:latest"));
-    let plan = k8s::Plan::new(&args.wos, k8s::Options { name, image, replicas: args.replicas }).map_err(failed)?;
+    let request = k8s::Request { name: args.name, image: args.image, replicas: args.replicas };
+    let plan = k8s::Plan::new(&args.wos, request).map_err(failed)?;
     let host = std::env::current_exe().map_err(|e| failed(format!("cannot find this host's binary: {e}")))?;
     let written = write_k8s(&plan, &host, &args.out).map_err(failed)?;
     println!("{}: {}", written.manifests.display(), written.objects.join(", "));
     println!("{}: image {} ({})", written.image.display(), plan.options.image, written.digest);
     Ok(ExitCode::SUCCESS)
-}
-
-/// What `names` share at their start, up to a `-` (`hello-front`, `hello-signer` → `hello`);
-/// `parigot` when nothing.
-fn shared_prefix(names: &[String]) -> String {
-    let first = names.first().map(String::as_str).unwrap_or_default();
-    let shared = names
-        .iter()
-        .fold(first.len(), |len, name| first.bytes().zip(name.bytes()).take(len).take_while(|(a, b)| a == b).count());
-    let prefix =
-        if names.len() > 1 { first[..shared].rsplit_once('-').map_or(&first[..shared], |(p, _)| p) } else { first };
-    let prefix = prefix.trim_matches('-');
-    if prefix.is_empty() { "parigot".to_owned() } else { prefix.to_owned() }
 }
 
 /// `parigot-host user`: changes or lists the users of a wos.

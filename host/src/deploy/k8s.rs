@@ -28,7 +28,18 @@ pub const USER: u32 = 65532;
 /// Memory for the host itself (runtime, compiler, buffers) on top of its guests'.
 const HOST_MEMORY_MIB: u64 = 256;
 
-/// What `deploy k8s` is asked for.
+/// What `deploy k8s` is asked for; what is left out gets its default.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The deployment's name [default: what the groups' names share].
+    pub name: Option<String>,
+    /// The image reference [default: `parigot/NAME:latest`].
+    pub image: Option<String>,
+    /// Replicas of each stateless Deployment.
+    pub replicas: u32,
+}
+
+/// What `deploy k8s` makes, with every default filled in.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The deployment's name: labels, the peer Secret's name.
@@ -62,7 +73,7 @@ pub struct Plan {
 impl Plan {
     /// Reads the wos files, one per group, and checks that they can be deployed: built
     /// components, names that do not clash, remote links that some group serves.
-    pub fn new(wos_files: &[PathBuf], options: Options) -> Result<Plan, String> {
+    pub fn new(wos_files: &[PathBuf], request: Request) -> Result<Plan, String> {
         let mut groups: Vec<Group> = Vec::new();
         for path in wos_files {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -91,6 +102,10 @@ impl Plan {
         {
             return Err("the groups' `peer-secret-file`s differ; the hosts of one deployment share one secret".into());
         }
+        let names: Vec<String> = groups.iter().map(|group| group.name.clone()).collect();
+        let name = request.name.unwrap_or_else(|| shared_prefix(&names));
+        let image = request.image.unwrap_or_else(|| format!("parigot/{name}:latest"));
+        let options = Options { name, image, replicas: request.replicas };
         let plan = Plan { options, groups, peer_secret };
         for group in &plan.groups {
             for (service, spec) in &group.manifest.services {
@@ -458,6 +473,19 @@ fn refuse_unsupported(manifest: &Manifest) -> Result<(), String> {
     Ok(())
 }
 
+/// What `names` share at their start, up to a `-` (`hello-front`, `hello-signer` → `hello`);
+/// `parigot` when nothing.
+fn shared_prefix(names: &[String]) -> String {
+    let first = names.first().map(String::as_str).unwrap_or_default();
+    let shared = names
+        .iter()
+        .fold(first.len(), |len, name| first.bytes().zip(name.bytes()).take(len).take_while(|(a, b)| a == b).count());
+    let prefix =
+        if names.len() > 1 { first[..shared].rsplit_once('-').map_or(&first[..shared], |(p, _)| p) } else { first };
+    let prefix = prefix.trim_matches('-');
+    if prefix.is_empty() { "parigot".to_owned() } else { prefix.to_owned() }
+}
+
 /// `name` as a Kubernetes DNS label: lowercase letters, digits and `-`, at most 63.
 fn dns_label(name: &str) -> Option<String> {
     let label: String = name
@@ -483,4 +511,24 @@ pub fn names(objects: &[Value]) -> Vec<String> {
         .iter()
         .map(|o| format!("{}/{}", o["kind"].as_str().unwrap_or("?"), o["metadata"]["name"].as_str().unwrap_or("?")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deployment_is_named_after_what_its_groups_share() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(shared_prefix(&names(&["hello-signer", "hello-decorator", "hello-front"])), "hello");
+        assert_eq!(shared_prefix(&names(&["vvv-back", "vvv-front"])), "vvv");
+        assert_eq!(shared_prefix(&names(&["shop"])), "shop");
+        assert_eq!(shared_prefix(&names(&["alpha", "beta"])), "parigot");
+    }
+
+    #[test]
+    fn names_become_dns_labels() {
+        assert_eq!(dns_label("Vinny's Store").as_deref(), Some("vinny-s-store"));
+        assert_eq!(dns_label("--").as_deref(), None);
+    }
 }

@@ -272,3 +272,32 @@ fn the_deployment_s_peer_secret_becomes_a_secret_mounted_where_the_wos_reads_it(
     let decorator_wos = object(&objects, "ConfigMap", "shop-decorator-wos")["data"]["wos.toml"].as_str().unwrap();
     assert!(decorator_wos.contains("remote = \"http://shop-signer:50051\""), "{decorator_wos}");
 }
+
+#[test]
+fn what_the_manifests_cannot_carry_yet_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let component = crate::support::component("hello-signer").display().to_string();
+    for (extra, expected) in [
+        (
+            "[serve]\ntls = { cert = \"c.pem\", key = \"k.pem\" }\n",
+            "wos `refused` serves over TLS; `deploy k8s` does not carry certificates yet: terminate TLS at the \
+             cluster's ingress, and remove `[serve] tls`",
+        ),
+        (
+            "[services.signer.files]\n\"/assets\" = \"assets\"\n",
+            "service `signer` of wos `refused` is granted host folders (`files`), which `deploy k8s` does not map \
+             to volumes yet",
+        ),
+    ] {
+        let wos = dir.path().join("refused.toml");
+        std::fs::write(
+            &wos,
+            format!("manifest-version = 1\nname = \"refused\"\n[services.signer]\ncomponent = {component:?}\n{extra}"),
+        )
+        .unwrap();
+        let out = dir.path().join("k8s");
+        host(&["deploy", "k8s", "-o", out.to_str().unwrap(), wos.to_str().unwrap()])
+            .expect_code(78)
+            .expect_stderr(&[expected]);
+    }
+}

@@ -151,18 +151,18 @@ pub fn add_mock_to_linker<T: 'static>(
 ) -> Result<()> {
     let mut instance = linker.instance(&import.to_string())?;
     let path = import.path().to_owned();
+    let control = control::control_name(import);
     for function in functions {
-        let (path, function) = (path.clone(), function.clone());
+        let (path, function, control) = (path.clone(), function.clone(), control.clone());
         instance.func_new(&function.clone(), move |mut store, ty, params, results| {
             let call: Call = ty.params().zip(params).map(|((name, _), arg)| (name.to_owned(), arg.clone())).collect();
             let book = &view(store.data_mut()).service.mocks;
             let Some(answer) = book.call(&path, &function, call) else {
                 bail!(
                     "unexpected call of the mock `{path}#{function}{}`: it has no answer left; queue one with \
-                     `when-{function}` of `parigot:mock/{}` (or `parigot:test/mocks#answer`), or under `[mocks]` \
-                     in the wos",
+                     `when-{function}` of `parigot:mock/{control}` (or `parigot:test/mocks#answer`), or under \
+                     `[mocks]` in the wos",
                     wave_tuple(params)?,
-                    control::control_name(&InterfaceName::parse(&path).expect("a mocked interface name"))
                 );
             };
             let Some(result_type) = ty.results().next() else { return Ok(()) };
