@@ -5,7 +5,9 @@
 //!   floor). A Rust driver calls `parigot:bench/echo.describe` (a small record in, a string
 //!   out) `n` times from inside the guest, its import linked to an echo service in Rust, Go or
 //!   Python; the floor is a plain wasmtime Store holding the echo component, with nothing of
-//!   parigot's around it, calling its typed export `n` times.
+//!   parigot's around it, calling its typed export `n` times. `call-text` is the same pair for
+//!   `echo.echo-text` (a string in and out), a signature of plain values that the host forwards
+//!   with typed values instead of dynamic ones (`runtime::shape`).
 //! - `pulse`: the linked Rust->Rust call with deadlines enforced (epoch checks in compiled code,
 //!   a deadline armed per call) and without.
 //! - `fused`: the same linked call in a wos fused into one component (`compose --emit`), next to
@@ -80,12 +82,24 @@ fn bench_driver(
     running: &Running,
     driver_service: &str,
 ) {
+    bench_driver_function(group, name, rt, running, driver_service, "run");
+}
+
+/// [`bench_driver`] with the driver's function `run_function` (`run` or `run-text`).
+fn bench_driver_function(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: String,
+    rt: &tokio::runtime::Runtime,
+    running: &Running,
+    driver_service: &str,
+    run_function: &str,
+) {
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut results = [Val::Bool(false)];
             let n = [Val::U32(u32::try_from(iters).unwrap())];
             let started = Instant::now();
-            rt.block_on(running.call(driver_service, DRIVER, "run", &n, &mut results)).unwrap();
+            rt.block_on(running.call(driver_service, DRIVER, run_function, &n, &mut results)).unwrap();
             started.elapsed()
         })
     });
@@ -103,12 +117,18 @@ impl WasiView for Plain {
     }
 }
 
-/// The echo component in `language` in a plain wasmtime Store, and its typed `describe`.
-fn plain_echo(
+/// The echo component in `language` in a plain wasmtime Store, and its typed export
+/// `function` with parameters `P` and results `R`.
+fn plain_echo<P, R>(
     rt: &tokio::runtime::Runtime,
     engine: &HostEngine,
     language: &str,
-) -> (Store<Plain>, TypedFunc<(Point,), (String,)>) {
+    function: &str,
+) -> (Store<Plain>, TypedFunc<P, R>)
+where
+    P: wasmtime::component::ComponentNamedList + Lower + Send + Sync,
+    R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + Send + Sync,
+{
     let engine = engine.engine();
     let cache = bench_cache();
     let bytes = std::fs::read(wasm(&format!("bench-echo-{language}"))).unwrap();
@@ -120,36 +140,72 @@ fn plain_echo(
     let mut store = Store::new(engine, Plain { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
     let instance = rt.block_on(linker.instantiate_async(&mut store, &component)).unwrap();
     let interface = instance.get_export_index(&mut store, None, ECHO).unwrap();
-    let describe = instance.get_export_index(&mut store, Some(&interface), "describe").unwrap();
-    let describe = instance.get_typed_func::<(Point,), (String,)>(&mut store, &describe).unwrap();
-    (store, describe)
+    let function = instance.get_export_index(&mut store, Some(&interface), function).unwrap();
+    let function = instance.get_typed_func::<P, R>(&mut store, &function).unwrap();
+    (store, function)
+}
+
+/// Benchmarks `n` direct calls of `function` with `params` from the host into a plain Store.
+fn bench_direct<P, R>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: String,
+    rt: &tokio::runtime::Runtime,
+    (mut store, function): (Store<Plain>, TypedFunc<P, R>),
+    params: P,
+) where
+    P: wasmtime::component::ComponentNamedList + Lower + Clone + Send + Sync + 'static,
+    R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + Send + Sync + 'static,
+{
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            rt.block_on(async {
+                for _ in 0..iters {
+                    function.call_async(&mut store, params.clone()).await.unwrap();
+                }
+            });
+            started.elapsed()
+        })
+    });
 }
 
 fn call(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let engine = HostEngine::new(None).unwrap();
     let rt = runtime();
-    let mut group = c.benchmark_group("call");
-    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    for language in ["rust", "go", "python"] {
-        let (mut store, describe) = plain_echo(&rt, &engine, language);
-        let point = Point { x: 3, y: -4, label: "p".into() };
-        group.bench_function(format!("host->{language} (direct)"), |b| {
-            b.iter_custom(|iters| {
-                let started = Instant::now();
-                rt.block_on(async {
-                    for _ in 0..iters {
-                        describe.call_async(&mut store, (point.clone(),)).await.unwrap();
-                    }
-                });
-                started.elapsed()
-            })
-        });
-        let app = echo_wos(&engine, dir.path(), language);
-        let running = instantiate(&rt, &app);
-        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &running, "driver");
+    for (group_name, direct_function, run_function) in
+        [("call", "describe", "run"), ("call-text", "echo-text", "run-text")]
+    {
+        let mut group = c.benchmark_group(group_name);
+        group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+        for language in ["rust", "go", "python"] {
+            let direct = format!("host->{language} (direct)");
+            if direct_function == "describe" {
+                let point = Point { x: 3, y: -4, label: "p".into() };
+                bench_direct(
+                    &mut group,
+                    direct,
+                    &rt,
+                    plain_echo::<_, (String,)>(&rt, &engine, language, "describe"),
+                    (point,),
+                );
+            } else {
+                let text = String::from("text");
+                bench_direct(
+                    &mut group,
+                    direct,
+                    &rt,
+                    plain_echo::<_, (String,)>(&rt, &engine, language, "echo-text"),
+                    (text,),
+                );
+            }
+            let app = echo_wos(&engine, dir.path(), language);
+            let running = instantiate(&rt, &app);
+            let linked = format!("rust->{language} (linked)");
+            bench_driver_function(&mut group, linked, &rt, &running, "driver", run_function);
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 fn pulse(c: &mut Criterion) {

@@ -9,3 +9,6 @@ class Echo(exports.Echo):
 
     def describe(self, p: Point) -> str:
         return f"{p.label} ({p.x}, {p.y})"
+
+    def echo_text(self, text: str) -> str:
+        return text

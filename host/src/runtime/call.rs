@@ -141,7 +141,7 @@ pub(super) async fn call_service(
     call.end(outcome)
 }
 
-/// [`call_service`] with typed values, for signatures that move bytes: a `list<u8>` is one
+/// [`call_service`] with typed values, for signatures of plain values: a `list<u8>` is one
 /// `Vec<u8>` instead of a [`Val`] (32 bytes) per byte.
 pub(super) async fn call_service_typed<P, R>(
     services: &Arc<Services>,

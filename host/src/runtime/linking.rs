@@ -8,7 +8,7 @@
 //! results back.
 
 use super::call::{CallContext, Target, call_service, call_service_typed};
-use super::shape::{PlainList, PlainValue, ShapeVisitor, visit_bytes_shape};
+use super::shape::{PlainList, PlainValue, ShapeVisitor, visit_plain_shape};
 use super::state::{InstanceState, ServiceId};
 use crate::graph::{FuncSig, Link, Surface, is_host_interface};
 use std::pin::Pin;
@@ -39,7 +39,7 @@ pub fn consumer_linker(
             provides[provider].push((link.export.to_string(), function.clone()));
             let label: Arc<str> = format!("{}#{function}", link.export).into();
             let sig = &surface.imports[&link.import].functions[function];
-            if forward_bytes_typed(&mut instance, function, sig, provider, slot, &label)? {
+            if forward_plain_typed(&mut instance, function, sig, provider, slot, &label)? {
                 continue;
             }
             instance.func_new_async(function, move |store, _ty, params, results| {
@@ -57,7 +57,7 @@ pub fn consumer_linker(
         for function in remote.functions() {
             let sig = &surface.imports[remote.import()].functions[&function];
             let typed = RemoteForwarder { instance: &mut instance, function: &function, remote: remote.clone() };
-            if visit_bytes_shape(sig, typed).transpose()?.is_some() {
+            if visit_plain_shape(sig, typed).transpose()?.is_some() {
                 continue;
             }
             let (remote, name) = (remote.clone(), function.clone());
@@ -79,31 +79,37 @@ pub fn consumer_linker(
     Ok(linker)
 }
 
-/// Where a linked or remote import is called from: the running wos and the caller's call.
+/// Where a linked or remote import is called from: the running wos, and the context of the
+/// call into the callee (a child of the caller's call), made while the caller's Store is at
+/// hand so that nothing of the caller's is cloned.
 struct CallOrigin {
     services: Option<Arc<super::running::Services>>,
-    caller: Option<CallContext>,
+    callee: Option<CallContext>,
 }
 
 impl CallOrigin {
     fn of(state: &InstanceState) -> CallOrigin {
-        CallOrigin { services: state.services.upgrade(), caller: state.context.clone() }
+        let services = state.services.upgrade();
+        let callee = match (&services, &state.context) {
+            (Some(services), Some(caller)) => Some(caller.for_callee(&services.ids)),
+            _ => None,
+        };
+        CallOrigin { services, callee }
     }
 
     /// The wos and the context of the call into the callee, or why the import cannot be
     /// served.
     fn get(self) -> Result<(Arc<super::running::Services>, CallContext)> {
         let services = self.services.ok_or_else(|| format_err!("the wos has stopped"))?;
-        let caller =
-            self.caller.ok_or_else(|| format_err!("an import was called outside any call into the service"))?;
-        let callee = caller.for_callee(&services.ids);
+        let callee =
+            self.callee.ok_or_else(|| format_err!("an import was called outside any call into the service"))?;
         Ok((services, callee))
     }
 }
 
-/// Forwards `function` with typed values if its signature moves bytes
-/// ([`super::shape::visit_bytes_shape`]); returns whether it did.
-fn forward_bytes_typed(
+/// Forwards `function` with typed values if its signature is one of plain values
+/// ([`super::shape::visit_plain_shape`]); returns whether it did.
+fn forward_plain_typed(
     instance: &mut LinkerInstance<'_, InstanceState>,
     function: &str,
     sig: &FuncSig,
@@ -112,7 +118,7 @@ fn forward_bytes_typed(
     label: &Arc<str>,
 ) -> Result<bool> {
     let forwarder = TypedForwarder { instance, function, provider, slot, label: label.clone() };
-    visit_bytes_shape(sig, forwarder).transpose().map(|forwarded| forwarded.is_some())
+    visit_plain_shape(sig, forwarder).transpose().map(|forwarded| forwarded.is_some())
 }
 
 /// Defines a typed forwarder for the types it is visited with.

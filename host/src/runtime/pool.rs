@@ -230,13 +230,15 @@ impl ServicePool {
         self.refuse_unless_callable(label)?;
         let permit = match self.permits.try_acquire() {
             Ok(permit) => permit,
-            Err(_) => self.wait_for_permit(label, context).await?,
+            // Boxed, as is `replace` below: the slow paths' futures are large, and a call's
+            // future is moved whole (a memcpy of its full size) on every call.
+            Err(_) => Box::pin(self.wait_for_permit(label, context)).await?,
         };
         self.refuse_unless_callable(label)?;
         let free = lock(&self.free).instances.pop();
         let instance = match free {
             Some(instance) => instance,
-            None => self.replace(services, label).await?,
+            None => Box::pin(self.replace(services, label)).await?,
         };
         self.holders[instance.slot].store(context.chain.raw(), Ordering::Release);
         Ok(Lease { pool: self, instance: Some(instance), in_call: false, _permit: permit })

@@ -1,12 +1,14 @@
-//! Signatures that move bytes, handled with typed values instead of dynamic ones.
+//! Signatures of plain values, handled with typed values instead of dynamic ones.
 //!
 //! wasmtime's dynamic values make a `list<u8>` one `Val` (32 bytes) per byte, and have no bulk
-//! path. A function whose parameters and results are plain values (`list<u8>`, `string`,
-//! `u32`, `u64`, `bool`) in one of the common shapes of bytes in or out is instead called with
-//! Rust tuples, where a `list<u8>` is one `Vec<u8>`: linked imports and imports bound to a
-//! remote host are forwarded this way ([`super::linking`]), and served requests are called
-//! this way (the wire layer, through [`Running::call_typed`](super::Running::call_typed)).
-//! [`visit_bytes_shape`] is the one list of those shapes.
+//! path; and even for a string, lifting and lowering through `Val` costs about a fifth of a
+//! linked call. A function whose parameters and results are plain values (`list<u8>`,
+//! `string`, `u32`, `u64`, `bool`) in one of the common shapes (bytes in or out, text in or
+//! out) is instead called with Rust tuples, where a `list<u8>` is one `Vec<u8>`: linked
+//! imports and imports bound to a remote host are forwarded this way ([`super::linking`]),
+//! and served requests are called this way (the wire layer, through
+//! [`Running::call_typed`](super::Running::call_typed)). [`visit_plain_shape`] is the one list
+//! of those shapes.
 
 use crate::graph::{FuncSig, ValType};
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower};
@@ -118,10 +120,10 @@ impl Plain {
     }
 }
 
-/// Calls `visitor` with the Rust types of `sig`, if it moves bytes in one of the common
-/// shapes (bytes in, bytes out, bytes with a name or a size...); `None` for any other
-/// signature, which dynamic values serve well.
-pub fn visit_bytes_shape<V: ShapeVisitor>(sig: &FuncSig, visitor: V) -> Option<V::Output> {
+/// Calls `visitor` with the Rust types of `sig`, if it is one of the common shapes of plain
+/// values (bytes in, bytes out, bytes with a name or a size, text in or out...); `None` for
+/// any other signature, which dynamic values serve.
+pub fn visit_plain_shape<V: ShapeVisitor>(sig: &FuncSig, visitor: V) -> Option<V::Output> {
     let params: Vec<Plain> = sig.params.iter().map(|(_, ty)| Plain::of(ty)).collect::<Option<_>>()?;
     let results: Vec<Plain> = sig.results.iter().map(Plain::of).collect::<Option<_>>()?;
     use Plain::{Bool, Bytes, Text, U32, U64};
@@ -140,6 +142,17 @@ pub fn visit_bytes_shape<V: ShapeVisitor>(sig: &FuncSig, visitor: V) -> Option<V
         ([Text, Bytes], [Bool]) => visitor.visit::<(String, Vec<u8>), (bool,)>(),
         ([Text, Bytes], [Bytes]) => visitor.visit::<(String, Vec<u8>), (Vec<u8>,)>(),
         ([Bytes, Bytes], [Bytes]) => visitor.visit::<(Vec<u8>, Vec<u8>), (Vec<u8>,)>(),
+        ([Text], []) => visitor.visit::<(String,), ()>(),
+        ([Text], [Text]) => visitor.visit::<(String,), (String,)>(),
+        ([Text], [U32]) => visitor.visit::<(String,), (u32,)>(),
+        ([Text], [U64]) => visitor.visit::<(String,), (u64,)>(),
+        ([Text], [Bool]) => visitor.visit::<(String,), (bool,)>(),
+        ([], [Text]) => visitor.visit::<(), (String,)>(),
+        ([U32], [Text]) => visitor.visit::<(u32,), (String,)>(),
+        ([U64], [Text]) => visitor.visit::<(u64,), (String,)>(),
+        ([Text, Text], []) => visitor.visit::<(String, String), ()>(),
+        ([Text, Text], [Text]) => visitor.visit::<(String, String), (String,)>(),
+        ([Text, Text], [Bool]) => visitor.visit::<(String, String), (bool,)>(),
         _ => return None,
     })
 }
@@ -156,5 +169,43 @@ mod tests {
         assert_eq!(<(Vec<u8>, String)>::from_values(values.clone()), None, "types in another order");
         assert_eq!(<(String,)>::from_values(values), None, "another length");
         assert_eq!(<()>::from_values(Vec::new()), Some(()));
+    }
+
+    /// Names the Rust types a visit is made with.
+    struct TypeNames;
+
+    impl ShapeVisitor for TypeNames {
+        type Output = (&'static str, &'static str);
+
+        fn visit<P: PlainList, R: PlainList>(self) -> Self::Output {
+            (std::any::type_name::<P>(), std::any::type_name::<R>())
+        }
+    }
+
+    fn sig(params: &[ValType], results: &[ValType]) -> FuncSig {
+        let params = params.iter().enumerate().map(|(i, ty)| (format!("p{i}"), ty.clone())).collect();
+        FuncSig { params, results: results.to_vec() }
+    }
+
+    #[test]
+    fn plain_signatures_are_typed_and_others_are_not() {
+        let bytes = ValType::List(Box::new(ValType::U8));
+        assert_eq!(
+            visit_plain_shape(&sig(&[ValType::String], &[ValType::String]), TypeNames),
+            Some(("(alloc::string::String,)", "(alloc::string::String,)"))
+        );
+        assert_eq!(
+            visit_plain_shape(&sig(&[ValType::String, bytes.clone()], &[]), TypeNames),
+            Some(("(alloc::string::String, alloc::vec::Vec<u8>)", "()"))
+        );
+        assert_eq!(
+            visit_plain_shape(&sig(&[ValType::U32], std::slice::from_ref(&bytes)), TypeNames).map(|t| t.1),
+            Some("(alloc::vec::Vec<u8>,)")
+        );
+        let point = ValType::Record(vec![("x".into(), ValType::S32), ("label".into(), ValType::String)]);
+        assert_eq!(visit_plain_shape(&sig(&[point], &[ValType::String]), TypeNames), None, "a record is dynamic");
+        assert_eq!(visit_plain_shape(&sig(&[ValType::S32], &[ValType::String]), TypeNames), None, "no shape for s32");
+        let three = [ValType::String, ValType::String, ValType::String];
+        assert_eq!(visit_plain_shape(&sig(&three, &[]), TypeNames), None, "three parameters");
     }
 }

@@ -21,3 +21,9 @@ func Describe(p parigot_bench_echo.Point) string {
 	buf = append(buf, ')')
 	return string(buf)
 }
+
+// EchoText returns text unchanged.
+func EchoText(text string) string {
+	parigot.AtExportEntry()
+	return text
+}

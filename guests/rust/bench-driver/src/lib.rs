@@ -1,5 +1,6 @@
-//! Benchmark driver: `run(n)` calls the imported `parigot:bench/echo.describe` `n` times, so a
-//! benchmark measures `n` linked calls with a single entry from the host.
+//! Benchmark driver: `run(n)` calls the imported `parigot:bench/echo.describe` `n` times (and
+//! `run-text(n)` its `echo-text`), so a benchmark measures `n` linked calls with a single entry
+//! from the host.
 
 wit_bindgen::generate!({
     path: "../../wit/bench",
@@ -7,7 +8,7 @@ wit_bindgen::generate!({
 });
 
 use exports::parigot::bench::driver::Guest;
-use parigot::bench::echo::{Point, describe};
+use parigot::bench::echo::{Point, describe, echo_text};
 
 struct Driver;
 
@@ -21,6 +22,14 @@ impl Guest for Driver {
         for i in 0..n {
             let point = Point { x: i as i32, y: -(i as i32), label: label.clone() };
             last = describe(&point);
+        }
+        last
+    }
+
+    fn run_text(n: u32) -> String {
+        let mut last = String::new();
+        for _ in 0..n {
+            last = echo_text("text");
         }
         last
     }

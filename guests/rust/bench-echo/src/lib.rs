@@ -13,6 +13,10 @@ impl Guest for Echo {
     fn describe(p: Point) -> String {
         format!("{} ({}, {})", p.label, p.x, p.y)
     }
+
+    fn echo_text(text: String) -> String {
+        text
+    }
 }
 
 export!(Echo);

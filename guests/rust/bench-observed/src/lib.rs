@@ -25,6 +25,10 @@ impl Guest for Observed {
             _ => format!("{} ({}, {})", p.label, p.x, p.y),
         }
     }
+
+    fn echo_text(text: String) -> String {
+        text
+    }
 }
 
 export!(Observed);

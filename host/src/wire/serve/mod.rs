@@ -56,7 +56,7 @@ struct Endpoint {
     interface: String,
     function: String,
     rpc: TypedRpc,
-    /// How to call it with typed values, if its signature moves bytes.
+    /// How to call it with typed values, if its signature is one of plain values.
     typed: Option<Arc<dyn typed::TypedCall>>,
     /// Whether `[auth] require-login` names it.
     needs_login: bool,

@@ -1,9 +1,9 @@
-//! Requests to functions whose signature moves bytes ([`crate::runtime::shape`]): the request's
-//! fields become Rust values (a bytes field one `Vec<u8>`) and the call is typed, so a large
-//! `list<u8>` never becomes one dynamic value per byte.
+//! Requests to functions whose signature is one of plain values ([`crate::runtime::shape`]):
+//! the request's fields become Rust values (a bytes field one `Vec<u8>`) and the call is
+//! typed, so a large `list<u8>` never becomes one dynamic value per byte.
 
 use super::Endpoint;
-use crate::runtime::shape::{PlainList, PlainValue, ShapeVisitor, visit_bytes_shape};
+use crate::runtime::shape::{PlainList, PlainValue, ShapeVisitor, visit_plain_shape};
 use crate::runtime::{Caller, Running};
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -23,9 +23,9 @@ pub(super) trait TypedCall: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Result<Vec<PlainValue>>> + Send>>;
 }
 
-/// The typed call of a function with signature `sig`, if it moves bytes.
+/// The typed call of a function with signature `sig`, if it is one of plain values.
 pub(super) fn typed_call(sig: &crate::graph::FuncSig) -> Option<Arc<dyn TypedCall>> {
-    visit_bytes_shape(sig, MakeTypedCall)
+    visit_plain_shape(sig, MakeTypedCall)
 }
 
 struct MakeTypedCall;
