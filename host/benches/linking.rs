@@ -74,25 +74,14 @@ fn instantiate(rt: &tokio::runtime::Runtime, app: &Arc<App>) -> Running {
 }
 
 /// Benchmarks `n` linked calls made by the driver from inside the guest (one supervised call
-/// of its `run` per batch); the driver is service `driver_service` of the wos.
+/// of its `run_function`, `run` or `run-text`, per batch); the driver is service
+/// `driver_service` of the wos.
 fn bench_driver(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: String,
     rt: &tokio::runtime::Runtime,
     running: &Running,
-    driver_service: &str,
-) {
-    bench_driver_function(group, name, rt, running, driver_service, "run");
-}
-
-/// [`bench_driver`] with the driver's function `run_function` (`run` or `run-text`).
-fn bench_driver_function(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    name: String,
-    rt: &tokio::runtime::Runtime,
-    running: &Running,
-    driver_service: &str,
-    run_function: &str,
+    (driver_service, run_function): (&str, &str),
 ) {
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
@@ -202,7 +191,7 @@ fn call(c: &mut Criterion) {
             let app = echo_wos(&engine, dir.path(), language);
             let running = instantiate(&rt, &app);
             let linked = format!("rust->{language} (linked)");
-            bench_driver_function(&mut group, linked, &rt, &running, "driver", run_function);
+            bench_driver(&mut group, linked, &rt, &running, ("driver", run_function));
         }
         group.finish();
     }
@@ -217,7 +206,7 @@ fn pulse(c: &mut Criterion) {
         let engine = HostEngine::new(pulse).unwrap();
         let app = echo_wos(&engine, dir.path(), "rust");
         let running = instantiate(&rt, &app);
-        bench_driver(&mut group, format!("rust->rust (linked, deadlines {label})"), &rt, &running, "driver");
+        bench_driver(&mut group, format!("rust->rust (linked, deadlines {label})"), &rt, &running, ("driver", "run"));
     }
     group.finish();
 }
@@ -231,10 +220,10 @@ fn fused(c: &mut Criterion) {
     for language in ["rust", "go", "python"] {
         let linked = echo_wos(&engine, dir.path(), language);
         let running = instantiate(&rt, &linked);
-        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &running, "driver");
+        bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &running, ("driver", "run"));
         let fused = fused_echo_wos(&engine, dir.path(), language);
         let running = instantiate(&rt, &fused);
-        bench_driver(&mut group, format!("rust->{language} (fused)"), &rt, &running, "unit");
+        bench_driver(&mut group, format!("rust->{language} (fused)"), &rt, &running, ("unit", "run"));
     }
     group.finish();
 }
