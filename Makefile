@@ -79,12 +79,18 @@ bench: guests
 
 ## docs: the book from docs/ (mdBook, pinned, in .tools/mdbook), with the WIT reference, the Go
 ## and Python SDK pages and the rustdoc of the host and the Rust SDK; all under target/docs/,
-## then every internal link checked
+## then every internal link checked. The generated reference pages are committed: if they were
+## stale, they are rewritten and the target fails, naming them, so that CI catches a WIT or SDK
+## change whose pages were not regenerated.
 docs: $(TOOLS_OK)
 	$(MDBOOK) --version 2>/dev/null | grep -qxF 'mdbook v$(MDBOOK_VERSION)' || \
 	  cargo install mdbook --version $(MDBOOK_VERSION) --locked --root $(TOOLS)/mdbook
 	python3 scripts/wit-reference.py wit docs/reference/wit
 	python3 scripts/sdk-reference.py docs/reference
+	@if git rev-parse --git-dir >/dev/null 2>&1 && \
+	  test -n "$$(git status --porcelain -- docs/reference)"; then \
+	  echo "docs/reference was stale and has been regenerated; commit these pages:"; \
+	  git status --short -- docs/reference; exit 1; fi
 	# The Rust SDK's bindings compile for the host target too, so one invocation documents both.
 	cargo doc --no-deps --lib -p parigot-host -p parigot
 	rm -rf $(DOCS_OUT)/api/rust && mkdir -p $(DOCS_OUT)/api && cp -R target/doc $(DOCS_OUT)/api/rust
