@@ -152,8 +152,8 @@ impl Running {
         call_service(&self.services, id, target, &label, params, results, caller.context(&self.services.ids)).await
     }
 
-    /// [`Running::call_as`] with typed values, for a function whose signature is one of plain values
-    /// ([`super::shape`]): a `list<u8>` travels as one buffer.
+    /// [`Running::call_as`] with typed values, for a function whose signature is one of plain
+    /// values ([`super::shape`]): a `list<u8>` travels as one buffer.
     pub async fn call_typed<P: PlainList, R: PlainList>(
         &self,
         caller: Caller,

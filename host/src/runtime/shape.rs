@@ -1,8 +1,7 @@
 //! Signatures of plain values, handled with typed values instead of dynamic ones.
 //!
-//! wasmtime's dynamic values make a `list<u8>` one `Val` (32 bytes) per byte, and have no bulk
-//! path; and even for a string, lifting and lowering through `Val` costs about a fifth of a
-//! linked call. A function whose parameters and results are plain values (`list<u8>`,
+//! wasmtime's dynamic values make a `list<u8>` one `Val` (32 bytes) per byte, have no bulk
+//! path, and allocate for every value they lift (a record's field names too). A function whose parameters and results are plain values (`list<u8>`,
 //! `string`, `u32`, `u64`, `bool`) in one of the common shapes (bytes in or out, text in or
 //! out) is instead called with Rust tuples, where a `list<u8>` is one `Vec<u8>`: linked
 //! imports and imports bound to a remote host are forwarded this way ([`super::linking`]),
