@@ -1,13 +1,13 @@
 //! Signatures of plain values, handled with typed values instead of dynamic ones.
 //!
 //! wasmtime's dynamic values make a `list<u8>` one `Val` (32 bytes) per byte, have no bulk
-//! path, and allocate for every value they lift (a record's field names too). A function whose parameters and results are plain values (`list<u8>`,
-//! `string`, `u32`, `u64`, `bool`) in one of the common shapes (bytes in or out, text in or
-//! out) is instead called with Rust tuples, where a `list<u8>` is one `Vec<u8>`: linked
-//! imports and imports bound to a remote host are forwarded this way ([`super::linking`]),
-//! and served requests are called this way (the wire layer, through
-//! [`Running::call_typed`](super::Running::call_typed)). [`visit_plain_shape`] is the one list
-//! of those shapes.
+//! path, and allocate for every value they lift (a record's field names too). A function
+//! whose parameters and results are plain values (`list<u8>`, `string`, `u32`, `u64`, `bool`)
+//! in one of the common shapes (bytes in or out, text in or out) is instead called with Rust
+//! tuples, where a `list<u8>` is one `Vec<u8>`: linked imports and imports bound to a remote
+//! host are forwarded this way ([`super::linking`]), and served requests are called this way
+//! (the wire layer, through [`Running::call_typed`](super::Running::call_typed)).
+//! [`visit_plain_shape`] is the one list of those shapes.
 
 use crate::graph::{FuncSig, ValType};
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower};
