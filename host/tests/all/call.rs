@@ -95,3 +95,21 @@ fn a_mocked_interface_answers_from_the_wos_and_an_unexpected_call_names_its_argu
         .expect_code(70)
         .expect_stderr(&["the mock's answer `\"forty\"` for `parigot:testing/right#via-right` is not its result type"]);
 }
+
+/// A linked import of plain values (`echo-text`, a string in and out) is forwarded with typed
+/// values and one of a record (`describe`) with dynamic ones; both reach a callee in each
+/// language and answer what it returned.
+#[test]
+fn linked_calls_of_plain_and_record_signatures_reach_every_language() {
+    for language in ["rust", "go", "python"] {
+        let wos = Wos::new(&format!(
+            "manifest-version = 1\n[services.driver]\ncomponent = {:?}\n[services.echo]\ncomponent = {:?}\n",
+            component("bench-driver").display().to_string(),
+            component(&format!("bench-echo-{language}")).display().to_string(),
+        ));
+        let text = call(&wos, "parigot:bench/driver.run-text(3)", &[]).expect_code(0);
+        assert_eq!(text.stdout, "\"text\"\n", "{language}");
+        let record = call(&wos, "parigot:bench/driver.run-labelled(2, \"q\")", &[]).expect_code(0);
+        assert_eq!(record.stdout, "\"q (1, -1)\"\n", "{language}");
+    }
+}
