@@ -162,39 +162,35 @@ fn call(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let engine = HostEngine::new(None).unwrap();
     let rt = runtime();
-    for (group_name, direct_function, run_function) in
-        [("call", "describe", "run"), ("call-text", "echo-text", "run-text")]
-    {
-        let mut group = c.benchmark_group(group_name);
-        group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-        for language in ["rust", "go", "python"] {
-            let direct = format!("host->{language} (direct)");
-            if direct_function == "describe" {
-                let point = Point { x: 3, y: -4, label: "p".into() };
-                bench_direct(
-                    &mut group,
-                    direct,
-                    &rt,
-                    plain_echo::<_, (String,)>(&rt, &engine, language, "describe"),
-                    (point,),
-                );
-            } else {
-                let text = String::from("text");
-                bench_direct(
-                    &mut group,
-                    direct,
-                    &rt,
-                    plain_echo::<_, (String,)>(&rt, &engine, language, "echo-text"),
-                    (text,),
-                );
-            }
-            let app = echo_wos(&engine, dir.path(), language);
-            let running = instantiate(&rt, &app);
-            let linked = format!("rust->{language} (linked)");
-            bench_driver(&mut group, linked, &rt, &running, ("driver", run_function));
-        }
-        group.finish();
+    let point = Point { x: 3, y: -4, label: "p".into() };
+    call_group(c, &rt, &engine, dir.path(), ("call", "run"), |group, language, name| {
+        let describe = plain_echo::<_, (String,)>(&rt, &engine, language, "describe");
+        bench_direct(group, name, &rt, describe, (point.clone(),));
+    });
+    call_group(c, &rt, &engine, dir.path(), ("call-text", "run-text"), |group, language, name| {
+        let echo_text = plain_echo::<_, (String,)>(&rt, &engine, language, "echo-text");
+        bench_direct(group, name, &rt, echo_text, (String::from("text"),));
+    });
+}
+
+/// The group `group_name`: for each echo language, the direct call that `direct` benchmarks
+/// (under the name it is given) next to the driver's linked calls from `run_function`.
+fn call_group(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    engine: &HostEngine,
+    dir: &Path,
+    (group_name, run_function): (&str, &str),
+    mut direct: impl FnMut(&mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, &str, String),
+) {
+    let mut group = c.benchmark_group(group_name);
+    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    for language in ["rust", "go", "python"] {
+        direct(&mut group, language, format!("host->{language} (direct)"));
+        let running = instantiate(rt, &echo_wos(engine, dir, language));
+        bench_driver(&mut group, format!("rust->{language} (linked)"), rt, &running, ("driver", run_function));
     }
+    group.finish();
 }
 
 fn pulse(c: &mut Criterion) {
