@@ -573,6 +573,7 @@ async fn serve_wos(
                 "calls were still under way when the shutdown grace period of {} ended; interrupting them",
                 parigot_host::kernel::describe_duration(grace)
             );
+            parigot_host::kernel::stop_work_under_way();
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -5,7 +5,13 @@ from componentize_py_types import Err
 from parigot import sqlite
 from wit_world import exports
 
-KINDS = {sqlite.NotAllowed: "not-allowed", sqlite.Busy: "busy", sqlite.SqliteError: "sql"}
+KINDS = {
+    sqlite.NotAllowed: "not-allowed",
+    sqlite.Busy: "busy",
+    sqlite.Full: "full",
+    sqlite.LimitExceeded: "limit",
+    sqlite.SqliteError: "sql",
+}
 
 
 def describe(error: sqlite.SqliteError) -> str:
@@ -41,5 +47,11 @@ class Notes(exports.Notes):
         try:
             sqlite.execute(statement)
             return "ok"
+        except sqlite.SqliteError as error:
+            return describe(error)
+
+    def attempt_query(self, statement: str) -> str:
+        try:
+            return f"{len(sqlite.query(statement))} row(s)"
         except sqlite.SqliteError as error:
             return describe(error)

@@ -10,7 +10,7 @@
         ...  # committed at the end of the block, rolled back if it raises
 
 Parameters and values are ``int``, ``float``, ``str``, ``bytes`` or ``None``. Failures raise
-``SqliteError`` (or its ``NotAllowed`` and ``Busy``). Import this module only in a service whose
+``SqliteError`` (or its ``NotAllowed``, ``Busy``, ``Full`` and ``LimitExceeded``). Import this module only in a service whose
 world imports ``parigot:sqlite/sqlite@0.1.0``.
 """
 
@@ -32,7 +32,17 @@ class NotAllowed(SqliteError):
 
 
 class Busy(SqliteError):
-    """Another writer held the database past the busy timeout."""
+    """Another writer held the database past the busy timeout, or the host's SQLite threads were
+    all busy: try again later."""
+
+
+class Full(SqliteError):
+    """The database reached its size limit (``max-size-mib`` in the grant)."""
+
+
+class LimitExceeded(SqliteError):
+    """The statement passed a limit of the host's (its length, a value's size, or rows that need
+    more memory than the service has left); the message names the wos key that raises it."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +73,21 @@ def _value(value: "_wit.Value") -> SqlValue:
     return None if isinstance(value, _wit.Value_Null) else value.value
 
 
+_KINDS = {
+    _wit.Error_NotAllowed: NotAllowed,
+    _wit.Error_AccessDenied: NotAllowed,
+    _wit.Error_Busy: Busy,
+    _wit.Error_Full: Full,
+    _wit.Error_Limit: LimitExceeded,
+}
+
+
 def _call(function, *args):
     try:
         return function(*args)
     except _Err as failure:
         error = failure.value
-        kind = {_wit.Error_NotAllowed: NotAllowed, _wit.Error_Busy: Busy}.get(type(error), SqliteError)
+        kind = _KINDS.get(type(error), SqliteError)
         raise kind(error.value) from None
 
 

@@ -10,7 +10,13 @@ from wit_world import exports
 from wit_world.imports import queries
 from wit_world.exports.tagged_notes import Note, TagCount
 
-KINDS = {queries.DbError_Sql: "sql", queries.DbError_Constraint: "constraint", queries.DbError_Busy: "busy"}
+KINDS = {
+    queries.DbError_Sql: "sql",
+    queries.DbError_Constraint: "constraint",
+    queries.DbError_Busy: "busy",
+    queries.DbError_Full: "full",
+    queries.DbError_Limit: "limit",
+}
 
 
 def describe(error: Err) -> str:

@@ -14,8 +14,10 @@ wasmtime::component::bindgen!({
             import parigot:sqlite/sqlite@0.1.0;
         }
     ",
-    // Reading the context outside a call is a host bug, not a guest mistake: it traps.
-    imports: { "parigot:context/pctx": trappable },
+    // Reading the context outside a call is a host bug, not a guest mistake: it traps. A
+    // statement runs on the host's SQLite threads while its guest waits, and one interrupted
+    // at the call's deadline traps as guest code does.
+    imports: { "parigot:context/pctx": trappable, "parigot:sqlite/sqlite": async | trappable },
 });
 
 pub use parigot::context::pctx as context;

@@ -117,6 +117,11 @@ pub struct View<'a> {
     pub call: Option<&'a mut context::Pctx>,
     /// How long the call under way may still run, when it has a deadline.
     pub time_left: Option<Duration>,
+    /// The instance's memory limit (the service's `memory-mib`), in bytes.
+    pub memory_limit: u64,
+    /// How much of it the instance has not used yet, in bytes: the most the host may hold for
+    /// it while a call collects what it will hand over (a query's rows).
+    pub memory_room: u64,
     /// The service's capability state, shared by its instances.
     pub service: &'a ServiceCaps,
     /// The instance's own capability state.
@@ -156,7 +161,7 @@ impl HasData for Caps {
 
 /// Links every capability's bindings into `linker`, each host function reaching its instance
 /// through `view`.
-pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_>) -> Result<()> {
+pub fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_>) -> Result<()> {
     bindings::context::add_to_linker::<T, Caps>(linker, view)?;
     bindings::log::add_to_linker::<T, Caps>(linker, view)?;
     bindings::wasi_logging::add_to_linker::<T, Caps>(linker, view)?;

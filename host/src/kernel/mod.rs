@@ -3,15 +3,33 @@
 //! - [`Limits`]: per-service call deadline, memory limit and restart policy (from the wos).
 //! - [`pulse`]: the one engine-wide epoch ticker that turns deadlines into interrupts.
 //! - [`ServiceState`] and the failure kinds ([`ServiceFailure`]) that supervision reports.
+//! - [`blocking`]: the bounded pool that blocking work done for guests runs on.
+//! - [`stop_work_under_way`]: the host is stopping; work under way gives up at its next check.
 //!
 //! The call path that applies all of this (lease an instance of the service, arm its
 //! deadline, call, drop the instance and apply the restart policy if it fails) is in
 //! [`crate::runtime`], which owns the Stores.
 
+pub mod blocking;
 pub mod pulse;
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// Set once the host process is stopping for good (its shutdown grace period is over).
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// The host is stopping for good: the host's own work under way for guests (a SQLite
+/// statement) is interrupted at its next check, so that nothing holds the process up.
+pub fn stop_work_under_way() {
+    STOPPING.store(true, Ordering::Release);
+}
+
+/// Whether [`stop_work_under_way`] was called.
+pub fn stopping() -> bool {
+    STOPPING.load(Ordering::Acquire)
+}
 
 /// Limits applied to every call into a service.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -357,6 +357,29 @@ enum RawRestart {
     OnFailure,
 }
 
+/// The most instances of one service (`instances`, `[serve] pool`).
+const MAX_INSTANCES: usize = 1024;
+
+/// The most memory of one instance, in MiB (64 GiB: a 32-bit guest cannot use more than 4).
+const MAX_MEMORY_MIB: u64 = 64 << 10;
+
+/// The longest duration a key in milliseconds may give: a day.
+const MAX_MILLISECONDS: u64 = 24 * 60 * 60 * 1000;
+
+/// The largest request a server may accept (`max-message-bytes`): 1 GiB.
+const MAX_MESSAGE_BYTES: usize = 1 << 30;
+
+/// The most retries of a remote link.
+const MAX_RETRIES: u32 = 10;
+
+/// `value` if it is at most `max`; else an error that names `key` and the bound.
+fn at_most<T: PartialOrd + std::fmt::Display>(key: &str, value: T, max: T) -> Result<T, String> {
+    if value > max {
+        return Err(format!("`{key} = {value}` is more than the host allows; give at most {max}"));
+    }
+    Ok(value)
+}
+
 /// Restart settings when `max-restarts` (failures in a row) and `restart-backoff-ms` are not
 /// given.
 const DEFAULT_MAX_RESTARTS: u32 = 5;
@@ -510,6 +533,9 @@ impl RawService {
         if instances == Some(0) {
             return Err("`instances = 0` leaves no instance to take its calls; give at least 1".into());
         }
+        if let Some(instances) = instances {
+            at_most("instances", instances, MAX_INSTANCES)?;
+        }
         let mut links = BTreeMap::new();
         let mut remotes = BTreeMap::new();
         for (interface, link) in self.links {
@@ -534,11 +560,17 @@ impl RawService {
             limits,
             instances,
             log,
-            sqlite: self.sqlite.map(|table| SqliteTable {
-                migrations: table.migrations.map(|m| folder.join(m)),
-                queries: table.queries.map(|q| folder.join(q)),
-                package: table.package,
-            }),
+            sqlite: self
+                .sqlite
+                .map(|table| {
+                    table.check().map_err(|why| format!("`sqlite`: {why}"))?;
+                    Ok::<_, String>(SqliteTable {
+                        migrations: table.migrations.map(|m| folder.join(m)),
+                        queries: table.queries.map(|q| folder.join(q)),
+                        ..table
+                    })
+                })
+                .transpose()?,
             files: crate::caps::files::resolve(self.files, folder)?,
         })
     }
@@ -597,8 +629,12 @@ impl RawRemote {
         Ok(RemoteSpec {
             url: self.remote.trim_end_matches('/').to_owned(),
             ca: self.ca.map(|ca| folder.join(ca)),
-            timeout: Duration::from_millis(self.timeout_ms.unwrap_or(DEFAULT_REMOTE_TIMEOUT_MS)),
-            retries: self.retries.unwrap_or(DEFAULT_REMOTE_RETRIES),
+            timeout: Duration::from_millis(at_most(
+                "timeout-ms",
+                self.timeout_ms.unwrap_or(DEFAULT_REMOTE_TIMEOUT_MS),
+                MAX_MILLISECONDS,
+            )?),
+            retries: at_most("retries", self.retries.unwrap_or(DEFAULT_REMOTE_RETRIES), MAX_RETRIES)?,
         })
     }
 }
@@ -616,11 +652,18 @@ fn resolve_serve(raw: RawServe, folder: &Path) -> Result<ServeSpec, String> {
     if pool == 0 {
         return Err("`[serve]` `pool = 0` leaves nothing to serve requests; give at least 1".into());
     }
+    at_most("pool", pool, MAX_INSTANCES).map_err(|why| format!("`[serve]` {why}"))?;
     let max_message_bytes = raw.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
     if max_message_bytes == 0 {
         return Err("`[serve]` `max-message-bytes` must be at least 1".into());
     }
-    let shutdown_grace = raw.shutdown_grace_ms.map_or(DEFAULT_SHUTDOWN_GRACE, Duration::from_millis);
+    at_most("max-message-bytes", max_message_bytes, MAX_MESSAGE_BYTES).map_err(|why| format!("`[serve]` {why}"))?;
+    let shutdown_grace = match raw.shutdown_grace_ms {
+        Some(ms) => Duration::from_millis(
+            at_most("shutdown-grace-ms", ms, MAX_MILLISECONDS).map_err(|why| format!("`[serve]` {why}"))?,
+        ),
+        None => DEFAULT_SHUTDOWN_GRACE,
+    };
     let tls = raw.tls.map(|tls| TlsFiles { cert: folder.join(tls.cert), key: folder.join(tls.key) });
     Ok(ServeSpec { listen, pool, max_message_bytes, shutdown_grace, tls })
 }
@@ -646,16 +689,21 @@ fn resolve_limits(own: &RawLimits, wos: &RawLimits) -> Result<Limits, String> {
     let defaults = Limits::default();
     let deadline = match own.deadline_ms.or(wos.deadline_ms) {
         Some(0) => None,
-        Some(ms) => Some(Duration::from_millis(ms)),
+        Some(ms) => Some(Duration::from_millis(
+            at_most("deadline-ms", ms, MAX_MILLISECONDS).map_err(|why| format!("{why} (`0` means no deadline)"))?,
+        )),
         None => defaults.deadline,
     };
     let memory = match own.memory_mib.or(wos.memory_mib) {
         Some(0) => return Err("`memory-mib = 0` leaves no memory at all; give a size in MiB".into()),
-        Some(mib) => mib.checked_mul(1 << 20).ok_or("`memory-mib` is too large")?,
+        Some(mib) => at_most("memory-mib", mib, MAX_MEMORY_MIB)? << 20,
         None => defaults.memory,
     };
     let max_restarts = own.max_restarts.or(wos.max_restarts);
     let backoff_ms = own.restart_backoff_ms.or(wos.restart_backoff_ms);
+    if let Some(ms) = backoff_ms {
+        at_most("restart-backoff-ms", ms, MAX_MILLISECONDS)?;
+    }
     let restart = match own.restart.or(wos.restart).unwrap_or(RawRestart::OnFailure) {
         RawRestart::OnFailure => RestartPolicy::OnFailure {
             max: max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),

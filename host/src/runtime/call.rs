@@ -190,6 +190,9 @@ impl<'a> Call<'a> {
             Target::Export { interface, function } => pool.export(instance, interface, function)?,
         };
         instance.store.data_mut().context = Some(context);
+        // The next pulse beat, not one long past while the instance sat idle: a call does not
+        // start by yielding (or, with a deadline already passed, by trapping) on a stale one.
+        instance.store.set_epoch_deadline(1);
         lease.in_call = true;
         Ok(Call { services, pool, lease, func, label, deadline })
     }

@@ -45,6 +45,7 @@ use crate::caps::log::render::LogFormat;
 use crate::caps::log::{LogSink, ServiceLog, TracingSink};
 use crate::caps::mocks::{self, MockBook};
 use crate::caps::sqlite::ServiceDatabase;
+use crate::kernel::blocking::BlockingPool;
 use crate::caps::sqlite::queries::{self, QuerySet};
 use crate::graph::{self, InterfaceSig, OwnInterfaces, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
@@ -206,12 +207,13 @@ impl App {
             crate::caps::files::prepare(&service.spec.files)
                 .map_err(|why| wasmtime::format_err!("cannot start service `{}`: {why}", service.name))?;
         }
+        let sqlite_threads = BlockingPool::for_this_machine();
         let databases = self
             .services
             .iter()
             .map(|service| {
                 let Some(grant) = &service.spec.sqlite else { return Ok(None) };
-                ServiceDatabase::prepare(service.name.as_str(), &data_dir, grant.migrations.as_deref())
+                ServiceDatabase::prepare(service.name.as_str(), &data_dir, grant, sqlite_threads.clone())
                     .map(Some)
                     .map_err(|why| {
                         wasmtime::format_err!("cannot start service `{}`: its database: {why}", service.name)

@@ -378,7 +378,10 @@ impl ServicePool {
     /// Records that the call under `lease` failed with `error`, drops the instance, and
     /// returns the error its caller sees: a [`ServiceFailure`] that names the service that
     /// failed. A failure that came from a service further down the chain is that service's,
-    /// passed on as it is: this instance is replaced without being charged to its policy.
+    /// passed on as it is: this instance is replaced without being charged to its policy. So
+    /// is a call cut at the deadline its caller from outside the wos set: its instance stopped
+    /// halfway and is replaced, but the failure is the caller's, and no client can make a
+    /// service fail by sending short deadlines.
     pub(super) fn failed(
         &self,
         services: &Services,
@@ -407,9 +410,14 @@ impl ServicePool {
         } else {
             FailureKind::Trap
         };
+        let callers_own = matches!(kind, FailureKind::CallerDeadline(_));
         let failure = ServiceFailure { source: Some(error.into_boxed_dyn_error()), ..self.failure(label, kind) };
-        tracing::warn!("{failure}");
-        self.charge_failure(services);
+        if callers_own {
+            tracing::info!("{failure}; its instance is replaced (not counted against its restart policy)");
+        } else {
+            tracing::warn!("{failure}");
+            self.charge_failure(services);
+        }
         failure.into()
     }
 

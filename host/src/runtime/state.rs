@@ -73,6 +73,8 @@ impl InstanceState {
         View {
             call: self.context.as_mut().map(|context| &mut context.pctx),
             time_left,
+            memory_limit: self.memory_limit,
+            memory_room: self.memory_limit.saturating_sub(self.memory_used),
             service: &self.caps,
             instance: &mut self.instance_caps,
         }

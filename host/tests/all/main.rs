@@ -2,6 +2,7 @@
 //! `make guests`, a real wasmtime, the real binary. One test binary, a module per topic.
 
 mod bad_input;
+mod budgets;
 mod build;
 mod call;
 mod compose;

@@ -134,9 +134,11 @@ impl Wos {
         self.dir.path().join("wos.toml")
     }
 
-    /// Writes a file next to wos.toml and returns its path.
+    /// Writes a file next to wos.toml (in a folder made for it, if `name` names one) and
+    /// returns its path.
     pub fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("inside the wos folder")).expect("make the file's folder");
         std::fs::write(&path, bytes).expect("write file");
         path
     }

@@ -5,6 +5,7 @@ package export_parigot_notes_notes
 
 import (
 	"errors"
+	"fmt"
 
 	"wit_component/parigot"
 	"wit_component/parigot/sqlite"
@@ -19,6 +20,10 @@ func describe(err error) string {
 		return "not-allowed: " + failure.Message
 	case errors.Is(err, sqlite.ErrBusy) && errors.As(err, &failure):
 		return "busy: " + failure.Message
+	case errors.Is(err, sqlite.ErrFull) && errors.As(err, &failure):
+		return "full: " + failure.Message
+	case errors.Is(err, sqlite.ErrLimit) && errors.As(err, &failure):
+		return "limit: " + failure.Message
 	case errors.As(err, &failure):
 		return "sql: " + failure.Message
 	default:
@@ -79,4 +84,14 @@ func Attempt(statement string) string {
 		return describe(err)
 	}
 	return "ok"
+}
+
+// AttemptQuery runs statement as a query; it returns "N row(s)" or the error.
+func AttemptQuery(statement string) string {
+	parigot.AtExportEntry()
+	rows, err := sqlite.Query(statement)
+	if err != nil {
+		return describe(err)
+	}
+	return fmt.Sprintf("%d row(s)", len(rows.Values))
 }

@@ -7,8 +7,8 @@
 //	err = sqlite.InTransaction(func() error { ... })
 //
 // Arguments and values are int64 (or any Go integer), float64, string, []byte, bool or nil.
-// Failures are *Error values; errors.Is(err, ErrNotAllowed) and errors.Is(err, ErrBusy) tell
-// the two kinds a service may want to handle. A service using this package imports
+// Failures are *Error values; errors.Is(err, ErrNotAllowed), ErrBusy, ErrFull and ErrLimit
+// tell the kinds a service may want to handle. A service using this package imports
 // parigot:sqlite/sqlite@0.1.0 in its world.
 package sqlite
 
@@ -23,12 +23,18 @@ var (
 	// ErrNotAllowed: the statement reaches past the service's own database (ATTACH, VACUUM,
 	// a pragma that weakens durability...).
 	ErrNotAllowed = errors.New("sqlite: not allowed")
-	// ErrBusy: another writer held the database past the busy timeout.
+	// ErrBusy: another writer held the database past the busy timeout, or the host's SQLite
+	// threads were all busy: try again later.
 	ErrBusy = errors.New("sqlite: busy")
+	// ErrFull: the database reached its size limit (max-size-mib in the grant).
+	ErrFull = errors.New("sqlite: full")
+	// ErrLimit: the statement passed a limit of the host's (its length, a value's size, or
+	// rows that need more memory than the service has left); the message names the wos key.
+	ErrLimit = errors.New("sqlite: limit")
 )
 
-// Error is a failed statement: its kind (ErrNotAllowed, ErrBusy, or nil for SQLite's own
-// errors) and the message.
+// Error is a failed statement: its kind (ErrNotAllowed, ErrBusy, ErrFull, ErrLimit, or nil
+// for SQLite's own errors) and the message.
 type Error struct {
 	kind    error
 	Message string
@@ -41,7 +47,7 @@ func (e *Error) Error() string {
 	return "sqlite: " + e.Message
 }
 
-// Is lets errors.Is match ErrNotAllowed and ErrBusy.
+// Is lets errors.Is match ErrNotAllowed, ErrBusy, ErrFull and ErrLimit.
 func (e *Error) Is(target error) bool { return e.kind != nil && target == e.kind }
 
 func failed(failure wit.Error) error {
@@ -50,6 +56,10 @@ func failed(failure wit.Error) error {
 		return &Error{kind: ErrNotAllowed, Message: failure.NotAllowed()}
 	case wit.Error_Busy:
 		return &Error{kind: ErrBusy, Message: failure.Busy()}
+	case wit.Error_Full:
+		return &Error{kind: ErrFull, Message: failure.Full()}
+	case wit.Error_Limit:
+		return &Error{kind: ErrLimit, Message: failure.Limit()}
 	case wit.Error_AccessDenied:
 		return &Error{kind: ErrNotAllowed, Message: failure.AccessDenied()}
 	default:

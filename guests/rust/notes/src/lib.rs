@@ -19,6 +19,8 @@ fn describe(error: Error) -> String {
         Error::NotAllowed(m) => format!("not-allowed: {m}"),
         Error::Sql(m) => format!("sql: {m}"),
         Error::Busy(m) => format!("busy: {m}"),
+        Error::Full(m) => format!("full: {m}"),
+        Error::Limit(m) => format!("limit: {m}"),
     }
 }
 
@@ -46,6 +48,13 @@ impl Guest for Notes {
     fn attempt(statement: String) -> String {
         match sqlite::execute(&statement, params![]) {
             Ok(_) => "ok".to_string(),
+            Err(error) => describe(error),
+        }
+    }
+
+    fn attempt_query(statement: String) -> String {
+        match sqlite::query(&statement, params![]) {
+            Ok(rows) => format!("{} row(s)", rows.rows.len()),
             Err(error) => describe(error),
         }
     }

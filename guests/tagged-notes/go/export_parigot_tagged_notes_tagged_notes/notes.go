@@ -26,6 +26,10 @@ func failed(failure queries.DbError) error {
 		return &queryError{"constraint: " + failure.Constraint()}
 	case queries.DbError_Busy:
 		return &queryError{"busy: " + failure.Busy()}
+	case queries.DbError_Full:
+		return &queryError{"full: " + failure.Full()}
+	case queries.DbError_Limit:
+		return &queryError{"limit: " + failure.Limit()}
 	default:
 		return &queryError{"sql: " + failure.Sql()}
 	}

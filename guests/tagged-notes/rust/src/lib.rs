@@ -22,6 +22,8 @@ impl From<DbError> for Failure {
             DbError::Sql(message) => format!("sql: {message}"),
             DbError::Constraint(message) => format!("constraint: {message}"),
             DbError::Busy(message) => format!("busy: {message}"),
+            DbError::Full(message) => format!("full: {message}"),
+            DbError::Limit(message) => format!("limit: {message}"),
         })
     }
 }

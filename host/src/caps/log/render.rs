@@ -31,13 +31,37 @@ pub struct LineFormat {
     pub colour: bool,
 }
 
-/// Structured fields as text lines show them: `key=value key2="text"`.
+/// Structured fields as text lines show them: `key=value key2="text"` (text values quoted and
+/// escaped, control characters in keys escaped: a guest's fields cannot start a line of their
+/// own or restyle the terminal).
 pub fn text_fields(fields: &[(String, FieldValue)]) -> String {
     let mut out = String::new();
     for (key, value) in fields {
-        let _ = write!(out, "{}{key}={value}", if out.is_empty() { "" } else { " " });
+        let _ = write!(out, "{}{}={value}", if out.is_empty() { "" } else { " " }, escape_controls(key));
     }
     out
+}
+
+/// `text` with its control characters (tab aside) written as escapes (`\n`, `\r`,
+/// `\u{1b}`), so that text from a guest cannot end its log line and forge the next one, or
+/// move the cursor and restyle the host's own lines.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Structured fields as a JSON object, in order.
@@ -125,7 +149,11 @@ impl LineFormat {
             let (style, reset) = if self.colour { (service_style(service), "\x1b[0m") } else { ("", "") };
             write!(out, "{style}{service}{reset} | ")?;
         }
-        out.write_str(&line.message)?;
+        if guest {
+            out.write_str(&escape_controls(&line.message))?;
+        } else {
+            out.write_str(&line.message)?;
+        }
         if let Some(fields) = &line.fields {
             write!(out, " {fields}")?;
         }
@@ -232,6 +260,14 @@ mod tests {
         ];
         assert_eq!(text_fields(&fields), r#"name="Wörld \"x\"" n=-3 ok=true ratio=0.5"#);
         assert_eq!(json_fields(&fields), r#"{"name":"Wörld \"x\"","n":-3,"ok":true,"ratio":0.5}"#);
+    }
+
+    #[test]
+    fn control_characters_of_guests_are_escaped_in_text() {
+        assert_eq!(escape_controls("plain\ttext"), "plain\ttext");
+        assert_eq!(escape_controls("one\nWARN signer | forged\r\x1b[2J"), "one\\nWARN signer | forged\\r\\u{1b}[2J");
+        let fields = vec![("k\ney".to_owned(), FieldValue::Text("v\n\x1b".into()))];
+        assert_eq!(text_fields(&fields), "k\\ney=\"v\\n\\u{1b}\"");
     }
 
     #[test]

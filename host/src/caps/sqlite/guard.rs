@@ -1,8 +1,12 @@
-//! What keeps a service inside its own database file: SQLite's defensive mode, no
-//! extensions, no attached databases, and an authorizer that refuses `ATTACH`, `DETACH`,
-//! `load_extension` and every pragma but a few that only read the schema. `VACUUM` (whose
-//! `INTO` writes another file, and which the authorizer is not asked about) is refused before
-//! a statement is prepared ([`refused_statement`]).
+//! What keeps a service inside its own database file and its statements within bounds:
+//! SQLite's defensive mode, no extensions, no attached databases, an authorizer that refuses
+//! `ATTACH`, `DETACH`, `load_extension` and every pragma but a few that only read the schema,
+//! and SQLite's limits on everything a statement's text can make it build (its length, the
+//! depth of its expressions, its compound selects, columns, variables, LIKE patterns, trigger
+//! depth, program size), so that no text a guest sends makes SQLite recurse deep or allocate
+//! without bound (sqlite.org/security.html). `VACUUM` (whose `INTO` writes another file, and
+//! which the authorizer is not asked about) is refused before a statement is prepared
+//! ([`refused_statement`]), and so is a text longer than [`MAX_STATEMENT_BYTES`].
 
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::limits::Limit;
@@ -12,15 +16,42 @@ use rusqlite::{Connection, config::DbConfig};
 const READ_ONLY_PRAGMAS: &[&str] =
     &["table_info", "table_xinfo", "table_list", "index_list", "index_info", "foreign_key_list"];
 
-/// The longest string or blob a statement may make, in bytes.
-const MAX_LENGTH: i32 = 64 << 20;
+/// The longest statement text the host prepares, in bytes: larger values belong in
+/// parameters.
+pub const MAX_STATEMENT_BYTES: usize = 1 << 20;
 
-/// Puts the guard on `connection`.
-pub fn install(connection: &Connection) -> rusqlite::Result<()> {
+/// SQLite's own ceiling on the length of a string or blob (`SQLITE_MAX_LENGTH`).
+const SQLITE_MAX_LENGTH: u64 = 1_000_000_000;
+
+/// The most virtual machine instructions one prepared statement may have.
+pub const MAX_PROGRAM_STEPS: i32 = 200_000;
+
+/// The limits set on every connection of a service, besides the length of values.
+const LIMITS: &[(Limit, i32)] = &[
+    (Limit::SQLITE_LIMIT_ATTACHED, 0),
+    (Limit::SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES as i32),
+    (Limit::SQLITE_LIMIT_COLUMN, 1000),
+    (Limit::SQLITE_LIMIT_EXPR_DEPTH, 200),
+    (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 100),
+    (Limit::SQLITE_LIMIT_VDBE_OP, MAX_PROGRAM_STEPS),
+    (Limit::SQLITE_LIMIT_FUNCTION_ARG, 32),
+    (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000),
+    (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 1000),
+    (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 10),
+    (Limit::SQLITE_LIMIT_WORKER_THREADS, 0),
+];
+
+/// Puts the guard on `connection`, with values no longer than `memory_limit` bytes (the
+/// service's memory).
+pub fn install(connection: &Connection, memory_limit: u64) -> rusqlite::Result<()> {
     connection.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
     connection.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
-    connection.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
-    connection.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_LENGTH)?;
+    for (limit, value) in LIMITS {
+        connection.set_limit(*limit, *value)?;
+    }
+    let length = memory_limit.min(SQLITE_MAX_LENGTH) as i32;
+    connection.set_limit(Limit::SQLITE_LIMIT_LENGTH, length)?;
+    connection.pragma_update(None, "mmap_size", 0)?;
     connection.authorizer(Some(authorize));
     Ok(())
 }
@@ -46,6 +77,18 @@ fn authorize(context: AuthContext<'_>) -> Authorization {
 pub fn refused_statement(statement: &str) -> Option<String> {
     let first = first_keyword(statement)?;
     first.eq_ignore_ascii_case("vacuum").then(|| "`VACUUM` is not allowed (`VACUUM INTO` writes another file)".into())
+}
+
+/// Why `statement` is too long to prepare, if it is.
+pub fn too_long(statement: &str) -> Option<String> {
+    (statement.len() > MAX_STATEMENT_BYTES).then(|| {
+        format!(
+            "the statement is {} KiB, more than the {} KiB the host prepares; pass large values as parameters \
+             (`?1`), and send one statement per call",
+            statement.len().div_ceil(1024),
+            MAX_STATEMENT_BYTES / 1024
+        )
+    })
 }
 
 /// The first word of `statement`, past whitespace and comments.

@@ -1,60 +1,104 @@
 //! `parigot:sqlite/sqlite`: statements on the service's database, through the instance's own
-//! connection.
+//! connection, one statement per call, under the call's [`super::budget`].
 
+use super::budget::Session;
 use super::{Failure, guard};
 use crate::caps::View;
 use crate::caps::bindings::sqlite::{self as wit, Host};
-use rusqlite::Connection;
 use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Batch, Statement, fallible_iterator::FallibleIterator};
+use wasmtime::Result;
 
 impl Host for View<'_> {
-    fn execute(&mut self, statement: String, params: Vec<wit::Value>) -> Result<wit::Execution, wit::Error> {
-        let connection = self.connection(&statement)?;
-        let mut prepared = connection.prepare(&statement).map_err(error)?;
-        let changes = prepared.execute(rusqlite::params_from_iter(params.into_iter().map(sql_value))).map_err(error)?;
-        Ok(wit::Execution { changes: changes as u64, last_insert_id: connection.last_insert_rowid() })
+    async fn execute(&mut self, statement: String, params: Vec<wit::Value>) -> Result<Result<wit::Execution, wit::Error>> {
+        let params: Vec<Value> = params.into_iter().map(sql_value).collect();
+        self.statement(statement, move |session, prepared| {
+            let changes = prepared.execute(rusqlite::params_from_iter(&params)).map_err(|e| session.database.failure(e))?;
+            Ok(wit::Execution { changes: changes as u64, last_insert_id: session.connection.last_insert_rowid() })
+        })
+        .await
     }
 
-    fn query(&mut self, statement: String, params: Vec<wit::Value>) -> Result<wit::Rows, wit::Error> {
-        let connection = self.connection(&statement)?;
-        let mut prepared = connection.prepare(&statement).map_err(error)?;
-        let columns: Vec<String> = prepared.column_names().into_iter().map(str::to_owned).collect();
-        let mut rows = prepared.query(rusqlite::params_from_iter(params.into_iter().map(sql_value))).map_err(error)?;
-        let mut found = Vec::new();
-        while let Some(row) = rows.next().map_err(error)? {
-            let values = (0..columns.len()).map(|i| row.get_ref(i).map(wit_value)).collect::<Result<_, _>>();
-            found.push(values.map_err(error)?);
-        }
-        Ok(wit::Rows { columns, rows: found })
+    async fn query(&mut self, statement: String, params: Vec<wit::Value>) -> Result<Result<wit::Rows, wit::Error>> {
+        let params: Vec<Value> = params.into_iter().map(sql_value).collect();
+        self.statement(statement, move |session, prepared| {
+            let failure = |e| session.database.failure(e);
+            let columns: Vec<String> = prepared.column_names().into_iter().map(str::to_owned).collect();
+            let mut meter = session.budget.rows();
+            let mut rows = prepared.query(rusqlite::params_from_iter(&params)).map_err(failure)?;
+            let mut found = Vec::new();
+            while let Some(row) = rows.next().map_err(failure)? {
+                let mut values = Vec::with_capacity(columns.len());
+                for index in 0..columns.len() {
+                    let value = wit_value(row.get_ref(index).map_err(failure)?);
+                    meter.charge(value_bytes(&value))?;
+                    values.push(value);
+                }
+                found.push(values);
+            }
+            Ok(wit::Rows { columns, rows: found })
+        })
+        .await
     }
 
-    fn begin(&mut self) -> Result<(), wit::Error> {
-        self.connection("BEGIN")?.execute_batch("BEGIN").map_err(error)
+    async fn begin(&mut self) -> Result<Result<(), wit::Error>> {
+        self.batch("BEGIN").await
     }
 
-    fn commit(&mut self) -> Result<(), wit::Error> {
-        self.connection("COMMIT")?.execute_batch("COMMIT").map_err(error)
+    async fn commit(&mut self) -> Result<Result<(), wit::Error>> {
+        self.batch("COMMIT").await
     }
 
-    fn rollback(&mut self) -> Result<(), wit::Error> {
-        self.connection("ROLLBACK")?.execute_batch("ROLLBACK").map_err(error)
+    async fn rollback(&mut self) -> Result<Result<(), wit::Error>> {
+        self.batch("ROLLBACK").await
     }
 }
 
 impl View<'_> {
-    /// The instance's connection (opened on first use), if the service has a database and
-    /// `statement` is not refused outright.
-    fn connection(&mut self, statement: &str) -> Result<&Connection, wit::Error> {
-        if let Some(why) = guard::refused_statement(statement) {
-            return Err(wit::Error::NotAllowed(why));
+    /// Prepares `statement` (one, and only one) and runs `run` on it, on the instance's
+    /// connection under the call's budget; what the guest is told.
+    async fn statement<T: Send + 'static>(
+        &mut self,
+        statement: String,
+        run: impl Fn(&Session<'_>, &mut Statement<'_>) -> Result<T, Failure> + Send + Sync + 'static,
+    ) -> Result<Result<T, wit::Error>> {
+        if let Some(why) = guard::refused_statement(&statement) {
+            return Ok(Err(wit::Error::NotAllowed(why)));
         }
-        self.database().map_err(|failure| match failure {
-            None => wit::Error::AccessDenied(
-                "this service has no database: grant it one with `[services.NAME.sqlite]` in the wos".into(),
-            ),
-            Some(failure) => error(failure),
-        })
+        if let Some(why) = guard::too_long(&statement) {
+            return Ok(Err(wit::Error::Limit(why)));
+        }
+        let outcome = self
+            .on_connection(move |session| {
+                let mut prepared = prepare_one(session, &statement)?;
+                run(session, &mut prepared)
+            })
+            .await?;
+        Ok(outcome.map_err(error))
     }
+
+    /// Runs one of the transaction statements.
+    async fn batch(&mut self, statement: &'static str) -> Result<Result<(), wit::Error>> {
+        let outcome = self
+            .on_connection(move |session| {
+                session.connection.execute_batch(statement).map_err(|e| session.database.failure(e))
+            })
+            .await?;
+        Ok(outcome.map_err(error))
+    }
+}
+
+/// Prepares the one statement of `text`; a text with none, or with more than one, is refused.
+/// Each statement is prepared on its own, one after the other, never by recursion on the rest
+/// of the text (which is how rusqlite's own `prepare` looks for a second one).
+fn prepare_one<'c>(session: &Session<'c>, text: &str) -> Result<Statement<'c>, Failure> {
+    let failure = |e| session.database.failure(e);
+    let mut statements = Batch::new(session.connection, text);
+    let first = statements.next().map_err(failure)?.ok_or_else(|| Failure::Sql("the text holds no statement".into()))?;
+    if statements.next().map_err(failure)?.is_some() {
+        return Err(Failure::of(rusqlite::Error::MultipleStatement));
+    }
+    Ok(first)
 }
 
 fn sql_value(value: wit::Value) -> Value {
@@ -77,11 +121,28 @@ fn wit_value(value: ValueRef<'_>) -> wit::Value {
     }
 }
 
+/// What the host holds for `value` in a query's rows.
+fn value_bytes(value: &wit::Value) -> usize {
+    let heap = match value {
+        wit::Value::Text(text) => text.len(),
+        wit::Value::Blob(bytes) => bytes.len(),
+        _ => 0,
+    };
+    std::mem::size_of::<wit::Value>() + heap
+}
+
 /// A guest's view of a failed statement.
-fn error(error: rusqlite::Error) -> wit::Error {
-    match Failure::of(error) {
+fn error(failure: Failure) -> wit::Error {
+    match failure {
+        Failure::NoDatabase => wit::Error::AccessDenied(
+            "this service has no database: grant it one with `[services.NAME.sqlite]` in the wos".into(),
+        ),
         Failure::NotAllowed(message) => wit::Error::NotAllowed(message),
         Failure::Busy(message) => wit::Error::Busy(message),
+        Failure::Full(message) => wit::Error::Full(message),
+        Failure::Limit(message) => wit::Error::Limit(message),
         Failure::Constraint(message) | Failure::Sql(message) => wit::Error::Sql(message),
+        // `on_connection` fails the call instead; kept total rather than a panic.
+        Failure::Interrupted => wit::Error::Sql("the statement was interrupted".into()),
     }
 }

@@ -205,7 +205,9 @@ fn dependencies_of_services(
 }
 
 /// Turns the gRPC services that depend on a service that has failed for good `NOT_SERVING`,
-/// with a log line, as such failures come.
+/// and the server as a whole (`""`, what the liveness probes of `deploy k8s` ask for), with a
+/// log line, as such failures come: a host with a service that will never recover should be
+/// restarted.
 async fn follow_failures(
     health: tonic_health::server::HealthReporter,
     mut failed: tokio::sync::watch::Receiver<Vec<ServiceName>>,
@@ -214,6 +216,12 @@ async fn follow_failures(
     let mut down = BTreeSet::new();
     loop {
         let failed_now: Vec<ServiceName> = failed.borrow_and_update().clone();
+        if let Some(first) = failed_now.first()
+            && down.insert(String::new())
+        {
+            tracing::error!("the server is NOT_SERVING: service `{first}` has failed for good");
+            health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+        }
         for (service, needs) in &dependencies {
             if let Some(culprit) = failed_now.iter().find(|f| needs.contains(*f))
                 && down.insert(service.clone())

@@ -100,7 +100,8 @@ fn schema_database(migrations: Option<&Path>) -> Result<Connection, String> {
     if let Some(folder) = migrations {
         super::migrate::apply(&connection, folder)?;
     }
-    super::guard::install(&connection).map_err(|e| format!("cannot guard the in-memory database: {e}"))?;
+    let memory = crate::kernel::Limits::default().memory;
+    super::guard::install(&connection, memory).map_err(|e| format!("cannot guard the in-memory database: {e}"))?;
     Ok(connection)
 }
 

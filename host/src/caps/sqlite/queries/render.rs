@@ -15,7 +15,9 @@ use std::fmt::Write as _;
 pub const DB_ERROR_CASES: &[(&str, &str)] = &[
     ("sql", "SQLite failed the query: its message."),
     ("constraint", "A constraint (UNIQUE, NOT NULL, CHECK, FOREIGN KEY) refused the change: SQLite's message."),
-    ("busy", "Another writer held the database past the busy timeout."),
+    ("busy", "Another writer held the database past the busy timeout, or the host's SQLite threads were all busy."),
+    ("full", "The database reached its size limit (`max-size-mib` in the grant)."),
+    ("limit", "The query's rows need more memory than the service has left (`memory-mib`), or a value is too large."),
 ];
 
 /// The interface all the generated functions are in.

@@ -28,6 +28,7 @@ fn grant(dir: &Path, queries: &str) -> SqliteTable {
         migrations: Some(migrations),
         queries: Some(dir.join("queries.sql")),
         package: Some("notes:db".into()),
+        ..SqliteTable::default()
     }
 }
 
