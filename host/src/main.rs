@@ -314,6 +314,10 @@ fn main() -> ExitCode {
     let deterministic = cli.command.start_flags().is_some_and(StartFlags::deterministic);
     let default_filter = if matches!(cli.command, Command::Test(_)) { "warn" } else { "info" };
     init_logging(cli.log.as_deref().unwrap_or(default_filter), cli.log_format, !deterministic);
+    match parigot_host::kernel::descriptors::raise_limit() {
+        Ok(limit) => tracing::debug!("up to {limit} open descriptors"),
+        Err(error) => tracing::warn!("cannot raise the limit on open descriptors: {error}"),
+    }
     match run(cli) {
         Ok(code) => code,
         Err(error) => {

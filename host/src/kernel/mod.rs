@@ -4,6 +4,7 @@
 //! - [`pulse`]: the one engine-wide epoch ticker that turns deadlines into interrupts.
 //! - [`ServiceState`] and the failure kinds ([`ServiceFailure`]) that supervision reports.
 //! - [`blocking`]: the bounded pool that blocking work done for guests runs on.
+//! - [`descriptors`]: the descriptor limit, and what one instance may hold open.
 //! - [`stop_work_under_way`]: the host is stopping; work under way gives up at its next check.
 //!
 //! The call path that applies all of this (lease an instance of the service, arm its
@@ -11,6 +12,7 @@
 //! [`crate::runtime`], which owns the Stores.
 
 pub mod blocking;
+pub mod descriptors;
 pub mod pulse;
 
 use std::fmt;

@@ -141,25 +141,45 @@ fn contradictory_limits_are_rejected() {
 
 #[test]
 fn numbers_past_what_the_host_allows_are_refused_naming_the_key() {
-    let service = |table: &str| {
-        error_of(&format!("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n{table}\n"))
-    };
+    let service =
+        |table: &str| error_of(&format!("manifest-version = 1\n[services.a]\ncomponent = \"a.wasm\"\n{table}\n"));
     for (table, expected) in [
-        ("instances = 100000000000", "service `a`: `instances = 100000000000` is more than the host allows; give at most 1024"),
-        ("[services.a.limits]\nmemory-mib = 18446744073709551615", "`memory-mib = 18446744073709551615` is more than the host allows; give at most 65536"),
-        ("[services.a.limits]\ndeadline-ms = 99999999999", "`deadline-ms = 99999999999` is more than the host allows; give at most 86400000 (`0` means no deadline)"),
+        (
+            "instances = 100000000000",
+            "service `a`: `instances = 100000000000` is more than the host allows; give at most 1024",
+        ),
+        (
+            "[services.a.limits]\nmemory-mib = 18446744073709551615",
+            "`memory-mib = 18446744073709551615` is more than the host allows; give at most 65536",
+        ),
+        (
+            "[services.a.limits]\ndeadline-ms = 99999999999",
+            "`deadline-ms = 99999999999` is more than the host allows; give at most 86400000 (`0` means no deadline)",
+        ),
         ("[services.a.limits]\nrestart-backoff-ms = 99999999999", "`restart-backoff-ms = 99999999999` is more than"),
         ("sqlite = { max-size-mib = 0 }", "`sqlite`: `max-size-mib = 0` leaves no room"),
-        ("sqlite = { max-size-mib = 99999999 }", "`sqlite`: `max-size-mib = 99999999` is more than the 1048576 (1 TiB)"),
+        (
+            "sqlite = { max-size-mib = 99999999 }",
+            "`sqlite`: `max-size-mib = 99999999` is more than the 1048576 (1 TiB)",
+        ),
         ("sqlite = { synchronous = \"off\" }", "unknown variant `off`, expected `full` or `normal`"),
     ] {
         let error = service(table);
         assert!(error.contains(expected), "{table}: {error}");
     }
-    let serve = |line: &str| error_of(&format!("manifest-version = 1\n[serve]\n{line}\n[services.a]\ncomponent = \"a.wasm\"\n"));
-    assert!(serve("pool = 4294967296").contains("`[serve]` `pool = 4294967296` is more than the host allows; give at most 1024"));
-    assert!(serve("shutdown-grace-ms = 99999999999").contains("`[serve]` `shutdown-grace-ms = 99999999999` is more than"));
-    assert!(serve("max-message-bytes = 99999999999").contains("`[serve]` `max-message-bytes = 99999999999` is more than"));
+    let serve = |line: &str| {
+        error_of(&format!("manifest-version = 1\n[serve]\n{line}\n[services.a]\ncomponent = \"a.wasm\"\n"))
+    };
+    assert!(
+        serve("pool = 4294967296")
+            .contains("`[serve]` `pool = 4294967296` is more than the host allows; give at most 1024")
+    );
+    assert!(
+        serve("shutdown-grace-ms = 99999999999").contains("`[serve]` `shutdown-grace-ms = 99999999999` is more than")
+    );
+    assert!(
+        serve("max-message-bytes = 99999999999").contains("`[serve]` `max-message-bytes = 99999999999` is more than")
+    );
 }
 
 #[test]

@@ -18,10 +18,6 @@ pub type ServiceId = usize;
 /// What a table element is charged against the memory limit: the size of a reference.
 const TABLE_ELEMENT_BYTES: u64 = std::mem::size_of::<usize>() as u64;
 
-/// The most host resources (streams, pollables, files...) one instance may hold at once; past
-/// it, creating another fails in the guest, as running out of file descriptors would.
-const MAX_RESOURCES: usize = 16 * 1024;
-
 /// Store data of one service instance.
 pub struct InstanceState {
     /// The running wos, for linked imports (weak: the wos owns its instances, not the reverse).
@@ -49,7 +45,9 @@ impl InstanceState {
         caps: Arc<ServiceCaps>,
     ) -> InstanceState {
         let mut table = ResourceTable::new();
-        table.set_max_capacity(MAX_RESOURCES);
+        // Past it, creating another resource fails in the guest, as running out of file
+        // descriptors would.
+        table.set_max_capacity(crate::kernel::descriptors::resources_per_instance());
         InstanceState {
             services,
             context: None,

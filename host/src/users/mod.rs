@@ -74,27 +74,53 @@ impl UserStore {
     /// Adds user `name` with `password`; an error if there is one by that name.
     pub fn add(&self, name: &str, password: &str) -> Result<(), String> {
         check_name(name)?;
-        let mut file = self.read()?;
-        if file.users.contains_key(name) {
-            return Err(format!("there is already a user `{name}`; change the password with `user passwd`"));
-        }
-        file.users.insert(name.to_owned(), UserEntry { password: hash_password(password)? });
-        self.write(&file)
+        let password = hash_password(password)?;
+        self.update(|file| {
+            if file.users.contains_key(name) {
+                return Err(format!("there is already a user `{name}`; change the password with `user passwd`"));
+            }
+            file.users.insert(name.to_owned(), UserEntry { password });
+            Ok(())
+        })
     }
 
     /// Sets the password of user `name`.
     pub fn set_password(&self, name: &str, password: &str) -> Result<(), String> {
-        let mut file = self.read()?;
-        let entry = file.users.get_mut(name).ok_or_else(|| no_such_user(name))?;
-        entry.password = hash_password(password)?;
-        self.write(&file)
+        let password = hash_password(password)?;
+        self.update(|file| {
+            file.users.get_mut(name).ok_or_else(|| no_such_user(name))?.password = password;
+            Ok(())
+        })
     }
 
     /// Removes user `name`.
     pub fn remove(&self, name: &str) -> Result<(), String> {
+        self.update(|file| file.users.remove(name).map(drop).ok_or_else(|| no_such_user(name)))
+    }
+
+    /// Reads the file, applies `change` and writes the result, holding the users' lock
+    /// throughout, so that two `user` commands at once cannot lose each other's change.
+    fn update(&self, change: impl FnOnce(&mut UsersFile) -> Result<(), String>) -> Result<(), String> {
+        let _lock = self.lock()?;
         let mut file = self.read()?;
-        file.users.remove(name).ok_or_else(|| no_such_user(name))?;
+        change(&mut file)?;
         self.write(&file)
+    }
+
+    /// Takes the users' lock (an exclusive `flock` on `users.toml.lock` beside the file),
+    /// waiting for another holder; released when the returned file is dropped.
+    fn lock(&self) -> Result<std::fs::File, String> {
+        use std::os::fd::AsRawFd as _;
+        let folder = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        let path = self.path.with_extension("toml.lock");
+        let failed = |e: std::io::Error| format!("cannot lock the users file with {}: {e}", path.display());
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(failed)?;
+        // SAFETY: `flock` on a descriptor this function owns; it touches no memory.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(failed(std::io::Error::last_os_error()));
+        }
+        Ok(lock)
     }
 
     /// Whether there is a user `name`.
@@ -123,8 +149,9 @@ impl UserStore {
         Ok(file)
     }
 
-    /// Replaces the file atomically (a temporary file in the same folder, renamed), readable
-    /// by its owner only.
+    /// Replaces the file atomically (a temporary file in the same folder, written to disk, then
+    /// renamed, and the rename itself written to disk with the folder), readable by its owner
+    /// only.
     fn write(&self, file: &UsersFile) -> Result<(), String> {
         use std::io::Write as _;
         use std::os::unix::fs::OpenOptionsExt as _;
@@ -143,7 +170,8 @@ impl UserStore {
         out.write_all(format!("# The users of this wos: `parigot-host user` changes this file.\n{text}").as_bytes())
             .and_then(|()| out.sync_all())
             .map_err(failed)?;
-        std::fs::rename(&temp, &self.path).map_err(failed)
+        std::fs::rename(&temp, &self.path).map_err(failed)?;
+        std::fs::File::open(folder).and_then(|folder| folder.sync_all()).map_err(failed)
     }
 }
 

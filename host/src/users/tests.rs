@@ -16,6 +16,25 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 #[test]
+fn users_added_at_once_by_several_commands_are_all_kept() {
+    let (_dir, store) = store();
+    let path = store.path().to_owned();
+    let adders: Vec<_> = (0..8)
+        .map(|n| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                UserStore { path }.add(&format!("user{n}"), "secret").unwrap();
+            })
+        })
+        .collect();
+    for adder in adders {
+        adder.join().unwrap();
+    }
+    let expected: Vec<String> = (0..8).map(|n| format!("user{n}")).collect();
+    assert_eq!(store.list().unwrap(), expected);
+}
+
+#[test]
 fn users_are_added_listed_changed_and_removed_with_hashes_only() {
     let (_dir, store) = store();
     assert_eq!(store.list().unwrap(), Vec::<String>::new(), "no file yet: no users");

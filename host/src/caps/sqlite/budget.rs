@@ -77,8 +77,7 @@ fn describe_bytes(bytes: u64) -> String {
 /// deadline or when the host stops for good.
 fn under_deadline<T>(connection: &Connection, budget: &Budget, work: impl FnOnce() -> T) -> T {
     let deadline = budget.deadline;
-    let interrupt =
-        move || deadline.is_some_and(|deadline| Instant::now() >= deadline) || crate::kernel::stopping();
+    let interrupt = move || deadline.is_some_and(|deadline| Instant::now() >= deadline) || crate::kernel::stopping();
     connection.progress_handler(STEPS_BETWEEN_CHECKS, Some(interrupt));
     let output = work();
     connection.progress_handler(STEPS_BETWEEN_CHECKS, None::<fn() -> bool>);

@@ -10,10 +10,15 @@ use rusqlite::{Batch, Statement, fallible_iterator::FallibleIterator};
 use wasmtime::Result;
 
 impl Host for View<'_> {
-    async fn execute(&mut self, statement: String, params: Vec<wit::Value>) -> Result<Result<wit::Execution, wit::Error>> {
+    async fn execute(
+        &mut self,
+        statement: String,
+        params: Vec<wit::Value>,
+    ) -> Result<Result<wit::Execution, wit::Error>> {
         let params: Vec<Value> = params.into_iter().map(sql_value).collect();
         self.statement(statement, move |session, prepared| {
-            let changes = prepared.execute(rusqlite::params_from_iter(&params)).map_err(|e| session.database.failure(e))?;
+            let changes =
+                prepared.execute(rusqlite::params_from_iter(&params)).map_err(|e| session.database.failure(e))?;
             Ok(wit::Execution { changes: changes as u64, last_insert_id: session.connection.last_insert_rowid() })
         })
         .await
@@ -94,7 +99,8 @@ impl View<'_> {
 fn prepare_one<'c>(session: &Session<'c>, text: &str) -> Result<Statement<'c>, Failure> {
     let failure = |e| session.database.failure(e);
     let mut statements = Batch::new(session.connection, text);
-    let first = statements.next().map_err(failure)?.ok_or_else(|| Failure::Sql("the text holds no statement".into()))?;
+    let first =
+        statements.next().map_err(failure)?.ok_or_else(|| Failure::Sql("the text holds no statement".into()))?;
     if statements.next().map_err(failure)?.is_some() {
         return Err(Failure::of(rusqlite::Error::MultipleStatement));
     }

@@ -89,9 +89,9 @@ impl SqliteTable {
     pub fn check(&self) -> Result<(), String> {
         match self.max_size_mib {
             Some(0) => Err("`max-size-mib = 0` leaves no room for the database; give at least 1".into()),
-            Some(size) if size > MAX_SIZE_MIB_CEILING => {
-                Err(format!("`max-size-mib = {size}` is more than the {MAX_SIZE_MIB_CEILING} (1 TiB) a database may have"))
-            }
+            Some(size) if size > MAX_SIZE_MIB_CEILING => Err(format!(
+                "`max-size-mib = {size}` is more than the {MAX_SIZE_MIB_CEILING} (1 TiB) a database may have"
+            )),
             _ => Ok(()),
         }
     }
@@ -165,6 +165,9 @@ impl ServiceDatabase {
     /// busy statement returns at once, and is tried again without holding a thread.
     fn connect(&self, memory_limit: u64) -> rusqlite::Result<Connection> {
         let connection = self.open()?;
+        // rusqlite waits up to 5 s by default, on the thread: a thread of the pool waiting for
+        // a lock whose holder needs a thread of the pool for its next statement.
+        connection.busy_handler(None)?;
         guard::install(&connection, memory_limit)?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(connection)
@@ -187,8 +190,10 @@ impl ServiceDatabase {
     fn failure(&self, error: rusqlite::Error) -> Failure {
         match code_of(&error) {
             Some(ErrorCode::DiskFull) => Failure::Full(format!(
-                "the database of service `{}` is full: it may not grow past its `max-size-mib` of {}                  (`[services.{}.sqlite]`); delete what is no longer needed, or raise `max-size-mib`",
-                self.service, self.max_size_mib, self.service
+                "the database of service `{service}` is full: it may not grow past its `max-size-mib` of {} \
+                 (`[services.{service}.sqlite]`); delete what is no longer needed, or raise `max-size-mib`",
+                self.max_size_mib,
+                service = self.service,
             )),
             _ => Failure::of(error),
         }

@@ -1,7 +1,10 @@
 //! The gRPC side of the gateway: tonic does the framing, compression, size limits and status
-//! trailers; the codec decodes with the rpc's descriptor.
+//! trailers; the codec decodes with the rpc's descriptor. Who the caller is (its login, its
+//! deadline) is settled from the headers before the body is read: a request that may not
+//! call costs no decoding.
 
 use super::{Endpoint, Gateway};
+use crate::runtime::Caller;
 use crate::wire::codec::DynamicCodec;
 use axum::body::Body;
 use http::{Request, Response};
@@ -17,10 +20,16 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Option<Arc<Endpoint>>, requ
     let Some(endpoint) = endpoint else {
         return super::unknown_method(request.uri().path()).into_http::<Body>();
     };
+    let headers = request.headers();
+    let deadline = headers.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
+    let caller = match gateway.caller(&endpoint, headers, deadline).await {
+        Ok(caller) => caller,
+        Err(status) => return status.into_http::<Body>(),
+    };
     let limit = gateway.max_message_bytes;
     let mut grpc =
         Grpc::new(DynamicCodec::new(endpoint.rpc.rpc.input.clone())).apply_max_message_size_config(Some(limit), None);
-    let response = grpc.unary(Call { gateway, endpoint }, request).await;
+    let response = grpc.unary(Call { gateway, endpoint, caller: Some(caller) }, request).await;
     oversize_is_resource_exhausted(response, limit).map(Body::new)
 }
 
@@ -42,6 +51,8 @@ fn oversize_is_resource_exhausted(response: Response<tonic::body::Body>, limit: 
 struct Call {
     gateway: Arc<Gateway>,
     endpoint: Arc<Endpoint>,
+    /// Who calls, settled from the headers (taken by the one call tonic makes).
+    caller: Option<Caller>,
 }
 
 impl UnaryService<DynamicMessage> for Call {
@@ -49,12 +60,10 @@ impl UnaryService<DynamicMessage> for Call {
     type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<DynamicMessage>, Status>> + Send>>;
 
     fn call(&mut self, request: tonic::Request<DynamicMessage>) -> Self::Future {
-        let (gateway, endpoint) = (self.gateway.clone(), self.endpoint.clone());
+        let (gateway, endpoint, caller) = (self.gateway.clone(), self.endpoint.clone(), self.caller.take());
         Box::pin(async move {
-            let (metadata, _, message) = request.into_parts();
-            let headers = metadata.into_headers();
-            let deadline = headers.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
-            let caller = gateway.caller(&endpoint, &headers, deadline).await?;
+            let caller = caller.ok_or_else(|| Status::internal("a unary call was made twice"))?;
+            let (_, _, message) = request.into_parts();
             let response = gateway.invoke(endpoint, message, caller).await?;
             Ok(tonic::Response::new(response))
         })

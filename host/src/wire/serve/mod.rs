@@ -34,6 +34,17 @@ use wasmtime::Result;
 use wasmtime::component::Val;
 use wasmtime::error::Context;
 
+/// The most requests one HTTP/2 connection may have under way at once (further streams are
+/// refused by HTTP/2 itself, and the client waits).
+const MAX_STREAMS_PER_CONNECTION: u32 = 256;
+
+/// The most bytes of headers one request may send.
+const MAX_HEADER_BYTES: u32 = 64 << 10;
+
+/// How often an idle connection is checked, and how long its peer has to answer, before the
+/// connection is closed: a client that vanished does not hold one for ever.
+const KEEPALIVE: Duration = Duration::from_secs(30);
+
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -139,7 +150,12 @@ impl Server {
                 async move { gateway.handle(request).await }
             });
         let health_services = services.clone();
-        let mut builder = tonic::transport::Server::builder();
+        let mut builder = tonic::transport::Server::builder()
+            .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+            .http2_max_header_list_size(MAX_HEADER_BYTES)
+            .http2_keepalive_interval(Some(KEEPALIVE))
+            .http2_keepalive_timeout(Some(KEEPALIVE))
+            .tcp_keepalive(Some(KEEPALIVE));
         let tls = app.manifest.serve.tls.as_ref();
         if let Some(files) = tls {
             builder = builder.tls_config(server_tls(files)?).context("cannot serve over TLS")?;
