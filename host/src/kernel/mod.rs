@@ -106,6 +106,12 @@ pub enum FailureKind {
     CallerDeadline(Duration),
     /// Every instance of the service stayed busy until the call's deadline.
     Busy { instances: usize },
+    /// As many calls as the service's `queue` allows were already waiting for an instance:
+    /// the call was refused at once.
+    Overloaded { queue: usize },
+    /// The client that made the call went away while it waited for an instance: it was
+    /// dropped before it began.
+    Abandoned,
     /// Every instance of the service is held by the call's own chain (across hosts, the links
     /// make a loop): the call would wait for itself.
     Reentry { instances: usize },
@@ -156,6 +162,15 @@ impl fmt::Display for ServiceFailure {
                 "service `{service}` had no free instance for `{function}` before the call's deadline (all \
                  {instances} were busy); raise its `instances` in the wos, or its callers' `deadline-ms`"
             ),
+            FailureKind::Overloaded { queue } => write!(
+                f,
+                "service `{service}` already has {queue} calls waiting for a free instance, as many as its \
+                 `queue` allows, so `{function}` is refused; try again shortly, or raise its `instances` or \
+                 `queue` in the wos"
+            ),
+            FailureKind::Abandoned => {
+                write!(f, "the client of `{function}` left while it waited for an instance of service `{service}`")
+            }
             FailureKind::Reentry { instances } => write!(
                 f,
                 "service `{service}` cannot take `{function}`: this call's own chain already holds its \

@@ -199,6 +199,9 @@ pub struct ServiceSpec {
     /// memory); `1` means one shared instance, its calls queued. Without it, `[serve] pool`
     /// decides ([`Manifest::instances`]).
     pub instances: Option<usize>,
+    /// `queue`: how many calls may wait at once for a free instance of the service; past it a
+    /// call is refused at once [default: [`DEFAULT_QUEUE`]].
+    pub queue: usize,
     /// `[services.NAME.log]` over `[log]`: its log level and rate.
     pub log: LogSettings,
     /// `[services.NAME.sqlite]`: the grant of a database (its migrations and queries paths
@@ -332,6 +335,7 @@ struct RawService {
     #[serde(default)]
     limits: RawLimits,
     instances: Option<usize>,
+    queue: Option<usize>,
     #[serde(default)]
     log: LogTable,
     sqlite: Option<SqliteTable>,
@@ -359,6 +363,12 @@ enum RawRestart {
 
 /// The most instances of one service (`instances`, `[serve] pool`).
 const MAX_INSTANCES: usize = 1024;
+
+/// Calls that may wait for a free instance of a service when its `queue` is not given.
+pub const DEFAULT_QUEUE: usize = 128;
+
+/// The most calls that may wait for a free instance of one service (`queue`).
+const MAX_QUEUE: usize = 64 * 1024;
 
 /// The most memory of one instance, in MiB (64 GiB: a 32-bit guest cannot use more than 4).
 const MAX_MEMORY_MIB: u64 = 64 << 10;
@@ -472,6 +482,7 @@ impl Manifest {
             remotes: BTreeMap::new(),
             limits: Limits::default(),
             instances: None,
+            queue: DEFAULT_QUEUE,
             log: LogSettings::default(),
             sqlite: None,
             files: Vec::new(),
@@ -536,6 +547,7 @@ impl RawService {
         if let Some(instances) = instances {
             at_most("instances", instances, MAX_INSTANCES)?;
         }
+        let queue = at_most("queue", self.queue.unwrap_or(DEFAULT_QUEUE), MAX_QUEUE)?;
         let mut links = BTreeMap::new();
         let mut remotes = BTreeMap::new();
         for (interface, link) in self.links {
@@ -559,6 +571,7 @@ impl RawService {
             remotes,
             limits,
             instances,
+            queue,
             log,
             sqlite: self
                 .sqlite

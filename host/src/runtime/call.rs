@@ -72,20 +72,49 @@ impl ChainId {
     }
 }
 
-/// What a call carries from its caller: the chain it belongs to, its deadline, and the
-/// per-call context the guest sees.
+/// What a call carries from its caller: the chain it belongs to, its deadline, the per-call
+/// context the guest sees and, for a call from a client outside the wos, whether the client
+/// is still there.
 #[derive(Debug, Clone)]
 pub struct CallContext {
     pub chain: ChainId,
     pub deadline: Option<Deadline>,
     pub pctx: Pctx,
+    pub client: Option<ClientPresence>,
 }
 
 impl CallContext {
     /// The context of a call this one makes to another service: the same chain and deadline,
-    /// a new span of the same trace.
+    /// a new span of the same trace. (Once a call has begun, it runs to its end or its
+    /// deadline, whether its client stays or not: a guest is never stopped halfway for it.)
     pub fn for_callee(&self, ids: &IdSource) -> CallContext {
-        CallContext { chain: self.chain, deadline: self.deadline, pctx: self.pctx.child(ids) }
+        CallContext { chain: self.chain, deadline: self.deadline, pctx: self.pctx.child(ids), client: None }
+    }
+}
+
+/// Tells whether the client of a call from outside the wos is still there: a call that waits
+/// for an instance is dropped when its client leaves. Made with [`ClientPresence::new`],
+/// whose guard the request's handler holds.
+#[derive(Debug, Clone)]
+pub struct ClientPresence(tokio::sync::watch::Receiver<()>);
+
+/// Held while the client of a call is there; dropped (with the request's handler) when the
+/// client leaves.
+#[derive(Debug)]
+pub struct ClientHere {
+    _here: tokio::sync::watch::Sender<()>,
+}
+
+impl ClientPresence {
+    /// A presence, and the guard whose drop says the client left.
+    pub fn new() -> (ClientHere, ClientPresence) {
+        let (here, presence) = tokio::sync::watch::channel(());
+        (ClientHere { _here: here }, ClientPresence(presence))
+    }
+
+    /// Waits until the client has left.
+    pub async fn left(mut self) {
+        while self.0.changed().await.is_ok() {}
     }
 }
 

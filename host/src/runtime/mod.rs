@@ -19,7 +19,7 @@ mod running;
 pub mod shape;
 mod state;
 
-pub use call::{CallContext, ChainId, Deadline};
+pub use call::{CallContext, ChainId, ClientHere, ClientPresence, Deadline};
 pub use determinism::Determinism;
 pub use linking::{RemoteBinder, RemoteImport};
 pub use load::{BuildPolicy, decode_wit, recipe};
@@ -594,6 +594,7 @@ fn pool_spec(
         is_program: service.is_program(),
         limits: service.spec.limits.clone(),
         size,
+        queue: service.spec.queue,
         provides: linked.provides.clone(),
         recipe,
         caps,

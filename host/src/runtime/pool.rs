@@ -16,7 +16,7 @@ use crate::caps::ServiceCaps;
 use crate::caps::context::Pctx;
 use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -39,6 +39,8 @@ pub(super) struct PoolSpec {
     pub limits: Limits,
     /// The most instances at once.
     pub size: usize,
+    /// The most calls that may wait for an instance at once.
+    pub queue: usize,
     /// The exported functions (interface, function) that consumers' linked imports call, by
     /// slot.
     pub provides: Vec<(String, String)>,
@@ -72,6 +74,8 @@ pub(super) struct ServicePool {
     holders: Box<[AtomicU64]>,
     /// One permit per instance the pool may hold.
     permits: Semaphore,
+    /// How many calls wait for a permit.
+    waiting: AtomicUsize,
     supervision: Mutex<Supervision>,
     /// Whether the service is `Ready` (kept with `supervision.state`, read without the lock on
     /// every call).
@@ -167,6 +171,7 @@ impl ServicePool {
             version: RwLock::new(Arc::new(version)),
             generation: AtomicU64::new(0),
             permits: Semaphore::new(spec.size),
+            waiting: AtomicUsize::new(0),
             free: Mutex::new(Free { instances: Vec::new(), slots: (0..spec.size).rev().collect() }),
             holders: (0..spec.size).map(|_| AtomicU64::new(0)).collect(),
             spec,
@@ -244,18 +249,33 @@ impl ServicePool {
         Ok(Lease { pool: self, instance: Some(instance), in_call: false, _permit: permit })
     }
 
-    /// Waits for a permit, until the call's deadline.
+    /// Waits for a permit, until the call's deadline, unless the service's queue of waiting
+    /// calls is full (then the call is refused at once) or the call's client leaves meanwhile.
     async fn wait_for_permit(&self, label: &str, context: &CallContext) -> Result<SemaphorePermit<'_>> {
         if self.holders.iter().all(|holder| holder.load(Ordering::Acquire) == context.chain.raw()) {
             return Err(self.failure(label, FailureKind::Reentry { instances: self.spec.size }).into());
         }
-        let permit = match context.deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline.at.into(), self.permits.acquire())
-                .await
-                .map_err(|_| self.failure(label, FailureKind::Busy { instances: self.spec.size }))?,
-            None => self.permits.acquire().await,
+        let _waiting = Waiting::join(&self.waiting);
+        if _waiting.ahead >= self.spec.queue {
+            return Err(self.failure(label, FailureKind::Overloaded { queue: self.spec.queue }).into());
+        }
+        let acquire = async {
+            let permit = match context.deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline.at.into(), self.permits.acquire())
+                    .await
+                    .map_err(|_| self.failure(label, FailureKind::Busy { instances: self.spec.size }))?,
+                None => self.permits.acquire().await,
+            };
+            Ok(permit.expect("a pool's semaphore is never closed"))
         };
-        Ok(permit.expect("a pool's semaphore is never closed"))
+        let Some(client) = &context.client else { return acquire.await };
+        tokio::select! {
+            permit = acquire => permit,
+            () = client.clone().left() => {
+                tracing::info!("a call to `{label}` of service `{}` was dropped: its client left while it waited", self.spec.name);
+                Err(self.failure(label, FailureKind::Abandoned).into())
+            }
+        }
     }
 
     /// A fresh instance for the pool, once the restart back-off allows.
@@ -303,7 +323,8 @@ impl ServicePool {
         let mut state =
             InstanceState::new(Arc::downgrade(services), (spec.recipe)()?, spec.limits.memory, spec.caps.clone());
         let deadline = services.deadline_for(spec.id, None);
-        state.context = Some(CallContext { chain: ChainId::fresh(), deadline, pctx: Pctx::fresh(&services.ids) });
+        let pctx = Pctx::fresh(&services.ids);
+        state.context = Some(CallContext { chain: ChainId::fresh(), deadline, pctx, client: None });
         let mut store = Store::new(engine, state);
         store.limiter(|state| state);
         // What one call may move from the guest into the host (as dynamic values, 32 bytes per
@@ -508,6 +529,25 @@ impl ServicePool {
     /// A failure of this service in `label`.
     fn failure(&self, label: &str, kind: FailureKind) -> ServiceFailure {
         ServiceFailure { service: self.spec.name.to_string(), function: label.to_owned(), kind, source: None }
+    }
+}
+
+/// A call's place among those waiting for an instance: counted while it lives.
+struct Waiting<'a> {
+    count: &'a AtomicUsize,
+    /// How many were waiting before it.
+    ahead: usize,
+}
+
+impl<'a> Waiting<'a> {
+    fn join(count: &'a AtomicUsize) -> Waiting<'a> {
+        Waiting { ahead: count.fetch_add(1, Ordering::AcqRel), count }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -6,7 +6,7 @@
 //! chain, which the error unwound through; every other instance keeps its memory.
 
 use super::App;
-use super::call::{CallContext, ChainId, Deadline, Target, call_service, call_service_typed};
+use super::call::{CallContext, ChainId, ClientPresence, Deadline, Target, call_service, call_service_typed};
 use super::pool::ServicePool;
 use super::shape::PlainList;
 use super::state::ServiceId;
@@ -50,6 +50,8 @@ pub struct Caller {
     /// Its per-call context (made at the edge from its headers: [`Running::context_at_edge`]);
     /// a fresh one otherwise.
     pub pctx: Option<Pctx>,
+    /// Whether it is still there: a call that waits for an instance is dropped when it leaves.
+    pub client: Option<ClientPresence>,
 }
 
 impl Caller {
@@ -59,6 +61,7 @@ impl Caller {
             chain: self.chain.unwrap_or_else(ChainId::fresh),
             deadline: self.deadline.map(|budget| Deadline::after(budget, true)),
             pctx: self.pctx.unwrap_or_else(|| Pctx::fresh(ids)),
+            client: self.client,
         }
     }
 }
@@ -226,7 +229,7 @@ impl Running {
             Some(user) => pctx.as_user(user),
             None => pctx,
         };
-        let context = CallContext { chain: ChainId::fresh(), deadline: None, pctx };
+        let context = CallContext { chain: ChainId::fresh(), deadline: None, pctx, client: None };
         let outcome = call_service(&self.services, id, target, &label, &[], &mut results, context).await;
         self.services.pools[id].exited(); // a program runs once
         match outcome {

@@ -4,6 +4,7 @@
 //! wos key; the host, a stateful neighbour and the next call of the same service carry on. A
 //! client's own short deadline is never charged to the service.
 
+use crate::support::served::{Served, curl};
 use crate::support::{Wos, component, text};
 use parigot_host::kernel::{FailureKind, ServiceFailure, ServiceState};
 use parigot_host::manifest::Manifest;
@@ -214,4 +215,45 @@ async fn slow_queries_of_one_service_do_not_hold_up_another() {
         assert!(matches!(failure.kind, FailureKind::Deadline(_) | FailureKind::Unavailable { .. }), "{failure}");
     }
     running.shutdown().await;
+}
+
+const FAULTS: &str = "/parigot.testing.faults.v0_1_0.Faults";
+
+/// Calls `function` of the faulty service served at `addr` over Connect with JSON `body`.
+fn connect_call(addr: &str, function: &str, body: &str, extra: &[&str]) -> (u16, String) {
+    let args = [&["-H", "Content-Type: application/json", "-d", body][..], extra].concat();
+    curl(addr, &format!("{FAULTS}/{function}"), &args)
+}
+
+#[test]
+fn a_full_queue_refuses_at_once_and_a_waiting_call_goes_with_its_client() {
+    let faulty = component("faulty-rust").display().to_string();
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\n[services.faulty]\ncomponent = {faulty:?}\ninstances = 1\nqueue = 1\n"
+    ));
+    let served = Served::start(&wos.path(), &[]);
+    // One call holds the only instance for 3 s.
+    let addr = served.addr.clone();
+    let sleeper = std::thread::spawn(move || connect_call(&addr, "Sleep", r#"{"ms": 3000}"#, &[]));
+    std::thread::sleep(Duration::from_millis(500));
+    // A client that gives up while its call waits: the call goes with it, long before the
+    // instance is free (or the service's 30 s deadline).
+    let (status, _) = connect_call(&served.addr, "Ping", "{}", &["--max-time", "0.5"]);
+    assert_eq!(status, 0, "curl gave up");
+    assert!(
+        served.log_shows_within("was dropped: its client left while it waited", Duration::from_secs(2)),
+        "{}",
+        served.log()
+    );
+    // One call may wait (`queue = 1`); the next is refused at once.
+    let addr = served.addr.clone();
+    let waiting = std::thread::spawn(move || connect_call(&addr, "Ping", "{}", &[]));
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, body) = connect_call(&served.addr, "Ping", "{}", &[]);
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("already has 1 calls waiting for a free instance, as many as its `queue` allows"), "{body}");
+    assert!(body.contains("\"code\":\"resource_exhausted\""), "{body}");
+    // The sleeper and the one that waited are answered.
+    assert_eq!(sleeper.join().unwrap().0, 200);
+    assert_eq!(waiting.join().unwrap().0, 200);
 }

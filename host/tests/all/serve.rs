@@ -423,6 +423,10 @@ fn a_service_failed_for_good_turns_what_depends_on_it_not_serving() {
     for service in [TOP, FAULTS] {
         assert_eq!(served.python("health_check.py", &[service]), json!({ "status": "NOT_SERVING" }), "{service}");
     }
+    // The server as a whole too: what the liveness probe of `deploy k8s` asks (service ""),
+    // so that the orchestrator restarts a host whose service will not recover.
+    assert_eq!(served.python("health_check.py", &[]), json!({ "status": "NOT_SERVING" }));
+    assert!(served.log_shows("the server is NOT_SERVING: service `d` has failed for good"), "{}", served.log());
     let refused = call(&served, &format!("{TOP}/Both"), &json!({}));
     assert_eq!(refused["code"], "UNAVAILABLE", "{refused}");
     assert!(refused["details"].as_str().unwrap().contains("service `d` cannot take the call"), "{refused}");

@@ -19,7 +19,7 @@ use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos, public_interfaces};
 use crate::caps::context::EdgeHeaders;
 use crate::manifest::ServiceName;
-use crate::runtime::{App, Caller, ChainId, Running};
+use crate::runtime::{App, Caller, ChainId, ClientPresence, Running};
 use axum::body::Body;
 use http::{Request, Response};
 use prost_reflect::DynamicMessage;
@@ -326,7 +326,8 @@ impl Gateway {
             baggage: text("baggage"),
             request_id: text("x-request-id"),
         };
-        Ok(Caller { deadline, chain, pctx: Some(self.running.context_at_edge(edge, user.as_deref())) })
+        let pctx = Some(self.running.context_at_edge(edge, user.as_deref()));
+        Ok(Caller { deadline, chain, pctx, client: None })
     }
 
     /// gRPC when the content type says so, Connect otherwise.
@@ -348,15 +349,20 @@ impl Gateway {
         &self,
         endpoint: Arc<Endpoint>,
         request: DynamicMessage,
-        caller: Caller,
+        mut caller: Caller,
     ) -> Result<DynamicMessage, Status> {
+        // Dropped with this future when the client leaves (resets the stream, closes the
+        // connection): a call still waiting for an instance is then dropped too.
+        let (_client_here, presence) = ClientPresence::new();
+        caller.client = Some(presence);
         let path = endpoint.rpc.rpc.path.clone();
         tracing::debug!("calling {path}");
         let chain = caller.pctx.clone();
         let invalid = |e: super::convert::ConvertError| Status::invalid_argument(e.to_string());
         let running = self.running.clone();
         // The call gets a task of its own, which runs to its end (or its deadline) even if the
-        // client gives up: a guest is not abandoned halfway through a call.
+        // client gives up: a guest is not abandoned halfway through a call. (Until it has an
+        // instance, it is dropped when its client leaves.)
         let call = match endpoint.typed.clone() {
             Some(typed) => {
                 let args = super::convert::plain_params_from_request(request, &endpoint.rpc.sig).map_err(invalid)?;
