@@ -33,7 +33,7 @@ GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go broken-tests-go
 PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python broken-tests-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
-.PHONY: demo demo-split test bench docs tools guests host clean-guests
+.PHONY: demo demo-split test chaos bench docs tools guests host clean-guests
 
 ## demo: set up, build, and run the polyglot hello example (its services build from source)
 demo: tools host
@@ -72,6 +72,11 @@ demo-vvv-split: tools host vvv
 test: guests
 	cargo test -p parigot-host
 	for wos in $(GUEST_TESTS); do $(HOST) test $$wos || exit 1; done
+
+## chaos: hostile guests in Rust, Go and Python against a served host; prints the table of
+## attack x language -> outcome (the same test runs in `make test`)
+chaos: guests
+	cargo test -p parigot-host --test all chaos -- --nocapture
 
 ## bench: run the benchmarks (release build; slow the first time)
 bench: guests

@@ -6,7 +6,7 @@ use parigot_host::caps::log::GUEST_TARGET;
 use parigot_host::caps::log::render::{LineFormat, LogFormat};
 use parigot_host::caps::sqlite::queries::QuerySet;
 use parigot_host::compose::ProgramSettings;
-use parigot_host::kernel::{ServiceFailure, pulse};
+use parigot_host::kernel::{ServiceFailure, console, pulse};
 use parigot_host::manifest::{Manifest, ServiceName, ServiceSpec};
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
@@ -308,6 +308,9 @@ impl Command {
     }
 }
 
+/// How long the host waits at exit for its stdout and stderr to be written out.
+const CONSOLE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A deterministic run prints the same bytes every time: no timestamps.
@@ -318,7 +321,12 @@ fn main() -> ExitCode {
         Ok(limit) => tracing::debug!("up to {limit} open descriptors"),
         Err(error) => tracing::warn!("cannot raise the limit on open descriptors: {error}"),
     }
-    match run(cli) {
+    // A deterministic run's output must not depend on speed: its lines wait for a slow reader
+    // rather than being dropped.
+    console::set_policy(!deterministic);
+    let outcome = run(cli);
+    console::drain(CONSOLE_PATIENCE);
+    match outcome {
         Ok(code) => code,
         Err(error) => {
             report(&error.to_string(), error.chain().skip(1));
@@ -479,6 +487,8 @@ fn call(args: CallArgs, cache: ComponentCache, log_format: LogFormat) -> Result<
         let running = app.start(start).await?;
         let outcome = call.run(&running, args.start.user.as_deref()).await;
         running.shutdown().await;
+        // The guests' own output first, then the results.
+        console::drain(CONSOLE_PATIENCE);
         match outcome {
             Ok(results) => {
                 for result in results {
@@ -928,7 +938,7 @@ fn init_logging(filter: &str, format: LogFormat, timestamps: bool) {
     let colour = format == LogFormat::Text && std::io::IsTerminal::is_terminal(&std::io::stderr()) && !no_color;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(parigot_host::kernel::console::StderrLines::default())
         .event_format(LineFormat { format, timestamps, colour })
         .init();
 }

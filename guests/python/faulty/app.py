@@ -39,6 +39,25 @@ class Faults(exports.Faults):
         time.sleep(ms / 1000)
         return ms
 
+    def flood(self, lines: int) -> int:
+        for n in range(lines):
+            print(f"flood line {n}")
+        return lines
+
+    def recurse(self, depth: int) -> int:
+        return 0 if depth == 0 else self.recurse(depth - 1) + 1
+
+    def open_files(self, folder: str, count: int) -> int:
+        kept = []
+        for n in range(count):
+            try:
+                kept.append(open(f"{folder}/f{n}", "w"))
+            except OSError:
+                break
+        for file in kept:
+            file.close()
+        return len(kept)
+
 
 class Users(exports.Users):
     """The exported `users` interface: who the call runs as, through the SDK's context."""

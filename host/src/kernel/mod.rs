@@ -5,6 +5,7 @@
 //! - [`ServiceState`] and the failure kinds ([`ServiceFailure`]) that supervision reports.
 //! - [`blocking`]: the bounded pool that blocking work done for guests runs on.
 //! - [`descriptors`]: the descriptor limit, and what one instance may hold open.
+//! - [`console`]: the one thread that writes the host's stdout and stderr.
 //! - [`stop_work_under_way`]: the host is stopping; work under way gives up at its next check.
 //!
 //! The call path that applies all of this (lease an instance of the service, arm its
@@ -12,6 +13,7 @@
 //! [`crate::runtime`], which owns the Stores.
 
 pub mod blocking;
+pub mod console;
 pub mod descriptors;
 pub mod pulse;
 
@@ -119,6 +121,9 @@ pub enum FailureKind {
     Start,
     /// The guest tried to grow its memory past its limit.
     Memory { limit: u64 },
+    /// The guest tried to hold more host resources at once (open files, streams...) than an
+    /// instance may.
+    Resources { limit: usize },
     /// The service cannot take calls: it failed for good, waits for its restart back-off, or
     /// is a program that has finished.
     Unavailable { reason: String },
@@ -183,6 +188,12 @@ impl fmt::Display for ServiceFailure {
                 "service `{service}` tried to use more than its memory limit of {} MiB in `{function}`; \
                  raise its `memory-mib` in the wos if it needs more",
                 limit >> 20
+            ),
+            FailureKind::Resources { limit } => write!(
+                f,
+                "service `{service}` tried to hold more than the {limit} host resources (open files, streams...) \
+                 an instance may hold at once in `{function}`; close what it no longer needs (the limit is an \
+                 eighth of the host's descriptor limit)"
             ),
             FailureKind::Unavailable { reason } => {
                 write!(f, "service `{service}` cannot take the call to `{function}`: {reason}")

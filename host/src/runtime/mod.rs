@@ -42,7 +42,7 @@ pub use state::{InstanceState, ServiceId};
 use crate::caps::ServiceCaps;
 use crate::caps::context::IdSource;
 use crate::caps::log::render::LogFormat;
-use crate::caps::log::{LogSink, ServiceLog, TracingSink};
+use crate::caps::log::{LineRate, LogSink, ServiceLog, TracingSink};
 use crate::caps::mocks::{self, MockBook};
 use crate::caps::sqlite::ServiceDatabase;
 use crate::caps::sqlite::queries::{self, QuerySet};
@@ -566,8 +566,11 @@ fn pool_spec(
         Some(sink) => Destination::Log { service: service.name.as_str().into(), stream, sink: sink.clone() },
         None => plain,
     };
-    let stdout = ServiceOutput::new(prefix.clone(), destination("stdout", Destination::Stdout));
-    let stderr = ServiceOutput::new(prefix, destination("stderr", Destination::Stderr));
+    // Deterministic runs have no rate limit: a limit by wall-clock time would make their
+    // output depend on speed.
+    let rate = || determinism.is_none().then(|| LineRate::new(service.spec.log.max_lines_per_second));
+    let stdout = ServiceOutput::new(prefix.clone(), destination("stdout", Destination::Stdout), rate());
+    let stderr = ServiceOutput::new(prefix, destination("stderr", Destination::Stderr), rate());
     let (name, spec) = (service.name.clone(), service.spec.clone());
     let (out, err) = (stdout.clone(), stderr.clone());
     let recipe: WasiRecipe = Box::new(move || {

@@ -1,14 +1,16 @@
 //! Captures each service's stdout and stderr and writes them out line by line, prefixed with
 //! the service's name, so that interleaved output from several services stays readable.
 //!
-//! Writes happen synchronously, in the order the guests make them: no background task or
-//! thread sits between a guest and the host's stdout, so output order is deterministic. A line
-//! longer than [`MAX_LINE`] is cut there (written out with a mark), so a guest that never
-//! writes a newline cannot make the host buffer without limit.
+//! Complete lines are handed, in the order the guests write them, to the host's console
+//! ([`crate::kernel::console`]), whose one thread writes them: a guest's writes never block
+//! an async worker on a slow terminal or pipe. A line longer than [`MAX_LINE`] is cut there
+//! (written out with a mark), so a guest that never writes a newline cannot make the host
+//! buffer without limit; past its `max-lines-per-second` a service's lines are dropped, and
+//! the next one kept says how many.
 
-use crate::caps::log::{FieldValue, Level, LogSink, MAX_LINE, Record};
+use crate::caps::log::{Admission, FieldValue, Level, LineRate, LogSink, MAX_LINE, Record};
+use crate::kernel::console::{self, Stream};
 use bytes::Bytes;
-use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -43,21 +45,27 @@ struct LineBuffer {
     prefix: String,
     destination: Destination,
     pending: Vec<u8>,
+    /// The service's rate of lines (none in deterministic runs).
+    rate: Option<LineRate>,
 }
 
 impl ServiceOutput {
-    /// Captures a stream whose lines will be written to `destination` after `prefix`.
-    pub fn new(prefix: String, destination: Destination) -> Self {
-        let buffer = LineBuffer { prefix, destination, pending: Vec::new() };
+    /// Captures a stream whose lines will be written to `destination` after `prefix`, at most
+    /// `rate` lines a second if given.
+    pub fn new(prefix: String, destination: Destination, rate: Option<LineRate>) -> Self {
+        let buffer = LineBuffer { prefix, destination, pending: Vec::new(), rate };
         ServiceOutput { inner: Arc::new(Mutex::new(buffer)) }
     }
 
-    /// Writes out a trailing line that has no newline yet.
+    /// Writes out a trailing line that has no newline yet, and says how many lines the
+    /// service's rate dropped since the last one written.
     pub fn flush(&self) {
         let mut buffer = self.lock();
         if !buffer.pending.is_empty() {
             buffer.write_line(b"");
         }
+        let dropped = buffer.rate.as_mut().map_or(0, LineRate::take_dropped);
+        buffer.note_dropped(dropped);
     }
 
     fn write(&self, bytes: &[u8]) {
@@ -98,9 +106,33 @@ impl LineBuffer {
         self.pending.extend_from_slice(bytes);
     }
 
-    /// Writes out the line under way, followed by `suffix`, and starts a new one.
+    /// Writes out the line under way, followed by `suffix`, and starts a new one, unless the
+    /// service's rate drops it.
     fn write_line(&mut self, suffix: &[u8]) {
-        let line = self.pending.strip_suffix(b"\r").unwrap_or(&self.pending);
+        let dropped_before = match self.rate.as_mut().map_or(Admission::Keep { dropped_before: 0 }, LineRate::admit) {
+            Admission::Keep { dropped_before } => dropped_before,
+            Admission::Drop => {
+                self.pending.clear();
+                return;
+            }
+        };
+        self.note_dropped(dropped_before);
+        let line = std::mem::take(&mut self.pending);
+        let line = line.strip_suffix(b"\r").unwrap_or(&line);
+        self.emit(line, suffix);
+    }
+
+    /// Says that `dropped` lines were dropped, if any were.
+    fn note_dropped(&self, dropped: u64) {
+        if dropped > 0 {
+            let note =
+                format!("[dropped {dropped} line(s) of this service: it wrote more than its `max-lines-per-second`]");
+            self.emit(note.as_bytes(), b"");
+        }
+    }
+
+    /// Writes out `line` followed by `suffix`.
+    fn emit(&self, line: &[u8], suffix: &[u8]) {
         let mut text = Vec::with_capacity(self.prefix.len() + line.len() + suffix.len() + 1);
         if let Destination::Log { service, stream, sink } = &self.destination {
             let mut message = String::from_utf8_lossy(line).into_owned();
@@ -115,19 +147,14 @@ impl LineBuffer {
                 request_id: None,
             };
             sink.record(&record);
-            self.pending.clear();
             return;
         }
         text.extend_from_slice(self.prefix.as_bytes());
         text.extend_from_slice(line);
         text.extend_from_slice(suffix);
         text.push(b'\n');
-        self.pending.clear();
-        // The host's own stdout/stderr failing (a closed pipe) must not fail the guest.
-        let _ = match self.destination {
-            Destination::Stdout => std::io::stdout().lock().write_all(&text),
-            Destination::Stderr | Destination::Log { .. } => std::io::stderr().lock().write_all(&text),
-        };
+        let stream = if matches!(self.destination, Destination::Stdout) { Stream::Stdout } else { Stream::Stderr };
+        console::write(stream, text);
     }
 }
 

@@ -420,8 +420,15 @@ impl ServicePool {
             tracing::info!("an instance of service `{}` is replaced: a service it called failed", self.spec.name);
             return error;
         }
+        let table_full = || {
+            error
+                .chain()
+                .any(|cause| matches!(cause.downcast_ref(), Some(wasmtime::component::ResourceTableError::Full)))
+        };
         let kind = if let Some(hit) = error.downcast_ref::<crate::kernel::MemoryLimitHit>() {
             FailureKind::Memory { limit: hit.limit }
+        } else if table_full() {
+            FailureKind::Resources { limit: crate::kernel::descriptors::resources_per_instance() }
         } else if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
             match deadline {
                 Some(deadline) if deadline.set_by_caller => FailureKind::CallerDeadline(deadline.budget),

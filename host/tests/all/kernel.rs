@@ -337,6 +337,28 @@ fn a_64_mib_list_of_bytes_crosses_a_linked_call_in_every_language() {
 }
 
 #[test]
+fn a_stdout_flood_is_cut_at_the_services_rate_and_says_so_in_every_language() {
+    for language in LANGUAGES {
+        let wos = Wos::new(&format!(
+            "manifest-version = 1\n[services.driver]\ncomponent = {:?}\nargs = [\"flood:20000\", \"ping\"]\n\
+             [services.faulty]\ncomponent = {:?}\n[services.faulty.log]\nmax-lines-per-second = 50\n",
+            component("faults-driver").display().to_string(),
+            component(&format!("faulty-{language}")).display().to_string(),
+        ));
+        let run = wos.run().expect_code(0);
+        let flooded = run.stdout.lines().filter(|line| line.contains("| flood line ")).count();
+        assert!((50..1000).contains(&flooded), "{language}: {flooded} lines of 20000 written");
+        assert!(
+            run.stdout.contains("[dropped ") && run.stdout.contains("it wrote more than its `max-lines-per-second`]"),
+            "{language}: {}",
+            &run.stdout[run.stdout.len().saturating_sub(2000)..]
+        );
+        assert!(run.stdout.contains("driver | flood:20000 -> 20000"), "{language}");
+        assert!(run.stdout.contains("driver | ping -> 1"), "{language}");
+    }
+}
+
+#[test]
 fn a_guest_cannot_open_a_socket_and_a_line_without_end_is_cut() {
     let run = driver_wos("rust", &["bind", "shout:200"], "").run().expect_code(0);
     assert!(run.stdout.contains("driver | bind -> refused:"), "{}", run.stdout);

@@ -5,6 +5,7 @@ mod bad_input;
 mod budgets;
 mod build;
 mod call;
+mod chaos;
 mod compose;
 mod context_log;
 mod deploy;

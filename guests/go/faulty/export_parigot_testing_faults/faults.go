@@ -3,6 +3,8 @@
 package export_parigot_testing_faults
 
 import (
+	"fmt"
+	"os"
 	"runtime"
 	"time"
 
@@ -58,6 +60,46 @@ func Sleep(ms uint32) uint32 {
 	parigot.AtExportEntry()
 	time.Sleep(time.Duration(ms) * time.Millisecond)
 	return ms
+}
+
+// Flood writes lines lines to stdout, then returns lines.
+func Flood(lines uint32) uint32 {
+	parigot.AtExportEntry()
+	for n := uint32(0); n < lines; n++ {
+		fmt.Printf("flood line %d\n", n)
+	}
+	return lines
+}
+
+// Recurse calls itself depth deep, then returns depth.
+func Recurse(depth uint32) uint32 {
+	parigot.AtExportEntry()
+	return deeper(depth, [256]byte{})
+}
+
+func deeper(depth uint32, frame [256]byte) uint32 {
+	if depth == 0 {
+		return uint32(frame[0])
+	}
+	return deeper(depth-1, frame) + 1
+}
+
+// OpenFiles opens up to count files in folder, keeping them open until the first refusal,
+// then closes them and returns how many it opened.
+func OpenFiles(folder string, count uint32) uint32 {
+	parigot.AtExportEntry()
+	open := []*os.File{}
+	for n := uint32(0); n < count; n++ {
+		file, err := os.Create(fmt.Sprintf("%s/f%d", folder, n))
+		if err != nil {
+			break
+		}
+		open = append(open, file)
+	}
+	for _, file := range open {
+		file.Close()
+	}
+	return uint32(len(open))
 }
 
 // Weigh returns the sum of the bytes of data.

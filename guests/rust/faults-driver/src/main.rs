@@ -21,6 +21,7 @@ fn main() {
             "hog" => faults::hog(argument.parse().expect("hog:MIB takes a number")).to_string(),
             "crash" => faults::crash(argument),
             "sleep" => faults::sleep(argument.parse().expect("sleep:MS takes a number")).to_string(),
+            "flood" => faults::flood(argument.parse().expect("flood:LINES takes a number")).to_string(),
             "weigh" => {
                 let mib: usize = argument.parse().expect("weigh:MIB takes a number");
                 format!("sum {}", faults::weigh(&vec![1u8; mib << 20]))
@@ -44,7 +45,7 @@ fn main() {
             }
             other => {
                 eprintln!(
-                    "unknown command `{other}`: use ping, spin, hog:MIB, crash:MESSAGE, sleep:MS, nap:MS, weigh:MIB, shout:KIB or bind"
+                    "unknown command `{other}`: use ping, spin, hog:MIB, crash:MESSAGE, sleep:MS, nap:MS, weigh:MIB, shout:KIB, flood:LINES or bind"
                 );
                 std::process::exit(2);
             }

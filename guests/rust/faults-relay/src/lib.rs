@@ -35,6 +35,18 @@ impl exports::parigot::testing::faults::Guest for Relay {
     fn weigh(data: Vec<u8>) -> u64 {
         faults::weigh(&data)
     }
+
+    fn flood(lines: u32) -> u32 {
+        faults::flood(lines)
+    }
+
+    fn recurse(depth: u32) -> u32 {
+        faults::recurse(depth)
+    }
+
+    fn open_files(folder: String, count: u32) -> u32 {
+        faults::open_files(&folder, count)
+    }
 }
 
 impl exports::parigot::testing::users::Guest for Relay {

@@ -49,6 +49,34 @@ impl Guest for Faulty {
         std::thread::sleep(std::time::Duration::from_millis(ms.into()));
         ms
     }
+
+    fn flood(lines: u32) -> u32 {
+        for n in 0..lines {
+            println!("flood line {n}");
+        }
+        lines
+    }
+
+    fn recurse(depth: u32) -> u32 {
+        deeper(depth, [0u8; 256])
+    }
+
+    fn open_files(folder: String, count: u32) -> u32 {
+        let mut open = Vec::new();
+        for n in 0..count {
+            match std::fs::File::create(format!("{folder}/f{n}")) {
+                Ok(file) => open.push(file),
+                Err(_) => break,
+            }
+        }
+        open.len() as u32
+    }
+}
+
+/// One frame of `recurse`, with a buffer the compiler cannot drop.
+fn deeper(depth: u32, frame: [u8; 256]) -> u32 {
+    let frame = std::hint::black_box(frame);
+    if depth == 0 { u32::from(frame[0]) } else { deeper(depth - 1, frame) + 1 }
 }
 
 impl exports::parigot::testing::users::Guest for Faulty {

@@ -134,12 +134,14 @@ pub struct ServiceLog {
     level: Level,
     /// `None` in deterministic mode, where a limit by wall-clock time would make output depend
     /// on speed.
-    limit: Option<Mutex<RateLimit>>,
+    limit: Option<Mutex<LineRate>>,
     sink: Arc<dyn LogSink>,
 }
 
-/// A token bucket: `per_second` lines a second, bursts up to as many.
-struct RateLimit {
+/// A service's rate of lines (log lines, or lines of its stdout or stderr): a token bucket of
+/// `max-lines-per-second` lines a second, bursts up to as many.
+#[derive(Debug)]
+pub struct LineRate {
     per_second: f64,
     tokens: f64,
     refilled: Instant,
@@ -147,14 +149,38 @@ struct RateLimit {
     dropped: u64,
 }
 
+impl LineRate {
+    /// A full bucket of `per_second` lines a second.
+    pub fn new(per_second: u32) -> LineRate {
+        let per_second = f64::from(per_second);
+        LineRate { per_second, tokens: per_second, refilled: Instant::now(), dropped: 0 }
+    }
+
+    /// Takes a token for one more line, if there is one.
+    pub fn admit(&mut self) -> Admission {
+        let now = Instant::now();
+        let refill = now.duration_since(self.refilled).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.per_second);
+        self.refilled = now;
+        if self.tokens < 1.0 {
+            self.dropped += 1;
+            return Admission::Drop;
+        }
+        self.tokens -= 1.0;
+        Admission::Keep { dropped_before: self.take_dropped() }
+    }
+
+    /// The lines dropped since the last one kept, counting afresh from now.
+    pub fn take_dropped(&mut self) -> u64 {
+        std::mem::take(&mut self.dropped)
+    }
+}
+
 impl ServiceLog {
     /// The logging of `service` with `settings`, to `sink`; rate limited unless the run is
     /// deterministic (a limit by wall-clock time would make its output depend on speed).
     pub fn new(service: &str, settings: &LogSettings, sink: Arc<dyn LogSink>, deterministic: bool) -> ServiceLog {
-        let limit = (!deterministic).then(|| {
-            let per_second = f64::from(settings.max_lines_per_second);
-            Mutex::new(RateLimit { per_second, tokens: per_second, refilled: Instant::now(), dropped: 0 })
-        });
+        let limit = (!deterministic).then(|| Mutex::new(LineRate::new(settings.max_lines_per_second)));
         ServiceLog { service: service.into(), level: settings.level, limit, sink }
     }
 
@@ -187,18 +213,10 @@ impl ServiceLog {
 
     /// Takes a token from the rate limit, if there is one.
     fn admit(&self) -> Admission {
-        let Some(limit) = &self.limit else { return Admission::Keep { dropped_before: 0 } };
-        let mut limit = lock(limit);
-        let now = Instant::now();
-        let refill = now.duration_since(limit.refilled).as_secs_f64() * limit.per_second;
-        limit.tokens = (limit.tokens + refill).min(limit.per_second);
-        limit.refilled = now;
-        if limit.tokens < 1.0 {
-            limit.dropped += 1;
-            return Admission::Drop;
+        match &self.limit {
+            Some(limit) => lock(limit).admit(),
+            None => Admission::Keep { dropped_before: 0 },
         }
-        limit.tokens -= 1.0;
-        Admission::Keep { dropped_before: std::mem::take(&mut limit.dropped) }
     }
 
     fn emit(&self, level: Level, message: &str, fields: &[(String, FieldValue)], call: Option<&super::context::Pctx>) {
@@ -214,7 +232,7 @@ impl ServiceLog {
 }
 
 /// Whether the rate limit lets a line through.
-enum Admission {
+pub enum Admission {
     /// Keep it; `dropped_before` lines were dropped since the last one kept.
     Keep {
         dropped_before: u64,

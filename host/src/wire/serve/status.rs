@@ -17,7 +17,9 @@ pub fn from_call_error(error: &wasmtime::Error) -> Status {
         | FailureKind::CallerDeadline(_)
         | FailureKind::Busy { .. }
         | FailureKind::RemoteTimeout(_) => Code::DeadlineExceeded,
-        FailureKind::Memory { .. } | FailureKind::Overloaded { .. } => Code::ResourceExhausted,
+        FailureKind::Memory { .. } | FailureKind::Resources { .. } | FailureKind::Overloaded { .. } => {
+            Code::ResourceExhausted
+        }
         FailureKind::Abandoned => Code::Cancelled,
         FailureKind::Unavailable { .. } | FailureKind::Start => Code::Unavailable,
         FailureKind::Reentry { .. } => Code::FailedPrecondition,

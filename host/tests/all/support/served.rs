@@ -32,8 +32,37 @@ impl Served {
     /// Starts `parigot-host COMMAND WOS --listen LISTEN EXTRA...` with `env` added to its
     /// environment, and waits until it listens.
     pub fn start_command(command: &str, wos: &Path, listen: &str, extra: &[&str], env: &[(&str, String)]) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
-            .args([command, wos.to_str().unwrap(), "--listen", listen])
+        Served::spawn(Command::new(env!("CARGO_BIN_EXE_parigot-host")), command, wos, listen, extra, env)
+    }
+
+    /// [`Served::start`] with the host's limit on open descriptors (soft and hard) set to
+    /// `descriptors`.
+    pub fn start_with_descriptors(wos: &Path, descriptors: u64) -> Served {
+        use std::os::unix::process::CommandExt as _;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_parigot-host"));
+        let limit = libc::rlimit { rlim_cur: descriptors, rlim_max: descriptors };
+        // SAFETY: `setrlimit` is async-signal-safe and touches only the struct passed.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Served::spawn(command, "run", wos, "127.0.0.1:0", &[], &[])
+    }
+
+    fn spawn(
+        mut command: Command,
+        subcommand: &str,
+        wos: &Path,
+        listen: &str,
+        extra: &[&str],
+        env: &[(&str, String)],
+    ) -> Served {
+        let mut child = command
+            .args([subcommand, wos.to_str().unwrap(), "--listen", listen])
             .args(extra)
             .envs(env.iter().map(|(key, value)| (*key, value)))
             .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
@@ -65,6 +94,11 @@ impl Served {
             }
         };
         Served { child, addr, stderr, log_reader }
+    }
+
+    /// The host's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Everything the host logged so far.
