@@ -6,6 +6,7 @@
 //! - [`blocking`]: the bounded pool that blocking work done for guests runs on.
 //! - [`descriptors`]: the descriptor limit, and what one instance may hold open.
 //! - [`console`]: the one thread that writes the host's stdout and stderr.
+//! - [`queue`]: the bounded count of calls or logins waiting their turn.
 //! - [`stop_work_under_way`]: the host is stopping; work under way gives up at its next check.
 //!
 //! The call path that applies all of this (lease an instance of the service, arm its
@@ -16,6 +17,7 @@ pub mod blocking;
 pub mod console;
 pub mod descriptors;
 pub mod pulse;
+pub mod queue;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};

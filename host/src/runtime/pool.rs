@@ -14,9 +14,10 @@ use super::running::Services;
 use super::state::{InstanceState, ServiceId};
 use crate::caps::ServiceCaps;
 use crate::caps::context::Pctx;
+use crate::kernel::queue::WaitQueue;
 use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -74,8 +75,8 @@ pub(super) struct ServicePool {
     holders: Box<[AtomicU64]>,
     /// One permit per instance the pool may hold.
     permits: Semaphore,
-    /// How many calls wait for a permit.
-    waiting: AtomicUsize,
+    /// The calls that wait for a permit.
+    waiting: WaitQueue,
     supervision: Mutex<Supervision>,
     /// Whether the service is `Ready` (kept with `supervision.state`, read without the lock on
     /// every call).
@@ -171,7 +172,7 @@ impl ServicePool {
             version: RwLock::new(Arc::new(version)),
             generation: AtomicU64::new(0),
             permits: Semaphore::new(spec.size),
-            waiting: AtomicUsize::new(0),
+            waiting: WaitQueue::new(spec.queue),
             free: Mutex::new(Free { instances: Vec::new(), slots: (0..spec.size).rev().collect() }),
             holders: (0..spec.size).map(|_| AtomicU64::new(0)).collect(),
             spec,
@@ -255,10 +256,9 @@ impl ServicePool {
         if self.holders.iter().all(|holder| holder.load(Ordering::Acquire) == context.chain.raw()) {
             return Err(self.failure(label, FailureKind::Reentry { instances: self.spec.size }).into());
         }
-        let _waiting = Waiting::join(&self.waiting);
-        if _waiting.ahead >= self.spec.queue {
-            return Err(self.failure(label, FailureKind::Overloaded { queue: self.spec.queue }).into());
-        }
+        let Some(_place) = self.waiting.join() else {
+            return Err(self.failure(label, FailureKind::Overloaded { queue: self.waiting.limit() }).into());
+        };
         let acquire = async {
             let permit = match context.deadline {
                 Some(deadline) => tokio::time::timeout_at(deadline.at.into(), self.permits.acquire())
@@ -536,25 +536,6 @@ impl ServicePool {
     /// A failure of this service in `label`.
     fn failure(&self, label: &str, kind: FailureKind) -> ServiceFailure {
         ServiceFailure { service: self.spec.name.to_string(), function: label.to_owned(), kind, source: None }
-    }
-}
-
-/// A call's place among those waiting for an instance: counted while it lives.
-struct Waiting<'a> {
-    count: &'a AtomicUsize,
-    /// How many were waiting before it.
-    ahead: usize,
-}
-
-impl<'a> Waiting<'a> {
-    fn join(count: &'a AtomicUsize) -> Waiting<'a> {
-        Waiting { ahead: count.fetch_add(1, Ordering::AcqRel), count }
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

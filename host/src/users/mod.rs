@@ -11,6 +11,7 @@
 
 mod basic;
 mod peer;
+pub mod throttle;
 mod verify;
 
 pub use basic::{Credentials, Malformed, parse_basic};

@@ -109,7 +109,7 @@ fn the_authenticator_follows_changes_of_the_users_file() {
     store.add("ada", "first").unwrap();
     let auth = Authenticator::new(store.clone()).unwrap();
     let rt = runtime();
-    let login = |text: &str| rt.block_on(auth.verify(parse_basic(&basic(text)).unwrap()));
+    let login = |text: &str| rt.block_on(auth.verify(parse_basic(&basic(text)).unwrap(), None));
     assert_eq!(login("ada:first").unwrap(), "ada");
     assert_eq!(login("ada:first").unwrap(), "ada", "cached");
     assert!(matches!(login("ada:wrong"), Err(Denied::Wrong)));

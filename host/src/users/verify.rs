@@ -1,9 +1,13 @@
 //! Checking credentials at the edge: argon2id verification off the async workers, with bounded
-//! concurrency, the same cost for an unknown user as for a wrong password, and a short-lived
-//! cache of verified credentials that a change of the users file empties.
+//! concurrency and a bounded queue, the same cost for an unknown user as for a wrong password,
+//! failed logins throttled by user and by client address ([`super::throttle`]), and a
+//! short-lived cache of verified credentials that a change of the users file empties.
 
+use super::throttle::{LoginThrottle, Throttled};
 use super::{Credentials, Malformed, UserStore, password_matches};
+use crate::kernel::queue::WaitQueue;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +17,9 @@ const CACHE_TTL: Duration = Duration::from_secs(30);
 /// At most this many credentials are cached; past it the cache starts over.
 const CACHE_ENTRIES: usize = 10_000;
 
+/// The most logins that may wait for a verification at once; past it a login is refused.
+pub const MAX_WAITING: usize = 256;
+
 /// Why a request is not logged in.
 #[derive(Debug, thiserror::Error)]
 pub enum Denied {
@@ -21,9 +28,12 @@ pub enum Denied {
     /// An unknown user or a wrong password (the answer does not say which).
     #[error("wrong user name or password")]
     Wrong,
-    /// The users file cannot be read.
+    /// The users file cannot be read, or too many logins wait for a verification.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many failed logins for the user or from the client: refused without a check.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
 }
 
 /// Checks credentials against a wos's users.
@@ -35,6 +45,10 @@ pub struct Authenticator {
     key: [u8; 32],
     /// Verifications running at once, at most one per CPU.
     permits: tokio::sync::Semaphore,
+    /// Logins waiting for a verification.
+    waiting: WaitQueue,
+    /// Failed logins, by user and by client address.
+    throttle: LoginThrottle,
     /// A hash an unknown user's password is verified against, so that it costs what a known
     /// user's does.
     dummy: Arc<str>,
@@ -85,30 +99,45 @@ impl Authenticator {
             cache: Mutex::default(),
             key,
             permits: tokio::sync::Semaphore::new(parallelism),
+            waiting: WaitQueue::new(MAX_WAITING),
+            throttle: LoginThrottle::default(),
             dummy: dummy.into(),
         };
         authenticator.current()?;
         Ok(authenticator)
     }
 
-    /// The user `credentials` log in as.
-    pub async fn verify(&self, credentials: Credentials) -> Result<String, Denied> {
+    /// The user `credentials` log in as, sent by a client at `client` (if known). A
+    /// credential verified lately is taken from the cache, even while its user is throttled.
+    pub async fn verify(&self, credentials: Credentials, client: Option<IpAddr>) -> Result<String, Denied> {
         let (users, generation) = self.current().map_err(Denied::Unavailable)?;
         let digest = self.digest(&credentials);
         if let Some(user) = self.cached(&digest, generation) {
             return Ok(user);
         }
+        self.throttle.check(&credentials.user, client)?;
         let known = users.get(&credentials.user).cloned();
         let hash = known.clone().map_or_else(|| self.dummy.clone(), Arc::from);
         let password = credentials.password;
-        let permit = self.permits.acquire().await.map_err(|_| Denied::Unavailable("the host is stopping".into()))?;
-        let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
-            .await
-            .map_err(|e| Denied::Unavailable(format!("the password check failed: {e}")))?;
-        drop(permit);
+        let matches = {
+            let _place = self.waiting.join().ok_or_else(|| {
+                Denied::Unavailable(format!(
+                    "{MAX_WAITING} logins already wait for their password check; try again shortly"
+                ))
+            })?;
+            let permit =
+                self.permits.acquire().await.map_err(|_| Denied::Unavailable("the host is stopping".into()))?;
+            let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+                .await
+                .map_err(|e| Denied::Unavailable(format!("the password check failed: {e}")))?;
+            drop(permit);
+            matches
+        };
         if known.is_none() || !matches {
+            self.throttle.failed(&credentials.user, client);
             return Err(Denied::Wrong);
         }
+        self.throttle.succeeded(&credentials.user);
         let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if cache.len() >= CACHE_ENTRIES {
             cache.clear();

@@ -163,6 +163,34 @@ fn wrong_malformed_and_removed_credentials_are_refused_the_same_way() {
 }
 
 #[test]
+fn a_flood_of_wrong_passwords_is_throttled_and_calls_without_a_login_go_on() {
+    let wos = users_wos("rust");
+    let text = std::fs::read_to_string(wos.path()).unwrap();
+    let both = "exports = [\"parigot:testing/users@0.1.0\", \"parigot:testing/faults@0.1.0\"]";
+    std::fs::write(wos.path(), text.replace("exports = [\"parigot:testing/users@0.1.0\"]", both)).unwrap();
+    let served = Served::start(&wos.path(), &[]);
+    let wrong = format!("Authorization: {}", basic("ada:guess"));
+    let mut refused = Vec::new();
+    for _ in 0..12 {
+        refused.push(connect(&served, "MembersOnly", &["-H", &wrong]));
+    }
+    // Ten wrong passwords are checked (and refused); past them, ada's logins are refused at
+    // once, without a check, until the minute is over.
+    assert!(refused[..10].iter().all(|(status, _, _)| *status == 401), "{refused:?}");
+    let (status, body, _) = &refused[11];
+    assert_eq!(*status, 429, "{body}");
+    assert!(body["message"].as_str().unwrap().starts_with("too many failed logins for user `ada`; try again in"));
+    // Even with the right password, while the user is throttled...
+    let right = format!("Authorization: {}", basic("ada:lovelace"));
+    assert_eq!(connect(&served, "MembersOnly", &["-H", &right]).0, 429);
+    // ...and calls that need no login are answered meanwhile.
+    let ping = "/parigot.testing.faults.v0_1_0.Faults/Ping";
+    let (status, body) = served.curl(ping, &["-H", "Content-Type: application/json", "-d", "{}"]);
+    assert_eq!(status, 200, "{body}");
+    assert!(served.log_shows("refused a login on"), "{}", served.log());
+}
+
+#[test]
 fn the_user_follows_the_call_chain_into_every_language() {
     use parigot_host::caps::context::EdgeHeaders;
     use parigot_host::runtime::{Caller, StartOptions};

@@ -65,6 +65,7 @@ impl EdgeAuth {
     pub async fn user(
         &self,
         headers: &http::HeaderMap,
+        client: Option<std::net::IpAddr>,
         needs_login: bool,
         path: &str,
     ) -> Result<Option<String>, Status> {
@@ -83,8 +84,12 @@ impl EdgeAuth {
         let Some(users) = &self.users else {
             return Err(self.unauthenticated(Denied::Wrong.to_string()));
         };
-        match users.verify(credentials).await {
+        match users.verify(credentials, client).await {
             Ok(user) => Ok(Some(user)),
+            Err(Denied::Throttled(throttled)) => {
+                tracing::info!("refused a login on `{path}` without checking it: {throttled}");
+                Err(Status::resource_exhausted(throttled.to_string()))
+            }
             Err(Denied::Unavailable(why)) => {
                 tracing::error!("cannot check a login: {why}");
                 Err(Status::unavailable(format!("cannot check logins now: {why}")))

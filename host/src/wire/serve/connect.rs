@@ -96,14 +96,15 @@ async fn call(
     {
         return Err(Status::unimplemented(format!("content encoding `{coding}` is not supported; send identity")));
     }
-    let deadline = request
-        .headers()
+    let (parts, body) = request.into_parts();
+    let deadline = parts
+        .headers
         .get("connect-timeout-ms")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis);
-    let caller = gateway.caller(&endpoint, request.headers(), deadline).await?;
-    let body = read_body(request.into_body(), gateway.max_message_bytes).await?;
+    let caller = gateway.caller(&endpoint, &parts, deadline).await?;
+    let body = read_body(body, gateway.max_message_bytes).await?;
     let message = encoding.decode(endpoint.rpc.rpc.input.clone(), &body)?;
     let response = gateway.invoke(endpoint, message, caller).await?;
     encoding.encode(&response)

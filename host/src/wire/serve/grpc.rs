@@ -20,12 +20,13 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Option<Arc<Endpoint>>, requ
     let Some(endpoint) = endpoint else {
         return super::unknown_method(request.uri().path()).into_http::<Body>();
     };
-    let headers = request.headers();
-    let deadline = headers.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
-    let caller = match gateway.caller(&endpoint, headers, deadline).await {
+    let (parts, body) = request.into_parts();
+    let deadline = parts.headers.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
+    let caller = match gateway.caller(&endpoint, &parts, deadline).await {
         Ok(caller) => caller,
         Err(status) => return status.into_http::<Body>(),
     };
+    let request = Request::from_parts(parts, body);
     let limit = gateway.max_message_bytes;
     let mut grpc =
         Grpc::new(DynamicCodec::new(endpoint.rpc.rpc.input.clone())).apply_max_message_size_config(Some(limit), None);

@@ -254,6 +254,14 @@ async fn follow_failures(
     }
 }
 
+/// The address of the client that sent a request, as the server recorded it.
+fn client_address(extensions: &http::Extensions) -> Option<std::net::IpAddr> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let plain = extensions.get::<TcpConnectInfo>();
+    let tls = || extensions.get::<TlsConnectInfo<TcpConnectInfo>>().map(TlsConnectInfo::get_ref);
+    plain.or_else(tls).and_then(TcpConnectInfo::remote_addr).map(|addr| addr.ip())
+}
+
 /// The media type a request's `Content-Type` names, lower-cased and without parameters
 /// (`application/json` for `application/json; charset=utf-8`).
 fn media_type(headers: &http::HeaderMap) -> Option<String> {
@@ -307,9 +315,10 @@ impl Gateway {
     async fn caller(
         &self,
         endpoint: &Endpoint,
-        headers: &http::HeaderMap,
+        request: &http::request::Parts,
         deadline: Option<Duration>,
     ) -> Result<Caller, Status> {
+        let headers = &request.headers;
         let chain = match headers.get(super::CHAIN_HEADER) {
             None => None,
             Some(value) => Some(value.to_str().ok().and_then(ChainId::parse).ok_or_else(|| {
@@ -319,7 +328,8 @@ impl Gateway {
                 ))
             })?),
         };
-        let user = self.auth.user(headers, endpoint.needs_login, &endpoint.rpc.rpc.path).await?;
+        let client = client_address(&request.extensions);
+        let user = self.auth.user(headers, client, endpoint.needs_login, &endpoint.rpc.rpc.path).await?;
         let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let edge = EdgeHeaders {
             traceparent: text("traceparent"),
