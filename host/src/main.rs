@@ -612,6 +612,7 @@ fn listen_for_signals() -> Result<tokio::sync::watch::Receiver<bool>> {
             _ = terminate.recv() => {},
         }
         tracing::warn!("second signal received: exiting at once");
+        console::drain(std::time::Duration::from_millis(500));
         std::process::exit(130);
     });
     Ok(signalled)

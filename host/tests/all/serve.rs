@@ -174,6 +174,35 @@ fn failures_come_back_as_status_codes_and_the_host_keeps_serving() {
 }
 
 #[test]
+fn every_answer_carries_its_request_id_and_the_log_has_the_rest() {
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let dump = tempfile::NamedTempFile::new().unwrap();
+    let answer = |function: &str, body: &str| {
+        let args = [
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            "x-request-id: order-42",
+            "-D",
+            dump.path().to_str().unwrap(),
+            "-d",
+            body,
+        ];
+        let (status, _) = served.curl(&format!("/{FAULTS}/{function}"), &args);
+        let headers = std::fs::read_to_string(dump.path()).unwrap().to_ascii_lowercase();
+        (status, headers)
+    };
+    let (status, headers) = answer("Ping", "{}");
+    assert_eq!(status, 200);
+    assert!(headers.contains("x-request-id: order-42"), "{headers}");
+    let (status, headers) = answer("Crash", r#"{"message": "boom"}"#);
+    assert_eq!(status, 500);
+    assert!(headers.contains("x-request-id: order-42"), "{headers}");
+    assert!(served.log_shows("(Internal, request order-42)"), "{}", served.log());
+}
+
+#[test]
 fn malformed_grpc_requests_are_refused_with_invalid_argument() {
     let wos = shop();
     let served = Served::start(&wos.path(), &[]);

@@ -74,10 +74,13 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Option<Arc<Endpoint>>, requ
         );
     };
     match call(gateway, endpoint, encoding, request).await {
-        Ok(body) => Response::builder()
-            .header(header::CONTENT_TYPE, encoding.content_type())
-            .body(Body::from(body))
-            .expect("a valid response"),
+        Ok((body, request_id)) => {
+            let mut response = Response::builder().header(header::CONTENT_TYPE, encoding.content_type());
+            if let Some(id) = request_id {
+                response = response.header(super::REQUEST_ID_HEADER, id);
+            }
+            response.body(Body::from(body)).expect("a valid response")
+        }
         Err(status) => error(&status),
     }
 }
@@ -87,7 +90,7 @@ async fn call(
     endpoint: Option<Arc<Endpoint>>,
     encoding: Encoding,
     request: Request<Body>,
-) -> Result<Vec<u8>, Status> {
+) -> Result<(Vec<u8>, Option<String>), Status> {
     let Some(endpoint) = endpoint else {
         return Err(super::unknown_method(request.uri().path()));
     };
@@ -106,8 +109,8 @@ async fn call(
     let caller = gateway.caller(&endpoint, &parts, deadline).await?;
     let body = read_body(body, gateway.max_message_bytes).await?;
     let message = encoding.decode(endpoint.rpc.rpc.input.clone(), &body)?;
-    let response = gateway.invoke(endpoint, message, caller).await?;
-    encoding.encode(&response)
+    let (response, request_id) = super::invoke_with_request_id(&gateway, endpoint, message, caller).await?;
+    Ok((encoding.encode(&response)?, request_id))
 }
 
 /// Reads the whole body, refusing one over `limit` bytes.
@@ -129,6 +132,9 @@ fn error(status: &Status) -> Response<Body> {
         .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(challenge) = status.metadata().get(super::auth::CHALLENGE_HEADER) {
         response = response.header(header::WWW_AUTHENTICATE, challenge.as_bytes());
+    }
+    if let Some(id) = status.metadata().get(super::REQUEST_ID_HEADER) {
+        response = response.header(super::REQUEST_ID_HEADER, id.as_bytes());
     }
     response.body(Body::from(body.to_string())).expect("a valid response")
 }

@@ -65,8 +65,12 @@ impl UnaryService<DynamicMessage> for Call {
         Box::pin(async move {
             let caller = caller.ok_or_else(|| Status::internal("a unary call was made twice"))?;
             let (_, _, message) = request.into_parts();
-            let response = gateway.invoke(endpoint, message, caller).await?;
-            Ok(tonic::Response::new(response))
+            let (response, request_id) = super::invoke_with_request_id(&gateway, endpoint, message, caller).await?;
+            let mut response = tonic::Response::new(response);
+            if let Some(value) = request_id.and_then(|id| tonic::metadata::MetadataValue::try_from(id).ok()) {
+                response.metadata_mut().insert(super::REQUEST_ID_HEADER, value);
+            }
+            Ok(response)
         })
     }
 }

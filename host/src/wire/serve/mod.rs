@@ -368,6 +368,7 @@ impl Gateway {
         let path = endpoint.rpc.rpc.path.clone();
         tracing::debug!("calling {path}");
         let chain = caller.pctx.clone();
+        let chain_request_id = request_id(&caller);
         let invalid = |e: super::convert::ConvertError| Status::invalid_argument(e.to_string());
         let running = self.running.clone();
         // The call gets a task of its own, which runs to its end (or its deadline) even if the
@@ -402,9 +403,41 @@ impl Gateway {
             )));
         }
         outcome.map_err(|error| {
-            let status = status::from_call_error(&error);
-            tracing::warn!("`{path}` failed ({:?}): {}", status.code(), status.message());
+            let request_id = chain_request_id.as_deref().unwrap_or("none");
+            let status = status::from_call_error(&error, &path, request_id);
+            // The whole story goes to the log; the client is told what failed, not how the
+            // host is built inside.
+            tracing::warn!("`{path}` failed ({:?}, request {request_id}): {error:#}", status.code());
             status
         })
+    }
+}
+
+/// The request id of a call's context, which the response carries (`x-request-id`) so that
+/// a client can find its call in the host's log.
+fn request_id(caller: &Caller) -> Option<String> {
+    caller.pctx.as_ref().map(|pctx| pctx.trace.request_id.to_string())
+}
+
+/// The header that carries a call's request id, both ways.
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// [`Gateway::invoke`], with the call's request id put on its status when it fails, and
+/// returned beside its answer when it does not.
+async fn invoke_with_request_id(
+    gateway: &Gateway,
+    endpoint: Arc<Endpoint>,
+    request: DynamicMessage,
+    caller: Caller,
+) -> Result<(DynamicMessage, Option<String>), Status> {
+    let id = request_id(&caller);
+    match gateway.invoke(endpoint, request, caller).await {
+        Ok(response) => Ok((response, id)),
+        Err(mut status) => {
+            if let Some(value) = id.and_then(|id| tonic::metadata::MetadataValue::try_from(id).ok()) {
+                status.metadata_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            Err(status)
+        }
     }
 }

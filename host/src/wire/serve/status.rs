@@ -4,12 +4,16 @@ use crate::kernel::{FailureKind, ServiceFailure};
 use http::StatusCode;
 use tonic::{Code, Status};
 
-/// The status a failed call into the wos answers with: a deadline is `DEADLINE_EXCEEDED`, a
-/// memory overrun `RESOURCE_EXHAUSTED`, a service that failed earlier and is not restarted
-/// (yet) `UNAVAILABLE`, a trap `INTERNAL`. The message names the service and the function.
-pub fn from_call_error(error: &wasmtime::Error) -> Status {
+/// The status a failed call of `path` into the wos answers with: a deadline is
+/// `DEADLINE_EXCEEDED`, a memory overrun `RESOURCE_EXHAUSTED`, a service that failed earlier
+/// and is not restarted (yet) `UNAVAILABLE`, a trap `INTERNAL`. The message names the service
+/// and the function; an error of the host's own says only where to look (the host's log, under
+/// `request_id`), never the host's paths or the chain of causes.
+pub fn from_call_error(error: &wasmtime::Error, path: &str, request_id: &str) -> Status {
     let Some(failure) = error.downcast_ref::<ServiceFailure>() else {
-        return Status::internal(format!("{error:#}"));
+        return Status::internal(format!(
+            "`{path}` failed inside the host; its log says why, under request id {request_id}"
+        ));
     };
     let code = match failure.kind {
         FailureKind::Trap => Code::Internal,
