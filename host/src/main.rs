@@ -479,7 +479,7 @@ fn start_options(app: &App, flags: &StartFlags, log_format: LogFormat) -> Result
 /// `parigot-host call`: starts the wos, makes one call, prints each result in WAVE. A guest
 /// that fails exits as a failed program does.
 fn call(args: CallArgs, cache: ComponentCache, log_format: LogFormat) -> Result<ExitCode> {
-    let manifest = Manifest::load(&args.wos)?;
+    let manifest = Manifest::load(&args.wos)?.for_tests();
     let (app, _) = load_app(manifest, args.start.pulse_ms, BuildPolicy::IfMissing, cache)?;
     let (start, _) = start_options(&app, &args.start, log_format)?;
     let call = AdHocCall::parse(&app, &args.call)?;

@@ -38,6 +38,9 @@ pub struct Capability {
     pub interfaces: &'static [&'static str],
     /// The wos.toml key that grants it to a service, or `None` if every service has it.
     pub grant_key: Option<&'static str>,
+    /// Whether only tests may have it (`parigot-host test` and `call`): it could read or steer
+    /// what other services do, or act as any user, which nothing served may.
+    pub test_only: bool,
 }
 
 /// Every capability the host implements. Adding one: a folder here, its WIT under `wit/`, and
@@ -74,17 +77,23 @@ pub enum GrantError {
         implemented.join(", ")
     )]
     Version { service: String, interface: String, implemented: Vec<&'static str> },
+    #[error(
+        "service `{service}` imports `{interface}` ({capability}), which only tests may use: it exists under \
+         `parigot-host test` and `parigot-host call`, never in a wos that runs or serves; remove the import"
+    )]
+    TestOnly { service: String, interface: String, capability: &'static str },
 }
 
 /// Checks one import of service `service` that a capability implements: the version must be
-/// one the host implements, and the service must be granted it (`granted` tells, by grant
-/// key).
+/// one the host implements, the service must be granted it (`granted` tells, by grant key),
+/// and a test-only capability needs a wos run by tests (`testing`).
 pub fn check_import(
     service: &str,
     interface: &InterfaceName,
     granted: impl Fn(&str) -> bool,
+    testing: bool,
 ) -> Result<(), GrantError> {
-    check_import_in(CAPABILITIES, service, interface, granted)
+    check_import_in(CAPABILITIES, service, interface, granted, testing)
 }
 
 fn check_import_in(
@@ -92,8 +101,16 @@ fn check_import_in(
     service: &str,
     interface: &InterfaceName,
     granted: impl Fn(&str) -> bool,
+    testing: bool,
 ) -> Result<(), GrantError> {
     let Some(capability) = capability_in(capabilities, interface) else { return Ok(()) };
+    if capability.test_only && !testing {
+        return Err(GrantError::TestOnly {
+            service: service.into(),
+            interface: interface.to_string(),
+            capability: capability.name,
+        });
+    }
     let implemented: Vec<&'static str> =
         capability.interfaces.iter().copied().filter(|own| same_path(own, interface)).collect();
     let accepted = implemented.iter().any(|own| InterfaceName::parse(own).is_some_and(|own| own.accepts(interface)));
@@ -177,10 +194,12 @@ mod tests {
         name: "a guarded thing",
         interfaces: &["parigot:guarded/api@0.1.0"],
         grant_key: Some("guarded"),
+        test_only: false,
     }];
 
     fn check(interface: &str, granted: bool) -> Result<(), GrantError> {
-        check_import_in(GUARDED, "svc", &InterfaceName::parse(interface).unwrap(), |key| granted && key == "guarded")
+        let interface = InterfaceName::parse(interface).unwrap();
+        check_import_in(GUARDED, "svc", &interface, |key| granted && key == "guarded", false)
     }
 
     #[test]
@@ -208,7 +227,18 @@ mod tests {
         for interface in ["parigot:context/pctx@0.1.0", "parigot:log/log@0.1.0", "wasi:logging/logging@0.1.0-draft"] {
             let name = InterfaceName::parse(interface).unwrap();
             assert!(capability_of(&name).is_some(), "{interface}");
-            assert_eq!(check_import("svc", &name, |_| false), Ok(()), "{interface}");
+            assert_eq!(check_import("svc", &name, |_| false, false), Ok(()), "{interface}");
+        }
+    }
+
+    #[test]
+    fn test_only_capabilities_are_refused_outside_tests() {
+        for interface in ["parigot:test/mocks@0.1.0", "parigot:test/session@0.1.0"] {
+            let name = InterfaceName::parse(interface).unwrap();
+            let error = check_import("svc", &name, |_| true, false).unwrap_err();
+            assert!(matches!(error, GrantError::TestOnly { .. }), "{interface}: {error}");
+            assert!(error.to_string().contains("which only tests may use"), "{error}");
+            assert_eq!(check_import("svc", &name, |_| false, true), Ok(()), "{interface}");
         }
     }
 }

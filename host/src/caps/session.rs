@@ -11,7 +11,7 @@ pub const INTERFACE: &str = "parigot:test/session@0.1.0";
 
 /// The capability: every test component has it (and nothing else, see [`add_to_linker`]).
 pub const CAPABILITY: super::Capability =
-    super::Capability { name: "the test session", interfaces: &[INTERFACE], grant_key: None };
+    super::Capability { name: "the test session", interfaces: &[INTERFACE], grant_key: None, test_only: true };
 
 /// Defines `parigot:test/session` in `linker`, for a test component.
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_>) -> Result<()> {

@@ -161,6 +161,12 @@ pub enum LinkError {
     Capability(#[from] crate::caps::GrantError),
 
     #[error(
+        "wos `{wos}` has `[mocks]`, which only tests use (`parigot-host test` and `parigot-host call`): a \
+         wos that runs or serves has real providers; remove `[mocks]`, or run it with `parigot-host test`"
+    )]
+    MocksOutsideTests { wos: String },
+
+    #[error(
         "the services import from each other in a cycle: {}; a cycle cannot be started (each \
          would need the other to be running first): break it by moving the shared interface \
          into a service of its own",
@@ -198,6 +204,9 @@ pub fn resolve(
     surfaces: &BTreeMap<ServiceName, Surface>,
     own: &OwnInterfaces,
 ) -> Result<Plan, LinkError> {
+    if !manifest.testing && !manifest.mocks.is_empty() {
+        return Err(LinkError::MocksOutsideTests { wos: manifest.name.clone() });
+    }
     let mut links = Vec::new();
     let mut remotes = Vec::new();
     for (consumer, spec) in &manifest.services {
@@ -206,7 +215,8 @@ pub fn resolve(
                 check_own(consumer, import, sig, provided)?;
                 continue;
             }
-            crate::caps::check_import(consumer.as_str(), import, |grant_key| spec.granted(grant_key))?;
+            let granted = |grant_key: &str| spec.granted(grant_key);
+            crate::caps::check_import(consumer.as_str(), import, granted, manifest.testing)?;
             if is_host_interface(import) || sig.functions.is_empty() {
                 continue; // types-only interfaces need no provider
             }

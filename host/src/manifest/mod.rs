@@ -48,6 +48,9 @@ pub struct Manifest {
     pub serve: ServeSpec,
     /// Who must log in to call what, at the edge (`[auth]`).
     pub auth: AuthSpec,
+    /// Whether tests run it (`parigot-host test` and `call`, see [`Manifest::for_tests`]): only
+    /// then may its services import test-only capabilities, and `[mocks]` answer imports.
+    pub testing: bool,
 }
 
 /// Where a wos's data goes by default, below the manifest's folder.
@@ -466,6 +469,7 @@ impl Manifest {
             fixtures,
             serve,
             auth,
+            testing: false,
         })
     }
 
@@ -498,6 +502,7 @@ impl Manifest {
             fixtures: BTreeMap::new(),
             serve: ServeSpec::default(),
             auth: AuthSpec::default(),
+            testing: false,
         }
     }
 
@@ -507,9 +512,16 @@ impl Manifest {
     }
 
     /// This wos with its test components among its services (and still in `tests`), for the
-    /// test runner.
+    /// test runner: run by tests ([`Manifest::for_tests`]).
     pub fn with_tests(mut self) -> Manifest {
         self.services.extend(self.tests.clone());
+        self.for_tests()
+    }
+
+    /// This wos as tests run it (`parigot-host test` and `call`): test-only capabilities (the
+    /// mocks, their controls, the test session) may be linked.
+    pub fn for_tests(mut self) -> Manifest {
+        self.testing = true;
         self
     }
 

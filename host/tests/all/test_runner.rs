@@ -194,8 +194,34 @@ fn only_test_components_may_act_as_a_user() {
                world w { import parigot:test/session@0.1.0; }\n";
     let wos = Wos::new("manifest-version = 1\nname = \"impostor\"\n[services.impostor]\ncomponent = \"i.wasm\"\n");
     wos.file("i.wasm", &trapping_component(WitSource::Text(wit), "fixture:impostor/w"));
+    // Outside tests, the session does not exist at all.
     host(&["check", wos.path().to_str().unwrap()]).expect_code(78).expect_stderr(&[
-        "service `impostor` imports `parigot:test/session@0.1.0`, which lets its caller act as any user: only test \
-         components (`[tests.NAME]`) may import it",
+        "service `impostor` imports `parigot:test/session@0.1.0` (the test session), which only tests may use: it \
+         exists under `parigot-host test` and `parigot-host call`, never in a wos that runs or serves",
+    ]);
+}
+
+#[test]
+fn mocks_and_their_controls_exist_only_under_test() {
+    // A served service that imports the mock controls would read the arguments of other
+    // services' calls and steer their answers: refused before anything starts.
+    let wit = "package fixture:spy;\n\
+               package parigot:test@0.1.0 { interface mocks { calls: func(%interface: string, function: string) -> list<string>; } }\n\
+               world w { import parigot:test/mocks@0.1.0; }\n";
+    let wos = Wos::new("manifest-version = 1\nname = \"spy\"\n[services.spy]\ncomponent = \"s.wasm\"\n");
+    wos.file("s.wasm", &trapping_component(WitSource::Text(wit), "fixture:spy/w"));
+    for command in ["check", "run"] {
+        host(&[command, wos.path().to_str().unwrap()]).expect_code(78).expect_stderr(&[
+            "service `spy` imports `parigot:test/mocks@0.1.0` (the mocks of the wos), which only tests may use",
+        ]);
+    }
+    // `[mocks]` answers imports only for tests.
+    let mocked = Wos::new(&format!(
+        "manifest-version = 1\nname = \"mocked\"\n[services.top]\ncomponent = {:?}\n\
+         [mocks.\"parigot:testing/right\"]\nvia-right = [\"1\"]\n[mocks.\"parigot:testing/left\"]\nvia-left = [\"1\"]\n",
+        component("diamond-top").display().to_string()
+    ));
+    host(&["check", mocked.path().to_str().unwrap()]).expect_code(78).expect_stderr(&[
+        "wos `mocked` has `[mocks]`, which only tests use (`parigot-host test` and `parigot-host call`)",
     ]);
 }

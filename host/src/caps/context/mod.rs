@@ -20,8 +20,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The capability: every service may read its call's context.
-pub const CAPABILITY: super::Capability =
-    super::Capability { name: "the per-call context", interfaces: &["parigot:context/pctx@0.1.0"], grant_key: None };
+pub const CAPABILITY: super::Capability = super::Capability {
+    name: "the per-call context",
+    interfaces: &["parigot:context/pctx@0.1.0"],
+    grant_key: None,
+    test_only: false,
+};
 
 /// A W3C trace id: 16 bytes, not all zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

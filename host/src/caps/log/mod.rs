@@ -24,6 +24,7 @@ pub const CAPABILITY: super::Capability = super::Capability {
     name: "logging",
     interfaces: &["parigot:log/log@0.1.0", "wasi:logging/logging@0.1.0-draft"],
     grant_key: None,
+    test_only: false,
 };
 
 /// The longest line kept whole (a log message, or a line of a guest's stdout or stderr);

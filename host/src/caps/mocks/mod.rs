@@ -31,8 +31,12 @@ use wasmtime::{Result, bail};
 pub const CONTROL_INTERFACE: &str = "parigot:test/mocks@0.1.0";
 
 /// The capability: every test component may steer the mocks of its wos.
-pub const CAPABILITY: super::Capability =
-    super::Capability { name: "the mocks of the wos", interfaces: &[CONTROL_INTERFACE], grant_key: None };
+pub const CAPABILITY: super::Capability = super::Capability {
+    name: "the mocks of the wos",
+    interfaces: &[CONTROL_INTERFACE],
+    grant_key: None,
+    test_only: true,
+};
 
 /// `[mocks]`: per mocked interface, per function, the answers in WAVE.
 pub type MockTable = BTreeMap<InterfaceName, BTreeMap<String, Vec<String>>>;
@@ -56,6 +60,9 @@ enum Answer {
     Value(Option<Val>),
 }
 
+/// The most calls of one mocked function that are recorded (answered past it, not recorded).
+const MAX_RECORDED_CALLS: usize = 10_000;
+
 /// The answers and calls of every mocked function, for one start of a wos.
 #[derive(Debug, Default)]
 pub struct MockBook {
@@ -74,7 +81,10 @@ struct MockFunction {
     queue: VecDeque<Answer>,
     /// Answers for every call with given arguments; the latest rule wins.
     rules: Vec<(Vec<Val>, Answer)>,
+    /// The calls so far, up to [`MAX_RECORDED_CALLS`].
     calls: Vec<Call>,
+    /// Calls past [`MAX_RECORDED_CALLS`], answered but not recorded.
+    unrecorded: u64,
 }
 
 impl MockBook {
@@ -113,7 +123,17 @@ impl MockBook {
             let args: Vec<&Val> = call.iter().map(|(_, arg)| arg).collect();
             let ruled = entry.rules.iter().rev().find(|(expected, _)| expected.iter().eq(args.iter().copied()));
             let answer = ruled.map(|(_, answer)| answer.clone()).or_else(|| entry.queue.pop_front());
-            entry.calls.push(call);
+            if entry.calls.len() < MAX_RECORDED_CALLS {
+                entry.calls.push(call);
+            } else {
+                entry.unrecorded += 1;
+            }
+            if entry.unrecorded == 1 {
+                tracing::warn!(
+                    "`{interface}#{function}` was called more than {MAX_RECORDED_CALLS} times; later calls are \
+                     answered but not recorded"
+                );
+            }
             answer
         })
         .ok()

@@ -27,6 +27,7 @@ pub const CAPABILITY: super::Capability = super::Capability {
     name: "a SQLite database",
     interfaces: &["parigot:sqlite/sqlite@0.1.0"],
     grant_key: Some("sqlite"),
+    test_only: false,
 };
 
 /// How long a statement waits, in all, for another connection's write lock before it fails
