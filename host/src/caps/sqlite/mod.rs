@@ -10,7 +10,7 @@
 //! cost the host (time, memory, disk, threads) is bounded by the call's [`budget`].
 
 pub mod budget;
-mod guard;
+pub mod guard;
 mod host;
 pub mod migrate;
 pub mod queries;

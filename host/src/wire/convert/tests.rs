@@ -1,63 +1,11 @@
 use super::*;
-use crate::wire::proto::tests::proto_of_wit;
-use crate::wire::schema::Schema;
+use crate::fuzzing::{order_type, orders_schema, place_sig};
 
-const WIT: &str = r#"
-    package example:shop@1.2.0;
-
-    interface orders {
-        enum status { open, shipped }
-        flags perks { gift-wrap, express }
-        variant payment { card(string), cash, voucher(list<u8>) }
-        record order {
-            id: u8,
-            lines: list<tuple<string, u16>>,
-            note: option<string>,
-            status: status,
-            perks: perks,
-            payment: payment,
-            tags: list<list<string>>,
-            initial: char,
-        }
-        place: func(order: order, dry-run: bool) -> result<u64, string>;
-        find: func(id: u32) -> option<order>;
-    }
-"#;
-
-/// The schema of `orders`, and the rpc of `function`.
+/// The schema of `orders` (the fuzz targets' fixture), and the rpc of `function`.
 fn rpc(function: &str) -> (MessageDescriptor, MessageDescriptor) {
-    let file = proto_of_wit(WIT, "orders").unwrap();
-    let schema = Schema::compile(std::slice::from_ref(&file)).unwrap();
-    let rpc = schema.rpc(&file.service, function).unwrap();
+    let (schema, service) = orders_schema("orders");
+    let rpc = schema.rpc(&service, function).unwrap();
     (rpc.input, rpc.output)
-}
-
-fn order_type() -> ValType {
-    let s = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-    ValType::Record(vec![
-        ("id".into(), ValType::U8),
-        ("lines".into(), ValType::List(Box::new(ValType::Tuple(vec![ValType::String, ValType::U16])))),
-        ("note".into(), ValType::Option(Box::new(ValType::String))),
-        ("status".into(), ValType::Enum(s(&["open", "shipped"]))),
-        ("perks".into(), ValType::Flags(s(&["gift-wrap", "express"]))),
-        (
-            "payment".into(),
-            ValType::Variant(vec![
-                ("card".into(), Some(ValType::String)),
-                ("cash".into(), None),
-                ("voucher".into(), Some(ValType::List(Box::new(ValType::U8)))),
-            ]),
-        ),
-        ("tags".into(), ValType::List(Box::new(ValType::List(Box::new(ValType::String))))),
-        ("initial".into(), ValType::Char),
-    ])
-}
-
-fn place_sig() -> FuncSig {
-    FuncSig {
-        params: vec![("order".into(), order_type()), ("dry-run".into(), ValType::Bool)],
-        results: vec![ValType::Result { ok: Some(Box::new(ValType::U64)), err: Some(Box::new(ValType::String)) }],
-    }
 }
 
 fn find_sig() -> FuncSig {

@@ -48,11 +48,7 @@ impl QuerySet {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the queries file {}: {e}", path.display()))?;
         let connection = schema_database(table.migrations.as_deref())?;
-        let schema = infer::Schema::read(&connection).map_err(|e| format!("cannot read the schema: {e}"))?;
-        let queries = parse::parse_queries(&text, &file)?
-            .into_iter()
-            .map(|query| infer::infer(&connection, &schema, query, &file))
-            .collect::<Result<Vec<_>, _>>()?;
+        let queries = typed_queries(&connection, &text, &file)?;
         let wit = render::wit_text(&package, &file, &queries);
         Ok(Some(QuerySet { interface, queries, wit, wit_path: path.with_extension("wit") }))
     }
@@ -78,6 +74,13 @@ impl QuerySet {
     pub fn write(&self) -> Result<bool, String> {
         crate::build::write_if_changed(&self.wit_path, &self.wit)
     }
+}
+
+/// The queries of `text` (the file `file`, in sqlc's annotation syntax), typed by preparing
+/// each on `connection`, a database with the service's schema.
+pub fn typed_queries(connection: &Connection, text: &str, file: &str) -> Result<Vec<Query>, String> {
+    let schema = infer::Schema::read(connection).map_err(|e| format!("cannot read the schema: {e}"))?;
+    parse::parse_queries(text, file)?.into_iter().map(|query| infer::infer(connection, &schema, query, file)).collect()
 }
 
 /// `PACKAGE/queries` for a package name `namespace:name`.
