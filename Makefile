@@ -33,7 +33,7 @@ GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go broken-tests-go
 PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python broken-tests-python
 COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
 
-.PHONY: demo demo-split test chaos bench docs tools guests host clean-guests
+.PHONY: demo demo-split test chaos fuzz bench docs tools guests host clean-guests
 
 ## demo: set up, build, and run the polyglot hello example (its services build from source)
 demo: tools host
@@ -77,6 +77,21 @@ test: guests
 ## attack x language -> outcome (the same test runs in `make test`)
 chaos: guests
 	cargo test -p parigot-host --test all chaos -- --nocapture
+
+## fuzz: every fuzz target under libFuzzer (cargo-fuzz, pinned, in .tools/cargo-fuzz) for
+## FUZZ_SECONDS each, growing the corpus in host/fuzz/corpus (commit what it keeps); a crash
+## stops it with the input in host/fuzz/artifacts. `make test` replays the corpus briefly.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS := manifest wit-to-proto connect-json protobuf basic-header trace-context queries sql-guard
+CARGO_FUZZ := $(TOOLS)/cargo-fuzz/bin/cargo-fuzz
+fuzz: $(TOOLS_OK)
+	test -x $(CARGO_FUZZ) || cargo install cargo-fuzz --version 0.13.2 --locked --root $(TOOLS)/cargo-fuzz
+	# libFuzzer's instrumentation takes flags that stable rustc accepts only with RUSTC_BOOTSTRAP.
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p host/fuzz/corpus/$$target; \
+	  PARIGOT_FUZZ_TARGET=$$target RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir host/fuzz --sanitizer none all \
+	    host/fuzz/corpus/$$target -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
+	done
 
 ## bench: run the benchmarks (release build; slow the first time)
 bench: guests

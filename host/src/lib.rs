@@ -12,6 +12,7 @@ pub mod caps;
 pub mod compose;
 pub mod deploy;
 pub mod dev;
+pub mod encoding;
 pub mod fuzzing;
 pub mod graph;
 pub mod kernel;

@@ -151,6 +151,8 @@ pub struct ServiceCaps {
     pub log: log::ServiceLog,
     /// Its database, if the wos grants it one.
     pub sqlite: Option<sqlite::ServiceDatabase>,
+    /// The folders the wos grants it, opened.
+    pub files: files::OpenedGrants,
     /// The mocks of the wos (one book for all its services).
     pub mocks: std::sync::Arc<mocks::MockBook>,
 }

@@ -102,6 +102,16 @@ impl Plan {
         {
             return Err("the groups' `peer-secret-file`s differ; the hosts of one deployment share one secret".into());
         }
+        let linked = groups.iter().find(|group| group.manifest.services.values().any(|spec| !spec.remotes.is_empty()));
+        if let (Some(_), Some(group)) = (&peer_secret, linked) {
+            return Err(format!(
+                "group `{}` links to another group, which `deploy k8s` does over plain HTTP inside the cluster: that \
+                 would carry the deployment's peer proof (and its users) in clear text, and this version cannot give \
+                 the pods TLS yet; deploy without `[auth] peer-secret-file` (users then stay within their host), or \
+                 run the groups as one wos",
+                group.name
+            ));
+        }
         let names: Vec<String> = groups.iter().map(|group| group.name.clone()).collect();
         let name = request.name.unwrap_or_else(|| shared_prefix(&names));
         let image = request.image.unwrap_or_else(|| format!("parigot/{name}:latest"));

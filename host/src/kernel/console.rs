@@ -123,7 +123,7 @@ pub struct StderrLines {
 
 impl std::io::Write for &StderrLines {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut pending = crate::kernel::lock(&self.pending);
         pending.extend_from_slice(bytes);
         if let Some(end) = pending.iter().rposition(|&b| b == b'\n') {
             let rest = pending.split_off(end + 1);

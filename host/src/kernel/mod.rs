@@ -23,6 +23,13 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// Locks `mutex`, even if a thread panicked while holding it: every critical section of the
+/// host is a few assignments that leave the data consistent, so a panic elsewhere must not
+/// make the lock (and whatever needs it) unusable.
+pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Set once the host process is stopping for good (its shutdown grace period is over).
 static STOPPING: AtomicBool = AtomicBool::new(false);
 

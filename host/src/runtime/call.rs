@@ -59,7 +59,8 @@ impl ChainId {
         if text.len() != 16 {
             return None;
         }
-        u64::from_str_radix(text, 16).ok().filter(|&id| id != 0).map(ChainId)
+        let id = crate::encoding::hex_value(text)?;
+        u64::try_from(id).ok().filter(|&id| id != 0).map(ChainId)
     }
 
     /// The id as the `parigot-chain` header carries it.

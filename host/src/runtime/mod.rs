@@ -203,10 +203,7 @@ impl App {
         let StartOptions { determinism, log_format, log, data_dir } = options;
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
         let data_dir = data_dir.unwrap_or_else(|| self.manifest.data_folder());
-        for service in &self.services {
-            crate::caps::files::prepare(&service.spec.files)
-                .map_err(|why| wasmtime::format_err!("cannot start service `{}`: {why}", service.name))?;
-        }
+        let files = self.prepare_files(&data_dir)?;
         let sqlite_threads = BlockingPool::for_this_machine();
         let databases = self
             .services
@@ -232,6 +229,7 @@ impl App {
                 let caps = Arc::new(ServiceCaps {
                     log: ServiceLog::new(service.name.as_str(), &service.spec.log, log.clone(), determinism.is_some()),
                     sqlite: databases[id].clone(),
+                    files: files[id].clone(),
                     mocks: mocks.clone(),
                 });
                 let output = OutputSettings { width, json: (log_format == LogFormat::Json).then(|| log.clone()) };
@@ -244,6 +242,40 @@ impl App {
         let running = Running { services: Arc::new(Services::new(self.clone(), pools, ids)) };
         running.start_all().await?;
         Ok(running)
+    }
+}
+
+impl App {
+    /// Opens every service's granted folders, once, and checks them against one another and
+    /// against what no service may see (the data folder `data_dir`, the peer secret, the TLS
+    /// files).
+    fn prepare_files(&self, data_dir: &std::path::Path) -> Result<Vec<crate::caps::files::OpenedGrants>> {
+        let opened = self
+            .services
+            .iter()
+            .map(|service| {
+                crate::caps::files::prepare(&service.spec.files)
+                    .map_err(|why| wasmtime::format_err!("cannot start service `{}`: {why}", service.name))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if opened.iter().all(|grants| grants.is_empty()) {
+            return Ok(opened);
+        }
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| wasmtime::format_err!("cannot create the data folder {}: {e}", data_dir.display()))?;
+        let mut protected = vec![("the data folder (databases and users)", data_dir.to_owned())];
+        if let Some(secret) = &self.manifest.auth.peer_secret_file {
+            protected.push(("the peer secret (`[auth] peer-secret-file`)", secret.clone()));
+        }
+        if let Some(tls) = &self.manifest.serve.tls {
+            protected.push(("the TLS certificate (`[serve] tls`)", tls.cert.clone()));
+            protected.push(("the TLS key (`[serve] tls`)", tls.key.clone()));
+        }
+        let named: Vec<(&str, &crate::caps::files::OpenedGrants)> =
+            self.services.iter().map(|service| service.name.as_str()).zip(&opened).collect();
+        crate::caps::files::check_overlaps(&named, &protected)
+            .map_err(|why| wasmtime::format_err!("cannot start wos `{}`: {why}", self.manifest.name))?;
+        Ok(opened)
     }
 }
 
@@ -572,7 +604,7 @@ fn pool_spec(
     let stdout = ServiceOutput::new(prefix.clone(), destination("stdout", Destination::Stdout), rate());
     let stderr = ServiceOutput::new(prefix, destination("stderr", Destination::Stderr), rate());
     let (name, spec) = (service.name.clone(), service.spec.clone());
-    let (out, err) = (stdout.clone(), stderr.clone());
+    let (out, err, files) = (stdout.clone(), stderr.clone(), caps.files.clone());
     let recipe: WasiRecipe = Box::new(move || {
         let mut builder = WasiCtxBuilder::new();
         builder
@@ -584,7 +616,7 @@ fn pool_spec(
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
-        crate::caps::files::preopen(&mut builder, &spec.files)
+        crate::caps::files::preopen(&mut builder, &files)
             .map_err(|error| error.context(format!("cannot give service `{name}` its files")))?;
         if let Some(determinism) = determinism {
             determinism.apply(&mut builder, name.as_str());

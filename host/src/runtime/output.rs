@@ -89,7 +89,7 @@ impl ServiceOutput {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LineBuffer> {
         // A poisoned lock only means another writer panicked mid-line; the bytes are still fine.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::kernel::lock(&self.inner)
     }
 }
 

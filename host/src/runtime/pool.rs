@@ -14,11 +14,12 @@ use super::running::Services;
 use super::state::{InstanceState, ServiceId};
 use crate::caps::ServiceCaps;
 use crate::caps::context::Pctx;
+use crate::kernel::lock;
 use crate::kernel::queue::WaitQueue;
 use crate::kernel::{FailureKind, Limits, RestartPolicy, ServiceFailure, ServiceState};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime::component::{ComponentExportIndex, Func, Instance, InstancePre};
@@ -546,12 +547,6 @@ fn backoff_after(backoff: Duration, in_a_row: u32) -> Duration {
         return Duration::ZERO;
     }
     backoff.saturating_mul(2u32.saturating_pow((in_a_row - 2).min(16))).min(MAX_BACKOFF)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock means a thread panicked while holding it; the data is still consistent
-    // (every critical section here is a few assignments).
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ pub mod throttle;
 mod verify;
 
 pub use basic::{Credentials, Malformed, parse_basic};
-pub use peer::{PROOF_HEADER, PeerSecret, USER_HEADER, decode_user, encode_user, unix_now};
+pub use peer::{
+    PROOF_HEADER, PeerClaim, PeerSecret, ProofRefused, SeenNonces, USER_HEADER, decode_user, encode_user, is_loopback,
+    unix_now,
+};
 pub use verify::{Authenticator, Denied};
 
 use argon2::Argon2;

@@ -105,7 +105,7 @@ impl LoginThrottle {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Failures>> {
-        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::kernel::lock(&self.failures)
     }
 }
 

@@ -138,7 +138,7 @@ impl Authenticator {
             return Err(Denied::Wrong);
         }
         self.throttle.succeeded(&credentials.user);
-        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = crate::kernel::lock(&self.cache);
         if cache.len() >= CACHE_ENTRIES {
             cache.clear();
         }
@@ -150,18 +150,18 @@ impl Authenticator {
     /// generation.
     fn current(&self) -> Result<(Arc<BTreeMap<String, String>>, u64), String> {
         let stamp = file_stamp(self.store.path());
-        let mut loaded = self.loaded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut loaded = crate::kernel::lock(&self.loaded);
         if loaded.generation == 0 || loaded.stamp != stamp {
             loaded.users = Arc::new(self.store.hashes()?);
             loaded.stamp = stamp;
             loaded.generation += 1;
-            self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+            crate::kernel::lock(&self.cache).clear();
         }
         Ok((loaded.users.clone(), loaded.generation))
     }
 
     fn cached(&self, digest: &[u8; 32], generation: u64) -> Option<String> {
-        let cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cache = crate::kernel::lock(&self.cache);
         let entry = cache.get(digest)?;
         (entry.generation == generation && entry.at.elapsed() < CACHE_TTL).then(|| entry.user.clone())
     }

@@ -17,7 +17,7 @@ use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
 use crate::runtime::shape::PlainValue;
 use crate::runtime::{CallContext, LoadedService, RemoteBinder, RemoteImport};
-use crate::users::{PROOF_HEADER, PeerSecret, USER_HEADER, encode_user, unix_now};
+use crate::users::{PROOF_HEADER, PeerClaim, PeerSecret, USER_HEADER, encode_user, unix_now};
 use http::uri::PathAndQuery;
 use prost_reflect::ServiceDescriptor;
 use std::collections::BTreeMap;
@@ -86,10 +86,16 @@ impl RemoteImport for RemoteInterface {
     }
 }
 
-/// The headers that carry a call's context to another host: its chain, its per-call context
-/// as W3C `traceparent` and `baggage` plus `x-request-id` (the deadline travels as
-/// `grpc-timeout`, set per attempt), and its user with the proof made with `peer`.
-fn context_headers(context: &CallContext, peer: Option<&PeerSecret>) -> tonic::metadata::MetadataMap {
+/// The headers that carry a call of `method` on the host at `authority` to it: the call's per-
+/// call context as W3C `traceparent` and `baggage` plus `x-request-id` (the deadline travels
+/// as `grpc-timeout`, set per attempt) and, with the deployment's secret `peer`, its chain and
+/// user with the proof of them ([`crate::users::PeerSecret`]); without a secret, neither.
+fn context_headers(
+    context: &CallContext,
+    peer: Option<&PeerSecret>,
+    method: &str,
+    authority: &str,
+) -> tonic::metadata::MetadataMap {
     let mut headers = tonic::metadata::MetadataMap::new();
     let mut put = |name: &'static str, value: String| match tonic::metadata::MetadataValue::try_from(value) {
         Ok(value) => {
@@ -98,15 +104,19 @@ fn context_headers(context: &CallContext, peer: Option<&PeerSecret>) -> tonic::m
         Err(_) => tracing::debug!("not sending header `{name}`: its value is not a valid header value"),
     };
     let pctx = &context.pctx;
-    put(super::CHAIN_HEADER, context.chain.header());
     put("traceparent", pctx.traceparent(pctx.span));
     put("x-request-id", pctx.trace.request_id.to_string());
     if let Some(baggage) = pctx.trace.baggage.header() {
         put("baggage", baggage);
     }
-    if let (Some(user), Some(peer)) = (pctx.trace.user.as_deref(), peer) {
-        put(USER_HEADER, encode_user(user));
-        put(PROOF_HEADER, peer.prove(user, &context.chain.header(), unix_now()));
+    if let Some(peer) = peer {
+        let (chain, user) = (context.chain.header(), pctx.trace.user.as_deref());
+        put(super::CHAIN_HEADER, chain.clone());
+        if let Some(user) = user {
+            put(USER_HEADER, encode_user(user));
+        }
+        let claim = PeerClaim { user, chain: &chain, method, authority };
+        put(PROOF_HEADER, peer.prove(&claim, unix_now()));
     }
     headers
 }
@@ -159,6 +169,19 @@ impl RemoteInterface {
 
     /// The client for `link`, whose interface is the gRPC service `service` of `schema`.
     fn new(link: &RemoteLink, schema: &Schema, service: &str, peer: &Option<PeerSecret>) -> Result<RemoteInterface> {
+        if let Some(authority) = link.remote.url.strip_prefix("http://")
+            && peer.is_some()
+            && !crate::users::is_loopback(authority.trim_end_matches('/'))
+        {
+            wasmtime::bail!(
+                "service `{}` links `{}` to {} over plain HTTP, which would carry the deployment's peer proof (and \
+                 its users) in clear text across the network; use `https://` (with `ca` for a private authority), \
+                 or a loopback address",
+                link.consumer,
+                link.import,
+                link.remote.url
+            );
+        }
         let rpcs = link
             .functions
             .iter()
@@ -228,8 +251,7 @@ impl RemoteInterface {
         let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
         let started = Instant::now();
         self.agree(budget).await.map_err(|reason| self.failure(function, FailureKind::Remote { reason }))?;
-        let headers = context_headers(context, self.peer.as_ref());
-        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed()), &headers).await;
+        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed()), context).await;
         response.map_err(|status| {
             if status.code() == Code::Unauthenticated {
                 // The remote refused the chain for want of a login: so does this host's edge.
@@ -244,6 +266,12 @@ impl RemoteInterface {
             )
             .into()
         })
+    }
+
+    /// The remote's `host:port`, as its URL names it (and the requests' `:authority` carries).
+    fn authority(&self) -> &str {
+        let url = &self.link.remote.url;
+        url.split_once("://").map_or(url.as_str(), |(_, rest)| rest).trim_end_matches('/')
     }
 
     /// A failed call of `function` on the remote host.
@@ -321,13 +349,14 @@ impl RemoteInterface {
         Ok(())
     }
 
-    /// Sends `request`, trying again while the remote is unavailable and time is left.
+    /// Sends `request` in the call `context`, trying again while the remote is unavailable
+    /// and time is left.
     async fn send(
         &self,
         rpc: &TypedRpc,
         request: prost_reflect::DynamicMessage,
         budget: Duration,
-        headers: &tonic::metadata::MetadataMap,
+        context: &CallContext,
     ) -> Result<prost_reflect::DynamicMessage, Status> {
         let deadline = Instant::now() + budget;
         let path = PathAndQuery::try_from(rpc.rpc.path.as_str()).expect("rpc paths are valid");
@@ -337,7 +366,8 @@ impl RemoteInterface {
             let left = deadline.saturating_duration_since(Instant::now());
             let mut grpc = tonic::client::Grpc::new(self.channel().clone());
             let mut call = tonic::Request::new(request.clone());
-            *call.metadata_mut() = headers.clone();
+            // Made afresh for every attempt: a peer accepts each proof once.
+            *call.metadata_mut() = context_headers(context, self.peer.as_ref(), &rpc.rpc.path, self.authority());
             call.set_timeout(left);
             let codec = DynamicCodec::new(rpc.rpc.output.clone());
             let outcome = tokio::time::timeout(left, async {

@@ -229,7 +229,7 @@ fn what_cannot_be_deployed_is_named() {
 }
 
 #[test]
-fn the_deployment_s_peer_secret_becomes_a_secret_mounted_where_the_wos_reads_it() {
+fn the_deployment_s_peer_secret_becomes_a_secret_and_plain_http_links_with_it_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("peer.secret");
     std::fs::write(&secret, [7u8; 32]).unwrap();
@@ -248,29 +248,24 @@ fn the_deployment_s_peer_secret_becomes_a_secret_mounted_where_the_wos_reads_it(
     std::fs::write(&signer_path, signer).unwrap();
     std::fs::write(&decorator_path, decorator).unwrap();
     let out = dir.path().join("k8s");
-    let printed = host(&[
-        "deploy",
-        "k8s",
-        "-o",
-        out.to_str().unwrap(),
-        signer_path.to_str().unwrap(),
-        decorator_path.to_str().unwrap(),
-    ])
-    .expect_code(0)
-    .stdout;
-    assert!(printed.contains("Secret/shop-peer-secret"), "{printed}");
+    let deploy = |wos: &[&std::path::Path]| {
+        let paths: Vec<&str> = wos.iter().map(|path| path.to_str().unwrap()).collect();
+        host(&[&["deploy", "k8s", "-o", out.to_str().unwrap()][..], &paths].concat())
+    };
+    let printed = deploy(&[&signer_path]).expect_code(0).stdout;
+    assert!(printed.contains("Secret/shop-signer-peer-secret"), "{printed}");
     let objects = objects(&out.join("kubernetes.yaml"));
-    let stored = object(&objects, "Secret", "shop-peer-secret")["data"]["secret"].as_str().unwrap().to_owned();
+    let stored = object(&objects, "Secret", "shop-signer-peer-secret")["data"]["secret"].as_str().unwrap().to_owned();
     assert_eq!(stored, base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32]));
-    for group in ["shop-signer", "shop-decorator"] {
-        let wos = object(&objects, "ConfigMap", &format!("{group}-wos"))["data"]["wos.toml"].as_str().unwrap();
-        assert!(wos.contains("peer-secret-file = \"/etc/parigot-peer/secret\""), "{wos}");
-        let pod = &object(&objects, "Deployment", group)["spec"]["template"]["spec"];
-        assert_eq!(pod["volumes"][3]["secret"]["secretName"], "shop-peer-secret");
-        assert_eq!(pod["containers"][0]["volumeMounts"][3]["mountPath"], "/etc/parigot-peer");
-    }
-    let decorator_wos = object(&objects, "ConfigMap", "shop-decorator-wos")["data"]["wos.toml"].as_str().unwrap();
-    assert!(decorator_wos.contains("remote = \"http://shop-signer:50051\""), "{decorator_wos}");
+    let wos = object(&objects, "ConfigMap", "shop-signer-wos")["data"]["wos.toml"].as_str().unwrap();
+    assert!(wos.contains("peer-secret-file = \"/etc/parigot-peer/secret\""), "{wos}");
+    let pod = &object(&objects, "Deployment", "shop-signer")["spec"]["template"]["spec"];
+    assert_eq!(pod["volumes"][3]["secret"]["secretName"], "shop-signer-peer-secret");
+    assert_eq!(pod["containers"][0]["volumeMounts"][3]["mountPath"], "/etc/parigot-peer");
+    // Linked over plain HTTP inside the cluster, the proof would travel in clear text.
+    deploy(&[&signer_path, &decorator_path]).expect_code(78).expect_stderr(&[
+        "group `shop-decorator` links to another group, which `deploy k8s` does over plain HTTP inside the cluster",
+    ]);
 }
 
 #[test]

@@ -205,3 +205,40 @@ fn a_grant_of_a_missing_read_only_folder_stops_the_start_and_names_it() {
     assert!(error.contains("service `files`"), "{error}");
     assert!(error.contains(&missing.display().to_string()), "{error}");
 }
+
+#[test]
+fn a_folder_swapped_for_a_symbolic_link_changes_nothing_a_fresh_instance_sees() {
+    // Each granted folder is opened once, at start: replacing its path afterwards (here by a
+    // link to the folder above it, which holds a secret) does not reach the instances made
+    // later, such as the fresh one that replaces an instance that ran out of memory.
+    let tree = Tree::new();
+    std::fs::write(tree.shared().join("big.bin"), vec![7u8; 48 << 20]).unwrap();
+    let grant = format!("\"/data\" = {}\n[services.files.limits]\nmemory-mib = 32", toml_path(&tree.shared()));
+    let files = Files::start(&[("files", "files-rust", &grant)]);
+    assert_eq!(files.read("files", "/data/notes.txt").as_deref(), Ok("granted"));
+    std::fs::rename(tree.shared(), tree.dir.path().join("shared-before")).unwrap();
+    std::os::unix::fs::symlink(tree.dir.path(), tree.shared()).unwrap();
+    let mut results = [Val::Bool(false)];
+    let hog = files.rt.block_on(files.running.call("files", FILES, "read", &[text("/data/big.bin")], &mut results));
+    assert!(hog.is_err(), "reading 48 MiB into 32 MiB fails the instance");
+    assert_eq!(files.read("files", "/data/notes.txt").as_deref(), Ok("granted"), "the fresh instance's folder");
+    assert!(files.read("files", "/data/secret.txt").is_err(), "the link's target is not granted");
+}
+
+#[test]
+fn grants_that_nest_with_a_writable_one_or_show_the_data_folder_stop_the_start() {
+    let tree = Tree::new();
+    let outer = format!("\"/all\" = {{ host = {}, write = true }}", toml_path(tree.dir.path()));
+    let inner = format!("\"/data\" = {}", toml_path(&tree.shared()));
+    let error = format!(
+        "{:#}",
+        Files::try_start(&[("outer", "files-rust", &outer), ("inner", "files-go", &inner)]).err().expect("refused")
+    );
+    assert!(error.contains("`/all` of service `outer`"), "{error}");
+    assert!(error.contains("overlap, and one of them is writable"), "{error}");
+    // A folder around the wos's own: it holds the data folder (databases and users).
+    let around = format!("\"/up\" = {}", toml_path(&std::env::temp_dir()));
+    let error = format!("{:#}", Files::try_start(&[("nosy", "files-rust", &around)]).err().expect("refused"));
+    assert!(error.contains("service `nosy`: files `/up`"), "{error}");
+    assert!(error.contains("contains the data folder (databases and users)"), "{error}");
+}

@@ -186,31 +186,47 @@ fn a_loop_of_remote_links_back_to_a_service_its_chain_holds_is_refused_at_once()
     // Two hosts, each a relay with one instance whose `faults` is the other host: a call into
     // either comes back to the first relay, whose one instance the same chain holds.
     let ports = [free_port(), free_port()];
+    // The chain crosses with the peer proof, so both hosts share the deployment's secret.
     let relay = |other: u16| {
         let remote = format!("{{ remote = \"http://127.0.0.1:{other}\" }}");
         let links =
             format!("links = {{ \"parigot:testing/faults\" = {remote}, \"parigot:testing/users\" = {remote} }}");
-        Wos::new(&format!("manifest-version = 1\n{}instances = 1\n", service("relay", "faults-relay", &links)))
+        let auth = "[auth]\npeer-secret-file = \"deployment.secret\"\n";
+        let wos = Wos::new(&format!(
+            "manifest-version = 1\n{auth}{}instances = 1\n",
+            service("relay", "faults-relay", &links)
+        ));
+        wos.file("deployment.secret", b"d2hvIHNoYXJlcyB0aGlzIHNoYXJlcyB0aGUgZGVwbG95bWVudA==\n");
+        wos
     };
     let (one, two) = (relay(ports[1]), relay(ports[0]));
     let first = Served::start_on(&one.path(), &format!("127.0.0.1:{}", ports[0]), &[]);
     let _second = Served::start_on(&two.path(), &format!("127.0.0.1:{}", ports[1]), &[]);
     let answer = first.python("grpc_call.py", &["parigot.testing.faults.v0_1_0.Faults/Ping", "{}"]);
     let details = answer["details"].as_str().unwrap_or_default();
-    assert!(details.contains("this call's own chain already holds its 1 instance(s)"), "{answer}");
+    assert!(
+        details.contains("this call's own chain already holds its 1 instance(s)"),
+        "{answer}\n{}\n{}",
+        first.log(),
+        _second.log()
+    );
     assert!(!details.contains("did not answer"), "refused at once, not at a deadline: {answer}");
 }
 
 #[test]
-fn a_malformed_chain_header_is_refused() {
+fn a_chain_header_from_a_client_is_refused() {
+    // Only a peer host of the deployment, with its proof, may say which chain a call is in: a
+    // forged live chain id could make a victim's calls fail as re-entrant.
     let remote = Wos::new(&format!("manifest-version = 1\n{}", service("faulty", "faulty-rust", "")));
     let served = Served::start(&remote.path(), &[]);
-    let (status, body) = served.curl(
-        "/parigot.testing.faults.v0_1_0.Faults/Ping",
-        &["-H", "Content-Type: application/json", "-H", "parigot-chain: not-hex", "-d", "{}"],
-    );
-    assert_eq!(status, 400, "{body}");
-    assert!(body.contains("the `parigot-chain` header must be 16 hex digits"), "{body}");
+    for chain in ["not-hex", "00000000000000aa"] {
+        let (status, body) = served.curl(
+            "/parigot.testing.faults.v0_1_0.Faults/Ping",
+            &["-H", "Content-Type: application/json", "-H", &format!("parigot-chain: {chain}"), "-d", "{}"],
+        );
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("are accepted only from a parigot host of the same deployment"), "{body}");
+    }
 }
 
 #[test]

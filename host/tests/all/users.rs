@@ -348,13 +348,53 @@ fn the_user_crosses_remote_links_between_hosts_of_one_deployment_in_every_langua
 }
 
 #[test]
+fn a_peer_proof_works_once_for_its_method_and_host_only() {
+    use parigot_host::users::{PeerClaim, PeerSecret, unix_now};
+    let back_host = back_wos("rust", Some(SECRET));
+    let back = Served::start(&back_host.path(), &[]);
+    // What a peer of the deployment would send (the test knows the secret).
+    let secret = PeerSecret::from_bytes(SECRET.as_bytes());
+    let whoami = format!("/{USERS}/Whoami");
+    let proof = |method: &str, authority: &str| {
+        let claim = PeerClaim { user: Some("ada"), chain: "00000000000000aa", method, authority };
+        format!("parigot-peer-proof: {}", secret.prove(&claim, unix_now()))
+    };
+    let send = |proof: &str| {
+        let args = ["-H", "parigot-user: ada", "-H", "parigot-chain: 00000000000000aa", "-H", proof];
+        connect(&back, "Whoami", &args)
+    };
+    let good = proof(&whoami, &back.addr);
+    let (status, body, _) = send(&good);
+    assert_eq!((status, &body["result"]), (200, &json!("ada")), "{body}");
+    for (what, proof, why) in [
+        ("the same proof again", good.clone(), "it was already used (a replay)"),
+        ("a proof for another method", proof(&format!("/{USERS}/MembersOnly"), &back.addr), "another method"),
+        ("a proof for another host", proof(&whoami, "10.1.2.3:50051"), "another method, host"),
+    ] {
+        let (status, body, _) = send(&proof);
+        assert_eq!(status, 401, "{what}: {body}");
+        assert!(body["message"].as_str().unwrap().contains(why), "{what}: {body}");
+    }
+}
+
+#[test]
+fn a_plain_http_link_to_another_machine_with_a_peer_secret_stops_the_start() {
+    let front_host = front_wos("10.1.2.3:50051", Some(SECRET));
+    host(&["check", front_host.path().to_str().unwrap()]).expect_code(78).expect_stderr(&[
+        "service `relay` links `parigot:testing/",
+        "to http://10.1.2.3:50051 over plain HTTP, which would carry the deployment's peer proof",
+    ]);
+}
+
+#[test]
 fn a_client_that_sends_the_user_itself_gains_nothing() {
     let back_host = back_wos("rust", Some(SECRET));
     let back = Served::start(&back_host.path(), &[]);
     let forged = [
         vec!["parigot-user: ada"],
         vec!["parigot-user: ada", "parigot-chain: 00000000000000aa"],
-        vec!["parigot-user: ada", "parigot-chain: 00000000000000aa", "parigot-user-proof: v1 1 00"],
+        vec!["parigot-user: ada", "parigot-chain: 00000000000000aa", "parigot-peer-proof: v2 1 00 00"],
+        vec!["parigot-chain: 00000000000000aa"],
     ];
     for headers in &forged {
         let args: Vec<&str> = headers.iter().flat_map(|header| ["-H", header]).collect();

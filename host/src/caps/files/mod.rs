@@ -6,6 +6,12 @@
 //! given, and wasmtime resolves every path beneath it (cap-std), so `..`, absolute paths and
 //! symbolic links that lead outside the folder fail.
 //!
+//! At start, each granted folder is made canonical and opened once ([`prepare`]); every
+//! instance is given that same open folder, never the path again, so nothing done to the path
+//! later (a folder replaced by a symbolic link, say) changes what the next instance sees. The
+//! grants of a wos may not overlap where one is writable, nor contain the wos's data folder
+//! (its databases, its users), its peer secret or its TLS files ([`check_overlaps`]).
+//!
 //! ```toml
 //! [services.notes.files]
 //! "/assets" = "static"                          # read-only
@@ -14,7 +20,9 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::os::fd::AsRawFd as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 /// `[services.NAME.files]`, as written: guest paths and what they show.
@@ -72,9 +80,31 @@ fn check_guest_path(guest: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks a service's grants before it starts: a read-only folder must exist; a writable one
-/// is created if missing.
-pub fn prepare(grants: &[FileGrant]) -> Result<(), String> {
+/// A service's granted folders, each opened once: what its instances are given.
+#[derive(Debug, Clone, Default)]
+pub struct OpenedGrants(Arc<Vec<OpenedGrant>>);
+
+impl OpenedGrants {
+    /// Whether the service was granted no folder.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[derive(Debug)]
+struct OpenedGrant {
+    guest: String,
+    /// The canonical host folder (for messages and the overlap checks).
+    host: PathBuf,
+    write: bool,
+    /// The folder, opened.
+    folder: std::fs::File,
+}
+
+/// Prepares a service's grants before it starts: a read-only folder must exist, a writable
+/// one is created if missing; each is made canonical and opened.
+pub fn prepare(grants: &[FileGrant]) -> Result<OpenedGrants, String> {
+    let mut opened = Vec::with_capacity(grants.len());
     for grant in grants {
         if grant.write {
             std::fs::create_dir_all(&grant.host)
@@ -86,15 +116,65 @@ pub fn prepare(grants: &[FileGrant]) -> Result<(), String> {
                 grant.host.display()
             ));
         }
+        let failed = |e: std::io::Error| format!("files `{}`: cannot open {}: {e}", grant.guest, grant.host.display());
+        let host = std::fs::canonicalize(&grant.host).map_err(failed)?;
+        let folder = std::fs::File::open(&host).map_err(failed)?;
+        opened.push(OpenedGrant { guest: grant.guest.clone(), host, write: grant.write, folder });
+    }
+    Ok(OpenedGrants(Arc::new(opened)))
+}
+
+/// Refuses grants of a wos where one lies inside another and either is writable (the outer
+/// one could replace the inner folder, by a symbolic link say, and change what the inner grant
+/// shows at the next start), and grants that contain one of `protected` (what no service may
+/// see: the data folder, the peer secret, the TLS files), each named for the message. Grants
+/// of the very same folder are a wos sharing it on purpose, and allowed.
+/// `services` are the wos's services with their prepared grants.
+pub fn check_overlaps(services: &[(&str, &OpenedGrants)], protected: &[(&str, PathBuf)]) -> Result<(), String> {
+    let grants: Vec<(&str, &OpenedGrant)> =
+        services.iter().flat_map(|(service, opened)| opened.0.iter().map(move |grant| (*service, grant))).collect();
+    for (service, grant) in &grants {
+        for (what, path) in protected {
+            let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if path.starts_with(&grant.host) {
+                return Err(format!(
+                    "service `{service}`: files `{}` ({}) contains {what} ({}), which no service may see; grant a \
+                     folder of its own",
+                    grant.guest,
+                    grant.host.display(),
+                    path.display()
+                ));
+            }
+        }
+    }
+    for (i, (service, grant)) in grants.iter().enumerate() {
+        for (other_service, other) in &grants[i + 1..] {
+            let nested = grant.host != other.host
+                && (grant.host.starts_with(&other.host) || other.host.starts_with(&grant.host));
+            if nested && (grant.write || other.write) {
+                return Err(format!(
+                    "files `{}` of service `{service}` ({}) and `{}` of service `{other_service}` ({}) overlap, and \
+                     one of them is writable: a writable grant may neither contain another nor lie inside one; give \
+                     each its own folder (or grant the very same folder to both)",
+                    grant.guest,
+                    grant.host.display(),
+                    other.guest,
+                    other.host.display()
+                ));
+            }
+        }
     }
     Ok(())
 }
 
-/// Gives the guest of `builder` the folders of `grants`, and nothing else.
-pub fn preopen(builder: &mut WasiCtxBuilder, grants: &[FileGrant]) -> wasmtime::Result<()> {
-    for grant in grants {
+/// Gives the guest of `builder` the folders of `opened`, and nothing else: each the folder
+/// opened at start (reached through this process's descriptor of it), whatever its path
+/// leads to now.
+pub fn preopen(builder: &mut WasiCtxBuilder, opened: &OpenedGrants) -> wasmtime::Result<()> {
+    for grant in opened.0.iter() {
         let perms = if grant.write { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
-        builder.preopened_dir(&grant.host, &grant.guest, perms).map_err(|error| {
+        let descriptor = format!("/proc/self/fd/{}", grant.folder.as_raw_fd());
+        builder.preopened_dir(&descriptor, &grant.guest, perms).map_err(|error| {
             error.context(format!("cannot open {} for the guest's `{}`", grant.host.display(), grant.guest))
         })?;
     }
@@ -126,6 +206,31 @@ mod tests {
             let error = resolve(table, Path::new("/wos")).unwrap_err();
             assert!(error.contains(&format!("`{bad}` is not a guest path")), "{error}");
         }
+    }
+
+    #[test]
+    fn overlapping_grants_and_grants_of_protected_paths_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let grant = |guest: &str, host: &str, write: bool| {
+            std::fs::create_dir_all(dir.path().join(host)).unwrap();
+            let grant = FileGrant { guest: guest.into(), host: dir.path().join(host), write };
+            prepare(&[grant]).unwrap()
+        };
+        let (shared, inner, reader) =
+            (grant("/s", "shared", true), grant("/i", "shared/inner", false), grant("/r", "ro", false));
+        let error = check_overlaps(&[("a", &shared), ("b", &inner)], &[]).unwrap_err();
+        assert!(error.contains("files `/s` of service `a`"), "{error}");
+        assert!(error.contains("and `/i` of service `b`"), "{error}");
+        assert!(error.contains("overlap, and one of them is writable"), "{error}");
+        // Read-only grants of one folder are fine.
+        let again = grant("/r2", "ro", false);
+        assert_eq!(check_overlaps(&[("a", &reader), ("b", &again)], &[]), Ok(()));
+        // A grant may not show the data folder.
+        std::fs::create_dir_all(dir.path().join("ro/data")).unwrap();
+        let protected = [("the data folder (databases, users)", dir.path().join("ro/data"))];
+        let error = check_overlaps(&[("a", &reader)], &protected).unwrap_err();
+        assert!(error.contains("service `a`: files `/r`"), "{error}");
+        assert!(error.contains("contains the data folder (databases, users)"), "{error}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod sink;
 
 pub use sink::{CapturedLine, GUEST_TARGET, LogCapture, LogSink, Record, TracingSink};
 
+use crate::kernel::lock;
 use serde::Deserialize;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -265,10 +266,6 @@ pub fn cut_line(line: &str) -> std::borrow::Cow<'_, str> {
     }
     let end = (0..=MAX_LINE).rev().find(|&i| line.is_char_boundary(i)).unwrap_or(0);
     format!("{}{CUT_MARK}", &line[..end]).into()
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ impl MockBook {
                 if self.interfaces.is_empty() { "none".to_owned() } else { self.interfaces.join(", ") }
             ));
         }
-        let mut functions = self.functions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut functions = crate::kernel::lock(&self.functions);
         Ok(f(functions.entry((path.to_owned(), function.to_owned())).or_default()))
     }
 

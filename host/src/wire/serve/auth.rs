@@ -5,11 +5,24 @@
 //! challenge.
 
 use crate::manifest::{AuthSpec, InterfaceName};
-use crate::users::{Authenticator, Denied, PROOF_HEADER, PeerSecret, USER_HEADER, decode_user, parse_basic, unix_now};
+use crate::runtime::ChainId;
+use crate::users::{
+    Authenticator, Denied, PROOF_HEADER, PeerClaim, PeerSecret, SeenNonces, USER_HEADER, decode_user, parse_basic,
+    unix_now,
+};
 use http::HeaderValue;
 use std::sync::Arc;
 use tonic::Status;
 use tonic::metadata::{MetadataMap, MetadataValue};
+
+/// What a peer host of the deployment sent with a call, its proof checked.
+#[derive(Debug, Clone)]
+pub struct PeerCall {
+    /// The chain the call belongs to.
+    pub chain: ChainId,
+    /// The chain's user, if someone logged in to it.
+    pub user: Option<String>,
+}
 
 /// The header of the challenge, in both protocols.
 pub const CHALLENGE_HEADER: &str = "www-authenticate";
@@ -18,8 +31,11 @@ pub const CHALLENGE_HEADER: &str = "www-authenticate";
 pub struct EdgeAuth {
     /// The wos's users; none when the host has none to check against (every login fails).
     users: Option<Arc<Authenticator>>,
-    /// The deployment's secret: a peer's user is accepted only with a proof made with it.
+    /// The deployment's secret: a peer's chain and user are accepted only with a proof made
+    /// with it.
     peer: Option<PeerSecret>,
+    /// The nonces of the peers' proofs accepted lately (each is accepted once).
+    seen: SeenNonces,
     /// `Basic realm="...", charset="UTF-8"`.
     challenge: HeaderValue,
     spec: AuthSpec,
@@ -35,7 +51,7 @@ impl EdgeAuth {
     ) -> wasmtime::Result<EdgeAuth> {
         let challenge = HeaderValue::try_from(format!("Basic realm=\"{}\", charset=\"UTF-8\"", spec.realm))
             .map_err(|_| wasmtime::format_err!("`[auth]` `realm` cannot go in an HTTP header: use printable ASCII"))?;
-        Ok(EdgeAuth { users, peer, challenge, spec: spec.clone() })
+        Ok(EdgeAuth { users, peer, seen: SeenNonces::default(), challenge, spec: spec.clone() })
     }
 
     /// Whether calling `function` of the exported `interface` needs a login.
@@ -58,19 +74,23 @@ impl EdgeAuth {
             .collect()
     }
 
-    /// The user a request with `headers` runs as: a peer's (`parigot-user`, with its proof),
+    /// The user a request with `headers` runs as: a peer host's (see [`EdgeAuth::peer_call`]),
     /// or the one its `Authorization` logs in as; none when it sends no credentials and
     /// `needs_login` is false. An `UNAUTHENTICATED` status when its credentials are malformed
     /// or wrong, or missing where `needs_login`.
     pub async fn user(
         &self,
         headers: &http::HeaderMap,
+        peer: Option<&PeerCall>,
         client: Option<std::net::IpAddr>,
         needs_login: bool,
         path: &str,
     ) -> Result<Option<String>, Status> {
-        if let Some(user) = headers.get(USER_HEADER) {
-            return self.peer_user(headers, user).map(Some);
+        if let Some(peer) = peer {
+            if needs_login && peer.user.is_none() {
+                return Err(self.unauthenticated(format!("`{path}` needs a login, and the calling chain has none")));
+            }
+            return Ok(peer.user.clone());
         }
         let Some(value) = headers.get(http::header::AUTHORIZATION) else {
             if needs_login {
@@ -101,23 +121,39 @@ impl EdgeAuth {
         }
     }
 
-    /// The user a peer host sent, if its proof shows that it belongs to this deployment.
-    fn peer_user(&self, headers: &http::HeaderMap, user: &HeaderValue) -> Result<String, Status> {
+    /// What a peer host of the deployment sent with a request of `method` addressed to
+    /// `authority`: its chain and user, once its proof checks out. `None` for a request that
+    /// carries none of parigot's headers (`parigot-chain`, `parigot-user`, the proof); one that
+    /// carries any of them without a valid proof is refused (`UNAUTHENTICATED`): they are
+    /// honoured only from a peer.
+    pub fn peer_call(
+        &self,
+        headers: &http::HeaderMap,
+        method: &str,
+        authority: &str,
+    ) -> Result<Option<PeerCall>, Status> {
+        let text = |name: &str| headers.get(name).map(|value| value.to_str().unwrap_or("\u{fffd}"));
+        let (chain, user, proof) = (text(crate::wire::CHAIN_HEADER), text(USER_HEADER), text(PROOF_HEADER));
+        if chain.is_none() && user.is_none() && proof.is_none() {
+            return Ok(None);
+        }
         let refused = |why: &str| {
-            tracing::debug!("refused a `{USER_HEADER}` header: {why}");
+            tracing::info!("refused parigot's peer headers on `{method}`: {why}");
             self.unauthenticated(format!(
-                "`{USER_HEADER}` is accepted only from a parigot host of the same deployment: {why}"
+                "`{}`, `{USER_HEADER}` and `{PROOF_HEADER}` are accepted only from a parigot host of the same \
+                 deployment: {why}",
+                crate::wire::CHAIN_HEADER
             ))
         };
         let Some(peer) = &self.peer else { return Err(refused("this host has no `[auth] peer-secret-file`")) };
-        let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-        let user = user.to_str().ok().and_then(decode_user).ok_or_else(|| refused("the user name is not valid"))?;
-        let chain = text(crate::wire::CHAIN_HEADER).ok_or_else(|| refused("the call has no chain header"))?;
-        let proof = text(PROOF_HEADER).ok_or_else(|| refused(&format!("no `{PROOF_HEADER}` header")))?;
-        if !peer.verify(&user, chain, proof, unix_now()) {
-            return Err(refused("its proof is not valid (made with another secret, or too old)"));
-        }
-        Ok(user)
+        let proof = proof.ok_or_else(|| refused(&format!("no `{PROOF_HEADER}` header")))?;
+        let chain_text = chain.ok_or_else(|| refused("the call has no chain header"))?;
+        let chain = ChainId::parse(chain_text).ok_or_else(|| refused("the chain id is not 16 hex digits"))?;
+        let user =
+            user.map(|user| decode_user(user).ok_or_else(|| refused("the user name is not valid"))).transpose()?;
+        let claim = PeerClaim { user: user.as_deref(), chain: chain_text, method, authority };
+        peer.verify(&claim, proof, unix_now(), &self.seen).map_err(|why| refused(&format!("its proof: {why}")))?;
+        Ok(Some(PeerCall { chain, user }))
     }
 
     /// `UNAUTHENTICATED` with `message`, carrying the challenge (tonic sends status metadata

@@ -19,7 +19,7 @@ use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos, public_interfaces};
 use crate::caps::context::EdgeHeaders;
 use crate::manifest::ServiceName;
-use crate::runtime::{App, Caller, ChainId, ClientPresence, Running};
+use crate::runtime::{App, Caller, ClientPresence, Running};
 use axum::body::Body;
 use http::{Request, Response};
 use prost_reflect::DynamicMessage;
@@ -307,9 +307,9 @@ fn exposed_endpoints(app: &App, auth: &auth::EdgeAuth) -> Result<(Schema, BTreeM
 }
 
 impl Gateway {
-    /// The caller of a request for `endpoint` with headers `headers` and deadline `deadline`:
-    /// its chain from the `parigot-chain` header, which only another parigot host sends (16
-    /// hex digits; a malformed one is refused), the user it logs in as (`Authorization`), and
+    /// The caller of a request for `endpoint` (its `parts`) with deadline `deadline`: its chain
+    /// and user from a peer host of the deployment (its proof checked, [`auth::EdgeAuth::
+    /// peer_call`]), else the user its `Authorization` logs in as and a chain of its own; and
     /// its per-call context from its `traceparent`, `baggage` and `x-request-id` headers (each
     /// ignored if malformed).
     async fn caller(
@@ -319,17 +319,16 @@ impl Gateway {
         deadline: Option<Duration>,
     ) -> Result<Caller, Status> {
         let headers = &request.headers;
-        let chain = match headers.get(super::CHAIN_HEADER) {
-            None => None,
-            Some(value) => Some(value.to_str().ok().and_then(ChainId::parse).ok_or_else(|| {
-                Status::invalid_argument(format!(
-                    "the `{}` header must be 16 hex digits, not all zero (parigot hosts send it; clients leave it out)",
-                    super::CHAIN_HEADER
-                ))
-            })?),
-        };
+        let path = &endpoint.rpc.rpc.path;
+        let authority = request
+            .uri
+            .authority()
+            .map(|authority| authority.as_str())
+            .or_else(|| headers.get(http::header::HOST).and_then(|host| host.to_str().ok()))
+            .unwrap_or_default();
+        let peer = self.auth.peer_call(headers, path, authority)?;
         let client = client_address(&request.extensions);
-        let user = self.auth.user(headers, client, endpoint.needs_login, &endpoint.rpc.rpc.path).await?;
+        let user = self.auth.user(headers, peer.as_ref(), client, endpoint.needs_login, path).await?;
         let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let edge = EdgeHeaders {
             traceparent: text("traceparent"),
@@ -337,7 +336,7 @@ impl Gateway {
             request_id: text("x-request-id"),
         };
         let pctx = Some(self.running.context_at_edge(edge, user.as_deref()));
-        Ok(Caller { deadline, chain, pctx, client: None })
+        Ok(Caller { deadline, chain: peer.map(|peer| peer.chain), pctx, client: None })
     }
 
     /// gRPC when the content type says so, Connect otherwise.
