@@ -47,7 +47,8 @@ pub fn build(source: &Path, wit: &Path, world: &str, work: &Path) -> Result<Vec<
 /// Parses the WIT package in `dir` (with its `deps/`) and selects `world` from it.
 fn load_world(dir: &Path, world: &str) -> Result<(Resolve, WorldId)> {
     let mut resolve = Resolve::default();
-    let (package, _sources) = resolve.push_dir(dir).map_err(wasmtime::Error::from_anyhow)?;
+    let (package, _sources) =
+        super::parse_wit(dir, || resolve.push_dir(dir)).map_err(|why| wasmtime::format_err!("{why}"))?;
     let world = resolve.select_world(&[package], Some(world)).map_err(wasmtime::Error::from_anyhow)?;
     Ok((resolve, world))
 }

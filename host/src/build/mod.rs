@@ -236,9 +236,37 @@ pub fn prepare_dependencies(wit: &Path, work: &Path, skip: &[&str]) -> Result<()
     add_parigot_packages(&deps)
 }
 
+/// Runs `parse`, a call of the WIT parser on `what` (a folder or a file), turning a panic of
+/// the parser into an error that names it: wit-parser (0.240 and 0.262) panics on some
+/// malformed WIT, such as a doc comment `/**/`, and a WIT folder is a wos author's input, which
+/// gets an error, never a crash.
+pub fn parse_wit<T, E: std::fmt::Display>(what: &Path, parse: impl FnOnce() -> Result<T, E>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(Ok(parsed)) => Ok(parsed),
+        Ok(Err(error)) => Err(format!("cannot read the WIT in {}: {error:#}", what.display())),
+        Err(_) => Err(format!(
+            "the WIT parser failed on {} (it stops at some malformed WIT, such as an empty `/**/` comment); check \
+             its comments and syntax",
+            what.display()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_of_the_wit_parser_is_an_error_naming_the_wit() {
+        let mut resolve = wit_parser::Resolve::default();
+        let error =
+            parse_wit(Path::new("wit/app.wit"), || resolve.push_str("app.wit", "/**/\npackage a:b;\n")).unwrap_err();
+        assert!(error.starts_with("the WIT parser failed on wit/app.wit"), "{error}");
+        let mut resolve = wit_parser::Resolve::default();
+        let error =
+            parse_wit(Path::new("wit"), || resolve.push_str("app.wit", "package a:b; interface {")).unwrap_err();
+        assert!(error.starts_with("cannot read the WIT in wit: "), "{error}");
+    }
 
     #[test]
     fn the_language_comes_from_the_folder() {

@@ -278,7 +278,7 @@ pub fn read_dependencies(wit: &Path) -> Result<Resolve, String> {
     std::fs::write(work.path().join("scan.wit"), "package parigot:mock-scan;\n")
         .map_err(|e| format!("cannot write below {}: {e}", work.path().display()))?;
     let mut resolve = Resolve::default();
-    resolve.push_dir(work.path()).map_err(|e| format!("cannot read the WIT in {}: {e:#}", wit.display()))?;
+    crate::build::parse_wit(wit, || resolve.push_dir(work.path()))?;
     Ok(resolve)
 }
 

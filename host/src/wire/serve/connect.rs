@@ -107,11 +107,21 @@ async fn call(
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis);
     let caller = gateway.caller(&endpoint, &parts, deadline).await?;
-    let body = read_body(body, gateway.max_message_bytes).await?;
+    let patience = deadline.map_or(BODY_READ_TIMEOUT, |deadline| deadline.min(BODY_READ_TIMEOUT));
+    let body = tokio::time::timeout(patience, read_body(body, gateway.max_message_bytes)).await.map_err(|_| {
+        Status::deadline_exceeded(format!(
+            "the request body did not arrive within {}",
+            crate::kernel::describe_duration(patience)
+        ))
+    })??;
     let message = encoding.decode(endpoint.rpc.rpc.input.clone(), &body)?;
     let (response, request_id) = super::invoke_with_request_id(&gateway, endpoint, message, caller).await?;
     Ok((encoding.encode(&response)?, request_id))
 }
+
+/// How long a request's body may take to arrive (less if the request's own deadline is
+/// shorter): a client that sends it slowly does not hold the request open for ever.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Reads the whole body, refusing one over `limit` bytes.
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, Status> {
