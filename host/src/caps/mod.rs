@@ -21,6 +21,7 @@ pub mod context;
 pub mod files;
 pub mod log;
 pub mod mocks;
+pub mod registry;
 pub mod session;
 pub mod sqlite;
 pub mod wit_text;

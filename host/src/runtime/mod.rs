@@ -42,14 +42,12 @@ pub use state::{InstanceState, ServiceId};
 use crate::caps::ServiceCaps;
 use crate::caps::context::IdSource;
 use crate::caps::log::render::LogFormat;
-use crate::caps::log::{LineRate, LogSink, ServiceLog, TracingSink};
-use crate::caps::mocks::{self, MockBook};
-use crate::caps::sqlite::ServiceDatabase;
-use crate::caps::sqlite::queries::{self, QuerySet};
-use crate::graph::{self, InterfaceSig, OwnInterfaces, Plan, Surface};
-use crate::kernel::blocking::BlockingPool;
+use crate::caps::log::{LineRate, LogSink, TracingSink};
+use crate::caps::registry::{self, HostInterfaces, ServiceImports};
+use crate::caps::sqlite::queries::QuerySet;
+use crate::graph::{self, OwnInterfaces, Plan, Surface};
 use crate::kernel::pulse::PulseClock;
-use crate::manifest::{InterfaceName, Manifest, ServiceName, ServiceSpec};
+use crate::manifest::{Manifest, ServiceName, ServiceSpec};
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
@@ -82,6 +80,9 @@ pub struct App {
     linked: Vec<LinkedService>,
     /// What the host implements for each service itself (for [`Running::reload`]).
     own: OwnInterfaces,
+    /// What the host implements for the services beyond what every service has (to link a
+    /// service again, in `dev`).
+    host_interfaces: HostInterfaces,
     /// How remote imports are reached (for [`Running::reload`]).
     remotes: Option<Arc<dyn RemoteBinder>>,
     engine: Engine,
@@ -158,8 +159,8 @@ impl App {
             .iter()
             .map(|(name, compiled)| (name.clone(), Surface::of(&compiled.component, engine)))
             .collect();
-        let mut queries = load_queries(&manifest)?;
-        let own = own_interfaces(&manifest, &queries, &surfaces);
+        let host_interfaces = HostInterfaces::load(&manifest, &surfaces)?;
+        let own = host_interfaces.signatures(&manifest, &surfaces);
         let plan = graph::resolve(&manifest, &surfaces, &own)?;
         let mut surfaces = surfaces;
         let services: Vec<LoadedService> = plan
@@ -173,7 +174,7 @@ impl App {
                     component: compiled.component,
                     surface: surfaces.remove(name).expect("every service has a surface"),
                     wit: compiled.wit,
-                    queries: queries.remove(name),
+                    queries: host_interfaces.queries.get(name).cloned(),
                     digest: compiled.digest,
                 }
             })
@@ -185,10 +186,11 @@ impl App {
                 service.name
             );
         }
-        let linked =
-            link_all(&LinkContext::new(engine, &plan, &manifest, &services, options.remotes.as_deref()), &services)?;
+        let context =
+            LinkContext::new(engine, &plan, &manifest, &host_interfaces, &services, options.remotes.as_deref());
+        let linked = link_all(&context, &services)?;
         let (engine, clock, remotes) = (engine.clone(), host.clock().cloned(), options.remotes.clone());
-        Ok(Arc::new(App { manifest, plan, services, linked, own, remotes, engine, clock }))
+        Ok(Arc::new(App { manifest, plan, services, linked, own, host_interfaces, remotes, engine, clock }))
     }
 
     /// Starts the wos: a pool of instances per service (each instance in a Store of its own),
@@ -203,22 +205,10 @@ impl App {
         let StartOptions { determinism, log_format, log, data_dir } = options;
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
         let data_dir = data_dir.unwrap_or_else(|| self.manifest.data_folder());
-        let files = self.prepare_files(&data_dir)?;
-        let sqlite_threads = BlockingPool::for_this_machine();
-        let databases = self
-            .services
-            .iter()
-            .map(|service| {
-                let Some(grant) = &service.spec.sqlite else { return Ok(None) };
-                ServiceDatabase::prepare(service.name.as_str(), &data_dir, grant, sqlite_threads.clone())
-                    .map(Some)
-                    .map_err(|why| {
-                        wasmtime::format_err!("cannot start service `{}`: its database: {why}", service.name)
-                    })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let named: Vec<(&ServiceName, &ServiceSpec)> =
+            self.services.iter().map(|service| (&service.name, &service.spec)).collect();
+        let caps = registry::prepare_services(&self.manifest, &named, &data_dir, &log, determinism.is_some())?;
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
-        let mocks = Arc::new(MockBook::new(&self.manifest.mocks));
         let pools = self
             .services
             .iter()
@@ -226,12 +216,7 @@ impl App {
             .enumerate()
             .map(|(id, (service, linked))| {
                 let size = if service.is_program() { 1 } else { self.manifest.instances(&service.spec) };
-                let caps = Arc::new(ServiceCaps {
-                    log: ServiceLog::new(service.name.as_str(), &service.spec.log, log.clone(), determinism.is_some()),
-                    sqlite: databases[id].clone(),
-                    files: files[id].clone(),
-                    mocks: mocks.clone(),
-                });
+                let caps = caps[id].clone();
                 let output = OutputSettings { width, json: (log_format == LogFormat::Json).then(|| log.clone()) };
                 let version =
                     Version { pre: linked.pre.clone(), exports: export_indices(&service.component, &service.surface) };
@@ -242,40 +227,6 @@ impl App {
         let running = Running { services: Arc::new(Services::new(self.clone(), pools, ids)) };
         running.start_all().await?;
         Ok(running)
-    }
-}
-
-impl App {
-    /// Opens every service's granted folders, once, and checks them against one another and
-    /// against what no service may see (the data folder `data_dir`, the peer secret, the TLS
-    /// files).
-    fn prepare_files(&self, data_dir: &std::path::Path) -> Result<Vec<crate::caps::files::OpenedGrants>> {
-        let opened = self
-            .services
-            .iter()
-            .map(|service| {
-                crate::caps::files::prepare(&service.spec.files)
-                    .map_err(|why| wasmtime::format_err!("cannot start service `{}`: {why}", service.name))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if opened.iter().all(|grants| grants.is_empty()) {
-            return Ok(opened);
-        }
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| wasmtime::format_err!("cannot create the data folder {}: {e}", data_dir.display()))?;
-        let mut protected = vec![("the data folder (databases and users)", data_dir.to_owned())];
-        if let Some(secret) = &self.manifest.auth.peer_secret_file {
-            protected.push(("the peer secret (`[auth] peer-secret-file`)", secret.clone()));
-        }
-        if let Some(tls) = &self.manifest.serve.tls {
-            protected.push(("the TLS certificate (`[serve] tls`)", tls.cert.clone()));
-            protected.push(("the TLS key (`[serve] tls`)", tls.key.clone()));
-        }
-        let named: Vec<(&str, &crate::caps::files::OpenedGrants)> =
-            self.services.iter().map(|service| service.name.as_str()).zip(&opened).collect();
-        crate::caps::files::check_overlaps(&named, &protected)
-            .map_err(|why| wasmtime::format_err!("cannot start wos `{}`: {why}", self.manifest.name))?;
-        Ok(opened)
     }
 }
 
@@ -308,62 +259,6 @@ struct LinkedService {
     provides: Vec<(String, String)>,
 }
 
-/// The typed queries of every service whose database grant has them, checked against the
-/// generated WIT on disk.
-fn load_queries(manifest: &Manifest) -> Result<BTreeMap<ServiceName, Arc<QuerySet>>> {
-    let mut sets = BTreeMap::new();
-    for (name, spec) in &manifest.services {
-        let Some(table) = &spec.sqlite else { continue };
-        let set = QuerySet::load(name.as_str(), table, &manifest.path)
-            .map_err(|why| wasmtime::format_err!("cannot load the typed queries of service `{name}`: {why}"))?;
-        if let Some(set) = set {
-            sets.insert(name.clone(), Arc::new(set));
-        }
-    }
-    Ok(sets)
-}
-
-/// The interfaces the host itself implements for each service, with the types it expects:
-/// its typed queries, and the mocked interfaces and mock controls it imports.
-fn own_interfaces(
-    manifest: &Manifest,
-    queries: &BTreeMap<ServiceName, Arc<QuerySet>>,
-    surfaces: &BTreeMap<ServiceName, Surface>,
-) -> OwnInterfaces {
-    let mut own: OwnInterfaces = queries
-        .iter()
-        .map(|(name, set)| {
-            (name.clone(), BTreeMap::from([(set.interface.clone(), InterfaceSig::of_queries(&set.queries))]))
-        })
-        .collect();
-    // A mocked import, and the typed control of a mock, are the host's to answer, with
-    // the types the importer expects.
-    for (name, surface) in surfaces {
-        let host_answers = |import: &InterfaceName| {
-            manifest.mocks(import) || mocks::control::steered(&manifest.mocks, import).is_some()
-        };
-        for (import, sig) in surface.imports.iter().filter(|(import, _)| host_answers(import)) {
-            own.entry(name.clone()).or_default().insert(import.clone(), sig.clone());
-        }
-    }
-    own
-}
-
-/// The functions of each mocked interface (by path) that the services import, all importers'
-/// together.
-fn mocked_signatures(services: &[LoadedService], mocked: &mocks::MockTable) -> BTreeMap<String, InterfaceSig> {
-    let mut sigs: BTreeMap<String, InterfaceSig> = BTreeMap::new();
-    for service in services {
-        for (import, sig) in service.surface.imports.iter().filter(|(import, _)| mocks::mocks(mocked, import)) {
-            let merged = sigs.entry(import.path().to_owned()).or_default();
-            for (name, function) in &sig.functions {
-                merged.functions.entry(name.clone()).or_insert_with(|| function.clone());
-            }
-        }
-    }
-    sigs
-}
-
 /// What linking a service needs to know of the whole wos.
 struct LinkContext<'a> {
     engine: &'a Engine,
@@ -371,8 +266,8 @@ struct LinkContext<'a> {
     manifest: &'a Manifest,
     ids: BTreeMap<&'a ServiceName, ServiceId>,
     remote_binder: Option<&'a dyn RemoteBinder>,
-    /// The functions of each mocked interface that the services import.
-    mocked_sigs: BTreeMap<String, InterfaceSig>,
+    /// What the host implements for the services beyond what every service has.
+    host: &'a HostInterfaces,
 }
 
 impl<'a> LinkContext<'a> {
@@ -380,15 +275,15 @@ impl<'a> LinkContext<'a> {
         engine: &'a Engine,
         plan: &'a Plan,
         manifest: &'a Manifest,
+        host: &'a HostInterfaces,
         services: &'a [LoadedService],
         remote_binder: Option<&'a dyn RemoteBinder>,
     ) -> LinkContext<'a> {
         let ids = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
-        let mocked_sigs = mocked_signatures(services, &manifest.mocks);
-        LinkContext { engine, plan, manifest, ids, remote_binder, mocked_sigs }
+        LinkContext { engine, plan, manifest, ids, remote_binder, host }
     }
 
-    fn mocked(&self) -> &mocks::MockTable {
+    fn mocked(&self) -> &crate::caps::mocks::MockTable {
         &self.manifest.mocks
     }
 }
@@ -429,51 +324,12 @@ fn link_service(
         ),
     };
     let mut linker = linking::consumer_linker(context.engine, &service.surface, &links, &remotes, provides)?;
-    if let Some(set) = &service.queries
-        && let Some(import) = service.surface.imports.keys().find(|import| **import == set.interface)
-    {
-        tracing::info!("linking `{}`: `{import}` -> its typed queries", service.name);
-        queries::add_to_linker(&mut linker, &import.to_string(), set, InstanceState::caps_view)?;
-    }
-    for (import, sig) in service.surface.imports.iter().filter(|(import, _)| mocks::mocks(context.mocked(), import)) {
-        tracing::info!("linking `{}`: `{import}` -> a mock", service.name);
-        let functions: Vec<String> = sig.functions.keys().cloned().collect();
-        mocks::add_mock_to_linker(&mut linker, import, &functions, InstanceState::caps_view)?;
-    }
-    if service.surface.imports.keys().any(mocks::is_control) {
-        mocks::add_control_to_linker(&mut linker, InstanceState::caps_view)?;
-    }
-    let session = InterfaceName::parse(crate::caps::session::INTERFACE).expect("a valid interface name");
-    if service.surface.imports.keys().any(|import| import.path() == session.path()) {
-        if !context.manifest.tests.contains_key(&service.name) {
-            wasmtime::bail!(
-                "service `{}` imports `{session}`, which lets its caller act as any user: only test components \
-                 (`[tests.NAME]`) may import it; remove the import",
-                service.name
-            );
-        }
-        crate::caps::session::add_to_linker(&mut linker, InstanceState::caps_view)?;
-    }
-    for (import, sig) in &service.surface.imports {
-        let Some(target) = mocks::control::steered(context.mocked(), import) else { continue };
-        let Some(target_sig) = context.mocked_sigs.get(target.path()) else {
-            wasmtime::bail!(
-                "service `{}` imports `{import}`, which steers the mock of `{target}`, but no service of the wos \
-                 imports `{target}`; remove it from `[mocks]` or test a service that uses it",
-                service.name
-            );
-        };
-        let functions: Vec<String> = sig.functions.keys().cloned().collect();
-        mocks::add_typed_control_to_linker(
-            &mut linker,
-            import,
-            target,
-            target_sig,
-            &functions,
-            InstanceState::caps_view,
-        )
-        .with_context(|| format!("cannot link service `{}`", service.name))?;
-    }
+    let imports = ServiceImports {
+        service: &service.name,
+        imports: &service.surface.imports,
+        is_test: context.manifest.tests.contains_key(&service.name),
+    };
+    registry::link_imports(&mut linker, &imports, context.host, context.mocked(), InstanceState::caps_view)?;
     linker.instantiate_pre(&service.component).with_context(|| format!("cannot link service `{}`", service.name))
 }
 

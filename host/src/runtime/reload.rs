@@ -50,7 +50,14 @@ impl Running {
             queries: old.queries.clone(),
             digest,
         };
-        let context = LinkContext::new(&app.engine, &app.plan, &app.manifest, &app.services, app.remotes.as_deref());
+        let context = LinkContext::new(
+            &app.engine,
+            &app.plan,
+            &app.manifest,
+            &app.host_interfaces,
+            &app.services,
+            app.remotes.as_deref(),
+        );
         // The imports are the old ones, so what it needs of its providers is what they give.
         let mut provides = vec![Vec::new(); app.services.len()];
         let pre = link_service(&context, &service, &mut provides)?;
