@@ -5,7 +5,11 @@
 //! The guest (guests/bench-queries, Rust) runs each query in a loop inside one call, so what
 //! is measured is the query through the host: the import call, its parameters and rows
 //! converted, the statement run on the service's connection (prepared once). The direct side
-//! runs the same SQL on a connection of its own with `prepare_cached`. `make bench` runs it.
+//! runs the same SQL on a connection of its own with `prepare_cached`.
+//!
+//! And what durability costs: a one-row commit in WAL mode with `synchronous = full` (the
+//! grant's default: on disk when it returns) next to `normal` (in the log: may be lost to a
+//! power cut). `make bench` runs it.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -97,5 +101,20 @@ fn queries(c: &mut Criterion) {
     rt.block_on(running.shutdown());
 }
 
-criterion_group!(benches, queries);
+fn commits(c: &mut Criterion) {
+    let data = tempfile::tempdir().unwrap();
+    let mut group = c.benchmark_group("sqlite one-row commit in WAL mode");
+    for synchronous in ["full", "normal"] {
+        let connection = rusqlite::Connection::open(data.path().join(format!("{synchronous}.sqlite3"))).unwrap();
+        connection.pragma_update(None, "journal_mode", "wal").unwrap();
+        connection.pragma_update(None, "synchronous", synchronous).unwrap();
+        connection.execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)").unwrap();
+        group.bench_function(format!("synchronous = {synchronous}"), |b| {
+            b.iter(|| connection.execute("INSERT INTO notes (text) VALUES ('a note')", []).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, queries, commits);
 criterion_main!(benches);
