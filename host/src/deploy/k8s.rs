@@ -254,12 +254,15 @@ impl Plan {
             "volumeMounts": self.mounts(group),
         });
         if serves {
-            let probe = |period: u32, failures: u32| json!({"grpc": {"port": PORT}, "periodSeconds": period, "failureThreshold": failures, "timeoutSeconds": 2});
+            // Liveness asks for the server as a whole (`""`, not serving once a service has failed
+            // for good); readiness also takes the pod out of the Service while one of its
+            // services waits for its restart back-off.
+            let probe = |service: &str, period: u32, failures: u32| json!({"grpc": {"port": PORT, "service": service}, "periodSeconds": period, "failureThreshold": failures, "timeoutSeconds": 2});
             container["ports"] = json!([{"name": "grpc", "containerPort": PORT, "protocol": "TCP"}]);
             // The first start compiles the components: up to two minutes before liveness counts.
-            container["startupProbe"] = probe(2, 60);
-            container["readinessProbe"] = probe(5, 2);
-            container["livenessProbe"] = probe(10, 3);
+            container["startupProbe"] = probe("", 2, 60);
+            container["readinessProbe"] = probe(crate::wire::serve::READINESS, 5, 2);
+            container["livenessProbe"] = probe("", 10, 3);
         }
         json!({
             "restartPolicy": restart,

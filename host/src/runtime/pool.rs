@@ -216,6 +216,13 @@ impl ServicePool {
         lock(&self.supervision).state
     }
 
+    /// Whether a call that needs a fresh instance would be refused now: the service waits for
+    /// its restart back-off, or has failed for good.
+    pub(super) fn refusing(&self) -> bool {
+        let supervision = lock(&self.supervision);
+        supervision.state == ServiceState::Failed || supervision.not_before.is_some_and(|at| Instant::now() < at)
+    }
+
     /// Starts the first instance (the service's start-up); the service is then ready.
     pub(super) async fn start(&self, services: &Arc<Services>) -> Result<()> {
         let instance = self.instantiate(services).await?;

@@ -182,6 +182,18 @@ impl Running {
         Ok(self.services.pools[self.service_id(service)?].state())
     }
 
+    /// The servers that would refuse a call needing a fresh instance now: waiting for their
+    /// restart back-off, or failed for good (what a readiness check asks).
+    pub fn refusing_services(&self) -> Vec<ServiceName> {
+        let app = &self.services.app;
+        app.services
+            .iter()
+            .zip(&self.services.pools)
+            .filter(|(service, pool)| !service.is_program() && pool.refusing())
+            .map(|(service, _)| service.name.clone())
+            .collect()
+    }
+
     /// Follows the services that have failed for good (their restart policy gave up on them),
     /// in the order they failed.
     pub fn failed_services(&self) -> watch::Receiver<Vec<ServiceName>> {

@@ -177,6 +177,8 @@ fn the_hello_example_deployed_answers_through_its_containers_as_in_one_process()
     let pod = &signer["spec"]["template"]["spec"];
     assert_eq!(pod["terminationGracePeriodSeconds"], 15, "the host's 10 s grace and a margin");
     assert_eq!(pod["containers"][0]["readinessProbe"]["grpc"]["port"], 50051);
+    assert_eq!(pod["containers"][0]["readinessProbe"]["grpc"]["service"], "parigot.readiness");
+    assert_eq!(pod["containers"][0]["livenessProbe"]["grpc"]["service"], "");
     assert_eq!(pod["containers"][0]["resources"]["limits"]["memory"], "4352Mi", "256 MiB + 1024 MiB x a pool of 4");
     let service = object(&objects, "Service", "hello-signer");
     assert_eq!(service["spec"]["ports"][0]["appProtocol"], "kubernetes.io/h2c");

@@ -434,6 +434,32 @@ fn concurrent_requests_over_a_diamond_with_one_shared_instance_below_all_succeed
 }
 
 #[test]
+fn readiness_follows_a_service_s_restart_back_off() {
+    // Two failures in a row put the faulty service in a 1.5 s back-off: not ready meanwhile,
+    // ready again after it.
+    let (_wos, served) = served_diamond("[services.d.limits]\nrestart-backoff-ms = 1500");
+    let ready = || served.python("health_check.py", &["parigot.readiness"]);
+    assert_eq!(ready(), json!({ "status": "SERVING" }));
+    for _ in 0..2 {
+        let answer = call(&served, &format!("{FAULTS}/Crash"), &json!({ "message": "boom" }));
+        assert_eq!(answer["code"], "INTERNAL", "{answer}");
+    }
+    assert!(
+        served
+            .log_shows_within("the server is not ready: service(s) d refuse calls", std::time::Duration::from_secs(5))
+    );
+    assert_eq!(ready(), json!({ "status": "NOT_SERVING" }));
+    assert!(
+        served.log_shows_within("the server is ready again", std::time::Duration::from_secs(10)),
+        "{}",
+        served.log()
+    );
+    assert_eq!(ready(), json!({ "status": "SERVING" }));
+    // Liveness never wavered.
+    assert_eq!(served.python("health_check.py", &[]), json!({ "status": "SERVING" }));
+}
+
+#[test]
 fn a_service_failed_for_good_turns_what_depends_on_it_not_serving() {
     // The default policy (on-failure, 5 failures in a row at most), with a short back-off so
     // the test is quick: d crashes on every request until it has failed for good.

@@ -130,6 +130,7 @@ impl Server {
         let (health, health_service) = tonic_health::server::health_reporter();
         set_health(&health, &services, tonic_health::ServingStatus::Serving).await;
         tokio::spawn(follow_failures(health.clone(), running.failed_services(), dependencies));
+        tokio::spawn(follow_readiness(health.clone(), running.clone()));
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_file_descriptor_set(schema.files.clone())
@@ -260,6 +261,38 @@ fn client_address(extensions: &http::Extensions) -> Option<std::net::IpAddr> {
     let plain = extensions.get::<TcpConnectInfo>();
     let tls = || extensions.get::<TlsConnectInfo<TcpConnectInfo>>().map(TlsConnectInfo::get_ref);
     plain.or_else(tls).and_then(TcpConnectInfo::remote_addr).map(|addr| addr.ip())
+}
+
+/// The health service name that says whether the server is ready for traffic: `NOT_SERVING`
+/// while one of its services waits for its restart back-off or has failed for good (the
+/// readiness probe of `deploy k8s` asks it; liveness asks `""`).
+pub const READINESS: &str = "parigot.readiness";
+
+/// How often readiness is looked at.
+const READINESS_EVERY: Duration = Duration::from_millis(500);
+
+/// Keeps [`READINESS`] up to date while the server runs, with a log line at each change.
+async fn follow_readiness(health: tonic_health::server::HealthReporter, running: Running) {
+    let mut ready = None;
+    loop {
+        let refusing = running.refusing_services();
+        let now = refusing.is_empty();
+        if ready != Some(now) {
+            let status = if now {
+                if ready.is_some() {
+                    tracing::info!("the server is ready again");
+                }
+                tonic_health::ServingStatus::Serving
+            } else {
+                let names: Vec<&str> = refusing.iter().map(ServiceName::as_str).collect();
+                tracing::warn!("the server is not ready: service(s) {} refuse calls for now", names.join(", "));
+                tonic_health::ServingStatus::NotServing
+            };
+            health.set_service_status(READINESS, status).await;
+            ready = Some(now);
+        }
+        tokio::time::sleep(READINESS_EVERY).await;
+    }
 }
 
 /// The media type a request's `Content-Type` names, lower-cased and without parameters
