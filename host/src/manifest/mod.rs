@@ -124,6 +124,9 @@ pub struct ServeSpec {
     pub pool: usize,
     /// `max-message-bytes`: the largest request accepted.
     pub max_message_bytes: usize,
+    /// `max-connections`: how many client connections are served at once; further ones wait
+    /// in the system's queue of the listening socket.
+    pub max_connections: usize,
     /// `shutdown-grace-ms`: after SIGINT or SIGTERM, how long the calls under way may take to
     /// finish before they are interrupted.
     pub shutdown_grace: Duration,
@@ -144,6 +147,7 @@ impl Default for ServeSpec {
             listen: None,
             pool: DEFAULT_POOL,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             tls: None,
         }
@@ -154,6 +158,10 @@ impl Default for ServeSpec {
 pub const DEFAULT_POOL: usize = 4;
 /// The request size limit when `max-message-bytes` is not given: 4 MiB, as gRPC's default.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 << 20;
+/// Client connections served at once when `[serve] max-connections` is not given.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// The most `[serve] max-connections` may give.
+const MAX_CONNECTIONS: usize = 1 << 16;
 /// The shutdown grace period when `shutdown-grace-ms` is not given.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -293,6 +301,7 @@ struct RawServe {
     listen: Option<String>,
     pool: Option<usize>,
     max_message_bytes: Option<usize>,
+    max_connections: Option<usize>,
     shutdown_grace_ms: Option<u64>,
     tls: Option<RawTls>,
 }
@@ -689,8 +698,13 @@ fn resolve_serve(raw: RawServe, folder: &Path) -> Result<ServeSpec, String> {
         ),
         None => DEFAULT_SHUTDOWN_GRACE,
     };
+    let max_connections = raw.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if max_connections == 0 {
+        return Err("`[serve]` `max-connections = 0` would serve no one; give at least 1".into());
+    }
+    at_most("max-connections", max_connections, MAX_CONNECTIONS).map_err(|why| format!("`[serve]` {why}"))?;
     let tls = raw.tls.map(|tls| TlsFiles { cert: folder.join(tls.cert), key: folder.join(tls.key) });
-    Ok(ServeSpec { listen, pool, max_message_bytes, shutdown_grace, tls })
+    Ok(ServeSpec { listen, pool, max_message_bytes, max_connections, shutdown_grace, tls })
 }
 
 fn resolve_auth(raw: RawAuth, wos: &str, folder: &Path) -> Result<AuthSpec, String> {

@@ -434,6 +434,27 @@ fn concurrent_requests_over_a_diamond_with_one_shared_instance_below_all_succeed
 }
 
 #[test]
+fn connections_past_max_connections_wait_for_a_place() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\n[serve]\nmax-connections = 1\n[services.faulty]\ncomponent = {:?}\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let served = Served::start(&wos.path(), &[]);
+    let ping = |extra: &[&str]| {
+        let args = [&["-H", "Content-Type: application/json", "-d", "{}"][..], extra].concat();
+        served.curl(&format!("/{FAULTS}/Ping"), &args).0
+    };
+    assert_eq!(ping(&[]), 200);
+    // A client that connects and says nothing holds the one place...
+    let idle = std::net::TcpStream::connect(&served.addr).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(ping(&["--max-time", "1"]), 0, "a second connection waits");
+    // ...until it leaves.
+    drop(idle);
+    assert_eq!(ping(&[]), 200);
+}
+
+#[test]
 fn readiness_follows_a_service_s_restart_back_off() {
     // Two failures in a row put the faulty service in a 1.5 s back-off: not ready meanwhile,
     // ready again after it.

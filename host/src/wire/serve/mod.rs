@@ -12,6 +12,7 @@ mod auth;
 mod connect;
 mod connect_stream;
 mod grpc;
+mod incoming;
 pub mod status;
 mod typed;
 
@@ -162,7 +163,10 @@ impl Server {
             builder = builder.tls_config(server_tls(files)?).context("cannot serve over TLS")?;
         }
         let server = builder.accept_http1(true).add_routes(Routes::from(router)).serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            incoming::LimitedIncoming::new(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                app.manifest.serve.max_connections,
+            ),
             async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections; finishing the calls under way");
