@@ -201,6 +201,7 @@ fn serve_and_remote_links_parse_with_defaults() {
             listen: Some("127.0.0.1:50051".parse().unwrap()),
             pool: DEFAULT_POOL,
             max_message_bytes: 4 << 20,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown_grace: Duration::from_secs(10),
             tls: None,
         }
