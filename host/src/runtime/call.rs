@@ -45,11 +45,7 @@ impl ChainId {
     pub fn fresh() -> ChainId {
         static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let base = *BASE.get_or_init(|| {
-            let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            let seed = format!("{}-{}", std::process::id(), since_epoch.as_nanos());
-            u64::from_le_bytes(blake3::hash(seed.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"))
-        });
+        let base = *BASE.get_or_init(crate::caps::context::random_u64);
         let id = base.wrapping_add(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         ChainId(if id == 0 { 1 } else { id })
     }

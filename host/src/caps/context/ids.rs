@@ -4,6 +4,13 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// 64 bits from the system's randomness: the base of ids that must differ from every other
+/// process's (per-call ids, chain ids) and that no one can guess.
+pub fn random_u64() -> u64 {
+    use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+    OsRng.next_u64()
+}
+
 /// Makes ids for one running wos.
 #[derive(Debug)]
 pub struct IdSource {
@@ -12,12 +19,9 @@ pub struct IdSource {
 }
 
 impl IdSource {
-    /// Ids no other run makes (the base mixes the process id and the time).
+    /// Ids no other run makes (a base from the system's randomness).
     pub fn random() -> IdSource {
-        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let seed = format!("{}-{}", std::process::id(), since_epoch.as_nanos());
-        let base = u64::from_le_bytes(blake3::hash(seed.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"));
-        IdSource { base, next: AtomicU64::new(0) }
+        IdSource { base: random_u64(), next: AtomicU64::new(0) }
     }
 
     /// The same ids for the same `seed`, in the order they are asked for.

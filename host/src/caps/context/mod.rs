@@ -13,7 +13,7 @@ mod host;
 mod ids;
 
 pub use baggage::Baggage;
-pub use ids::IdSource;
+pub use ids::{IdSource, random_u64};
 
 use std::fmt;
 use std::sync::Arc;

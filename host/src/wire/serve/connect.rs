@@ -104,8 +104,7 @@ async fn call(
         .headers
         .get("connect-timeout-ms")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis);
+        .and_then(super::timeouts::connect_timeout);
     let caller = gateway.caller(&endpoint, &parts, deadline).await?;
     let patience = deadline.map_or(BODY_READ_TIMEOUT, |deadline| deadline.min(BODY_READ_TIMEOUT));
     let body = tokio::time::timeout(patience, read_body(body, gateway.max_message_bytes)).await.map_err(|_| {

@@ -56,12 +56,10 @@ fn to_grpc_headers(headers: &mut HeaderMap) {
     }
 }
 
-/// A Connect timeout (up to 10 digits of milliseconds) as a `grpc-timeout` (up to 8 digits
-/// and a unit); `None` if it is not a number.
+/// A Connect timeout as a `grpc-timeout`; `None` if it is not one.
 fn grpc_timeout(connect_ms: &HeaderValue) -> Option<HeaderValue> {
-    let ms: u64 = connect_ms.to_str().ok()?.parse().ok()?;
-    let value = if ms <= 99_999_999 { format!("{ms}m") } else { format!("{}S", (ms / 1000).min(99_999_999)) };
-    HeaderValue::from_str(&value).ok()
+    let timeout = super::timeouts::connect_timeout(connect_ms.to_str().ok()?)?;
+    HeaderValue::from_str(&super::timeouts::grpc_timeout_header(timeout)).ok()
 }
 
 /// Turns a gRPC service's response into a Connect stream: same frames, status at the end.

@@ -11,7 +11,6 @@ use http::{Request, Response};
 use prost_reflect::DynamicMessage;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 use tonic::Status;
 use tonic::server::{Grpc, UnaryService};
 
@@ -21,7 +20,8 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Option<Arc<Endpoint>>, requ
         return super::unknown_method(request.uri().path()).into_http::<Body>();
     };
     let (parts, body) = request.into_parts();
-    let deadline = parts.headers.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(grpc_timeout);
+    let deadline =
+        parts.headers.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(super::timeouts::grpc_timeout);
     let caller = match gateway.caller(&endpoint, &parts, deadline).await {
         Ok(caller) => caller,
         Err(status) => return status.into_http::<Body>(),
@@ -72,41 +72,5 @@ impl UnaryService<DynamicMessage> for Call {
             }
             Ok(response)
         })
-    }
-}
-
-/// Parses a `grpc-timeout` header: up to 8 digits and a unit (`H`, `M`, `S`, `m`, `u`, `n`).
-fn grpc_timeout(value: &str) -> Option<Duration> {
-    if value.len() < 2 || value.len() > 9 {
-        return None;
-    }
-    let (digits, unit) = value.split_at(value.len() - 1);
-    let amount: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(amount * 3600),
-        "M" => Duration::from_secs(amount * 60),
-        "S" => Duration::from_secs(amount),
-        "m" => Duration::from_millis(amount),
-        "u" => Duration::from_micros(amount),
-        "n" => Duration::from_nanos(amount),
-        _ => return None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grpc_timeouts_parse_in_every_unit() {
-        assert_eq!(grpc_timeout("2H"), Some(Duration::from_secs(7200)));
-        assert_eq!(grpc_timeout("3M"), Some(Duration::from_secs(180)));
-        assert_eq!(grpc_timeout("10S"), Some(Duration::from_secs(10)));
-        assert_eq!(grpc_timeout("250m"), Some(Duration::from_millis(250)));
-        assert_eq!(grpc_timeout("99999999u"), Some(Duration::from_micros(99_999_999)));
-        assert_eq!(grpc_timeout("5n"), Some(Duration::from_nanos(5)));
-        for bad in ["", "S", "10", "10x", "-1S", "123456789S"] {
-            assert_eq!(grpc_timeout(bad), None, "{bad:?}");
-        }
     }
 }

@@ -14,6 +14,7 @@ mod connect_stream;
 mod grpc;
 mod incoming;
 pub mod status;
+mod timeouts;
 mod typed;
 
 use super::schema::{Schema, TypedRpc};
