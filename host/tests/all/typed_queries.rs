@@ -323,3 +323,49 @@ fn services_that_share_a_queries_file_must_generate_the_same_wit_from_it() {
         run.stderr
     );
 }
+
+#[test]
+fn a_typed_query_whose_rows_pass_the_memory_left_fails_with_limit_in_every_language() {
+    // 150 notes of 1 MiB each, tagged `big`, against services of 128 MiB: the host stops
+    // collecting the rows at what the instance has left, and the query fails `limit`.
+    let db = example().join("db");
+    let mut manifest = "manifest-version = 1\n[limits]\nmemory-mib = 128\n".to_owned();
+    for service in SERVICES {
+        manifest += &format!(
+            "[services.{service}]\ncomponent = {:?}\n\
+             sqlite = {{ migrations = {:?}, queries = {:?}, package = \"notes:db\" }}\n",
+            built(service).display().to_string(),
+            db.join("migrations").display().to_string(),
+            db.join("queries.sql").display().to_string(),
+        );
+    }
+    let wos = Wos::new(&manifest);
+    let data = wos.path().with_file_name("data");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let start = || {
+        let options = StartOptions { data_dir: Some(data.clone()), ..StartOptions::default() };
+        rt.block_on(load(&wos.path()).unwrap().start(options)).unwrap()
+    };
+    // The first start migrates the databases; the big notes go in behind the services' backs.
+    rt.block_on(start().shutdown());
+    let body = "x".repeat(1 << 20);
+    for service in SERVICES {
+        let file = rusqlite::Connection::open(data.join(format!("{service}.sqlite3"))).unwrap();
+        file.execute_batch("BEGIN").unwrap();
+        for n in 0..150 {
+            file.execute("INSERT INTO notes (id, title, body) VALUES (?1, 'big', ?2)", rusqlite::params![n, body])
+                .unwrap();
+            file.execute("INSERT INTO tags (note_id, tag) VALUES (?1, 'big')", [n]).unwrap();
+        }
+        file.execute_batch("COMMIT").unwrap();
+    }
+    let running = start();
+    for service in SERVICES {
+        let mut results = [Val::Bool(false)];
+        rt.block_on(running.call(service, TAGGED_NOTES, "tagged", &[text("big")], &mut results)).unwrap();
+        let Val::Result(Err(Some(error))) = &results[0] else { panic!("{service}: {:?}", results[0]) };
+        let message = string(error);
+        assert!(message.starts_with("limit: the rows of this query need more than the "), "{service}: {message}");
+        assert!(message.contains("`memory-mib`"), "{service}: {message}");
+    }
+}
