@@ -434,6 +434,28 @@ fn concurrent_requests_over_a_diamond_with_one_shared_instance_below_all_succeed
 }
 
 #[test]
+fn a_connect_body_that_does_not_arrive_in_time_is_refused() {
+    // A client that announces 100 bytes, sends 10 and waits: the request ends at its own
+    // deadline (500 ms here; 30 s at most), not when the client decides.
+    use std::io::{Read as _, Write as _};
+    let wos = shop();
+    let served = Served::start(&wos.path(), &[]);
+    let mut slow = std::net::TcpStream::connect(&served.addr).unwrap();
+    let request = format!(
+        "POST /{FAULTS}/Ping HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         connect-timeout-ms: 500\r\nContent-Length: 100\r\n\r\n{{\"a\": 1,  ",
+        served.addr
+    );
+    slow.write_all(request.as_bytes()).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = slow.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 504"), "{answer}");
+    assert!(answer.contains("the request body did not arrive within 500 ms"), "{answer}");
+}
+
+#[test]
 fn connections_past_max_connections_wait_for_a_place() {
     let wos = Wos::new(&format!(
         "manifest-version = 1\n[serve]\nmax-connections = 1\n[services.faulty]\ncomponent = {:?}\n",

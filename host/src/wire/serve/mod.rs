@@ -132,7 +132,7 @@ impl Server {
         let (health, health_service) = tonic_health::server::health_reporter();
         set_health(&health, &services, tonic_health::ServingStatus::Serving).await;
         tokio::spawn(follow_failures(health.clone(), running.failed_services(), dependencies));
-        tokio::spawn(follow_readiness(health.clone(), running.clone()));
+        let readiness = follow_readiness(health.clone(), running.clone());
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_file_descriptor_set(schema.files.clone())
@@ -174,7 +174,13 @@ impl Server {
                 set_health(&health, &health_services, tonic_health::ServingStatus::NotServing).await;
             },
         );
-        let task = tokio::spawn(async move { server.await.context("the server failed") });
+        // Readiness is followed for as long as the server serves, and no longer.
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                served = server => served.context("the server failed"),
+                never = readiness => match never {},
+            }
+        });
         Ok(Server { addr, tls: tls.is_some(), services, task })
     }
 
@@ -276,8 +282,8 @@ pub const READINESS: &str = "parigot.readiness";
 /// How often readiness is looked at.
 const READINESS_EVERY: Duration = Duration::from_millis(500);
 
-/// Keeps [`READINESS`] up to date while the server runs, with a log line at each change.
-async fn follow_readiness(health: tonic_health::server::HealthReporter, running: Running) {
+/// Keeps [`READINESS`] up to date, with a log line at each change; never ends by itself.
+async fn follow_readiness(health: tonic_health::server::HealthReporter, running: Running) -> std::convert::Infallible {
     let mut ready = None;
     loop {
         let refusing = running.refusing_services();
