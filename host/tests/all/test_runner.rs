@@ -199,6 +199,22 @@ fn only_test_components_may_act_as_a_user() {
         "service `impostor` imports `parigot:test/session@0.1.0` (the test session), which only tests may use: it \
          exists under `parigot-host test` and `parigot-host call`, never in a wos that runs or serves",
     ]);
+    // Under `test`, only the test components themselves may have it, not a service.
+    let pricing = repo().join("tests/pricing");
+    std::fs::write(
+        wos.path(),
+        format!(
+            "manifest-version = 1\nname = \"impostor\"\n[services.impostor]\ncomponent = \"i.wasm\"\n\
+             [services.pricing]\ncomponent = {:?}\n[tests.pricing-rust]\ncomponent = {:?}\n",
+            component("pricing").display().to_string(),
+            pricing.join(".parigot/build/pricing-rust.wasm").display().to_string()
+        ),
+    )
+    .unwrap();
+    host(&["test", wos.path().to_str().unwrap()]).expect_code(78).expect_stderr(&[
+        "service `impostor` imports `parigot:test/session@0.1.0`, which lets its caller act as any user: only test \
+         components (`[tests.NAME]`) may import it",
+    ]);
 }
 
 #[test]
