@@ -74,7 +74,7 @@ fn context(c: &mut Criterion) {
         });
     }
     let ids = IdSource::random();
-    let caller = CallContext { chain: ChainId::fresh(), deadline: None, pctx: Pctx::fresh(&ids) };
+    let caller = CallContext { chain: ChainId::fresh(), deadline: None, pctx: Pctx::fresh(&ids), client: None };
     group.bench_function("propagation alone (a callee's context from its caller's)", |b| {
         b.iter(|| std::hint::black_box(caller.for_callee(&ids)))
     });

@@ -6,7 +6,9 @@
 //! the files have been quiet for [`QUIET`]. A build or link error is shown and the previous
 //! build keeps running.
 
-use crate::manifest::{ServiceName, ServiceSpec};
+use crate::manifest::ServiceSpec;
+
+use crate::names::ServiceName;
 use crate::runtime::Running;
 use crate::runtime::cache::ComponentCache;
 use std::time::{Duration, Instant, SystemTime};

@@ -7,7 +7,7 @@
 //! `host/fuzz/corpus/TARGET`); `cargo test` replays that corpus and a bounded number of seeded
 //! mutations of it and of each target's seeds ([`TARGETS`]), so CI runs every target briefly.
 
-use crate::graph::{FuncSig, ValType};
+use crate::surface::{FuncSig, ValType};
 use crate::wire::proto::interface_proto;
 use crate::wire::schema::Schema;
 use prost_reflect::{DynamicMessage, MessageDescriptor};

@@ -8,6 +8,7 @@
 //! ([`assets`]), so a service builds anywhere the language's toolchain is installed.
 
 mod assets;
+pub mod codegen;
 mod fs_util;
 mod go;
 mod go_mod;

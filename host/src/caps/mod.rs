@@ -24,9 +24,8 @@ pub mod mocks;
 pub mod registry;
 pub mod session;
 pub mod sqlite;
-pub mod wit_text;
 
-use crate::manifest::InterfaceName;
+use crate::names::InterfaceName;
 use std::time::Duration;
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};

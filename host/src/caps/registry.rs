@@ -14,9 +14,11 @@ use super::mocks::{self, MockBook, MockTable};
 use super::sqlite::ServiceDatabase;
 use super::sqlite::queries::{self, QuerySet};
 use super::{ServiceCaps, View};
-use crate::graph::{InterfaceSig, OwnInterfaces, Surface};
+use crate::graph::OwnInterfaces;
 use crate::kernel::blocking::BlockingPool;
-use crate::manifest::{InterfaceName, Manifest, ServiceName, ServiceSpec};
+use crate::manifest::{Manifest, ServiceSpec};
+use crate::names::{InterfaceName, ServiceName};
+use crate::surface::{InterfaceSig, Surface};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::Result;
@@ -40,7 +42,7 @@ impl HostInterfaces {
         let mut queries = BTreeMap::new();
         for (name, spec) in &manifest.services {
             let Some(table) = &spec.sqlite else { continue };
-            let set = QuerySet::load(name.as_str(), table, &manifest.path)
+            let set = crate::build::codegen::queries::load_current(name.as_str(), table, &manifest.path)
                 .map_err(|why| wasmtime::format_err!("cannot load the typed queries of service `{name}`: {why}"))?;
             if let Some(set) = set {
                 queries.insert(name.clone(), Arc::new(set));

@@ -1,7 +1,8 @@
 //! `build`, `queries`, `mocks` and `proto`: what the host generates for a wos.
 
-use parigot_host::caps::sqlite::queries::QuerySet;
-use parigot_host::manifest::{Manifest, ServiceName, ServiceSpec};
+use parigot_host::build::codegen::queries::GeneratedQueries;
+use parigot_host::manifest::{Manifest, ServiceSpec};
+use parigot_host::names::ServiceName;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions};
@@ -84,23 +85,23 @@ pub(crate) fn queries(args: QueriesArgs) -> Result<ExitCode> {
     let mut generated: BTreeMap<PathBuf, (&ServiceName, String)> = BTreeMap::new();
     for (name, spec) in chosen_services(&manifest, &args.services)? {
         let Some(table) = &spec.sqlite else { continue };
-        let set = QuerySet::generate(name.as_str(), table)
+        let set = GeneratedQueries::generate(name.as_str(), table)
             .map_err(|why| wasmtime::format_err!("cannot generate the typed queries of service `{name}`: {why}"))?;
         let Some(set) = set else { continue };
-        if let Some((first, wit)) = generated.get(&set.wit_path) {
+        if let Some((first, wit)) = generated.get(&set.path) {
             if *wit != set.wit {
                 bail!(
                     "services `{first}` and `{name}` share the queries file of {} but generate different WIT from it \
                      (another `package`, or other migrations); give each its own queries file, or the same settings",
-                    set.wit_path.display()
+                    set.path.display()
                 );
             }
             continue;
         }
-        generated.insert(set.wit_path.clone(), (name, set.wit.clone()));
-        let wrote = format!("wrote {} queries of service `{name}` as `{}`", set.queries.len(), set.interface);
-        if sync_generated(&set.wit_path, &set.wit, args.check, &wrote)? {
-            stale.push(set.wit_path.display().to_string());
+        generated.insert(set.path.clone(), (name, set.wit.clone()));
+        let wrote = format!("wrote {} queries of service `{name}` as `{}`", set.set.queries.len(), set.set.interface);
+        if sync_generated(&set.path, &set.wit, args.check, &wrote)? {
+            stale.push(set.path.display().to_string());
         }
     }
     if generated.is_empty() {
@@ -136,7 +137,7 @@ pub(crate) fn mocks(args: MocksArgs) -> Result<ExitCode> {
     }
     let mut generated: BTreeMap<PathBuf, String> = BTreeMap::new();
     for (name, spec) in &manifest.tests {
-        let found = parigot_host::caps::mocks::control::for_test(&manifest, spec)
+        let found = parigot_host::build::codegen::mock_controls::for_test(&manifest, spec)
             .map_err(|why| wasmtime::format_err!("cannot generate the mock control WIT of test `{name}`: {why}"))?;
         if let Some((path, text)) = found {
             generated.insert(path, text);

@@ -19,7 +19,8 @@ pub(crate) use users::*;
 
 use parigot_host::caps::log::render::LogFormat;
 use parigot_host::kernel::ServiceFailure;
-use parigot_host::manifest::{Manifest, ServiceName};
+use parigot_host::manifest::Manifest;
+use parigot_host::names::ServiceName;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions, ProgramOutcome, StartOptions};

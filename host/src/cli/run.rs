@@ -4,7 +4,8 @@
 use parigot_host::caps::log::render::LogFormat;
 use parigot_host::compose::ProgramSettings;
 use parigot_host::kernel::console;
-use parigot_host::manifest::{Manifest, ServiceName};
+use parigot_host::manifest::Manifest;
+use parigot_host::names::ServiceName;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::{App, BuildPolicy, StartOptions};
 use parigot_host::users::Authenticator;

@@ -1,7 +1,8 @@
 //! `test`: the wos's test components run, a report printed.
 
 use parigot_host::kernel::pulse;
-use parigot_host::manifest::{Manifest, ServiceName};
+use parigot_host::manifest::Manifest;
+use parigot_host::names::ServiceName;
 use parigot_host::runtime::BuildPolicy;
 use parigot_host::runtime::cache::ComponentCache;
 use std::process::ExitCode;

@@ -8,9 +8,11 @@
 //! `wasi:cli/run`. The program's arguments and environment from the wos travel inside the unit
 //! (a custom section, [`PROGRAM_SECTION`]), so `run unit.wasm` runs it as the wos did.
 
-use crate::graph::{Plan, RUN_INTERFACE};
-use crate::manifest::ServiceName;
+use crate::graph::Plan;
+
+use crate::names::ServiceName;
 use crate::runtime::App;
+use crate::surface::RUN_INTERFACE;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use wac_graph::types::Package;

@@ -7,7 +7,8 @@
 //! holds the host, every group's components, migrations and typed queries.
 
 use super::image::{ImageFile, ImageSpec};
-use crate::manifest::{InterfaceName, Manifest, ServiceName, ServiceSpec};
+use crate::manifest::{Manifest, ServiceSpec};
+use crate::names::{InterfaceName, ServiceName};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

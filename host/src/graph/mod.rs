@@ -11,12 +11,10 @@
     reason = "link errors are built once, on the way out; keeping them plain values keeps them easy to match in tests"
 )]
 
-mod queries;
-mod surface;
+use crate::manifest::{Manifest, RemoteSpec};
 
-pub use surface::{FuncSig, InterfaceSig, RUN_INTERFACE, Surface, ValType};
-
-use crate::manifest::{InterfaceName, Manifest, RemoteSpec, ServiceName};
+use crate::names::{InterfaceName, ServiceName};
+use crate::surface::{FuncSig, InterfaceSig, Surface, ValType};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Interfaces in these namespaces are provided by the host, not by services.

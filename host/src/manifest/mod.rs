@@ -4,14 +4,11 @@
 //! are already resolved against the manifest's folder. What the manifest *means* (which service
 //! provides which interface, in which order they start) is the business of [`crate::graph`].
 
-mod names;
-
-pub use names::{InterfaceName, ServiceName};
-
 use crate::caps::files::{FileGrant, FilesTable};
 use crate::caps::log::{LogSettings, LogTable};
 use crate::caps::sqlite::SqliteTable;
 use crate::kernel::{Limits, RestartPolicy};
+use crate::names::{InterfaceName, ServiceName};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;

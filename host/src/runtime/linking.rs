@@ -10,7 +10,8 @@
 use super::call::{CallContext, Target, call_service, call_service_typed};
 use super::shape::{PlainList, PlainValue, ShapeVisitor, visit_plain_shape};
 use super::state::{InstanceState, ServiceId};
-use crate::graph::{FuncSig, Link, Surface, is_host_interface};
+use crate::graph::{Link, is_host_interface};
+use crate::surface::{FuncSig, Surface};
 use std::pin::Pin;
 use std::sync::Arc;
 use wasmtime::component::Linker;
@@ -200,7 +201,7 @@ pub trait RemoteBinder: Send + Sync {
 /// An imported interface served by another host.
 pub trait RemoteImport: Send + Sync {
     /// The interface as the consumer imports it.
-    fn import(&self) -> &crate::manifest::InterfaceName;
+    fn import(&self) -> &crate::names::InterfaceName;
 
     /// The imported functions, by name.
     fn functions(&self) -> Vec<String>;

@@ -2,8 +2,9 @@
 //! component, and compiling it (or mapping it from the cache).
 
 use super::cache::{CacheOutcome, ComponentCache};
-use crate::caps::sqlite::queries::QuerySet;
-use crate::manifest::{Manifest, ServiceName, ServiceSpec};
+use crate::build::codegen::queries::GeneratedQueries;
+use crate::manifest::{Manifest, ServiceSpec};
+use crate::names::ServiceName;
 use std::path::Path;
 use std::time::Instant;
 use wasmtime::Engine;
@@ -82,12 +83,12 @@ pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSp
 /// changed, so that building the service sees the current one.
 pub fn generate_queries(name: &ServiceName, spec: &ServiceSpec) -> Result<()> {
     let Some(table) = &spec.sqlite else { return Ok(()) };
-    let set = QuerySet::generate(name.as_str(), table)
+    let set = GeneratedQueries::generate(name.as_str(), table)
         .map_err(|why| format_err!("cannot generate the typed queries of service `{name}`: {why}"))?;
     if let Some(set) = set
         && set.write().map_err(|why| format_err!("service `{name}`: {why}"))?
     {
-        tracing::info!("generated {} ({} queries of service `{name}`)", set.wit_path.display(), set.queries.len());
+        tracing::info!("generated {} ({} queries of service `{name}`)", set.path.display(), set.set.queries.len());
     }
     Ok(())
 }
@@ -96,7 +97,7 @@ pub fn generate_queries(name: &ServiceName, spec: &ServiceSpec) -> Result<()> {
 /// mocks interfaces and it changed, so that building the test sees the current one.
 pub fn generate_mock_control(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec) -> Result<()> {
     let failed = |why: String| format_err!("cannot generate the mock control WIT of test `{name}`: {why}");
-    let Some((path, text)) = crate::caps::mocks::control::for_test(manifest, spec).map_err(failed)? else {
+    let Some((path, text)) = crate::build::codegen::mock_controls::for_test(manifest, spec).map_err(failed)? else {
         return Ok(());
     };
     if crate::build::write_if_changed(&path, &text).map_err(failed)? {

@@ -45,9 +45,11 @@ use crate::caps::log::render::LogFormat;
 use crate::caps::log::{LineRate, LogSink, TracingSink};
 use crate::caps::registry::{self, HostInterfaces, ServiceImports};
 use crate::caps::sqlite::queries::QuerySet;
-use crate::graph::{self, OwnInterfaces, Plan, Surface};
+use crate::graph::{self, OwnInterfaces, Plan};
 use crate::kernel::pulse::PulseClock;
-use crate::manifest::{Manifest, ServiceName, ServiceSpec};
+use crate::manifest::{Manifest, ServiceSpec};
+use crate::names::ServiceName;
+use crate::surface::Surface;
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
@@ -114,7 +116,7 @@ impl ServiceWit {
     pub fn is_program(&self) -> bool {
         self.resolve.worlds[self.world].exports.keys().any(|key| match key {
             wit_parser::WorldKey::Interface(id) => {
-                self.resolve.id_of(*id).is_some_and(|name| name.starts_with(graph::RUN_INTERFACE))
+                self.resolve.id_of(*id).is_some_and(|name| name.starts_with(crate::surface::RUN_INTERFACE))
             }
             wit_parser::WorldKey::Name(_) => false,
         })

@@ -8,9 +8,10 @@
 //! old version are dropped at once, busy ones when their calls end.
 
 use super::{LinkContext, LoadedService, Running, Version, export_indices, link_service, load};
-use crate::graph::{self, Surface};
-use crate::manifest::ServiceName;
+use crate::graph;
+use crate::names::ServiceName;
 use crate::runtime::cache::ComponentCache;
+use crate::surface::Surface;
 use std::collections::BTreeMap;
 use wasmtime::Result;
 use wasmtime::error::Context as _;

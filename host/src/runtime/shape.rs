@@ -9,7 +9,7 @@
 //! (the wire layer, through [`Running::call_typed`](super::Running::call_typed)).
 //! [`visit_plain_shape`] is the one list of those shapes.
 
-use crate::graph::{FuncSig, ValType};
+use crate::surface::{FuncSig, ValType};
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower};
 
 /// A plain value of a typed call, whatever its type.

@@ -6,7 +6,7 @@
 //! WAVE writes it, after the function (`ns:pkg/iface.func@0.1.0(...)`); without one, any
 //! version the wos exports matches.
 
-use crate::manifest::{InterfaceName, ServiceName};
+use crate::names::{InterfaceName, ServiceName};
 use crate::runtime::{App, Caller, Running};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::wasm_wave::untyped::UntypedFuncCall;

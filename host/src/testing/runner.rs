@@ -7,7 +7,7 @@
 //! cause; the others go on.
 
 use crate::caps::log::{LogCapture, render::LogFormat};
-use crate::manifest::ServiceName;
+use crate::names::ServiceName;
 use crate::runtime::{App, Determinism, Running, StartOptions};
 use std::sync::Arc;
 use wasmtime::component::Val;

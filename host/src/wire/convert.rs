@@ -7,8 +7,8 @@
 //! that is not one character, an enum number that names no case, a variant with no case set
 //! are refused with a [`ConvertError`] that says which field.
 
-use crate::graph::{FuncSig, ValType};
 use crate::runtime::shape::PlainValue;
+use crate::surface::{FuncSig, ValType};
 use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage, Value};
 use std::borrow::Cow;
 use wasmtime::component::Val;

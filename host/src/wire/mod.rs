@@ -15,7 +15,7 @@ pub mod schema;
 pub mod serve;
 
 use crate::graph::is_host_interface;
-use crate::manifest::{InterfaceName, ServiceName};
+use crate::names::{InterfaceName, ServiceName};
 use crate::runtime::{App, LoadedService};
 use proto::ProtoFile;
 use std::path::{Path, PathBuf};

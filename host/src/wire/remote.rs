@@ -58,7 +58,7 @@ impl RemoteBinder for GrpcRemotes {
 }
 
 impl RemoteImport for RemoteInterface {
-    fn import(&self) -> &crate::manifest::InterfaceName {
+    fn import(&self) -> &crate::names::InterfaceName {
         &self.link.import
     }
 

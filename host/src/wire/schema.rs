@@ -3,7 +3,7 @@
 //! these descriptors, so what goes over the wire is exactly what `parigot-host proto` writes.
 
 use super::proto::{self, ProtoFile};
-use crate::graph::FuncSig;
+use crate::surface::FuncSig;
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use protox::file::{File, FileResolver};
 use wasmtime::{Result, format_err};

@@ -19,8 +19,8 @@
 pub mod control;
 
 use super::View;
-use crate::graph::InterfaceSig;
-use crate::manifest::InterfaceName;
+use crate::names::InterfaceName;
+use crate::surface::InterfaceSig;
 use control::Control;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;

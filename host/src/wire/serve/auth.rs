@@ -4,7 +4,9 @@
 //! refused request: gRPC `UNAUTHENTICATED` / Connect 401, with the `WWW-Authenticate`
 //! challenge.
 
-use crate::manifest::{AuthSpec, InterfaceName};
+use crate::manifest::AuthSpec;
+
+use crate::names::InterfaceName;
 use crate::runtime::ChainId;
 use crate::users::{
     Authenticator, Denied, PROOF_HEADER, PeerClaim, PeerSecret, SeenNonces, USER_HEADER, decode_user, parse_basic,

@@ -20,7 +20,7 @@ mod typed;
 use super::schema::{Schema, TypedRpc};
 use super::{InterfaceSide, interface_protos, public_interfaces};
 use crate::caps::context::EdgeHeaders;
-use crate::manifest::ServiceName;
+use crate::names::ServiceName;
 use crate::runtime::{App, Caller, ClientPresence, Running};
 use axum::body::Body;
 use http::{Request, Response};

@@ -24,7 +24,7 @@ pub(super) trait TypedCall: Send + Sync {
 }
 
 /// The typed call of a function with signature `sig`, if it is one of plain values.
-pub(super) fn typed_call(sig: &crate::graph::FuncSig) -> Option<Arc<dyn TypedCall>> {
+pub(super) fn typed_call(sig: &crate::surface::FuncSig) -> Option<Arc<dyn TypedCall>> {
     visit_plain_shape(sig, MakeTypedCall)
 }
 

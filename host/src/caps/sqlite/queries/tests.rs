@@ -19,7 +19,7 @@ CREATE TABLE odd (id INTEGER PRIMARY KEY, data JSONB, loose);
 ";
 
 /// A grant with the schema above as its one migration and `queries` as its queries file.
-fn grant(dir: &Path, queries: &str) -> SqliteTable {
+pub(crate) fn grant(dir: &Path, queries: &str) -> SqliteTable {
     let migrations = dir.join("migrations");
     std::fs::create_dir_all(&migrations).unwrap();
     std::fs::write(migrations.join("001_init.sql"), SCHEMA).unwrap();
@@ -34,7 +34,7 @@ fn grant(dir: &Path, queries: &str) -> SqliteTable {
 
 fn generate(queries: &str) -> Result<QuerySet, String> {
     let dir = tempfile::tempdir().unwrap();
-    QuerySet::generate("notes", &grant(dir.path(), queries)).map(|set| set.expect("the grant has queries"))
+    QuerySet::read("notes", &grant(dir.path(), queries)).map(|set| set.expect("the grant has queries"))
 }
 
 fn field(name: &str, ty: SqlType, nullable: bool) -> Field {
@@ -130,38 +130,6 @@ fn parameters_take_the_type_of_the_columns_they_are_written_to() {
 }
 
 #[test]
-fn the_generated_wit_is_a_valid_package_with_a_function_per_query() {
-    let set = generate(
-        "-- name: GetNote :one\n-- One note by its id.\nSELECT id, title, body FROM notes WHERE id = @id\n\
-         -- name: Titles :many\nSELECT title FROM notes ORDER BY title\n\
-         -- name: DeleteNote :execrows\nDELETE FROM notes WHERE id = @id\n\
-         -- name: Touch :exec\nUPDATE notes SET pinned = @pinned\n\
-         -- name: AddNote :execlastid\nINSERT INTO notes (title) VALUES (@title)",
-    )
-    .unwrap();
-    let mut resolve = wit_parser::Resolve::default();
-    resolve.push_str("queries.wit", &set.wit).unwrap_or_else(|e| panic!("{e:#}\n{}", set.wit));
-    for line in [
-        "package notes:db;",
-        "    record get-note-row {\n        id: s64,\n        title: string,\n        body: option<string>,\n    }",
-        "    /// One note by its id.\n    ///\n    /// `GetNote :one`:\n    ///\n    ///     SELECT id, title, body FROM notes WHERE id = @id\n",
-        "    get-note: func(id: s64) -> result<option<get-note-row>, db-error>;",
-        "    titles: func() -> result<list<string>, db-error>;",
-        "    delete-note: func(id: s64) -> result<u64, db-error>;",
-        "    touch: func(pinned: bool) -> result<_, db-error>;",
-        "    add-note: func(title: string) -> result<s64, db-error>;",
-    ] {
-        assert!(set.wit.contains(line), "no `{line}` in\n{}", set.wit);
-    }
-    assert_eq!(set.interface.to_string(), "notes:db/queries");
-    let signature = crate::graph::InterfaceSig::of_queries(&set.queries);
-    assert_eq!(
-        signature.functions.keys().collect::<Vec<_>>(),
-        ["add-note", "delete-note", "get-note", "titles", "touch"]
-    );
-}
-
-#[test]
 fn what_cannot_be_inferred_is_an_error_that_names_the_query_and_the_fix() {
     let cases = [
         (
@@ -190,29 +158,13 @@ fn what_cannot_be_inferred_is_an_error_that_names_the_query_and_the_fix() {
 }
 
 #[test]
-fn a_generated_file_that_does_not_match_its_queries_is_stale() {
-    let dir = tempfile::tempdir().unwrap();
-    let table = grant(dir.path(), "-- name: Titles :many\nSELECT title FROM notes");
-    let wos = Path::new("wos.toml");
-    let missing = QuerySet::load("notes", &table, wos).unwrap_err();
-    assert!(missing.contains("queries.wit has not been generated; run `parigot-host queries wos.toml`"), "{missing}");
-    let set = QuerySet::generate("notes", &table).unwrap().unwrap();
-    assert!(set.write().unwrap());
-    assert!(!set.write().unwrap(), "an unchanged file is not written again");
-    assert!(QuerySet::load("notes", &table, wos).unwrap().is_some());
-    std::fs::write(dir.path().join("queries.sql"), "-- name: Titles :many\nSELECT title, body FROM notes").unwrap();
-    let stale = QuerySet::load("notes", &table, wos).unwrap_err();
-    assert!(stale.contains("queries.wit is stale: its queries or migrations changed"), "{stale}");
-}
-
-#[test]
 fn a_package_name_must_be_a_wit_package() {
     let dir = tempfile::tempdir().unwrap();
     let mut table = grant(dir.path(), "-- name: Titles :many\nSELECT title FROM notes");
     table.package = Some("Notes".into());
-    let error = QuerySet::generate("notes", &table).unwrap_err();
+    let error = QuerySet::read("notes", &table).unwrap_err();
     assert!(error.contains("`Notes` is not a WIT package name"), "{error}");
     table.package = None;
-    let set = QuerySet::generate("notes", &table).unwrap().unwrap();
+    let set = QuerySet::read("notes", &table).unwrap().unwrap();
     assert_eq!(set.interface.to_string(), "notes:db/queries");
 }

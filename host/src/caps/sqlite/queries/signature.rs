@@ -1,9 +1,9 @@
 //! The structural signature of a service's typed queries: the interface the host generates
-//! from its queries file (`caps::sqlite::queries`), as the linker checks the service's import
+//! from its queries file, as the linker checks the service's import
 //! against it. It follows the same mapping as the generated WIT text.
 
-use super::{FuncSig, InterfaceSig, ValType};
-use crate::caps::sqlite::queries::{DB_ERROR_CASES, Field, Kind, Query, SqlType, Typed};
+use super::{DB_ERROR_CASES, Field, Kind, Query, SqlType, Typed};
+use crate::surface::{FuncSig, InterfaceSig, ValType};
 
 impl InterfaceSig {
     /// The functions of the interface generated from `queries`.

@@ -4,7 +4,7 @@
 //! Signatures are kept as plain values ([`ValType`]) so that linking decisions and type checks
 //! can be made, tested and explained without a wasmtime `Store`.
 
-use crate::manifest::InterfaceName;
+use crate::names::InterfaceName;
 use std::collections::BTreeMap;
 use std::fmt;
 use wasmtime::Engine;
