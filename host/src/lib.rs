@@ -18,6 +18,7 @@ pub mod graph;
 pub mod kernel;
 pub mod manifest;
 pub mod names;
+pub mod registry;
 pub mod runtime;
 pub mod surface;
 pub mod testing;

@@ -1,40 +1,49 @@
 //! Capabilities: what the host itself gives guests, through parigot's own WIT packages (`wit/`
 //! at the repository root).
 //!
-//! Each capability is one folder here: its part of the wos.toml schema, its per-service and
-//! per-instance state, and its host implementation of the WIT it owns. This module is the one
-//! place that lists them ([`CAPABILITIES`]), links their bindings into a service's linker and
-//! checks a service's imports against what the wos grants it.
+//! Each capability is a unit ([`Unit`]) in one folder here: its part of the wos.toml schema
+//! and its checks, who may import it ([`Capability`]: its grant key, whether only tests may),
+//! how it is linked, its state for each service and each instance, what it undoes when a call
+//! ends, and its budgets. The `units!` list below is the one place that registers them;
+//! from it come [`CAPABILITIES`], the state structs and the functions the runtime calls
+//! ([`prepare_services`], [`link_service`], [`configure_wasi`]), so the runtime names no
+//! capability.
 //!
 //! Grants are deny by default: a service that imports a capability it was not granted is
-//! refused before anything starts, with the wos.toml key to add. The per-call context and
-//! logging expose nothing of the host or of other services (a service only ever sees its own
-//! call's context and writes its own log lines), so every service has them without a grant; a
-//! database (`sqlite`) needs its grant.
+//! refused before anything starts, with the wos.toml key to add ([`check_import`]). The
+//! per-call context and logging expose nothing of the host or of other services, so every
+//! service has them without a grant.
 //!
-//! A capability sees an instance through a [`View`]: the context of the call under way, the
-//! service's capability state and the instance's own. It knows nothing of Stores, pools or the
-//! wire.
+//! A unit sees an instance through a [`View`] of its own: the context of the call under way,
+//! the instance's memory, and that unit's state alone, never another unit's. It knows nothing
+//! of Stores, pools, the manifest or the wire: what it needs of the wos comes in a
+//! [`WosPlan`].
 
 mod bindings;
 pub mod context;
 pub mod files;
 pub mod log;
 pub mod mocks;
-pub mod registry;
+mod plan;
 pub mod session;
 pub mod sqlite;
 
+pub use plan::{ServicePlan, Start, WosPlan};
+
 use crate::names::InterfaceName;
+use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};
+use wasmtime_wasi::WasiCtxBuilder;
 
-/// One capability: the interfaces it implements and how a service is granted it.
+/// What a capability is and who may have it.
 pub struct Capability {
     /// Its name in messages and in the docs.
     pub name: &'static str,
-    /// The interfaces it implements, as `namespace:package/interface@version`.
+    /// The interfaces it implements, as `namespace:package/interface@version` (beyond these, a
+    /// unit may implement interfaces the wos defines: typed queries, mocked interfaces).
     pub interfaces: &'static [&'static str],
     /// The wos.toml key that grants it to a service, or `None` if every service has it.
     pub grant_key: Option<&'static str>,
@@ -43,10 +52,182 @@ pub struct Capability {
     pub test_only: bool,
 }
 
-/// Every capability the host implements. Adding one: a folder here, its WIT under `wit/`, and
-/// a line in this list.
-pub const CAPABILITIES: &[Capability] =
-    &[context::CAPABILITY, log::CAPABILITY, sqlite::CAPABILITY, mocks::CAPABILITY, session::CAPABILITY];
+/// One capability: its policy, its state, its linking and its teardown.
+pub trait Unit: Sized + 'static {
+    /// What it is and who may import it.
+    const ABOUT: Capability;
+    /// Its state for one service, shared by the service's instances.
+    type Service: Send + Sync + 'static;
+    /// Its state for one instance.
+    type Instance: Default + Send + 'static;
+
+    /// Its state for every service of `wos`, in the wos's start-up order, made before anything
+    /// starts (databases opened and migrated, folders opened and checked).
+    fn prepare(wos: &WosPlan<'_>, start: &Start<'_>) -> Result<Vec<Self::Service>>;
+
+    /// Links into `linker` what `service` may import of it, each host function reaching the
+    /// calling instance through `view`.
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        wos: &WosPlan<'_>,
+        service: &ServicePlan<'_>,
+        view: fn(&mut T) -> View<'_, Self>,
+    ) -> Result<()>;
+
+    /// Adds to a new instance's WASI context what the unit gives it there (granted folders).
+    fn configure_wasi(_service: &Self::Service, _builder: &mut WasiCtxBuilder) -> Result<()> {
+        Ok(())
+    }
+
+    /// The call under way has ended: what belonged to it (a transaction left open) is undone.
+    fn call_ended(_instance: &mut Self::Instance) {}
+}
+
+/// What unit `U` sees of one instance while its guest calls it.
+pub struct View<'a, U: Unit> {
+    /// The context of the call under way (none between calls).
+    pub call: Option<&'a mut context::Pctx>,
+    /// How long the call under way may still run, when it has a deadline.
+    pub time_left: Option<Duration>,
+    /// The instance's memory limit (the service's `memory-mib`), in bytes.
+    pub memory_limit: u64,
+    /// How much of it the instance has not used yet, in bytes: the most the host may hold for
+    /// it while a call collects what it will hand over (a query's rows).
+    pub memory_room: u64,
+    /// The unit's state for the service.
+    pub service: &'a U::Service,
+    /// The unit's state for the instance.
+    pub instance: &'a mut U::Instance,
+}
+
+/// What an instance's Store data gives the capabilities: [`View`] of every unit at once.
+pub struct Parts<'a> {
+    pub call: Option<&'a mut context::Pctx>,
+    pub time_left: Option<Duration>,
+    pub memory_limit: u64,
+    pub memory_room: u64,
+    pub service: &'a ServiceCaps,
+    pub instance: &'a mut InstanceCaps,
+}
+
+/// A Store's data that instances of services are linked against.
+pub trait CapsHost: Send + 'static {
+    /// What the capabilities see of the instance.
+    fn caps_parts(&mut self) -> Parts<'_>;
+}
+
+/// Marks [`View`] of `U` as what `U`'s bindings are given.
+pub struct Scoped<U>(PhantomData<U>);
+
+impl<U: Unit> HasData for Scoped<U> {
+    type Data<'a> = View<'a, U>;
+}
+
+/// The registered units, each with its place in [`ServiceCaps`] and [`InstanceCaps`].
+pub struct Registered;
+
+/// Where unit `U`'s state is in the state of all units.
+pub trait Holds<U: Unit> {
+    fn parts<'a>(service: &'a ServiceCaps, instance: &'a mut InstanceCaps) -> (&'a U::Service, &'a mut U::Instance);
+}
+
+/// Unit `U`'s view of the instance whose Store data is `host`.
+fn view_of<T: CapsHost, U: Unit>(host: &mut T) -> View<'_, U>
+where
+    Registered: Holds<U>,
+{
+    let parts = host.caps_parts();
+    let (service, instance) = <Registered as Holds<U>>::parts(parts.service, parts.instance);
+    View {
+        call: parts.call,
+        time_left: parts.time_left,
+        memory_limit: parts.memory_limit,
+        memory_room: parts.memory_room,
+        service,
+        instance,
+    }
+}
+
+/// Registers the units: their policies in [`CAPABILITIES`], their state in [`ServiceCaps`]
+/// and [`InstanceCaps`], and each in the functions the runtime calls.
+macro_rules! units {
+    ($($field:ident: $unit:ty),* $(,)?) => {
+        /// Every capability the host implements.
+        pub const CAPABILITIES: &[Capability] = &[$(<$unit as Unit>::ABOUT),*];
+
+        /// The capability state of one service, shared by all its instances: each unit's own.
+        pub struct ServiceCaps {
+            $(pub $field: <$unit as Unit>::Service,)*
+        }
+
+        /// The capability state of one instance: each unit's own.
+        #[derive(Default)]
+        pub struct InstanceCaps {
+            $(pub $field: <$unit as Unit>::Instance,)*
+        }
+
+        $(impl Holds<$unit> for Registered {
+            fn parts<'a>(
+                service: &'a ServiceCaps,
+                instance: &'a mut InstanceCaps,
+            ) -> (&'a <$unit as Unit>::Service, &'a mut <$unit as Unit>::Instance) {
+                (&service.$field, &mut instance.$field)
+            }
+        })*
+
+        impl InstanceCaps {
+            /// The call under way has ended: each unit undoes what belonged to it.
+            pub fn call_ended(&mut self) {
+                $(<$unit as Unit>::call_ended(&mut self.$field);)*
+            }
+        }
+
+        /// Prepares the capability state of every service of `wos` (in start-up order) before
+        /// anything starts.
+        pub fn prepare_services(wos: &WosPlan<'_>, start: &Start<'_>) -> Result<Vec<Arc<ServiceCaps>>> {
+            $(let mut $field = one_each::<$unit>(wos, start)?;)*
+            Ok((0..wos.services.len())
+                .map(|_| Arc::new(ServiceCaps { $($field: $field.next().expect("one state per service"),)* }))
+                .collect())
+        }
+
+        /// Links every unit's interfaces that `service` may import into `linker`.
+        pub fn link_service<T: CapsHost>(linker: &mut Linker<T>, wos: &WosPlan<'_>, service: &ServicePlan<'_>) -> Result<()> {
+            $(<$unit as Unit>::link(linker, wos, service, view_of::<T, $unit>)?;)*
+            Ok(())
+        }
+
+        /// Adds to a new instance's WASI context what each unit gives it there.
+        pub fn configure_wasi(caps: &ServiceCaps, builder: &mut WasiCtxBuilder) -> Result<()> {
+            $(<$unit as Unit>::configure_wasi(&caps.$field, builder)?;)*
+            Ok(())
+        }
+    };
+}
+
+units! {
+    context: context::Context,
+    log: log::Log,
+    sqlite: sqlite::Sqlite,
+    files: files::Files,
+    mocks: mocks::Mocks,
+    session: session::Session,
+}
+
+/// `U`'s state for each service of `wos`, checked to be one per service.
+fn one_each<U: Unit>(wos: &WosPlan<'_>, start: &Start<'_>) -> Result<std::vec::IntoIter<U::Service>> {
+    let states = U::prepare(wos, start)?;
+    if states.len() != wos.services.len() {
+        wasmtime::bail!(
+            "host bug: {} prepared {} states for the {} services of wos `{}`",
+            U::ABOUT.name,
+            states.len(),
+            wos.services.len(),
+            wos.name
+        );
+    }
+    Ok(states.into_iter())
+}
 
 /// The capability that implements `interface` (any version), if the host implements it.
 pub fn capability_of(interface: &InterfaceName) -> Option<&'static Capability> {
@@ -126,65 +307,6 @@ fn check_import_in(
         }),
         _ => Ok(()),
     }
-}
-
-/// What a capability sees of one instance while its guest calls it.
-pub struct View<'a> {
-    /// The context of the call under way (none between calls).
-    pub call: Option<&'a mut context::Pctx>,
-    /// How long the call under way may still run, when it has a deadline.
-    pub time_left: Option<Duration>,
-    /// The instance's memory limit (the service's `memory-mib`), in bytes.
-    pub memory_limit: u64,
-    /// How much of it the instance has not used yet, in bytes: the most the host may hold for
-    /// it while a call collects what it will hand over (a query's rows).
-    pub memory_room: u64,
-    /// The service's capability state, shared by its instances.
-    pub service: &'a ServiceCaps,
-    /// The instance's own capability state.
-    pub instance: &'a mut InstanceCaps,
-}
-
-/// The capability state of one service, shared by all its instances.
-pub struct ServiceCaps {
-    /// Where its log lines go, and how many it may write.
-    pub log: log::ServiceLog,
-    /// Its database, if the wos grants it one.
-    pub sqlite: Option<sqlite::ServiceDatabase>,
-    /// The folders the wos grants it, opened.
-    pub files: files::OpenedGrants,
-    /// The mocks of the wos (one book for all its services).
-    pub mocks: std::sync::Arc<mocks::MockBook>,
-}
-
-/// The capability state of one instance.
-#[derive(Default)]
-pub struct InstanceCaps {
-    /// Its connection to the service's database, once it has used it.
-    pub sqlite: sqlite::InstanceDatabase,
-}
-
-impl InstanceCaps {
-    /// The call under way has ended: what belonged to it (a transaction left open) is undone.
-    pub fn call_ended(&mut self) {
-        self.sqlite.call_ended();
-    }
-}
-
-/// Marks [`View`] as what the capabilities' bindings are given.
-struct Caps;
-
-impl HasData for Caps {
-    type Data<'a> = View<'a>;
-}
-
-/// Links every capability's bindings into `linker`, each host function reaching its instance
-/// through `view`.
-pub fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_>) -> Result<()> {
-    bindings::context::add_to_linker::<T, Caps>(linker, view)?;
-    bindings::log::add_to_linker::<T, Caps>(linker, view)?;
-    bindings::wasi_logging::add_to_linker::<T, Caps>(linker, view)?;
-    bindings::sqlite::add_to_linker::<T, Caps>(linker, view)
 }
 
 #[cfg(test)]

@@ -2,24 +2,51 @@
 //! as, as if it had logged in at a served port. It lets its caller act as any user, so only
 //! test components (`[tests.NAME]`) may import it; the linker refuses it to any other service.
 
-use super::View;
+use super::{ServicePlan, Start, Unit, View, WosPlan};
 use wasmtime::component::Linker;
-use wasmtime::{Result, format_err};
+use wasmtime::{Result, bail, format_err};
 
-/// The interface, in the version this host implements.
+/// The session's interface.
 pub const INTERFACE: &str = "parigot:test/session@0.1.0";
 
-/// The capability: every test component has it (and nothing else, see [`add_to_linker`]).
-pub const CAPABILITY: super::Capability =
-    super::Capability { name: "the test session", interfaces: &[INTERFACE], grant_key: None, test_only: true };
+/// The capability: test components may act as any user.
+pub struct Session;
 
-/// Defines `parigot:test/session` in `linker`, for a test component.
-pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_>) -> Result<()> {
-    linker.instance(INTERFACE)?.func_wrap("log-in-as", move |mut store, (user,): (Option<String>,)| {
-        let pctx = view(store.data_mut())
-            .call
-            .ok_or_else(|| format_err!("`{INTERFACE}#log-in-as` was called outside any call"))?;
-        pctx.trace_mut().user = user.map(Into::into);
-        Ok(())
-    })
+impl Unit for Session {
+    const ABOUT: super::Capability =
+        super::Capability { name: "the test session", interfaces: &[INTERFACE], grant_key: None, test_only: true };
+    type Service = ();
+    type Instance = ();
+
+    fn prepare(wos: &WosPlan<'_>, _start: &Start<'_>) -> Result<Vec<()>> {
+        Ok(vec![(); wos.services.len()])
+    }
+
+    /// Links the session for a test component that imports it; a service that is not a test
+    /// component is refused, even under `parigot-host test`.
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        _wos: &WosPlan<'_>,
+        service: &ServicePlan<'_>,
+        view: fn(&mut T) -> View<'_, Self>,
+    ) -> Result<()> {
+        let session = INTERFACE.split('@').next();
+        if !service.imports.keys().any(|import| Some(import.path()) == session) {
+            return Ok(());
+        }
+        if !service.is_test {
+            bail!(
+                "service `{}` imports `{INTERFACE}`, which lets its caller act as any user: only test components \
+                 (`[tests.NAME]`) may import it; remove the import",
+                service.name
+            );
+        }
+        linker.instance(INTERFACE)?.func_wrap("log-in-as", move |mut store, (user,): (Option<String>,)| {
+            let pctx = view(store.data_mut())
+                .call
+                .ok_or_else(|| format_err!("`{INTERFACE}#log-in-as` was called outside any call"))?;
+            pctx.trace_mut().user = user.map(Into::into);
+            Ok(())
+        })
+    }
 }

@@ -32,7 +32,6 @@ pub fn consumer_linker(
 ) -> Result<Linker<InstanceState>> {
     let mut linker = Linker::<InstanceState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    crate::caps::add_to_linker(&mut linker, InstanceState::caps_view)?;
     for &(link, provider) in links {
         let mut instance = linker.instance(&link.import.to_string())?;
         for function in &link.functions {

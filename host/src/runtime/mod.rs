@@ -39,16 +39,16 @@ pub fn build_service(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec
 pub use running::{Caller, ProgramOutcome, Running};
 pub use state::{InstanceState, ServiceId};
 
-use crate::caps::ServiceCaps;
 use crate::caps::context::IdSource;
 use crate::caps::log::render::LogFormat;
 use crate::caps::log::{LineRate, LogSink, TracingSink};
-use crate::caps::registry::{self, HostInterfaces, ServiceImports};
 use crate::caps::sqlite::queries::QuerySet;
+use crate::caps::{self, ServiceCaps, Start, WosPlan};
 use crate::graph::{self, OwnInterfaces, Plan};
 use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceSpec};
 use crate::names::ServiceName;
+use crate::registry::HostInterfaces;
 use crate::surface::Surface;
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
@@ -195,6 +195,11 @@ impl App {
         Ok(Arc::new(App { manifest, plan, services, linked, own, host_interfaces, remotes, engine, clock }))
     }
 
+    /// What the capabilities are told of the wos.
+    fn wos_plan(&self) -> WosPlan<'_> {
+        wos_plan(&self.manifest, &self.host_interfaces, &self.services)
+    }
+
     /// Starts the wos: a pool of instances per service (each instance in a Store of its own),
     /// with one instance of every service started in start-up order. With `determinism`,
     /// guests see virtual clocks and seeded randomness, and ids are seeded too.
@@ -207,9 +212,8 @@ impl App {
         let StartOptions { determinism, log_format, log, data_dir } = options;
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
         let data_dir = data_dir.unwrap_or_else(|| self.manifest.data_folder());
-        let named: Vec<(&ServiceName, &ServiceSpec)> =
-            self.services.iter().map(|service| (&service.name, &service.spec)).collect();
-        let caps = registry::prepare_services(&self.manifest, &named, &data_dir, &log, determinism.is_some())?;
+        let start = Start { data_dir: &data_dir, log: &log, deterministic: determinism.is_some() };
+        let caps = caps::prepare_services(&self.wos_plan(), &start)?;
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let pools = self
             .services
@@ -261,15 +265,19 @@ struct LinkedService {
     provides: Vec<(String, String)>,
 }
 
+/// What the capabilities are told of `manifest`, whose `services` are loaded.
+fn wos_plan<'a>(manifest: &'a Manifest, host: &'a HostInterfaces, services: &'a [LoadedService]) -> WosPlan<'a> {
+    host.plan(manifest, services.iter().map(|service| (&service.name, &service.spec, &service.surface.imports)))
+}
+
 /// What linking a service needs to know of the whole wos.
 struct LinkContext<'a> {
     engine: &'a Engine,
     plan: &'a Plan,
-    manifest: &'a Manifest,
     ids: BTreeMap<&'a ServiceName, ServiceId>,
     remote_binder: Option<&'a dyn RemoteBinder>,
-    /// What the host implements for the services beyond what every service has.
-    host: &'a HostInterfaces,
+    /// What the capabilities are told of the wos.
+    wos: WosPlan<'a>,
 }
 
 impl<'a> LinkContext<'a> {
@@ -282,11 +290,7 @@ impl<'a> LinkContext<'a> {
         remote_binder: Option<&'a dyn RemoteBinder>,
     ) -> LinkContext<'a> {
         let ids = services.iter().enumerate().map(|(id, s)| (&s.name, id)).collect();
-        LinkContext { engine, plan, manifest, ids, remote_binder, host }
-    }
-
-    fn mocked(&self) -> &crate::caps::mocks::MockTable {
-        &self.manifest.mocks
+        LinkContext { engine, plan, ids, remote_binder, wos: wos_plan(manifest, host, services) }
     }
 }
 
@@ -326,12 +330,9 @@ fn link_service(
         ),
     };
     let mut linker = linking::consumer_linker(context.engine, &service.surface, &links, &remotes, provides)?;
-    let imports = ServiceImports {
-        service: &service.name,
-        imports: &service.surface.imports,
-        is_test: context.manifest.tests.contains_key(&service.name),
-    };
-    registry::link_imports(&mut linker, &imports, context.host, context.mocked(), InstanceState::caps_view)?;
+    let plan = context.wos.services.iter().find(|plan| *plan.name == service.name);
+    let plan = plan.ok_or_else(|| wasmtime::format_err!("host bug: service `{}` has no plan", service.name))?;
+    caps::link_service(&mut linker, &context.wos, plan)?;
     linker.instantiate_pre(&service.component).with_context(|| format!("cannot link service `{}`", service.name))
 }
 
@@ -462,7 +463,7 @@ fn pool_spec(
     let stdout = ServiceOutput::new(prefix.clone(), destination("stdout", Destination::Stdout), rate());
     let stderr = ServiceOutput::new(prefix, destination("stderr", Destination::Stderr), rate());
     let (name, spec) = (service.name.clone(), service.spec.clone());
-    let (out, err, files) = (stdout.clone(), stderr.clone(), caps.files.clone());
+    let (out, err, service_caps) = (stdout.clone(), stderr.clone(), caps.clone());
     let recipe: WasiRecipe = Box::new(move || {
         let mut builder = WasiCtxBuilder::new();
         builder
@@ -474,7 +475,7 @@ fn pool_spec(
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
-        crate::caps::files::preopen(&mut builder, &files)
+        caps::configure_wasi(&service_caps, &mut builder)
             .map_err(|error| error.context(format!("cannot give service `{name}` its files")))?;
         if let Some(determinism) = determinism {
             determinism.apply(&mut builder, name.as_str());

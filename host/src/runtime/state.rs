@@ -4,7 +4,7 @@
 
 use super::call::CallContext;
 use super::running::Services;
-use crate::caps::{InstanceCaps, ServiceCaps, View};
+use crate::caps::{CapsHost, InstanceCaps, Parts, ServiceCaps};
 use crate::kernel::MemoryLimitHit;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -65,19 +65,6 @@ impl InstanceState {
         self.context.as_ref()?.deadline.map(|deadline| deadline.left())
     }
 
-    /// What the capabilities see of this instance.
-    pub(super) fn caps_view(&mut self) -> View<'_> {
-        let time_left = self.deadline_left();
-        View {
-            call: self.context.as_mut().map(|context| &mut context.pctx),
-            time_left,
-            memory_limit: self.memory_limit,
-            memory_room: self.memory_limit.saturating_sub(self.memory_used),
-            service: &self.caps,
-            instance: &mut self.instance_caps,
-        }
-    }
-
     /// The call under way has ended well: its context, and what it left open, go.
     pub(super) fn end_call(&mut self) {
         self.context = None;
@@ -92,6 +79,21 @@ impl InstanceState {
         }
         self.memory_used += bytes;
         Ok(true)
+    }
+}
+
+/// What the capabilities see of the instance.
+impl CapsHost for InstanceState {
+    fn caps_parts(&mut self) -> Parts<'_> {
+        let time_left = self.deadline_left();
+        Parts {
+            call: self.context.as_mut().map(|context| &mut context.pctx),
+            time_left,
+            memory_limit: self.memory_limit,
+            memory_room: self.memory_limit.saturating_sub(self.memory_used),
+            service: &self.caps,
+            instance: &mut self.instance_caps,
+        }
     }
 }
 

@@ -1,12 +1,13 @@
 //! `parigot:context/pctx`: a guest reads the context of its call and adds baggage for the calls
 //! it makes.
 
+use super::Context;
 use super::baggage::BaggageError;
 use crate::caps::View;
 use crate::caps::bindings::context::{self as wit, Host};
 use wasmtime::{Result, format_err};
 
-impl Host for View<'_> {
+impl Host for View<'_, Context> {
     fn current(&mut self) -> Result<wit::CallContext> {
         let time_left_ms = self.time_left.map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
         let pctx = self.pctx()?;
@@ -49,7 +50,7 @@ impl Host for View<'_> {
     }
 }
 
-impl View<'_> {
+impl View<'_, Context> {
     /// The context of the call under way; the runtime sets one for every call and start-up, so
     /// its absence is a host bug (a trap, not a guest error).
     fn pctx(&mut self) -> Result<&mut super::Pctx> {

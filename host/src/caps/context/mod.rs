@@ -19,13 +19,33 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The capability: every service may read its call's context.
-pub const CAPABILITY: super::Capability = super::Capability {
-    name: "the per-call context",
-    interfaces: &["parigot:context/pctx@0.1.0"],
-    grant_key: None,
-    test_only: false,
-};
+/// The capability: every service may read its call's context. It keeps no state of its own:
+/// the context is the call's ([`super::View::call`]).
+pub struct Context;
+
+impl super::Unit for Context {
+    const ABOUT: super::Capability = super::Capability {
+        name: "the per-call context",
+        interfaces: &["parigot:context/pctx@0.1.0"],
+        grant_key: None,
+        test_only: false,
+    };
+    type Service = ();
+    type Instance = ();
+
+    fn prepare(wos: &super::WosPlan<'_>, _start: &super::Start<'_>) -> wasmtime::Result<Vec<()>> {
+        Ok(vec![(); wos.services.len()])
+    }
+
+    fn link<T: Send + 'static>(
+        linker: &mut wasmtime::component::Linker<T>,
+        _wos: &super::WosPlan<'_>,
+        _service: &super::ServicePlan<'_>,
+        view: fn(&mut T) -> super::View<'_, Self>,
+    ) -> wasmtime::Result<()> {
+        super::bindings::context::add_to_linker::<T, super::Scoped<Self>>(linker, view)
+    }
+}
 
 /// A W3C trace id: 16 bytes, not all zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

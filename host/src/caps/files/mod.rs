@@ -25,6 +25,57 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
+/// The capability: the folders the wos grants a service, as WASI preopens. It has no WIT of
+/// its own (guests use `wasi:filesystem`, which every service imports and which shows nothing
+/// without a grant).
+pub struct Files;
+
+impl super::Unit for Files {
+    const ABOUT: super::Capability =
+        super::Capability { name: "files", interfaces: &[], grant_key: Some("files"), test_only: false };
+    /// The service's granted folders, opened.
+    type Service = OpenedGrants;
+    type Instance = ();
+
+    /// Opens every service's granted folders, once, and checks them against one another and
+    /// against what no service may see (the data folder, the peer secret, the TLS files).
+    fn prepare(wos: &super::WosPlan<'_>, start: &super::Start<'_>) -> wasmtime::Result<Vec<OpenedGrants>> {
+        let opened = wos
+            .services
+            .iter()
+            .map(|service| {
+                prepare(service.files)
+                    .map_err(|why| wasmtime::format_err!("cannot start service `{}`: {why}", service.name))
+            })
+            .collect::<wasmtime::Result<Vec<_>>>()?;
+        if opened.iter().all(OpenedGrants::is_empty) {
+            return Ok(opened);
+        }
+        std::fs::create_dir_all(start.data_dir)
+            .map_err(|e| wasmtime::format_err!("cannot create the data folder {}: {e}", start.data_dir.display()))?;
+        let mut protected = vec![("the data folder (databases and users)", start.data_dir.to_owned())];
+        protected.extend(wos.protected.iter().cloned());
+        let named: Vec<(&str, &OpenedGrants)> =
+            wos.services.iter().map(|service| service.name.as_str()).zip(&opened).collect();
+        check_overlaps(&named, &protected)
+            .map_err(|why| wasmtime::format_err!("cannot start wos `{}`: {why}", wos.name))?;
+        Ok(opened)
+    }
+
+    fn link<T: Send + 'static>(
+        _linker: &mut wasmtime::component::Linker<T>,
+        _wos: &super::WosPlan<'_>,
+        _service: &super::ServicePlan<'_>,
+        _view: fn(&mut T) -> super::View<'_, Self>,
+    ) -> wasmtime::Result<()> {
+        Ok(())
+    }
+
+    fn configure_wasi(opened: &OpenedGrants, builder: &mut WasiCtxBuilder) -> wasmtime::Result<()> {
+        preopen(builder, opened)
+    }
+}
+
 /// `[services.NAME.files]`, as written: guest paths and what they show.
 pub type FilesTable = BTreeMap<String, RawGrant>;
 
@@ -103,7 +154,7 @@ struct OpenedGrant {
 
 /// Prepares a service's grants before it starts: a read-only folder must exist, a writable
 /// one is created if missing; each is made canonical and opened.
-pub fn prepare(grants: &[FileGrant]) -> Result<OpenedGrants, String> {
+fn prepare(grants: &[FileGrant]) -> Result<OpenedGrants, String> {
     let mut opened = Vec::with_capacity(grants.len());
     for grant in grants {
         if grant.write {
@@ -170,7 +221,7 @@ pub fn check_overlaps(services: &[(&str, &OpenedGrants)], protected: &[(&str, Pa
 /// Gives the guest of `builder` the folders of `opened`, and nothing else: each the folder
 /// opened at start (reached through this process's descriptor of it), whatever its path
 /// leads to now.
-pub fn preopen(builder: &mut WasiCtxBuilder, opened: &OpenedGrants) -> wasmtime::Result<()> {
+fn preopen(builder: &mut WasiCtxBuilder, opened: &OpenedGrants) -> wasmtime::Result<()> {
     for grant in opened.0.iter() {
         let perms = if grant.write { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
         let descriptor = format!("/proc/self/fd/{}", grant.folder.as_raw_fd());

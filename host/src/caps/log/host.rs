@@ -1,22 +1,22 @@
 //! `parigot:log/log` and `wasi:logging/logging`: a guest's lines, handed to its service's
 //! [`super::ServiceLog`] with the context of the call they are logged in.
 
-use super::{FieldValue, Level};
+use super::{FieldValue, Level, Log};
 use crate::caps::View;
 use crate::caps::bindings::{log as wit, wasi_logging as wasi};
 
-impl wit::Host for View<'_> {
+impl wit::Host for View<'_, Log> {
     fn log(&mut self, level: wit::Level, message: String, fields: Vec<wit::Field>) {
         let fields: Vec<(String, FieldValue)> = fields.into_iter().map(|f| (f.key, field_value(f.value))).collect();
-        self.service.log.log(level_of(level), &message, &fields, self.call.as_deref());
+        self.service.log(level_of(level), &message, &fields, self.call.as_deref());
     }
 
     fn enabled(&mut self, level: wit::Level) -> bool {
-        self.service.log.enabled(level_of(level))
+        self.service.enabled(level_of(level))
     }
 }
 
-impl wasi::Host for View<'_> {
+impl wasi::Host for View<'_, Log> {
     fn log(&mut self, level: wasi::Level, context: String, message: String) {
         let mut fields = Vec::new();
         if !context.is_empty() {
@@ -34,7 +34,7 @@ impl wasi::Host for View<'_> {
                 Level::Error
             }
         };
-        self.service.log.log(level, &message, &fields, self.call.as_deref());
+        self.service.log(level, &message, &fields, self.call.as_deref());
     }
 }
 

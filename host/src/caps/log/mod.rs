@@ -20,13 +20,36 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// The capability: every service may log.
-pub const CAPABILITY: super::Capability = super::Capability {
-    name: "logging",
-    interfaces: &["parigot:log/log@0.1.0", "wasi:logging/logging@0.1.0-draft"],
-    grant_key: None,
-    test_only: false,
-};
+/// The capability: every service may log, into its own [`ServiceLog`].
+pub struct Log;
+
+impl super::Unit for Log {
+    const ABOUT: super::Capability = super::Capability {
+        name: "logging",
+        interfaces: &["parigot:log/log@0.1.0", "wasi:logging/logging@0.1.0-draft"],
+        grant_key: None,
+        test_only: false,
+    };
+    type Service = ServiceLog;
+    type Instance = ();
+
+    fn prepare(wos: &super::WosPlan<'_>, start: &super::Start<'_>) -> wasmtime::Result<Vec<ServiceLog>> {
+        let log = |service: &super::ServicePlan<'_>| {
+            ServiceLog::new(service.name.as_str(), service.log, start.log.clone(), start.deterministic)
+        };
+        Ok(wos.services.iter().map(log).collect())
+    }
+
+    fn link<T: Send + 'static>(
+        linker: &mut wasmtime::component::Linker<T>,
+        _wos: &super::WosPlan<'_>,
+        _service: &super::ServicePlan<'_>,
+        view: fn(&mut T) -> super::View<'_, Self>,
+    ) -> wasmtime::Result<()> {
+        super::bindings::log::add_to_linker::<T, super::Scoped<Self>>(linker, view)?;
+        super::bindings::wasi_logging::add_to_linker::<T, super::Scoped<Self>>(linker, view)
+    }
+}
 
 /// The longest line kept whole (a log message, or a line of a guest's stdout or stderr);
 /// longer ones are cut there, with [`CUT_MARK`].

@@ -18,25 +18,70 @@
 
 pub mod control;
 
-use super::View;
+use super::{ServicePlan, Start, View, WosPlan};
 use crate::names::InterfaceName;
 use crate::surface::InterfaceSig;
 use control::Control;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use wasmtime::component::{Linker, Val};
 use wasmtime::{Result, bail};
 
 /// The control interface tests use.
 pub const CONTROL_INTERFACE: &str = "parigot:test/mocks@0.1.0";
 
-/// The capability: every test component may steer the mocks of its wos.
-pub const CAPABILITY: super::Capability = super::Capability {
-    name: "the mocks of the wos",
-    interfaces: &[CONTROL_INTERFACE],
-    grant_key: None,
-    test_only: true,
-};
+/// The capability: the host answers the mocked interfaces a wos's services import, and test
+/// components steer the answers (in WAVE or typed). Everything is in one [`MockBook`] per start
+/// of the wos.
+pub struct Mocks;
+
+impl super::Unit for Mocks {
+    const ABOUT: super::Capability = super::Capability {
+        name: "the mocks of the wos",
+        interfaces: &[CONTROL_INTERFACE],
+        grant_key: None,
+        test_only: true,
+    };
+    /// The wos's one book, which every service reaches.
+    type Service = Arc<MockBook>;
+    type Instance = ();
+
+    fn prepare(wos: &WosPlan<'_>, _start: &Start<'_>) -> Result<Vec<Arc<MockBook>>> {
+        let book = Arc::new(MockBook::new(wos.mocks));
+        Ok(wos.services.iter().map(|_| book.clone()).collect())
+    }
+
+    /// Links the mocked interfaces `service` imports, and the controls it imports.
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        wos: &WosPlan<'_>,
+        service: &ServicePlan<'_>,
+        view: fn(&mut T) -> View<'_, Self>,
+    ) -> Result<()> {
+        let name = service.name;
+        for (import, sig) in service.imports.iter().filter(|(import, _)| mocks(wos.mocks, import)) {
+            tracing::info!("linking `{name}`: `{import}` -> a mock");
+            let functions: Vec<String> = sig.functions.keys().cloned().collect();
+            add_mock_to_linker(linker, import, &functions, view)?;
+        }
+        if service.imports.keys().any(is_control) {
+            add_control_to_linker(linker, view)?;
+        }
+        for (import, sig) in service.imports {
+            let Some(target) = control::steered(wos.mocks, import) else { continue };
+            let Some(target_sig) = wos.mocked.get(target.path()) else {
+                bail!(
+                    "service `{name}` imports `{import}`, which steers the mock of `{target}`, but no service of the \
+                     wos imports `{target}`; remove it from `[mocks]` or test a service that uses it"
+                );
+            };
+            let functions: Vec<String> = sig.functions.keys().cloned().collect();
+            add_typed_control_to_linker(linker, import, target, target_sig, &functions, view)
+                .map_err(|error| error.context(format!("cannot link service `{name}`")))?;
+        }
+        Ok(())
+    }
+}
 
 /// `[mocks]`: per mocked interface, per function, the answers in WAVE.
 pub type MockTable = BTreeMap<InterfaceName, BTreeMap<String, Vec<String>>>;
@@ -163,11 +208,11 @@ fn wave_tuple<'v>(args: impl IntoIterator<Item = &'v Val>) -> Result<String> {
 
 /// Defines every function of the mocked `import` (the name the service imports it by) in
 /// `linker`, answering from the book `view` reaches.
-pub fn add_mock_to_linker<T: 'static>(
+fn add_mock_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     import: &InterfaceName,
     functions: &[String],
-    view: fn(&mut T) -> View<'_>,
+    view: fn(&mut T) -> View<'_, Mocks>,
 ) -> Result<()> {
     let mut instance = linker.instance(&import.to_string())?;
     let path = import.path().to_owned();
@@ -176,7 +221,7 @@ pub fn add_mock_to_linker<T: 'static>(
         let (path, function, control) = (path.clone(), function.clone(), control.clone());
         instance.func_new(&function.clone(), move |mut store, ty, params, results| {
             let call: Call = ty.params().zip(params).map(|((name, _), arg)| (name.to_owned(), arg.clone())).collect();
-            let book = &view(store.data_mut()).service.mocks;
+            let book = &view(store.data_mut()).service;
             let Some(answer) = book.call(&path, &function, call) else {
                 bail!(
                     "unexpected call of the mock `{path}#{function}{}`: it has no answer left; queue one with \
@@ -202,13 +247,13 @@ pub fn add_mock_to_linker<T: 'static>(
 }
 
 /// Defines `parigot:test/mocks` in `linker`, steering the book `view` reaches.
-pub fn add_control_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_>) -> Result<()> {
+fn add_control_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> View<'_, Mocks>) -> Result<()> {
     let mut instance = linker.instance(CONTROL_INTERFACE)?;
     instance.func_new("answer", move |mut store, _ty, params, results| {
         let [Val::String(interface), Val::String(function), Val::String(answer)] = params else {
             bail!("`{CONTROL_INTERFACE}#answer` takes three strings");
         };
-        let queued = view(store.data_mut()).service.mocks.queue(interface, function, Answer::Wave(answer.clone()));
+        let queued = view(store.data_mut()).service.queue(interface, function, Answer::Wave(answer.clone()));
         results[0] = Val::Result(queued.map(|()| None).map_err(|why| Some(Box::new(Val::String(why)))));
         Ok(())
     })?;
@@ -216,7 +261,7 @@ pub fn add_control_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T
         let [Val::String(interface), Val::String(function)] = params else {
             bail!("`{CONTROL_INTERFACE}#calls` takes two strings");
         };
-        let calls = view(store.data_mut()).service.mocks.calls(interface, function);
+        let calls = view(store.data_mut()).service.calls(interface, function);
         let waves = calls.iter().map(|call| wave_tuple(call.iter().map(|(_, arg)| arg))).collect::<Result<Vec<_>>>()?;
         results[0] = Val::List(waves.into_iter().map(Val::String).collect());
         Ok(())
@@ -227,13 +272,13 @@ pub fn add_control_to_linker<T: 'static>(linker: &mut Linker<T>, view: fn(&mut T
 /// Defines the typed control interface `import` (of [`control::PACKAGE`]) that steers the mock
 /// of `mocked`, whose signature is `sig`, in `linker`: each of `functions` (what the importer
 /// uses) must be one the host generates for `mocked`.
-pub fn add_typed_control_to_linker<T: 'static>(
+fn add_typed_control_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     import: &InterfaceName,
     mocked: &InterfaceName,
     sig: &InterfaceSig,
     functions: &[String],
-    view: fn(&mut T) -> View<'_>,
+    view: fn(&mut T) -> View<'_, Mocks>,
 ) -> Result<()> {
     let controls = control::controls_of(sig).map_err(|why| wasmtime::format_err!("`{mocked}`: {why}"))?;
     let mut instance = linker.instance(&import.to_string())?;
@@ -251,7 +296,7 @@ pub fn add_typed_control_to_linker<T: 'static>(
         let (has_params, has_result) = (!signature.params.is_empty(), !signature.results.is_empty());
         let path = mocked.path().to_owned();
         instance.func_new(name, move |mut store, _ty, params, results| {
-            let book = &view(store.data_mut()).service.mocks;
+            let book = &view(store.data_mut()).service;
             let answer = |params: &[Val]| Answer::Value(has_result.then(|| params.last().cloned()).flatten());
             let steered = match &control {
                 Control::Queue(_) => book.queue(&path, &function, answer(params)),

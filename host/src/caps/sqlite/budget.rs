@@ -13,7 +13,7 @@
 //! - disk: the database's `max-size-mib` (set on every connection), past which a statement
 //!   fails `full`.
 
-use super::{Failure, ServiceDatabase, busy_pause};
+use super::{Failure, ServiceDatabase, Sqlite, busy_pause};
 use crate::caps::View;
 use rusqlite::Connection;
 use std::sync::Arc;
@@ -92,7 +92,7 @@ pub(super) struct Session<'a> {
     pub budget: &'a Budget,
 }
 
-impl View<'_> {
+impl View<'_, Sqlite> {
     /// Runs `work` on the instance's connection (opened on first use) on the host's SQLite
     /// threads, under the call's budget: `Err` (a trap) when the call's deadline passed or the
     /// host is stopping, else what `work` returned. `work` may run more than once: a statement
@@ -101,7 +101,7 @@ impl View<'_> {
         &mut self,
         work: impl Fn(&Session<'_>) -> Result<T, Failure> + Send + Sync + 'static,
     ) -> wasmtime::Result<Result<T, Failure>> {
-        let Some(database) = self.service.sqlite.clone() else { return Ok(Err(Failure::NoDatabase)) };
+        let Some(database) = self.service.clone() else { return Ok(Err(Failure::NoDatabase)) };
         let budget = Budget {
             deadline: self.time_left.map(|left| Instant::now() + left),
             row_bytes: self.memory_room,
@@ -117,7 +117,7 @@ impl View<'_> {
                     return Ok(Err(Failure::Busy(format!("{saturated}; try again shortly"))));
                 }
             };
-            let connection = self.instance.sqlite.connection.take();
+            let connection = self.instance.connection.take();
             let (database, budget, work) = (database.clone(), budget.clone(), work.clone());
             let (connection, outcome) = admitted
                 .run(move || {
@@ -130,7 +130,7 @@ impl View<'_> {
                     (Some(connection), outcome)
                 })
                 .await;
-            self.instance.sqlite.connection = connection;
+            self.instance.connection = connection;
             match outcome {
                 Err(Failure::Busy(_)) if let Some(pause) = busy_pause(attempt) => {
                     tokio::time::sleep(pause).await;

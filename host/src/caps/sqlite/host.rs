@@ -2,14 +2,14 @@
 //! connection, one statement per call, under the call's [`super::budget`].
 
 use super::budget::Session;
-use super::{Failure, guard};
+use super::{Failure, Sqlite, guard};
 use crate::caps::View;
 use crate::caps::bindings::sqlite::{self as wit, Host};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Batch, Statement, fallible_iterator::FallibleIterator};
 use wasmtime::Result;
 
-impl Host for View<'_> {
+impl Host for View<'_, Sqlite> {
     async fn execute(
         &mut self,
         statement: String,
@@ -59,7 +59,7 @@ impl Host for View<'_> {
     }
 }
 
-impl View<'_> {
+impl View<'_, Sqlite> {
     /// Prepares `statement` (one, and only one) and runs `run` on it, on the instance's
     /// connection under the call's budget; what the guest is told.
     async fn statement<T: Send + 'static>(

@@ -23,12 +23,55 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The capability: a database, for the services the wos grants one.
-pub const CAPABILITY: super::Capability = super::Capability {
-    name: "a SQLite database",
-    interfaces: &["parigot:sqlite/sqlite@0.1.0"],
-    grant_key: Some("sqlite"),
-    test_only: false,
-};
+pub struct Sqlite;
+
+impl super::Unit for Sqlite {
+    const ABOUT: super::Capability = super::Capability {
+        name: "a SQLite database",
+        interfaces: &["parigot:sqlite/sqlite@0.1.0"],
+        grant_key: Some("sqlite"),
+        test_only: false,
+    };
+    /// The service's database, if the wos grants it one.
+    type Service = Option<ServiceDatabase>;
+    /// The instance's connection to it, once it has used it.
+    type Instance = InstanceDatabase;
+
+    /// Opens (and migrates) the database of every service granted one; all of them share one
+    /// pool of threads.
+    fn prepare(wos: &super::WosPlan<'_>, start: &super::Start<'_>) -> wasmtime::Result<Vec<Self::Service>> {
+        let threads = BlockingPool::for_this_machine();
+        let prepare = |service: &super::ServicePlan<'_>| {
+            let Some(grant) = service.sqlite else { return Ok(None) };
+            ServiceDatabase::prepare(service.name.as_str(), start.data_dir, grant, threads.clone())
+                .map(Some)
+                .map_err(|why| wasmtime::format_err!("cannot start service `{}`: its database: {why}", service.name))
+        };
+        wos.services.iter().map(prepare).collect()
+    }
+
+    /// Links `parigot:sqlite/sqlite` (the graph refuses its import without the grant), and the
+    /// service's typed queries if it imports them.
+    fn link<T: Send + 'static>(
+        linker: &mut wasmtime::component::Linker<T>,
+        _wos: &super::WosPlan<'_>,
+        service: &super::ServicePlan<'_>,
+        view: fn(&mut T) -> super::View<'_, Self>,
+    ) -> wasmtime::Result<()> {
+        super::bindings::sqlite::add_to_linker::<T, super::Scoped<Self>>(linker, view)?;
+        if let Some(set) = service.queries
+            && let Some(import) = service.imports.keys().find(|import| **import == set.interface)
+        {
+            tracing::info!("linking `{}`: `{import}` -> its typed queries", service.name);
+            queries::add_to_linker(linker, &import.to_string(), set, view)?;
+        }
+        Ok(())
+    }
+
+    fn call_ended(instance: &mut InstanceDatabase) {
+        instance.call_ended();
+    }
+}
 
 /// How long a statement waits, in all, for another connection's write lock before it fails
 /// `busy`.

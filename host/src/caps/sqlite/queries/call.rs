@@ -7,8 +7,8 @@ use super::QuerySet;
 use super::infer::{Field, Query, SqlType};
 use super::parse::Kind;
 use crate::caps::View;
-use crate::caps::sqlite::Failure;
 use crate::caps::sqlite::budget::{RowMeter, Session};
+use crate::caps::sqlite::{Failure, Sqlite};
 use rusqlite::types::{Value, ValueRef};
 use std::sync::Arc;
 use wasmtime::component::{Linker, Val};
@@ -20,7 +20,7 @@ pub fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     import: &str,
     set: &Arc<QuerySet>,
-    view: fn(&mut T) -> View<'_>,
+    view: fn(&mut T) -> View<'_, Sqlite>,
 ) -> Result<()> {
     let mut instance = linker.instance(import)?;
     for index in 0..set.queries.len() {
@@ -52,7 +52,7 @@ pub fn add_to_linker<T: Send + 'static>(
 async fn run(
     set: Arc<QuerySet>,
     index: usize,
-    view: &mut View<'_>,
+    view: &mut View<'_, Sqlite>,
     params: Vec<Value>,
 ) -> Result<Result<Option<Val>, Failure>> {
     let outcome = view.on_connection(move |session| run_on(session, &set.queries[index], &params)).await?;
