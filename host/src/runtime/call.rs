@@ -13,17 +13,15 @@
 //! gives its thread back to the async runtime. A linked import is a host function of the
 //! caller's Store that awaits a call into the provider's Store.
 
+use super::context::CallContext;
+use super::deadline::{Deadline, within};
 use super::pool::{Lease, ServicePool};
 use super::running::Services;
 use super::shape::PlainList;
 use super::state::{InstanceState, ServiceId};
-use crate::caps::context::{IdSource, Pctx};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::{Duration, Instant};
 use wasmtime::component::{Func, Val};
-use wasmtime::{Result, Store, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime::{Result, Store};
 
 /// Which function of the service to call.
 pub enum Target<'a> {
@@ -31,122 +29,6 @@ pub enum Target<'a> {
     Slot(usize),
     /// An export looked up by name.
     Export { interface: &'a str, function: &'a str },
-}
-
-/// Identifies one chain of calls, from the request or program run that started it, through
-/// every service and every host it reaches (a remote call carries it in the `parigot-chain`
-/// header). A call that would wait for an instance its own chain holds is refused at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChainId(u64);
-
-impl ChainId {
-    /// A chain id no other chain of this host or another has (a random base per process,
-    /// plus a counter).
-    pub fn fresh() -> ChainId {
-        static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let base = *BASE.get_or_init(crate::caps::context::random_u64);
-        let id = base.wrapping_add(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-        ChainId(if id == 0 { 1 } else { id })
-    }
-
-    /// Reads the form [`ChainId::header`] writes: 16 hex digits, not all zero.
-    pub fn parse(text: &str) -> Option<ChainId> {
-        if text.len() != 16 {
-            return None;
-        }
-        let id = crate::encoding::hex_value(text)?;
-        u64::try_from(id).ok().filter(|&id| id != 0).map(ChainId)
-    }
-
-    /// The id as the `parigot-chain` header carries it.
-    pub fn header(self) -> String {
-        format!("{:016x}", self.0)
-    }
-
-    pub(super) fn raw(self) -> u64 {
-        self.0
-    }
-}
-
-/// What a call carries from its caller: the chain it belongs to, its deadline, the per-call
-/// context the guest sees and, for a call from a client outside the wos, whether the client
-/// is still there.
-#[derive(Debug, Clone)]
-pub struct CallContext {
-    pub chain: ChainId,
-    pub deadline: Option<Deadline>,
-    pub pctx: Pctx,
-    pub client: Option<ClientPresence>,
-}
-
-impl CallContext {
-    /// The context of a call this one makes to another service: the same chain and deadline,
-    /// a new span of the same trace. (Once a call has begun, it runs to its end or its
-    /// deadline, whether its client stays or not: a guest is never stopped halfway for it.)
-    pub fn for_callee(&self, ids: &IdSource) -> CallContext {
-        CallContext { chain: self.chain, deadline: self.deadline, pctx: self.pctx.child(ids), client: None }
-    }
-}
-
-/// Tells whether the client of a call from outside the wos is still there: a call that waits
-/// for an instance is dropped when its client leaves. Made with [`ClientPresence::new`],
-/// whose guard the request's handler holds.
-#[derive(Debug, Clone)]
-pub struct ClientPresence(tokio::sync::watch::Receiver<()>);
-
-/// Held while the client of a call is there; dropped (with the request's handler) when the
-/// client leaves.
-#[derive(Debug)]
-pub struct ClientHere {
-    _here: tokio::sync::watch::Sender<()>,
-}
-
-impl ClientPresence {
-    /// A presence, and the guard whose drop says the client left.
-    pub fn new() -> (ClientHere, ClientPresence) {
-        let (here, presence) = tokio::sync::watch::channel(());
-        (ClientHere { _here: here }, ClientPresence(presence))
-    }
-
-    /// Waits until the client has left.
-    pub async fn left(mut self) {
-        while self.0.changed().await.is_ok() {}
-    }
-}
-
-/// When a call must have finished.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    pub at: Instant,
-    /// The budget it was set from, for messages.
-    pub budget: Duration,
-    /// Whether the caller from outside the wos set it (a client's `grpc-timeout`), rather than
-    /// a service's `deadline-ms`.
-    pub set_by_caller: bool,
-}
-
-impl Deadline {
-    /// A deadline `budget` from now.
-    pub fn after(budget: Duration, set_by_caller: bool) -> Deadline {
-        let now = Instant::now();
-        // A budget too long to add is as good as none: a century.
-        let at = now.checked_add(budget).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
-        Deadline { at, budget, set_by_caller }
-    }
-
-    /// The earlier of two deadlines (the first on a tie).
-    pub fn tighter(a: Option<Deadline>, b: Option<Deadline>) -> Option<Deadline> {
-        match (a, b) {
-            (Some(a), Some(b)) => Some(if b.at < a.at { b } else { a }),
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// How long until the deadline (zero once it has passed).
-    pub fn left(&self) -> Duration {
-        self.at.saturating_duration_since(Instant::now())
-    }
 }
 
 /// Calls `target` of service `id` with `params`, filling `results`, in the caller's chain and
@@ -242,29 +124,4 @@ impl<'a> Call<'a> {
             Err(error) => Err(self.pool.failed(self.services, self.lease, self.label, self.deadline, error)),
         }
     }
-}
-
-/// Runs `work` until `deadline`, failing with an interrupt after it. The timer is armed only
-/// if `work` has to wait: a call that finishes in its first poll (most calls) costs no timer.
-pub(super) async fn within<T>(deadline: Option<Deadline>, work: impl Future<Output = Result<T>>) -> Result<T> {
-    let Some(deadline) = deadline else { return work.await };
-    let mut work = std::pin::pin!(work);
-    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(outcome) = work.as_mut().poll(cx) {
-            return Poll::Ready(outcome);
-        }
-        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.at.into())));
-        timer.as_mut().poll(cx).map(|()| Err(Trap::Interrupt.into()))
-    })
-    .await
-}
-
-/// What a Store does on each pulse beat that finds its guest running: interrupt the call if
-/// its deadline has passed, else give the thread back to the async runtime for a moment, so
-/// one long call does not hold up the other calls that share its thread.
-pub(super) fn on_pulse(store: StoreContextMut<'_, InstanceState>) -> Result<UpdateDeadline> {
-    let deadline = store.data().context.as_ref().and_then(|context| context.deadline);
-    let passed = deadline.is_some_and(|deadline| Instant::now() >= deadline.at);
-    if passed { Err(Trap::Interrupt.into()) } else { Ok(UpdateDeadline::Yield(1)) }
 }

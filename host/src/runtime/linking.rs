@@ -7,7 +7,8 @@
 //! provider, in the provider's own Store, under the consumer's deadline, and hands the
 //! results back.
 
-use super::call::{CallContext, Target, call_service, call_service_typed};
+use super::call::{Target, call_service, call_service_typed};
+use super::context::CallContext;
 use super::shape::{PlainList, PlainValue, ShapeVisitor, visit_plain_shape};
 use super::state::{InstanceState, ServiceId};
 use crate::graph::{Link, is_host_interface};

@@ -8,6 +8,8 @@
 
 pub mod cache;
 mod call;
+mod context;
+mod deadline;
 mod determinism;
 pub mod engine;
 mod linking;
@@ -19,7 +21,8 @@ mod running;
 pub mod shape;
 mod state;
 
-pub use call::{CallContext, ChainId, ClientHere, ClientPresence, Deadline};
+pub use context::{CallContext, ChainId, ClientHere, ClientPresence};
+pub use deadline::Deadline;
 pub use determinism::Determinism;
 pub use linking::{RemoteBinder, RemoteImport};
 pub use load::{BuildPolicy, decode_wit, recipe};

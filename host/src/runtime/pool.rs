@@ -8,7 +8,8 @@
 //! so it is dropped with everything it held, and the next call that needs an instance starts
 //! a fresh one, as the restart policy allows.
 
-use super::call::{CallContext, ChainId, Deadline, within};
+use super::context::{CallContext, ChainId};
+use super::deadline::{Deadline, within};
 use super::output::ServiceOutput;
 use super::running::Services;
 use super::state::{InstanceState, ServiceId};
@@ -339,7 +340,7 @@ impl ServicePool {
         // element of a list) is bounded by the instance's own memory limit, not by wasmtime's
         // fixed default of 128 MiB, which stops a 4 MiB `list<u8>`.
         store.set_hostcall_fuel(usize::try_from(spec.limits.memory).unwrap_or(usize::MAX));
-        store.epoch_deadline_callback(super::call::on_pulse);
+        store.epoch_deadline_callback(on_pulse);
         store.set_epoch_deadline(1);
         let (version, generation) = self.version();
         let instance = within(deadline, version.pre.instantiate_async(&mut store)).await?;
@@ -554,6 +555,15 @@ fn backoff_after(backoff: Duration, in_a_row: u32) -> Duration {
         return Duration::ZERO;
     }
     backoff.saturating_mul(2u32.saturating_pow((in_a_row - 2).min(16))).min(MAX_BACKOFF)
+}
+
+/// What a Store does on each pulse beat that finds its guest running: interrupt the call if
+/// its deadline has passed, else give the thread back to the async runtime for a moment, so
+/// one long call does not hold up the other calls that share its thread.
+fn on_pulse(store: wasmtime::StoreContextMut<'_, InstanceState>) -> Result<wasmtime::UpdateDeadline> {
+    let deadline = store.data().context.as_ref().and_then(|context| context.deadline);
+    let passed = deadline.is_some_and(|deadline| Instant::now() >= deadline.at);
+    if passed { Err(wasmtime::Trap::Interrupt.into()) } else { Ok(wasmtime::UpdateDeadline::Yield(1)) }
 }
 
 #[cfg(test)]

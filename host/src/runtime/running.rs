@@ -6,7 +6,9 @@
 //! chain, which the error unwound through; every other instance keeps its memory.
 
 use super::App;
-use super::call::{CallContext, ChainId, ClientPresence, Deadline, Target, call_service, call_service_typed};
+use super::call::{Target, call_service, call_service_typed};
+use super::context::{CallContext, ChainId, ClientPresence};
+use super::deadline::Deadline;
 use super::pool::ServicePool;
 use super::shape::PlainList;
 use super::state::ServiceId;

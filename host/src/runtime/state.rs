@@ -2,7 +2,7 @@
 //! this is that instance's WASI context, resource table, memory account and the deadline of
 //! the call under way, plus a way back to the running wos for the linked imports it makes.
 
-use super::call::CallContext;
+use super::context::CallContext;
 use super::running::Services;
 use crate::caps::{CapsHost, InstanceCaps, Parts, ServiceCaps};
 use crate::kernel::MemoryLimitHit;

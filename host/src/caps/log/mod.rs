@@ -12,7 +12,7 @@ mod host;
 pub mod render;
 mod sink;
 
-pub use sink::{CapturedLine, GUEST_TARGET, LogCapture, LogSink, Record, TracingSink};
+pub use sink::{CapturedLine, LogCapture, LogSink, Record, TracingSink};
 
 use crate::kernel::lock;
 use serde::Deserialize;
@@ -50,6 +50,9 @@ impl super::Unit for Log {
         super::bindings::wasi_logging::add_to_linker::<T, super::Scoped<Self>>(linker, view)
     }
 }
+
+/// The `tracing` target of guests' lines (the host's own lines have their module's).
+pub const GUEST_TARGET: &str = "parigot::guest";
 
 /// The longest line kept whole (a log message, or a line of a guest's stdout or stderr);
 /// longer ones are cut there, with [`CUT_MARK`].

@@ -4,8 +4,7 @@
 //! `trace_id`, `request_id`, `message`, `fields`, each present when known). Timestamps are
 //! left out when asked (deterministic runs), so two runs print the same bytes.
 
-use super::FieldValue;
-use super::sink::GUEST_TARGET;
+use super::{FieldValue, GUEST_TARGET};
 use std::fmt::{self, Write as _};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};

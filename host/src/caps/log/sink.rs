@@ -1,12 +1,9 @@
 //! Where log lines go: to `tracing` (and so to the terminal or a log pipeline), or into a
 //! [`LogCapture`] for assertions.
 
-use super::{FieldValue, Level, render::LogFormat};
+use super::{FieldValue, GUEST_TARGET, Level, render::LogFormat};
 use crate::caps::context::TraceId;
 use std::sync::Mutex;
-
-/// The `tracing` target of guests' lines (the host's own lines have their module's).
-pub const GUEST_TARGET: &str = "parigot::guest";
 
 /// One log line of a service.
 #[derive(Debug)]
