@@ -66,13 +66,15 @@ pub trait Unit: Sized + 'static {
     fn prepare(wos: &WosPlan<'_>, start: &Start<'_>) -> Result<Vec<Self::Service>>;
 
     /// Links into `linker` what `service` may import of it, each host function reaching the
-    /// calling instance through `view`.
+    /// calling instance through `view` (nothing, for a unit without WIT of its own).
     fn link<T: Send + 'static>(
-        linker: &mut Linker<T>,
-        wos: &WosPlan<'_>,
-        service: &ServicePlan<'_>,
-        view: fn(&mut T) -> View<'_, Self>,
-    ) -> Result<()>;
+        _linker: &mut Linker<T>,
+        _wos: &WosPlan<'_>,
+        _service: &ServicePlan<'_>,
+        _view: fn(&mut T) -> View<'_, Self>,
+    ) -> Result<()> {
+        Ok(())
+    }
 
     /// Adds to a new instance's WASI context what the unit gives it there (granted folders).
     fn configure_wasi(_service: &Self::Service, _builder: &mut WasiCtxBuilder) -> Result<()> {
@@ -312,6 +314,8 @@ fn check_import_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::ServiceName;
+    use std::collections::BTreeMap;
 
     /// A capability that needs a grant, as the database and files will.
     const GUARDED: &[Capability] = &[Capability {
@@ -353,6 +357,52 @@ mod tests {
             assert!(capability_of(&name).is_some(), "{interface}");
             assert_eq!(check_import("svc", &name, |_| false, false), Ok(()), "{interface}");
         }
+    }
+
+    #[test]
+    fn every_unit_prepares_its_own_state_for_every_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let (with_db, without) =
+            (ServiceName::try_from("notes".to_owned()).unwrap(), ServiceName::try_from("web".to_owned()).unwrap());
+        let (imports, log) = (BTreeMap::new(), log::LogSettings::default());
+        let grant = sqlite::SqliteTable::default();
+        let plan = |name, sqlite| ServicePlan {
+            name,
+            is_test: false,
+            imports: &imports,
+            log: &log,
+            sqlite,
+            queries: None,
+            files: &[],
+        };
+        let (mocks, mocked) = (mocks::MockTable::new(), BTreeMap::new());
+        let wos = WosPlan {
+            name: "shop",
+            services: vec![plan(&with_db, Some(&grant)), plan(&without, None)],
+            mocks: &mocks,
+            mocked: &mocked,
+            protected: Vec::new(),
+        };
+        let sink: Arc<dyn log::LogSink> = Arc::new(log::LogCapture::default());
+        let start = Start { data_dir: dir.path(), log: &sink, deterministic: true };
+        let caps = prepare_services(&wos, &start).unwrap();
+        assert_eq!(caps.len(), 2);
+        assert!(caps[0].sqlite.is_some() && caps[1].sqlite.is_none(), "a database only where granted");
+        assert!(dir.path().join("notes.sqlite3").is_file());
+        assert!(Arc::ptr_eq(&caps[0].mocks, &caps[1].mocks), "one book of mocks for the wos");
+        assert!(caps.iter().all(|service| service.files.is_empty()), "no folders without a grant");
+        let names: Vec<&str> = CAPABILITIES.iter().map(|cap| cap.name).collect();
+        assert_eq!(
+            names,
+            [
+                "the per-call context",
+                "logging",
+                "a SQLite database",
+                "files",
+                "the mocks of the wos",
+                "the test session"
+            ]
+        );
     }
 
     #[test]

@@ -62,15 +62,6 @@ impl super::Unit for Files {
         Ok(opened)
     }
 
-    fn link<T: Send + 'static>(
-        _linker: &mut wasmtime::component::Linker<T>,
-        _wos: &super::WosPlan<'_>,
-        _service: &super::ServicePlan<'_>,
-        _view: fn(&mut T) -> super::View<'_, Self>,
-    ) -> wasmtime::Result<()> {
-        Ok(())
-    }
-
     fn configure_wasi(opened: &OpenedGrants, builder: &mut WasiCtxBuilder) -> wasmtime::Result<()> {
         preopen(builder, opened)
     }
