@@ -1,8 +1,8 @@
 //! Embeds what `parigot-host build` needs to build services anywhere, not only in this
-//! repository: parigot's WIT packages (`wit/`), the Go and Python SDKs, and the Go runtime
-//! package of the bindings generator (which ships inside the `wit-bindgen-go` crate, found
-//! with `cargo metadata`). Each tree becomes a list of (relative path, bytes) in
-//! `$OUT_DIR/assets.rs`.
+//! repository: parigot's WIT packages (`wit/`), the Rust, Go and Python SDKs, WASI's WIT (from
+//! the `wasmtime-wasi` crate) and the Go runtime package of the bindings generator (inside the
+//! `wit-bindgen-go` crate; both crates found with `cargo metadata`). Each tree becomes a list of
+//! (relative path, bytes) in `$OUT_DIR/assets.rs`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,16 +11,30 @@ use std::process::Command;
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let repo = manifest_dir.parent().expect("host/ is inside the repository").to_owned();
+    let crate_folder = crate_folders(&manifest_dir);
     let mut out = String::new();
     for (name, dir) in [
         ("WIT", repo.join("wit")),
         ("GO_SDK", repo.join("guests/go/sdk")),
         ("PYTHON_SDK", repo.join("guests/python/parigot")),
-        ("GO_RUNTIME", go_runtime(&manifest_dir)),
+        ("RUST_SDK", repo.join("guests/rust/parigot/src")),
+        // The Go package `go.bytecodealliance.org/pkg`, which ships inside the bindings generator.
+        ("GO_RUNTIME", crate_folder("wit-bindgen-go").join("src/pkg")),
+        ("WASI_WIT", crate_folder("wasmtime-wasi").join("src/p2/wit/deps")),
     ] {
         println!("cargo:rerun-if-changed={}", dir.display());
         embed(&mut out, name, &dir);
     }
+    let sdk_manifest = repo.join("guests/rust/parigot/Cargo.toml");
+    println!("cargo:rerun-if-changed={}", sdk_manifest.display());
+    println!("cargo:rerun-if-changed={}", repo.join("Cargo.toml").display());
+    let read =
+        |path: &Path| std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let workspace = read(&repo.join("Cargo.toml"));
+    let standalone = standalone_manifest(&read(&sdk_manifest), &workspace);
+    writeln!(out, "pub static RUST_SDK_MANIFEST: &str = {standalone:?};").unwrap();
+    let wit_bindgen = workspace_value(&workspace, "wit-bindgen");
+    writeln!(out, "pub static WIT_BINDGEN_VERSION: &str = {:?};", wit_bindgen.trim_matches('"')).unwrap();
     let path = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("assets.rs");
     std::fs::write(path, out).expect("write assets.rs");
 }
@@ -60,9 +74,33 @@ fn collect(root: &Path, relative: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
-/// The Go package `go.bytecodealliance.org/pkg` inside the `wit-bindgen-go` crate this build
-/// uses (`src/pkg`), located with `cargo metadata`.
-fn go_runtime(manifest_dir: &Path) -> PathBuf {
+/// The Rust SDK's `Cargo.toml` as a crate outside this workspace has it: every key it inherits
+/// from the workspace (`edition.workspace = true`, `wit-bindgen = { workspace = true }`) given
+/// the workspace's value.
+fn standalone_manifest(sdk: &str, workspace: &str) -> String {
+    let mut out = String::new();
+    for line in sdk.lines() {
+        let key = line.split(['.', '=']).next().unwrap_or_default().trim();
+        if line.contains(".workspace = true") || line.contains("{ workspace = true }") {
+            writeln!(out, "{key} = {}", workspace_value(workspace, key)).unwrap();
+        } else {
+            writeln!(out, "{line}").unwrap();
+        }
+    }
+    out
+}
+
+/// The value of `key` in the workspace's `Cargo.toml` (`workspace`), as written.
+fn workspace_value(workspace: &str, key: &str) -> String {
+    let line = workspace
+        .lines()
+        .find(|line| line.split('=').next().is_some_and(|name| name.trim() == key))
+        .unwrap_or_else(|| panic!("the workspace's Cargo.toml has no `{key}`"));
+    line.split_once('=').expect("a key = value line").1.trim().to_owned()
+}
+
+/// The folders of the crates this build depends on, by name, from `cargo metadata`.
+fn crate_folders(manifest_dir: &Path) -> impl Fn(&str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target = std::env::var("TARGET").expect("cargo sets it");
     let output = Command::new(cargo)
@@ -74,10 +112,12 @@ fn go_runtime(manifest_dir: &Path) -> PathBuf {
         .expect("cargo metadata runs");
     assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
-    let manifest = metadata["packages"]
-        .as_array()
-        .and_then(|packages| packages.iter().find(|p| p["name"] == "wit-bindgen-go"))
-        .and_then(|p| p["manifest_path"].as_str())
-        .expect("parigot-host depends on wit-bindgen-go");
-    Path::new(manifest).parent().expect("a crate folder").join("src/pkg")
+    move |name| {
+        let manifest = metadata["packages"]
+            .as_array()
+            .and_then(|packages| packages.iter().find(|p| p["name"] == name))
+            .and_then(|p| p["manifest_path"].as_str())
+            .unwrap_or_else(|| panic!("parigot-host depends on {name}"));
+        Path::new(manifest).parent().expect("a crate folder").to_owned()
+    }
 }

@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod names;
 pub mod registry;
 pub mod runtime;
+pub mod scaffold;
 pub mod surface;
 pub mod testing;
 pub mod users;

@@ -47,6 +47,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mocks(args) => mocks(args),
         Command::Deploy(DeployCommand::K8s(args)) => deploy_k8s(args),
         Command::User(command) => user(command),
+        Command::New(args) => new(args),
+        Command::Sdk(args) => sdk(args),
         Command::Call(args) => call(args, cache?, log_format),
         Command::Test(args) => test(args, cache?),
         Command::Run(args) => run_wos(args, Mode::Run, cache, log_format),

@@ -1,5 +1,5 @@
-//! What the host carries to build services anywhere: parigot's WIT packages, the Go and Python
-//! SDKs, and the Go runtime package of the bindings generator (embedded by `build.rs`).
+//! What the host carries to build services anywhere: parigot's WIT packages, the Rust, Go and
+//! Python SDKs, and the Go runtime package of the bindings generator (embedded by `build.rs`).
 
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
@@ -21,11 +21,26 @@ pub fn wit_packages() -> Vec<(String, Files)> {
     packages
 }
 
+/// WASI's WIT packages (`wasi:cli`, `wasi:io`, ...), one file each, as a WIT folder's `deps/`
+/// holds them: `wasi-cli.wit`, ... (what a program's world needs for `export wasi:cli/run`).
+pub fn wasi_packages() -> Vec<(String, &'static [u8])> {
+    WASI_WIT.iter().map(|(file, bytes)| (format!("wasi-{file}"), *bytes)).collect()
+}
+
 /// A digest of everything above: a component built by another version of these files (an
 /// older host's SDK or WIT) is rebuilt, even when its own sources did not change.
 pub fn digest() -> String {
     let mut hasher = blake3::Hasher::new();
-    for (tree, files) in [("wit", WIT), ("go-sdk", GO_SDK), ("python-sdk", PYTHON_SDK), ("go-runtime", GO_RUNTIME)] {
+    let manifest: Files = vec![("Cargo.toml", RUST_SDK_MANIFEST.as_bytes())];
+    for (tree, files) in [
+        ("wit", WIT),
+        ("go-sdk", GO_SDK),
+        ("python-sdk", PYTHON_SDK),
+        ("go-runtime", GO_RUNTIME),
+        ("rust-sdk", RUST_SDK),
+        ("wasi-wit", WASI_WIT),
+        ("rust-sdk-manifest", &manifest),
+    ] {
         for (path, bytes) in files {
             for part in [tree.as_bytes(), path.as_bytes(), bytes] {
                 hasher.update(&(part.len() as u64).to_le_bytes());

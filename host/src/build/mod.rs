@@ -14,6 +14,7 @@ mod go;
 mod go_mod;
 mod python;
 mod rust;
+pub mod sdk;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -151,7 +152,9 @@ impl Recipe {
         let prepared = work.join("wit");
         fs_util::copy_tree(wit, &prepared)?;
         add_parigot_packages(&prepared.join("deps"))?;
-        for (index, package) in self.packages.iter().enumerate() {
+        // A generated package inside the WIT folder (its `deps/`) came with the copy.
+        let outside = self.packages.iter().filter(|package| !package.starts_with(wit));
+        for (index, package) in outside.enumerate() {
             let target = prepared.join("deps").join(format!("parigot-generated-{index}"));
             std::fs::create_dir_all(&target)?;
             let name = package.file_name().ok_or_else(|| format_err!("{} is not a file", package.display()))?;

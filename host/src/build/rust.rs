@@ -1,6 +1,7 @@
 //! Rust services: `cargo build --release --target wasm32-wasip2` of the service's crate, whose
 //! `wit-bindgen` makes the component itself.
 
+use super::sdk::{RUST_SDK_FOLDER, uses_project_sdk, write_rust_sdk};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use wasmtime::error::Context as _;
@@ -12,6 +13,7 @@ const TARGET: &str = "wasm32-wasip2";
 /// Builds the crate in `source`; returns the component's bytes.
 pub fn build(source: &Path) -> Result<Vec<u8>> {
     let manifest = source.join("Cargo.toml");
+    write_project_sdk(source)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)
         .args(["build", "--release", "--target", TARGET, "--message-format", "json-render-diagnostics"])
@@ -38,6 +40,24 @@ pub fn build(source: &Path) -> Result<Vec<u8>> {
         format!("cargo built no `.wasm` for {}: is it a `cdylib` or a binary crate?", manifest.display())
     })?;
     std::fs::read(&artifact).with_context(|| format!("cannot read {}", artifact.display()))
+}
+
+/// Writes the Rust SDK where the project of the crate in `source` expects it (its workspace's
+/// `Cargo.toml`, or its own, names [`RUST_SDK_FOLDER`]), so a fresh copy of a project builds:
+/// the SDK is the host's, not a file of the project.
+fn write_project_sdk(source: &Path) -> Result<()> {
+    let Ok(source) = std::fs::canonicalize(source) else { return Ok(()) };
+    for folder in source.ancestors() {
+        let manifest = folder.join("Cargo.toml");
+        if uses_project_sdk(&manifest) {
+            write_rust_sdk(&folder.join(RUST_SDK_FOLDER))?;
+            return Ok(());
+        }
+        if std::fs::read_to_string(&manifest).is_ok_and(|text| text.contains("[workspace]")) {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// The `.wasm` file cargo's JSON messages say it built for the package of `manifest`.

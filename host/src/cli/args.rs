@@ -53,6 +53,12 @@ pub(crate) enum Command {
     Call(CallArgs),
     /// Run the tests of a wos's test components (`[tests.NAME]`), deterministically.
     Test(TestArgs),
+    /// Start a project in a new folder (a wos, its WIT, a first service and its tests), or add a
+    /// service to the project here (`new service NAME`).
+    New(NewArgs),
+    /// Write parigot's WIT packages into a project's `wit/deps/`, and its Rust SDK into
+    /// `.parigot/sdk/rust`, as this host has them (after updating parigot-host).
+    Sdk(SdkArgs),
     /// Write what deploying a wos elsewhere takes (Kubernetes manifests and an OCI image).
     #[command(subcommand)]
     Deploy(DeployCommand),
@@ -277,6 +283,8 @@ impl Command {
             | Command::Mocks(_)
             | Command::Deploy(_)
             | Command::User(_)
+            | Command::New(_)
+            | Command::Sdk(_)
             | Command::Test(_) => None,
         }
     }
@@ -285,4 +293,66 @@ impl Command {
 /// Parses `KEY=VALUE`.
 pub(crate) fn parse_env(text: &str) -> Result<(String, String), String> {
     text.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub(crate) struct NewArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<NewCommand>,
+    /// The project's folder, which is created: its name is the project's (and its WIT package's,
+    /// `NAME:api`), lowercase words joined by `-`.
+    #[arg(required = true)]
+    pub(crate) folder: Option<PathBuf>,
+    /// The first service's name.
+    #[arg(long, default_value = "greeter")]
+    pub(crate) service: String,
+    #[command(flatten)]
+    pub(crate) shape: ServiceShape,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum NewCommand {
+    /// Add a service, with its WIT and its tests, to the project of a wos.
+    Service(NewServiceArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct NewServiceArgs {
+    /// The service's name: lowercase words joined by `-` (`order-book`).
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) shape: ServiceShape,
+    /// The project's wos.
+    #[arg(long, default_value = "wos.toml")]
+    pub(crate) wos: PathBuf,
+}
+
+/// What kind of service `new` writes.
+#[derive(Args)]
+pub(crate) struct ServiceShape {
+    /// The language of its sources.
+    #[arg(long, value_enum, default_value_t = Lang::Rust)]
+    pub(crate) lang: Lang,
+    /// Give it a database, with a first migration and typed queries.
+    #[arg(long)]
+    pub(crate) sqlite: bool,
+    /// Make it a program (run once at the start) rather than a server.
+    #[arg(long)]
+    pub(crate) program: bool,
+}
+
+/// A guest language, as `--lang` names it.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Lang {
+    Rust,
+    Go,
+    Python,
+}
+
+#[derive(Args)]
+pub(crate) struct SdkArgs {
+    /// The project's wos; its `wit/deps/` and `.parigot/sdk/rust` are written.
+    #[arg(default_value = "wos.toml")]
+    pub(crate) wos: PathBuf,
 }

@@ -598,6 +598,7 @@ impl RawService {
                     Ok::<_, String>(SqliteTable {
                         migrations: table.migrations.map(|m| folder.join(m)),
                         queries: table.queries.map(|q| folder.join(q)),
+                        wit: table.wit.map(|w| folder.join(w)),
                         ..table
                     })
                 })

@@ -3,6 +3,7 @@
 
 use super::cache::{CacheOutcome, ComponentCache};
 use crate::build::codegen::queries::GeneratedQueries;
+use crate::caps::sqlite::SqliteTable;
 use crate::manifest::{Manifest, ServiceSpec};
 use crate::names::ServiceName;
 use std::path::Path;
@@ -114,13 +115,7 @@ pub fn recipe(name: &ServiceName, spec: &ServiceSpec) -> Option<crate::build::Re
         source: source.folder.clone(),
         wit: source.wit.clone(),
         world: source.world.clone(),
-        packages: spec
-            .sqlite
-            .as_ref()
-            .and_then(|table| table.queries.as_ref())
-            .map(|q| q.with_extension("wit"))
-            .into_iter()
-            .collect(),
+        packages: spec.sqlite.as_ref().and_then(SqliteTable::generated_wit).into_iter().collect(),
         out: spec.component.clone(),
     })
 }

@@ -10,7 +10,7 @@ use crate::names::InterfaceName;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use wit_parser::{Function, FunctionKind, InterfaceId, Resolve, Type, TypeDefKind, TypeOwner};
+use wit_parser_go::{Function, FunctionKind, InterfaceId, Resolve, Type, TypeDefKind, TypeOwner};
 
 /// The WIT of [`PACKAGE`] for the mocked interfaces of `table`, their definitions read from
 /// `resolve` (a test's WIT folder with its dependencies).
@@ -100,12 +100,12 @@ fn function_controls(
     let params = function
         .params
         .iter()
-        .map(|(param, ty)| Ok(format!("{}: {}", wit_source(param), printer.print(ty)?)))
+        .map(|param| Ok(format!("{}: {}", wit_source(&param.name), printer.print(&param.ty)?)))
         .collect::<Result<Vec<_>, String>>()
         .map_err(|why| format!("cannot mock `{mocked}#{name}`: {why}"))?;
     let answer = match &function.result {
         Some(ty) => {
-            let answer_name = if function.params.iter().any(|(p, _)| p == "answer") { "returns" } else { "answer" };
+            let answer_name = if function.params.iter().any(|param| param.name == "answer") { "returns" } else { "answer" };
             Some(format!(
                 "{answer_name}: {}",
                 printer.print(ty).map_err(|why| format!("cannot mock `{mocked}#{name}`: {why}"))?

@@ -30,7 +30,7 @@ impl GeneratedQueries {
     pub fn generate(service: &str, table: &SqliteTable) -> Result<Option<GeneratedQueries>, String> {
         let Some(set) = QuerySet::read(service, table)? else { return Ok(None) };
         let wit = wit_text(&set.package, &set.file, &set.queries);
-        let path = set.path.with_extension("wit");
+        let path = table.generated_wit().unwrap_or_else(|| set.path.with_extension("wit"));
         Ok(Some(GeneratedQueries { set, wit, path }))
     }
 

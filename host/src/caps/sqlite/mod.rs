@@ -121,6 +121,10 @@ pub struct SqliteTable {
     pub queries: Option<PathBuf>,
     /// `package`: the WIT package of the queries' interface [default: `SERVICE:db`].
     pub package: Option<String>,
+    /// `wit`: where the queries' generated WIT goes [default: beside the queries file, with
+    /// the extension `.wit`]. In a WIT folder that the worlds of several services share, put it
+    /// in the folder's `deps/` (`wit/deps/notes-db/queries.wit`), so every world resolves.
+    pub wit: Option<PathBuf>,
     /// `max-size-mib`: how large the database file may grow, in MiB [default:
     /// [`DEFAULT_MAX_SIZE_MIB`]]; a statement that would pass it fails `full`.
     pub max_size_mib: Option<u64>,
@@ -129,6 +133,12 @@ pub struct SqliteTable {
 }
 
 impl SqliteTable {
+    /// Where the WIT generated from the queries goes, if the grant has queries.
+    pub fn generated_wit(&self) -> Option<PathBuf> {
+        let queries = self.queries.as_ref()?;
+        Some(self.wit.clone().unwrap_or_else(|| queries.with_extension("wit")))
+    }
+
     /// Checks the values of the grant of service `service`.
     pub fn check(&self) -> Result<(), String> {
         match self.max_size_mib {
