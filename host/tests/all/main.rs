@@ -15,6 +15,7 @@ mod durability;
 mod files;
 mod hello;
 mod kernel;
+mod new;
 mod serve;
 mod split;
 

@@ -105,7 +105,8 @@ fn function_controls(
         .map_err(|why| format!("cannot mock `{mocked}#{name}`: {why}"))?;
     let answer = match &function.result {
         Some(ty) => {
-            let answer_name = if function.params.iter().any(|param| param.name == "answer") { "returns" } else { "answer" };
+            let answer_name =
+                if function.params.iter().any(|param| param.name == "answer") { "returns" } else { "answer" };
             Some(format!(
                 "{answer_name}: {}",
                 printer.print(ty).map_err(|why| format!("cannot mock `{mocked}#{name}`: {why}"))?

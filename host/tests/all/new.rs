@@ -1,0 +1,85 @@
+//! `parigot-host new`: a project started in a temporary folder, outside the repository, in each
+//! language (a service with a database and typed queries first, then a plain service and a
+//! program added with `new service`), tested with `parigot-host test`, served, and called with
+//! curl. Nothing it writes points into parigot's checkout; the toolchains come from PATH.
+
+use crate::support::served::Served;
+use crate::support::{repo, tool_path};
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `parigot-host ARGS` in the folder `dir` with the toolchains on PATH; asserts it
+/// succeeds and returns its stdout.
+fn host_in(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", tool_path())
+        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
+        .env("PARIGOT_LOG", "warn")
+        .output()
+        .expect("the host binary runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "parigot-host {}:\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
+    stdout.into_owned()
+}
+
+/// Every file below `dir` that names a path into parigot's checkout.
+fn files_naming_the_checkout(dir: &Path) -> Vec<String> {
+    let checkout = repo().display().to_string();
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() && name != "target" && name != ".parigot" {
+                folders.push(path);
+            } else if std::fs::read_to_string(&path).is_ok_and(|text| text.contains(&checkout)) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+fn a_new_project_works_at_once(lang: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("shop");
+    let wos = project.join("wos.toml");
+    let wos_arg = wos.to_str().unwrap();
+    let written = host_in(dir.path(), &["new", "shop", "--lang", lang, "--sqlite"]);
+    assert!(written.contains("wrote shop/wos.toml") && written.contains("next:"), "{written}");
+    host_in(&project, &["new", "service", "plain", "--lang", lang]);
+    host_in(&project, &["new", "service", "hi", "--lang", lang, "--program"]);
+    assert_eq!(files_naming_the_checkout(&project), Vec::<String>::new());
+
+    let report = host_in(dir.path(), &["test", wos_arg]);
+    assert!(report.contains("test result: ok. 2 passed, 0 failed"), "{report}");
+
+    let served = Served::start_command("run", &wos, "127.0.0.1:0", &[], &[("PATH", tool_path())]);
+    let json = ["-H", "Content-Type: application/json", "-d", r#"{"name": "ada"}"#];
+    for visit in 1..=2 {
+        let (status, body) = served.curl("/shop.api.greeter.v0_1_0.Greeter/Hello", &json);
+        assert_eq!((status, body.as_str()), (200, format!(r#"{{"ok":"Hello, ada! (visit {visit})"}}"#).as_str()));
+    }
+    let (status, body) = served.curl("/shop.api.plain.v0_1_0.Plain/Hello", &json);
+    assert_eq!((status, body.as_str()), (200, r#"{"result":"Hello, ada!"}"#));
+    assert!(served.log_shows("greeter | saying hello greeted=\"ada\" visits=2"), "{}", served.log());
+    assert!(served.log_shows("hi | greeting"), "the program ran:\n{}", served.log());
+}
+
+#[test]
+fn a_new_rust_project_builds_tests_and_serves() {
+    a_new_project_works_at_once("rust");
+}
+
+#[test]
+fn a_new_go_project_builds_tests_and_serves() {
+    a_new_project_works_at_once("go");
+}
+
+#[test]
+fn a_new_python_project_builds_tests_and_serves() {
+    a_new_project_works_at_once("python");
+}
