@@ -108,9 +108,9 @@ fn add_service(wos: &Path, project: &str, service: &NewService) -> Result<Vec<Pa
     Ok(written)
 }
 
-/// The folder of the wos `wos`.
+/// The folder of the wos `wos` (empty for a bare file name: the current folder).
 fn folder_of(wos: &Path) -> PathBuf {
-    wos.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned()
+    wos.parent().unwrap_or(Path::new("")).to_owned()
 }
 
 /// The project in `folder`: the namespace of the WIT package its `wit/` files declare, else
