@@ -545,7 +545,8 @@ impl Manifest {
 
     /// The folder the manifest lives in; relative paths in it are relative to this folder.
     pub fn folder(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("."))
+        // `wos.toml` alone has the parent `""`, which no command can run in.
+        self.path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."))
     }
 }
 

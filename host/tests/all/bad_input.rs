@@ -148,6 +148,22 @@ fn a_failing_build_command() {
 }
 
 #[test]
+fn a_build_command_runs_in_the_folder_of_a_wos_named_without_one() {
+    // `run wos.toml` from the wos's own folder: the manifest's folder is the current one.
+    let wos =
+        Wos::new("manifest-version = 1\n[services.web]\ncomponent = \"web.wasm\"\nbuild = \"touch built; exit 3\"\n");
+    let folder = wos.path().parent().unwrap().to_owned();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+        .args(["run", "wos.toml"])
+        .current_dir(&folder)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the build command of service `web` failed (exit status: 3)"), "{stderr}");
+    assert!(folder.join("built").is_file(), "the command ran in the wos's folder");
+}
+
+#[test]
 fn unit_only_flags_on_a_wos() {
     let wos = Wos::with_services(&[("signer", component("hello-signer").as_path())]);
     host(&["run", wos.path().to_str().unwrap(), "--env", "A=1"])
