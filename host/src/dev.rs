@@ -32,6 +32,12 @@ impl Watched {
     }
 }
 
+/// When a source of any service or test of `manifest` built from sources last changed.
+pub fn sources_changed_at(manifest: &crate::manifest::Manifest) -> Option<SystemTime> {
+    let services = manifest.services.iter().chain(manifest.tests.iter());
+    services.filter_map(|(name, spec)| crate::runtime::recipe(name, spec)?.changed_at()).max()
+}
+
 /// Watches the services of `running` built from sources until `stop` turns true; sends the
 /// name of each service it swapped in on `reloaded`.
 pub async fn watch(

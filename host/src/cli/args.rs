@@ -91,10 +91,17 @@ pub(crate) struct K8sArgs {
 
 #[derive(Args)]
 pub(crate) struct TestArgs {
-    /// The wos manifest (wos.toml) whose `[tests.NAME]` tables name test components.
-    pub(crate) wos: PathBuf,
+    /// Wos manifests whose `[tests.NAME]` tables name test components, or folders: every
+    /// wos.toml below a folder that has tests. All of them are one run.
+    #[arg(required = true, value_name = "WOS_OR_FOLDER")]
+    pub(crate) paths: Vec<PathBuf>,
     /// Only the tests whose name (`component::test`) contains this.
+    #[arg(long)]
     pub(crate) filter: Option<String>,
+    /// After the run, run again whenever a source of a service or a test changes (until
+    /// Ctrl-C).
+    #[arg(long)]
+    pub(crate) watch: bool,
     /// Also write the results as JUnit XML to this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) junit: Option<PathBuf>,

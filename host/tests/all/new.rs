@@ -83,3 +83,47 @@ fn a_new_go_project_builds_tests_and_serves() {
 fn a_new_python_project_builds_tests_and_serves() {
     a_new_project_works_at_once("python");
 }
+
+/// `test --watch`: after a change to a test's sources, the tests run again.
+#[test]
+fn test_watch_runs_again_after_a_change() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    host_in(dir.path(), &["new", "shop", "--lang", "go"]);
+    let project = dir.path().join("shop");
+    let mut watching = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+        .args(["test", "wos.toml", "--watch"])
+        .current_dir(&project)
+        .env("PATH", tool_path())
+        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
+        .env("PARIGOT_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(KillOnDrop)
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = BufReader::new(watching.0.stdout.take().unwrap());
+    std::thread::spawn(move || stdout.lines().map_while(Result::ok).for_each(|line| drop(lines_tx.send(line))));
+    let next_result = || loop {
+        let line = lines.recv_timeout(std::time::Duration::from_secs(120)).expect("a report within 2 minutes");
+        if line.starts_with("test result:") {
+            return line;
+        }
+    };
+    assert_eq!(next_result(), "test result: ok. 1 passed, 0 failed");
+    let tests = project.join("tests/greeter/export_parigot_test_tests/greeter_tests.go");
+    let text = std::fs::read_to_string(&tests).unwrap();
+    std::fs::write(&tests, text.replace("\"Hello, ada!\"", "\"Hello, bob!\"")).unwrap();
+    assert_eq!(next_result(), "test result: FAILED. 0 passed, 1 failed");
+}
+
+/// A child process killed when dropped, so a failed test leaves nothing running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

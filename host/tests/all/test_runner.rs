@@ -92,9 +92,17 @@ fn python_tests_fail_with_the_assertion_and_its_values() {
 fn a_filter_picks_tests_and_junit_writes_them_down() {
     let wos = broken("broken-tests");
     let junit = wos.path().with_file_name("junit.xml");
-    let run =
-        host(&["test", wos.path().to_str().unwrap(), "passes", "--junit", junit.to_str().unwrap(), "--seed", "7"])
-            .expect_code(0);
+    let run = host(&[
+        "test",
+        wos.path().to_str().unwrap(),
+        "--filter",
+        "passes",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--seed",
+        "7",
+    ])
+    .expect_code(0);
     assert!(run.stdout.starts_with("running 2 tests\n"), "{}", run.stdout);
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("<testsuite name=\"broken\" tests=\"2\" failures=\"0\">"), "{xml}");
@@ -240,4 +248,30 @@ fn mocks_and_their_controls_exist_only_under_test() {
     host(&["check", mocked.path().to_str().unwrap()]).expect_code(78).expect_stderr(&[
         "wos `mocked` has `[mocks]`, which only tests use (`parigot-host test` and `parigot-host call`)",
     ]);
+}
+
+#[test]
+fn several_wos_and_folders_are_one_run() {
+    let (pricing, notes) = (repo().join("tests/pricing/wos.toml"), repo().join("tests/notes/wos.toml"));
+    let both = host(&["test", pricing.to_str().unwrap(), notes.to_str().unwrap()]).expect_code(0).stdout;
+    assert!(both.contains("test pricing-tests/pricing-rust::") && both.contains("test notes-tests/"), "{both}");
+    let below = host(&["test", repo().join("tests").to_str().unwrap()]).expect_code(0).stdout;
+    for wos in ["pricing-tests/", "notes-tests/", "diamond"] {
+        assert!(below.contains(&format!("test {wos}")), "{wos} in\n{below}");
+    }
+    let summary = |out: &str| out.lines().last().unwrap_or_default().to_owned();
+    assert!(summary(&below).starts_with("test result: ok."), "{below}");
+}
+
+#[test]
+fn a_filter_is_a_flag_and_must_match() {
+    let pricing = repo().join("tests/pricing/wos.toml");
+    host(&["test", pricing.to_str().unwrap(), "lines"])
+        .expect_code(78)
+        .expect_stderr(&["lines is neither a wos file nor a folder; to run only some tests, use `--filter TEXT`"]);
+    host(&["test", pricing.to_str().unwrap(), "--filter", "no-such-test"])
+        .expect_code(78)
+        .expect_stderr(&["no test's name contains `no-such-test`"]);
+    let some = host(&["test", pricing.to_str().unwrap(), "--filter", "LinesAddUp"]).expect_code(0).stdout;
+    assert!(some.starts_with("running 1 tests\n"), "{some}");
 }
