@@ -50,18 +50,11 @@ pub(crate) fn run_wos(
     };
     let cache = cache?;
     let (app, peer) = load_app(manifest, args.start.pulse_ms, build, cache.clone())?;
-    match &mode {
-        Mode::Check => {
-            print_plan(&app);
-            return Ok(ExitCode::SUCCESS);
-        }
-        Mode::Fuse(path) => {
-            let unit = parigot_host::compose::fuse(&app)?;
-            std::fs::write(path, &unit).with_context(|| format!("cannot write `{}`", path.display()))?;
-            tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
-            return Ok(ExitCode::SUCCESS);
-        }
-        Mode::Run | Mode::Dev => {}
+    if let Mode::Fuse(path) = &mode {
+        let unit = parigot_host::compose::fuse(&app)?;
+        std::fs::write(path, &unit).with_context(|| format!("cannot write `{}`", path.display()))?;
+        tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
+        return Ok(ExitCode::SUCCESS);
     }
     let (start, users) = start_options(&app, &args.start, log_format)?;
     let user = args.start.user.clone();
@@ -74,6 +67,14 @@ pub(crate) fn run_wos(
         }
         None => None,
     };
+    if let Mode::Check = mode {
+        // Everything `run` checks before it starts, short of listening.
+        if let Some(options) = &serving {
+            Server::check(&app, options)?;
+        }
+        print_plan(&app);
+        return Ok(ExitCode::SUCCESS);
+    }
     match (mode, serving) {
         (Mode::Dev, serving) => async_runtime()?.block_on(develop(app, start, serving, user, cache)),
         (_, Some(options)) => async_runtime()?.block_on(serve_wos(app, start, options, user)),

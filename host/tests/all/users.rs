@@ -261,12 +261,15 @@ fn a_require_login_entry_that_names_nothing_served_stops_the_start() {
          [services.faulty]\ncomponent = {:?}\n",
         component("faulty-rust").display().to_string()
     ));
-    let run = host(&["run", wos.path().to_str().unwrap(), "--listen", "127.0.0.1:0"]).expect_code(78);
-    assert!(
-        run.stderr.contains("`[auth]` `require-login` names what the wos does not serve: `parigot:testing/users#whoamI`, `parigot:testing/faults`"),
-        "{}",
-        run.stderr
-    );
+    // `check` refuses it as `run` does, before anything starts.
+    for command in ["run", "check"] {
+        let run = host(&[command, wos.path().to_str().unwrap(), "--listen", "127.0.0.1:0"]).expect_code(78);
+        assert!(
+            run.stderr.contains("`[auth]` `require-login` names what the wos does not serve: `parigot:testing/users#whoamI`, `parigot:testing/faults`"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

@@ -104,15 +104,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Server> {
         let app = running.app();
-        let auth = auth::EdgeAuth::new(&app.manifest.auth, options.users.clone(), options.peer.clone())?;
-        let (schema, endpoints) = exposed_endpoints(app, &auth)?;
-        if endpoints.is_empty() {
-            wasmtime::bail!(
-                "wos `{}` has nothing to serve: none of its services exports an interface (WASI's aside); \
-                 serving exposes the interfaces its services export (or those listed in `exports`)",
-                app.manifest.name
-            );
-        }
+        let Exposed { auth, schema, endpoints, tls } = Server::expose(app, options)?;
         let services: Vec<String> = schema.pool.services().map(|s| s.full_name().to_owned()).collect();
         let dependencies = dependencies_of_services(app, &endpoints);
         let gateway = Arc::new(Gateway {
@@ -159,9 +151,9 @@ impl Server {
             .http2_keepalive_interval(Some(KEEPALIVE))
             .http2_keepalive_timeout(Some(KEEPALIVE))
             .tcp_keepalive(Some(KEEPALIVE));
-        let tls = app.manifest.serve.tls.as_ref();
-        if let Some(files) = tls {
-            builder = builder.tls_config(server_tls(files)?).context("cannot serve over TLS")?;
+        let served_over_tls = tls.is_some();
+        if let Some(tls) = tls {
+            builder = builder.tls_config(tls).context("cannot serve over TLS")?;
         }
         let server = builder.accept_http1(true).add_routes(Routes::from(router)).serve_with_incoming_shutdown(
             incoming::LimitedIncoming::new(
@@ -181,13 +173,42 @@ impl Server {
                 never = readiness => match never {},
             }
         });
-        Ok(Server { addr, tls: tls.is_some(), services, task })
+        Ok(Server { addr, tls: served_over_tls, services, task })
+    }
+
+    /// Checks everything serving `app` with `options` needs but the address: what it exposes,
+    /// the login rules against it, the TLS files. `run` does the same before it listens.
+    pub fn check(app: &App, options: &ServeOptions) -> Result<()> {
+        Server::expose(app, options).map(drop)
+    }
+
+    /// What serving `app` with `options` exposes, checked.
+    fn expose(app: &App, options: &ServeOptions) -> Result<Exposed> {
+        let auth = auth::EdgeAuth::new(&app.manifest.auth, options.users.clone(), options.peer.clone())?;
+        let (schema, endpoints) = exposed_endpoints(app, &auth)?;
+        if endpoints.is_empty() {
+            wasmtime::bail!(
+                "wos `{}` has nothing to serve: none of its services exports an interface (WASI's aside); \
+                 serving exposes the interfaces its services export (or those listed in `exports`)",
+                app.manifest.name
+            );
+        }
+        let tls = app.manifest.serve.tls.as_ref().map(server_tls).transpose()?;
+        Ok(Exposed { auth, schema, endpoints, tls })
     }
 
     /// Waits until the server has shut down and the calls under way have finished.
     pub async fn finished(self) -> Result<()> {
         self.task.await.context("the server task failed")?
     }
+}
+
+/// What a server exposes: its login rules, the schema and an endpoint per function, and TLS.
+struct Exposed {
+    auth: auth::EdgeAuth,
+    schema: Schema,
+    endpoints: BTreeMap<String, Arc<Endpoint>>,
+    tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 /// TLS for serving, with the certificate and key of `[serve] tls`.
