@@ -66,7 +66,19 @@ impl AdHocCall {
         let param_types: Vec<Type> = func.params().map(|(_, ty)| ty).collect();
         let params = call.to_wasm_params::<Val>(&param_types).map_err(|e| {
             let detail = e.detail().map(|d| format!(" ({d})")).unwrap_or_default();
-            CallError::at(text, shift + e.span().start, &format!("{}{detail}", e.kind()))
+            let which = argument_at(&call, e.span().start)
+                .and_then(|index| func.params().nth(index).map(|(name, ty)| (index, name.to_owned(), ty)));
+            let why = match which {
+                Some((index, name, ty)) => format!(
+                    "argument {} (`{name}`) must be a WAVE value of type `{}`, for example `{}`: {}{detail}",
+                    index + 1,
+                    type_text(&ty),
+                    example(&ty),
+                    e.kind()
+                ),
+                None => format!("{}{detail}; `{function}` takes {}", e.kind(), signature(function, &func)),
+            };
+            CallError::at(text, shift + e.span().start, &why)
         })?;
         Ok(AdHocCall {
             service,
@@ -86,6 +98,98 @@ impl AdHocCall {
             .call_as(caller, self.service.as_str(), &self.interface, &self.function, &self.params, &mut results)
             .await?;
         results.iter().map(|value| value.to_wave()).collect()
+    }
+}
+
+/// Which argument of `call` the byte `at` (of its text) falls in.
+fn argument_at(call: &UntypedFuncCall<'_>, at: usize) -> Option<usize> {
+    let arguments = call.params_node()?.as_tuple().ok()?;
+    arguments.enumerate().find(|(_, node)| node.span().contains(&at)).map(|(index, _)| index)
+}
+
+/// `name: type, ...` in parentheses, with an example call: what `function` takes.
+fn signature(function: &str, func: &wasmtime::component::types::ComponentFunc) -> String {
+    let params: Vec<String> = func.params().map(|(name, ty)| format!("{name}: {}", type_text(&ty))).collect();
+    let examples: Vec<String> = func.params().map(|(_, ty)| example(&ty)).collect();
+    format!("({}), for example `{function}({})`", params.join(", "), examples.join(", "))
+}
+
+/// A WIT type as WIT writes it (named types by their structure).
+fn type_text(ty: &Type) -> String {
+    match ty {
+        Type::Bool => "bool".into(),
+        Type::S8 => "s8".into(),
+        Type::U8 => "u8".into(),
+        Type::S16 => "s16".into(),
+        Type::U16 => "u16".into(),
+        Type::S32 => "s32".into(),
+        Type::U32 => "u32".into(),
+        Type::S64 => "s64".into(),
+        Type::U64 => "u64".into(),
+        Type::Float32 => "f32".into(),
+        Type::Float64 => "f64".into(),
+        Type::Char => "char".into(),
+        Type::String => "string".into(),
+        Type::List(list) => format!("list<{}>", type_text(&list.ty())),
+        Type::Option(option) => format!("option<{}>", type_text(&option.ty())),
+        Type::Result(result) => match (result.ok(), result.err()) {
+            (Some(ok), Some(err)) => format!("result<{}, {}>", type_text(&ok), type_text(&err)),
+            (Some(ok), None) => format!("result<{}>", type_text(&ok)),
+            (None, Some(err)) => format!("result<_, {}>", type_text(&err)),
+            (None, None) => "result".into(),
+        },
+        Type::Tuple(tuple) => {
+            format!("tuple<{}>", tuple.types().map(|ty| type_text(&ty)).collect::<Vec<_>>().join(", "))
+        }
+        Type::Record(record) => {
+            let fields: Vec<String> = record.fields().map(|f| format!("{}: {}", f.name, type_text(&f.ty))).collect();
+            format!("record {{ {} }}", fields.join(", "))
+        }
+        Type::Variant(variant) => {
+            let cases: Vec<String> = variant
+                .cases()
+                .map(|case| match case.ty {
+                    Some(ty) => format!("{}({})", case.name, type_text(&ty)),
+                    None => case.name.to_owned(),
+                })
+                .collect();
+            format!("variant {{ {} }}", cases.join(", "))
+        }
+        Type::Enum(enumeration) => format!("enum {{ {} }}", enumeration.names().collect::<Vec<_>>().join(", ")),
+        Type::Flags(flags) => format!("flags {{ {} }}", flags.names().collect::<Vec<_>>().join(", ")),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A value of `ty` in WAVE, to show what an argument looks like.
+fn example(ty: &Type) -> String {
+    match ty {
+        Type::Bool => "true".into(),
+        Type::S8 | Type::U8 | Type::S16 | Type::U16 | Type::S32 | Type::U32 | Type::S64 | Type::U64 => "42".into(),
+        Type::Float32 | Type::Float64 => "1.5".into(),
+        Type::Char => "'a'".into(),
+        Type::String => "\"text\"".into(),
+        Type::List(list) => format!("[{}]", example(&list.ty())),
+        Type::Option(option) => format!("some({})", example(&option.ty())),
+        Type::Result(result) => match result.ok() {
+            Some(ok) => format!("ok({})", example(&ok)),
+            None => "ok".into(),
+        },
+        Type::Tuple(tuple) => format!("({})", tuple.types().map(|ty| example(&ty)).collect::<Vec<_>>().join(", ")),
+        Type::Record(record) => {
+            let fields: Vec<String> = record.fields().map(|f| format!("{}: {}", f.name, example(&f.ty))).collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        Type::Variant(variant) => match variant.cases().next() {
+            Some(case) => match case.ty {
+                Some(ty) => format!("{}({})", case.name, example(&ty)),
+                None => case.name.to_owned(),
+            },
+            None => "?".into(),
+        },
+        Type::Enum(enumeration) => enumeration.names().next().unwrap_or("?").to_owned(),
+        Type::Flags(flags) => format!("{{{}}}", flags.names().next().unwrap_or_default()),
+        _ => "?".into(),
     }
 }
 

@@ -50,10 +50,19 @@ fn bad_calls_are_errors_that_say_what_and_where() {
     let cases = [
         (
             "parigot:testing/pricing.initial(42)",
-            "invalid value type, at column 33:\n  parigot:testing/pricing.initial(42)\n                                  ^",
+            "argument 1 (`name`) must be a WAVE value of type `string`, for example `\"text\"`: invalid value type, \
+             at column 33:\n  parigot:testing/pricing.initial(42)\n                                  ^",
         ),
         ("parigot:testing/pricing.initial(\"a\"", "at column 36"),
-        ("parigot:testing/pricing.initial(\"a\", \"b\")", "at column"),
+        (
+            "parigot:testing/pricing.initial(\"a\", \"b\")",
+            "`initial` takes (name: string), for example `initial(\"text\")`, at column",
+        ),
+        (
+            "parigot:testing/pricing.quote({customer: 1})",
+            "argument 1 (`order`) must be a WAVE value of type `record { customer: string, currency: enum { eur, usd, \
+             gbp }",
+        ),
         (
             "parigot:testing/pricing.nothing()",
             "`parigot:testing/pricing@0.1.0` has no function `nothing`; it has `quote`, `initial`",
