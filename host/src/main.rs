@@ -14,6 +14,7 @@ use wasmtime::Result;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    parigot_host::build::messages::set_verbose(cli.verbose);
     // A deterministic run prints the same bytes every time: no timestamps.
     let deterministic = cli.command.start_flags().is_some_and(StartFlags::deterministic);
     let default_filter = if matches!(cli.command, Command::Test(_)) { "warn" } else { "info" };

@@ -12,8 +12,8 @@
 //! 4. embed the world's type information and wrap the module into a component, adapting its
 //!    WASI preview 1 imports with the reactor adapter.
 
-use super::fs_util;
 use super::go_mod::{self, GoModule};
+use super::{fs_util, messages};
 use std::path::Path;
 use std::process::Command;
 use wasi_preview1_component_adapter_provider::{
@@ -32,25 +32,14 @@ const RUNTIME_DIR: &str = "_deps/go.bytecodealliance.org/pkg";
 /// The core module `go build` writes, in the scratch directory.
 const CORE_MODULE: &str = "core.wasm";
 
-/// Builds the Go sources in `source` into a component of `world` (from the WIT folder `wit`),
-/// laying the Go module out in `work`; returns the component's bytes.
-pub fn build(source: &Path, wit: &Path, world: &str, work: &Path) -> Result<Vec<u8>> {
-    let (resolve, world) = load_world(wit, world)
-        .with_context(|| format!("cannot read world `{world}` from the WIT in {}", wit.display()))?;
-    lay_out_module(source, work, &resolve, world)
+/// Builds the Go sources in `source` into a component of `world` (of `resolve`), laying the Go
+/// module out in `work`; returns the component's bytes.
+pub fn build(source: &Path, resolve: &Resolve, world: WorldId, work: &Path) -> Result<Vec<u8>> {
+    lay_out_module(source, work, resolve, world)
         .with_context(|| format!("cannot prepare the Go module in {}", work.display()))?;
-    let core = go_build(work)?;
-    encode_component(core, &resolve, world)
+    let core = go_build(work, source)?;
+    encode_component(core, resolve, world)
         .context("cannot make the component: does the Go code implement every export of the world?")
-}
-
-/// Parses the WIT package in `dir` (with its `deps/`) and selects `world` from it.
-fn load_world(dir: &Path, world: &str) -> Result<(Resolve, WorldId)> {
-    let mut resolve = Resolve::default();
-    let (package, _sources) =
-        super::parse_wit(dir, || resolve.push_dir(dir)).map_err(|why| wasmtime::format_err!("{why}"))?;
-    let world = resolve.select_world(&[package], Some(world)).map_err(wasmtime::Error::from_anyhow)?;
-    Ok((resolve, world))
 }
 
 /// Fills `work` with the Go module to build.
@@ -103,7 +92,7 @@ fn point_go_mod_at_runtime(work: &Path, runtime: &GoModule) -> Result<()> {
 ///
 /// The `go` binary is `$GO` if set, else the first on `PATH`. The build is offline and uses the
 /// local toolchain unless the environment says otherwise.
-fn go_build(work: &Path) -> Result<Vec<u8>> {
+fn go_build(work: &Path, source: &Path) -> Result<Vec<u8>> {
     let go = std::env::var_os("GO").unwrap_or_else(|| "go".into());
     let mut command = Command::new(&go);
     command
@@ -119,7 +108,8 @@ fn go_build(work: &Path) -> Result<Vec<u8>> {
             command.env(name, default);
         }
     }
-    let status = match command.status() {
+    let status = messages::run(&mut command, |line| Some(own_path(line, source)));
+    let status = match status {
         Ok(status) => status,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => bail!(
             "`{}` is not installed (or not on PATH): install Go >= 1.27.1 (in this repository, \
@@ -132,13 +122,25 @@ fn go_build(work: &Path) -> Result<Vec<u8>> {
     };
     if !status.success() {
         bail!(
-            "go build failed ({status}); see the compiler's messages above (they name copies in a \
-             scratch folder: edit the originals in the service's folder; a missing package \
+            "go build failed ({status}); see the compiler's messages above (a missing package \
              `wit_component/export_...` means the folder lacks the package implementing that export)"
         );
     }
     let core = work.join(CORE_MODULE);
     std::fs::read(&core).with_context(|| format!("go build wrote no {}", core.display()))
+}
+
+/// A line of the Go compiler's with the source file it names (with `-trimpath`, relative to
+/// the module, as `PACKAGE/FILE.go:LINE:COL` or `./PACKAGE/...`) given as the service's own
+/// file in `source`.
+fn own_path(line: &str, source: &Path) -> String {
+    let relative = line.strip_prefix("./").unwrap_or(line);
+    match relative.split_once(".go:") {
+        Some((file, rest)) if source.join(format!("{file}.go")).is_file() => {
+            format!("{}/{file}.go:{rest}", source.display())
+        }
+        _ => line.to_owned(),
+    }
 }
 
 /// Turns the core module into a component of `world`: embeds the world's type information

@@ -12,6 +12,7 @@ pub mod codegen;
 mod fs_util;
 mod go;
 mod go_mod;
+pub mod messages;
 mod python;
 mod rust;
 pub mod sdk;
@@ -108,10 +109,13 @@ impl Recipe {
             Language::Rust => rust::build(&self.source)?,
             Language::Go => {
                 let wit = self.prepared_wit(work.path())?;
-                go::build(&self.source, &wit, self.world_for(language)?, &work.path().join("module"))?
+                let (resolve, world) = self.load_world(&wit, language)?;
+                go::build(&self.source, &resolve, world, &work.path().join("module"))?
             }
             Language::Python => {
                 let wit = self.prepared_wit(work.path())?;
+                // Checked here, so a mistake is named before componentize-py runs.
+                self.load_world(&wit, language)?;
                 let out = work.path().join("component.wasm");
                 python::build(&self.source, &wit, self.world_for(language)?, work.path(), &out)?;
                 std::fs::read(&out).with_context(|| format!("componentize-py wrote no {}", out.display()))?
@@ -134,6 +138,44 @@ impl Recipe {
     /// nothing when nothing did.
     pub fn needs_building(&self) -> bool {
         self.is_stale() || Language::detect(&self.source).is_ok_and(|language| language == Language::Rust)
+    }
+
+    /// Parses the prepared copy `prepared` of the service's WIT folder and selects its world;
+    /// the errors name the service's own folder, and a world it lacks comes with the worlds it has.
+    fn load_world(
+        &self,
+        prepared: &Path,
+        language: Language,
+    ) -> Result<(wit_parser_go::Resolve, wit_parser_go::WorldId)> {
+        let world = self.world_for(language)?;
+        let shown = self.wit.as_deref().unwrap_or(prepared);
+        let own_paths = |text: String| text.replace(&prepared.display().to_string(), &shown.display().to_string());
+        let mut resolve = wit_parser_go::Resolve::default();
+        let parsed = parse_wit(prepared, || {
+            let pushed = resolve.push_dir(prepared);
+            pushed.map_err(|error| resolve.render_error(&error))
+        });
+        let (package, _) = parsed.map_err(|why| format_err!("{}", own_paths(why)))?;
+        if let Ok(id) = resolve.select_world(&[package], Some(world)) {
+            return Ok((resolve, id));
+        }
+        let worlds: Vec<&str> = resolve.packages[package].worlds.keys().map(String::as_str).collect();
+        let closest = worlds
+            .iter()
+            .min_by_key(|candidate| edit_distance(candidate, world))
+            .filter(|c| edit_distance(c, world) <= 3);
+        bail!(
+            "the WIT folder {} has no world `{world}` (`world` of service `{}` in the wos); its package `{}` has {}{}",
+            shown.display(),
+            self.service,
+            resolve.packages[package].name,
+            if worlds.is_empty() {
+                "no worlds".to_owned()
+            } else {
+                worlds.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
+            },
+            closest.map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
+        )
     }
 
     fn world_for(&self, language: Language) -> Result<&str> {
@@ -238,6 +280,22 @@ pub fn prepare_dependencies(wit: &Path, work: &Path, skip: &[&str]) -> Result<()
         }
     }
     add_parigot_packages(&deps)
+}
+
+/// How many single-character edits turn `a` into `b` (Levenshtein), for suggesting names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// Runs `parse`, a call of the WIT parser on `what` (a folder or a file), turning a panic of

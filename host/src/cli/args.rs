@@ -21,6 +21,9 @@ pub(crate) struct Cli {
     /// set) or `json` (one object per line; guests' stdout and stderr lines too).
     #[arg(long, global = true, env = "PARIGOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
+    /// Show toolchains' messages as they are (their backtraces, the scratch copies' paths).
+    #[arg(long, global = true)]
+    pub(crate) verbose: bool,
     /// Where compiled components are cached [default: ~/.cache/parigot].
     #[arg(long, global = true, env = "PARIGOT_CACHE_DIR")]
     pub(crate) cache_dir: Option<PathBuf>,

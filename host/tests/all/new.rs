@@ -127,3 +127,64 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Runs `parigot-host ARGS` in `dir` with the toolchains on PATH; asserts it fails and returns
+/// its stderr.
+fn host_fails_in(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", tool_path())
+        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("the host binary runs");
+    assert!(!output.status.success(), "parigot-host {} succeeded", args.join(" "));
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Build errors name the author's files, before a toolchain runs when the host can tell, and
+/// without the toolchains' insides.
+#[test]
+fn build_errors_name_the_authors_own_files() {
+    let dir = tempfile::tempdir().unwrap();
+    host_in(dir.path(), &["new", "shop", "--lang", "go"]);
+    let project = dir.path().join("shop");
+    host_in(&project, &["new", "service", "py", "--lang", "python"]);
+    let wos = std::fs::read_to_string(project.join("wos.toml")).unwrap();
+
+    std::fs::write(project.join("wos.toml"), wos.replace("world = \"greeter-service\"", "world = \"greeter-servce\""))
+        .unwrap();
+    let typo = host_fails_in(&project, &["build", "wos.toml"]);
+    assert!(
+        typo.contains("the WIT folder wit has no world `greeter-servce` (`world` of service `greeter` in the wos)"),
+        "{typo}"
+    );
+    assert!(typo.contains("did you mean `greeter-service`?"), "{typo}");
+    std::fs::write(project.join("wos.toml"), &wos).unwrap();
+
+    let go = project.join("services/greeter/export_shop_api_greeter/greeter.go");
+    let source = std::fs::read_to_string(&go).unwrap();
+    std::fs::write(&go, source.replace("return \"Hello, \" + name + \"!\"", "return undefinedThing")).unwrap();
+    let compile = host_fails_in(&project, &["build", "wos.toml", "--service", "greeter"]);
+    assert!(compile.contains("services/greeter/export_shop_api_greeter/greeter.go:"), "{compile}");
+    assert!(compile.contains("undefined: undefinedThing"), "{compile}");
+    std::fs::write(&go, source).unwrap();
+
+    let python = project.join("services/py/app.py");
+    std::fs::write(&python, "import parigot\ndef broken(:\n    pass\n").unwrap();
+    let syntax = host_fails_in(&project, &["build", "wos.toml", "--service", "py"]);
+    assert!(
+        syntax.contains(&format!("File \"{}\", line 2", project.join("services/py/app.py").display()))
+            || syntax.contains("File \"services/py/app.py\", line 2"),
+        "{syntax}"
+    );
+    assert!(syntax.contains("SyntaxError"), "{syntax}");
+    for inside in ["/0/app.py", "Stack backtrace", "sys.exit(script())"] {
+        assert!(!syntax.contains(inside), "{inside} in {syntax}");
+    }
+
+    std::fs::write(project.join("wit/zz.wit"), "package shop:api@0.1.0;\ninterface broken { f: func( }\n").unwrap();
+    let wit = host_fails_in(&project, &["build", "wos.toml", "--service", "greeter"]);
+    assert!(wit.contains("--> wit/zz.wit:2:29"), "{wit}");
+}

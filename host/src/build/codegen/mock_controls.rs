@@ -202,7 +202,10 @@ pub fn read_dependencies(wit: &Path) -> Result<Resolve, String> {
     std::fs::write(work.path().join("scan.wit"), "package parigot:mock-scan;\n")
         .map_err(|e| format!("cannot write below {}: {e}", work.path().display()))?;
     let mut resolve = Resolve::default();
-    crate::build::parse_wit(wit, || resolve.push_dir(work.path()))?;
+    crate::build::parse_wit(wit, || {
+        let pushed = resolve.push_dir(work.path());
+        pushed.map_err(|error| resolve.render_error(&error))
+    })?;
     Ok(resolve)
 }
 
