@@ -79,46 +79,89 @@ pub async fn watch(
                 last = now;
             }
             watched[i].seen = last;
-            let (running, cache, manifest) = (running.clone(), cache.clone(), manifest.clone());
             let (name, spec) = (watched[i].name.clone(), watched[i].spec.clone());
-            let swapped =
-                tokio::task::spawn_blocking(move || rebuild_and_swap(&running, &cache, &manifest, &name, &spec)).await;
+            let swapped = rebuild_and_swap(&running, &cache, &manifest, &name, &spec, &mut stop).await;
             // What the build itself wrote in the sources is not a change.
             watched[i].seen = watched[i].seen.max(watched[i].changed_at());
-            if let Ok(Some(name)) = swapped {
-                let _ = reloaded.send(name);
+            match swapped {
+                Swap::Done => {
+                    let _ = reloaded.send(name);
+                }
+                Swap::Failed => {}
+                Swap::Stopping => return,
             }
         }
     }
 }
 
-/// Rebuilds service `name` and swaps it into `running`; says how long each took, or why the
-/// previous build keeps running. The name of the service when it was swapped in.
-fn rebuild_and_swap(
+/// How a rebuild ended.
+enum Swap {
+    /// The new build runs.
+    Done,
+    /// It failed; the previous build keeps running.
+    Failed,
+    /// The host is stopping: the rebuild was abandoned (its toolchain stopped), nothing swapped.
+    Stopping,
+}
+
+/// Rebuilds service `name` and swaps it into `running`, saying how long each took, or why the
+/// previous build keeps running. The host stopping (`stop`) abandons both at once: the
+/// toolchain is stopped, and nothing is swapped in.
+async fn rebuild_and_swap(
     running: &Running,
     cache: &ComponentCache,
     manifest: &crate::manifest::Manifest,
     name: &ServiceName,
     spec: &ServiceSpec,
-) -> Option<ServiceName> {
+    stop: &mut watch::Receiver<bool>,
+) -> Swap {
     tracing::info!("the sources of service `{name}` changed: rebuilding");
     let started = Instant::now();
-    if let Err(error) = crate::runtime::build_service(manifest, name, spec, true) {
-        tracing::error!("{error:#}\nservice `{name}` keeps running its previous build");
-        return None;
+    let (manifest, build_name, build_spec) = (manifest.clone(), name.clone(), spec.clone());
+    let build =
+        tokio::task::spawn_blocking(move || crate::runtime::build_service(&manifest, &build_name, &build_spec, true));
+    let built = tokio::select! {
+        built = build => built,
+        _ = stop.wait_for(|stopped| *stopped) => {
+            crate::build::messages::stop_toolchains();
+            tracing::info!("stopping: the rebuild of service `{name}` is abandoned");
+            return Swap::Stopping;
+        }
+    };
+    match built {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::error!("{error:#}\nservice `{name}` keeps running its previous build");
+            return Swap::Failed;
+        }
+        Err(panicked) => {
+            tracing::error!(
+                "the build of service `{name}` failed: {panicked}\nservice `{name}` keeps running its previous build"
+            );
+            return Swap::Failed;
+        }
     }
     let built = started.elapsed();
     let swapping = Instant::now();
-    if let Err(error) = running.reload(name, cache) {
+    let (swap_running, swap_cache, swap_name) = (running.clone(), cache.clone(), name.clone());
+    let swap = tokio::task::spawn_blocking(move || swap_running.reload(&swap_name, &swap_cache));
+    let swapped = tokio::select! {
+        swapped = swap => swapped,
+        _ = stop.wait_for(|stopped| *stopped) => {
+            tracing::info!("stopping without waiting for the new build of service `{name}` to be compiled");
+            return Swap::Stopping;
+        }
+    };
+    if let Err(error) = swapped.map_err(wasmtime::Error::from).and_then(|swapped| swapped) {
         tracing::error!(
             "cannot swap in the new build of service `{name}`: {error:#}\nservice `{name}` keeps running its previous build"
         );
-        return None;
+        return Swap::Failed;
     }
     tracing::info!(
         "reloaded service `{name}`: built in {:.1} s, compiled and swapped in {} ms",
         built.as_secs_f64(),
         swapping.elapsed().as_millis()
     );
-    Some(name.clone())
+    Swap::Done
 }

@@ -1,6 +1,7 @@
 //! Rust services: `cargo build --release --target wasm32-wasip2` of the service's crate, whose
 //! `wit-bindgen` makes the component itself.
 
+use super::messages;
 use super::sdk::{RUST_SDK_FOLDER, uses_project_sdk, write_rust_sdk};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,12 +16,14 @@ pub fn build(source: &Path) -> Result<Vec<u8>> {
     let manifest = source.join("Cargo.toml");
     write_project_sdk(source)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    command
         .args(["build", "--release", "--target", TARGET, "--message-format", "json-render-diagnostics"])
         .arg("--manifest-path")
         .arg(&manifest)
-        .stderr(Stdio::inherit())
-        .output();
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let output = messages::Tracked::spawn(&mut command).and_then(messages::Tracked::wait_with_output);
     let output = match output {
         Ok(output) => output,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {

@@ -76,7 +76,14 @@ pub(crate) fn run_wos(
         return Ok(ExitCode::SUCCESS);
     }
     match (mode, serving) {
-        (Mode::Dev, serving) => async_runtime()?.block_on(develop(app, start, serving, user, cache)),
+        (Mode::Dev, serving) => {
+            let runtime = async_runtime()?;
+            let code = runtime.block_on(develop(app, start, serving, user, cache));
+            // A rebuild or compile abandoned at the stop may still be on a blocking thread:
+            // the process does not wait for it.
+            runtime.shutdown_background();
+            code
+        }
         (_, Some(options)) => async_runtime()?.block_on(serve_wos(app, start, options, user)),
         (_, None) => async_runtime()?.block_on(run_programs(app, start, user)),
     }

@@ -188,3 +188,21 @@ fn build_errors_name_the_authors_own_files() {
     let wit = host_fails_in(&project, &["build", "wos.toml", "--service", "greeter"]);
     assert!(wit.contains("--> wit/zz.wit:2:29"), "{wit}");
 }
+
+/// `dev` stopped while it rebuilds a service: the toolchain is stopped and nothing is swapped
+/// in; the host does not wait for the rebuild.
+#[test]
+fn dev_stops_during_a_rebuild_without_waiting_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    host_in(dir.path(), &["new", "shop", "--lang", "python"]);
+    let project = dir.path().join("shop");
+    let served = Served::start_command("dev", &project.join("wos.toml"), "127.0.0.1:0", &[], &[("PATH", tool_path())]);
+    let app = project.join("services/greeter/app.py");
+    let text = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(&app, text.replace("f\"Hello, {name}!\"", "f\"Hi, {name}!\"")).unwrap();
+    let rebuilding = "the sources of service `greeter` changed: rebuilding";
+    assert!(served.log_shows_within(rebuilding, std::time::Duration::from_secs(60)), "{}", served.log());
+    let (_, _, log) = served.terminate();
+    assert!(log.contains("stopping: the rebuild of service `greeter` is abandoned"), "{log}");
+    assert!(!log.contains("reloaded service"), "{log}");
+}
