@@ -93,6 +93,11 @@ fuzz: $(TOOLS_OK)
 	    host/fuzz/corpus/$$target -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
 	done
 
+## bench-dev: change-to-live in the dev loop, a new project per language, before and after the
+## function cache (scripts/bench-dev-loop.sh)
+bench-dev: tools host
+	scripts/bench-dev-loop.sh $(HOST)
+
 ## bench: run the benchmarks (release build; slow the first time)
 bench: guests
 	cargo bench -p parigot-host

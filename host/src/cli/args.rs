@@ -227,6 +227,10 @@ pub(crate) struct RunArgs {
     /// their own `instances` (overrides `[serve] pool`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) pool: Option<u16>,
+    /// `dev`: run the wos's programs again after every swap (by default they run once, at
+    /// the start).
+    #[arg(long)]
+    pub(crate) rerun_programs: bool,
     #[command(flatten)]
     pub(crate) start: StartFlags,
 }

@@ -15,7 +15,7 @@ use super::*;
 /// that fails exits as a failed program does.
 pub(crate) fn call(args: CallArgs, cache: ComponentCache, log_format: LogFormat) -> Result<ExitCode> {
     let manifest = Manifest::load(&args.wos)?.for_tests();
-    let (app, _) = load_app(manifest, args.start.pulse_ms, BuildPolicy::IfMissing, cache)?;
+    let (app, _) = load_app(manifest, args.start.pulse_ms, BuildPolicy::IfMissing, cache, false)?;
     let (start, _) = start_options(&app, &args.start, log_format)?;
     let call = AdHocCall::parse(&app, &args.call)?;
     async_runtime()?.block_on(async {

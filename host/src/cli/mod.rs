@@ -25,6 +25,7 @@ use parigot_host::manifest::Manifest;
 use parigot_host::names::ServiceName;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
+use parigot_host::runtime::function_cache::FunctionCache;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions, ProgramOutcome, StartOptions};
 use parigot_host::users::{PeerSecret, UserStore};
 use parigot_host::wire::remote::GrpcRemotes;
@@ -47,18 +48,22 @@ pub(crate) mod exit {
 pub(crate) const CONSOLE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Loads `manifest` to run it: its remote links (with the deployment's secret, which is
-/// returned too, for serving) and the engine with a pulse every `pulse_ms` (0: none).
+/// returned too, for serving) and the engine with a pulse every `pulse_ms` (0: none). In an
+/// edit loop (`edits`), the engine keeps compiled functions too, so a component compiled again
+/// after a change reuses what did not change.
 pub(crate) fn load_app(
     manifest: Manifest,
     pulse_ms: u64,
     build: BuildPolicy,
     cache: ComponentCache,
+    edits: bool,
 ) -> Result<(std::sync::Arc<App>, Option<PeerSecret>)> {
     let peer = manifest.auth.peer_secret_file.as_deref().map(PeerSecret::load).transpose();
     let peer = peer.map_err(|why| wasmtime::format_err!("{why}"))?;
+    let functions = edits.then(|| FunctionCache::open(&cache).map(std::sync::Arc::new)).transpose()?;
     let options = LoadOptions { cache, build, remotes: Some(GrpcRemotes::binder(peer.clone())) };
     let pulse = (pulse_ms > 0).then(|| std::time::Duration::from_millis(pulse_ms));
-    let app = App::load(manifest, &HostEngine::new(pulse)?, &options)?;
+    let app = App::load(manifest, &HostEngine::with_function_cache(pulse, functions)?, &options)?;
     Ok((app, peer))
 }
 

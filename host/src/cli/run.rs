@@ -49,7 +49,8 @@ pub(crate) fn run_wos(
         (false, false) => BuildPolicy::IfMissing,
     };
     let cache = cache?;
-    let (app, peer) = load_app(manifest, args.start.pulse_ms, build, cache.clone())?;
+    let edits = matches!(mode, Mode::Dev);
+    let (app, peer) = load_app(manifest, args.start.pulse_ms, build, cache.clone(), edits)?;
     if let Mode::Fuse(path) = &mode {
         let unit = parigot_host::compose::fuse(&app)?;
         std::fs::write(path, &unit).with_context(|| format!("cannot write `{}`", path.display()))?;
@@ -78,7 +79,7 @@ pub(crate) fn run_wos(
     match (mode, serving) {
         (Mode::Dev, serving) => {
             let runtime = async_runtime()?;
-            let code = runtime.block_on(develop(app, start, serving, user, cache));
+            let code = runtime.block_on(develop(app, start, serving, user, cache, args.rerun_programs));
             // A rebuild or compile abandoned at the stop may still be on a blocking thread:
             // the process does not wait for it.
             runtime.shutdown_background();
@@ -98,6 +99,7 @@ pub(crate) async fn develop(
     serving: Option<ServeOptions>,
     user: Option<String>,
     cache: ComponentCache,
+    rerun_programs: bool,
 ) -> Result<ExitCode> {
     let signalled = listen_for_signals()?;
     let running = app.start(start).await?;
@@ -123,7 +125,7 @@ pub(crate) async fn develop(
     loop {
         tokio::select! {
             Some(_) = reloads.recv() => {
-                if has_programs {
+                if has_programs && rerun_programs {
                     running.run_programs_again(user.as_deref()).await;
                 }
             }

@@ -43,7 +43,8 @@ fn run_once(manifests: &[Manifest], args: &TestArgs, cache: &ComponentCache) -> 
     for manifest in manifests {
         let tests: Vec<ServiceName> = manifest.tests.keys().cloned().collect();
         let pulse = pulse::DEFAULT_INTERVAL.as_millis() as u64;
-        let (app, _) = load_app(manifest.clone().with_tests(), pulse, BuildPolicy::IfMissing, cache.clone())?;
+        let edits = args.watch;
+        let (app, _) = load_app(manifest.clone().with_tests(), pulse, BuildPolicy::IfMissing, cache.clone(), edits)?;
         let options = TestOptions { filter: args.filter.clone(), seed: args.seed };
         let mut ran = async_runtime()?.block_on(run_tests(&app, &tests, &options))?;
         if several {

@@ -12,6 +12,7 @@ mod context;
 mod deadline;
 mod determinism;
 pub mod engine;
+pub mod function_cache;
 mod linking;
 mod load;
 mod output;
