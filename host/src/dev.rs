@@ -27,15 +27,15 @@ struct Watched {
 }
 
 impl Watched {
-    fn changed_at(&self) -> Option<SystemTime> {
-        crate::runtime::recipe(&self.name, &self.spec).and_then(|recipe| recipe.changed_at())
+    fn changed_at(&self, manifest: &crate::manifest::Manifest) -> Option<SystemTime> {
+        crate::runtime::recipe(manifest, &self.name, &self.spec).and_then(|recipe| recipe.changed_at())
     }
 }
 
 /// When a source of any service or test of `manifest` built from sources last changed.
 pub fn sources_changed_at(manifest: &crate::manifest::Manifest) -> Option<SystemTime> {
     let services = manifest.services.iter().chain(manifest.tests.iter());
-    services.filter_map(|(name, spec)| crate::runtime::recipe(name, spec)?.changed_at()).max()
+    services.filter_map(|(name, spec)| crate::runtime::recipe(manifest, name, spec)?.changed_at()).max()
 }
 
 /// Watches the services of `running` built from sources until `stop` turns true; sends the
@@ -54,7 +54,7 @@ pub async fn watch(
         .map(|(name, spec)| Watched { name: name.clone(), spec: spec.clone(), seen: None })
         .collect();
     for service in &mut watched {
-        service.seen = service.changed_at();
+        service.seen = service.changed_at(&manifest);
     }
     let names: Vec<String> = watched.iter().map(|w| format!("`{}`", w.name)).collect();
     tracing::info!(
@@ -66,13 +66,14 @@ pub async fn watch(
             () = tokio::time::sleep(POLL) => {}
             _ = stop.wait_for(|stopped| *stopped) => return,
         }
-        let changed: Vec<usize> = (0..watched.len()).filter(|&i| watched[i].changed_at() > watched[i].seen).collect();
+        let changed: Vec<usize> =
+            (0..watched.len()).filter(|&i| watched[i].changed_at(&manifest) > watched[i].seen).collect();
         for i in changed {
             // Wait for the burst of writes to end.
-            let mut last = watched[i].changed_at();
+            let mut last = watched[i].changed_at(&manifest);
             loop {
                 tokio::time::sleep(QUIET).await;
-                let now = watched[i].changed_at();
+                let now = watched[i].changed_at(&manifest);
                 if now == last {
                     break;
                 }
@@ -82,7 +83,7 @@ pub async fn watch(
             let (name, spec) = (watched[i].name.clone(), watched[i].spec.clone());
             let swapped = rebuild_and_swap(&running, &cache, &manifest, &name, &spec, &mut stop).await;
             // What the build itself wrote in the sources is not a change.
-            watched[i].seen = watched[i].seen.max(watched[i].changed_at());
+            watched[i].seen = watched[i].seen.max(watched[i].changed_at(&manifest));
             match swapped {
                 Swap::Done => {
                     let _ = reloaded.send(name);

@@ -33,12 +33,17 @@ pub enum BuildPolicy {
 /// manifest's folder.
 pub fn build_if_needed(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, policy: BuildPolicy) -> Result<()> {
     if policy != BuildPolicy::Never {
+        // Every world of a WIT folder is read with it: the typed queries of all the services
+        // that share the folder must be there.
         generate_queries(name, spec)?;
+        for (sharing, sharing_spec) in sharing_wit(manifest, spec).into_iter().filter(|(other, _)| *other != name) {
+            generate_queries(sharing, sharing_spec)?;
+        }
         if manifest.tests.contains_key(name) {
             generate_mock_control(manifest, name, spec)?;
         }
     }
-    if let Some(recipe) = recipe(name, spec) {
+    if let Some(recipe) = recipe(manifest, name, spec) {
         return match policy {
             BuildPolicy::Never if !spec.component.exists() => bail!(
                 "service `{name}` has not been built yet (no `{}`), and this command does not build; \
@@ -107,17 +112,37 @@ pub fn generate_mock_control(manifest: &Manifest, name: &ServiceName, spec: &Ser
     Ok(())
 }
 
-/// How to build service `name` from its sources, if it names them.
-pub fn recipe(name: &ServiceName, spec: &ServiceSpec) -> Option<crate::build::Recipe> {
+/// How to build service `name` (of `manifest`) from its sources, if it names them. Its WIT
+/// packages are the typed queries of every service whose sources share its WIT folder (its own
+/// first): the folder's other worlds import them, and a WIT folder is read whole.
+pub fn recipe(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec) -> Option<crate::build::Recipe> {
     let source = spec.source.as_ref()?;
+    let generated = |spec: &ServiceSpec| spec.sqlite.as_ref().and_then(SqliteTable::generated_wit);
+    let mut packages: Vec<std::path::PathBuf> = generated(spec).into_iter().collect();
+    for (_, sharing) in sharing_wit(manifest, spec) {
+        packages.extend(generated(sharing).filter(|package| !packages.contains(package)));
+    }
     Some(crate::build::Recipe {
         service: name.to_string(),
         source: source.folder.clone(),
         wit: source.wit.clone(),
         world: source.world.clone(),
-        packages: spec.sqlite.as_ref().and_then(SqliteTable::generated_wit).into_iter().collect(),
+        packages,
         out: spec.component.clone(),
     })
+}
+
+/// The services and tests of `manifest` whose sources use the same WIT folder as `spec`'s
+/// (`spec`'s own service among them); none when `spec` builds from no WIT folder.
+fn sharing_wit<'m>(manifest: &'m Manifest, spec: &ServiceSpec) -> Vec<(&'m ServiceName, &'m ServiceSpec)> {
+    let wit = |spec: &ServiceSpec| spec.source.as_ref().and_then(|source| source.wit.clone());
+    let Some(folder) = wit(spec) else { return Vec::new() };
+    manifest
+        .services
+        .iter()
+        .chain(manifest.tests.iter())
+        .filter(|(_, other)| wit(other).as_ref() == Some(&folder))
+        .collect()
 }
 
 /// Reads `path` and checks that it holds a component, with an error that says what it holds

@@ -32,7 +32,7 @@ pub use load::{BuildPolicy, decode_wit, recipe};
 /// `force`), or by running its `build` command.
 pub fn build_service(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec, force: bool) -> Result<()> {
     load::generate_queries(name, spec)?;
-    let up_to_date = !force && load::recipe(name, spec).is_some_and(|recipe| !recipe.needs_building());
+    let up_to_date = !force && load::recipe(manifest, name, spec).is_some_and(|recipe| !recipe.needs_building());
     if up_to_date {
         tracing::info!("service `{name}` is up to date: {}", spec.component.display());
         return Ok(());

@@ -206,3 +206,22 @@ fn dev_stops_during_a_rebuild_without_waiting_for_it() {
     assert!(log.contains("stopping: the rebuild of service `greeter` is abandoned"), "{log}");
     assert!(!log.contains("reloaded service"), "{log}");
 }
+
+/// Typed queries whose WIT is generated beside their queries file (no `wit` key), in a WIT
+/// folder that a Go service's and a Python service's worlds share: the Go build reads the
+/// folder whole, so it gets the Python service's queries package too.
+#[test]
+fn typed_queries_beside_their_file_work_in_a_shared_wit_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    host_in(dir.path(), &["new", "shop", "--lang", "python", "--sqlite"]);
+    let project = dir.path().join("shop");
+    let wos = std::fs::read_to_string(project.join("wos.toml")).unwrap();
+    let beside = wos.replace("wit = \"wit/deps/shop-greeter-db/queries.wit\"\n", "");
+    assert_ne!(beside, wos);
+    std::fs::write(project.join("wos.toml"), beside).unwrap();
+    std::fs::remove_dir_all(project.join("wit/deps/shop-greeter-db")).unwrap();
+    host_in(&project, &["new", "service", "plain", "--lang", "go"]);
+    let report = host_in(&project, &["test", "wos.toml"]);
+    assert!(report.contains("test result: ok. 2 passed, 0 failed"), "{report}");
+    assert!(project.join("services/greeter/db/queries.wit").is_file(), "generated beside the queries file");
+}
