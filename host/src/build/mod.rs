@@ -106,7 +106,7 @@ impl Recipe {
     fn build_as(&self, language: Language) -> Result<()> {
         let work = tempfile::Builder::new().prefix("parigot-build-").tempdir()?;
         let bytes = match language {
-            Language::Rust => rust::build(&self.source)?,
+            Language::Rust => rust::build(&self.source).map_err(|error| self.with_queries_hint(error))?,
             Language::Go => {
                 let wit = self.prepared_wit(work.path())?;
                 let (resolve, world) = self.load_world(&wit, language)?;
@@ -175,6 +175,26 @@ impl Recipe {
                 worlds.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
             },
             closest.map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
+        )
+    }
+
+    /// `error` (a Rust build's), with what to do if it comes from typed queries that a world
+    /// of the service's WIT folder imports but the folder does not hold: a Rust service's
+    /// `generate!` reads the folder itself, not the copy the other languages build from.
+    fn with_queries_hint(&self, error: wasmtime::Error) -> wasmtime::Error {
+        let Some(wit) = &self.wit else { return error };
+        let outside: Vec<String> =
+            self.packages.iter().filter(|package| !package.starts_with(wit)).map(|p| p.display().to_string()).collect();
+        if outside.is_empty() {
+            return error;
+        }
+        format_err!(
+            "{error:#}\nif wit-bindgen found no package of typed queries: the worlds of {} import the generated WIT \
+             {}, which is outside the folder; name it in the crate's `generate!` paths, or set \
+             `wit = \"{}/deps/NAME/queries.wit\"` in the grant (`[services.NAME.sqlite]`) so the folder holds it",
+            wit.display(),
+            outside.join(", "),
+            wit.display()
         )
     }
 

@@ -225,3 +225,19 @@ fn typed_queries_beside_their_file_work_in_a_shared_wit_folder() {
     assert!(report.contains("test result: ok. 2 passed, 0 failed"), "{report}");
     assert!(project.join("services/greeter/db/queries.wit").is_file(), "generated beside the queries file");
 }
+
+/// The same layout for a Rust service, whose `generate!` reads the WIT folder itself: the
+/// build fails, and says what to do.
+#[test]
+fn a_rust_build_missing_typed_queries_says_where_they_go() {
+    let dir = tempfile::tempdir().unwrap();
+    host_in(dir.path(), &["new", "shop", "--lang", "rust", "--sqlite"]);
+    let project = dir.path().join("shop");
+    let wos = std::fs::read_to_string(project.join("wos.toml")).unwrap();
+    std::fs::write(project.join("wos.toml"), wos.replace("wit = \"wit/deps/shop-greeter-db/queries.wit\"\n", ""))
+        .unwrap();
+    std::fs::remove_dir_all(project.join("wit/deps/shop-greeter-db")).unwrap();
+    let failed = host_fails_in(&project, &["build", "wos.toml", "--service", "greeter"]);
+    assert!(failed.contains("services/greeter/db/queries.wit, which is outside the folder"), "{failed}");
+    assert!(failed.contains("set `wit = \"") && failed.contains("/deps/NAME/queries.wit\"` in the grant"), "{failed}");
+}
