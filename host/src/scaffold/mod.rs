@@ -82,6 +82,11 @@ pub fn new_service(wos: &Path, service: &NewService) -> Result<Vec<PathBuf>> {
 fn add_service(wos: &Path, project: &str, service: &NewService) -> Result<Vec<PathBuf>> {
     let folder = folder_of(wos);
     let kind = service.kind()?;
+    if service.language == Language::JavaScript {
+        bail!(
+            "`new` writes Rust, Go and Python services; JavaScript services are built from `app.js`, but have no template yet"
+        );
+    }
     let names = Names::new(project, &service.name)?;
     let mut written =
         vec![write_new(&folder.join("wit").join(format!("{}.wit", service.name)), &names.wit(service.language, kind))?];

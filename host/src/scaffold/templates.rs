@@ -53,6 +53,8 @@ pub fn service_files(language: Language, kind: Kind) -> Vec<(&'static str, &'sta
             vec![("app.py", include_str!("../../templates/python/service_sqlite.py"))]
         }
         (Language::Python, Kind::Program) => vec![("app.py", include_str!("../../templates/python/program.py"))],
+        // `new` refuses JavaScript until it has its SDK (see `add_service`).
+        (Language::JavaScript, _) => Vec::new(),
     }
 }
 
@@ -79,6 +81,7 @@ pub fn test_files(language: Language, kind: Kind) -> Vec<(&'static str, &'static
                 include_str!("../../templates/go/tests.go")
             },
         )],
+        Language::JavaScript => Vec::new(),
         Language::Python => vec![(
             "app.py",
             if database {

@@ -14,6 +14,7 @@ mod dev;
 mod durability;
 mod files;
 mod hello;
+mod javascript;
 mod kernel;
 mod new;
 mod serve;
