@@ -53,8 +53,11 @@ pub async fn watch(
         .filter(|(_, spec)| spec.source.is_some())
         .map(|(name, spec)| Watched { name: name.clone(), spec: spec.clone(), seen: None })
         .collect();
+    // The sources as the running build was made from them: an edit made since (while the wos
+    // was starting) is a change too.
     for service in &mut watched {
-        service.seen = service.changed_at(&manifest);
+        let built = std::fs::metadata(&service.spec.component).and_then(|file| file.modified()).ok();
+        service.seen = built.min(service.changed_at(&manifest)).or(built);
     }
     let names: Vec<String> = watched.iter().map(|w| format!("`{}`", w.name)).collect();
     tracing::info!(

@@ -197,6 +197,7 @@ fn dev_stops_during_a_rebuild_without_waiting_for_it() {
     host_in(dir.path(), &["new", "shop", "--lang", "python"]);
     let project = dir.path().join("shop");
     let served = Served::start_command("dev", &project.join("wos.toml"), "127.0.0.1:0", &[], &[("PATH", tool_path())]);
+    assert!(served.log_shows_within("watching the sources", std::time::Duration::from_secs(30)), "{}", served.log());
     let app = project.join("services/greeter/app.py");
     let text = std::fs::read_to_string(&app).unwrap();
     std::fs::write(&app, text.replace("f\"Hello, {name}!\"", "f\"Hi, {name}!\"")).unwrap();
