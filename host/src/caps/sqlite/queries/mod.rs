@@ -1,7 +1,8 @@
 //! Typed queries, sqlc-style: a service keeps its queries in a file in sqlc's annotation
 //! syntax (`[services.NAME.sqlite] queries`), `parigot-host queries` turns them into a WIT
-//! interface with a typed function per query ([`crate::build::codegen::queries`]), and the host implements that interface on the
-//! service's own database, so a guest calls `get-note(id)` through its ordinary bindings.
+//! interface with a typed function per query ([`crate::build::codegen::queries`]), and the
+//! host implements that interface on the service's own database, so a guest calls
+//! `get-note(id)` through its ordinary bindings.
 //!
 //! Types come from the schema ([`infer`]): the migrations are applied to an in-memory
 //! database and every query is prepared on it. The host does the same at start-up and refuses
