@@ -13,6 +13,7 @@ mod templates;
 
 use crate::build::Language;
 use crate::build::codegen::queries::GeneratedQueries;
+use crate::build::codegen::wit_text::is_keyword;
 use crate::build::sdk::{RUST_SDK_FOLDER, write_rust_sdk, write_wit_packages};
 use crate::caps::sqlite::SqliteTable;
 use crate::manifest::Manifest;
@@ -141,56 +142,11 @@ fn check_name(what: &str, name: &str) -> Result<()> {
              joined by `-` (for example `order-book`), at most 40 characters"
         );
     }
-    if WIT_KEYWORDS.contains(&name) || matches!(name, "tests" | "parigot" | "wasi" | "queries") {
+    if is_keyword(name) || matches!(name, "tests" | "parigot" | "wasi" | "queries") {
         bail!("`{name}` cannot name a {what}: WIT, or parigot's own packages, already use it; choose another");
     }
     Ok(())
 }
-
-/// Names WIT reserves (a service named so would need escaping in every language).
-const WIT_KEYWORDS: &[&str] = &[
-    "as",
-    "async",
-    "bool",
-    "borrow",
-    "char",
-    "constructor",
-    "enum",
-    "export",
-    "f32",
-    "f64",
-    "flags",
-    "from",
-    "func",
-    "future",
-    "import",
-    "include",
-    "interface",
-    "list",
-    "option",
-    "own",
-    "package",
-    "record",
-    "resource",
-    "result",
-    "s16",
-    "s32",
-    "s64",
-    "s8",
-    "static",
-    "stream",
-    "string",
-    "tuple",
-    "type",
-    "u16",
-    "u32",
-    "u64",
-    "u8",
-    "use",
-    "variant",
-    "with",
-    "world",
-];
 
 /// The names of one service of a project, in each form a language or file needs.
 struct Names {

@@ -3,30 +3,7 @@
 //! greeter of a new project, whose Go tests then pass against it, and it is served.
 
 use crate::support::served::Served;
-use crate::support::{repo, tool_path};
-use std::path::Path;
-use std::process::Command;
-
-/// Runs `parigot-host ARGS` in `dir` with the toolchains (componentize-js among them); asserts
-/// it succeeds and returns its stdout.
-fn host_in(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
-        .args(args)
-        .current_dir(dir)
-        .env("PATH", tool_path())
-        .env("COMPONENTIZE_JS", componentize_js())
-        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
-        .env("PARIGOT_LOG", "warn")
-        .output()
-        .expect("the host binary runs");
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "parigot-host {}:\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
-    stdout.into_owned()
-}
-
-fn componentize_js() -> std::path::PathBuf {
-    repo().join(".tools/npm/node_modules/@bytecodealliance/componentize-js")
-}
+use crate::support::{componentize_js, host_fails_in, host_in, tool_path};
 
 const GREETER: &str = r#"// The greeter of the project, in JavaScript: `shop:api/greeter`.
 export const greeter = {
@@ -75,15 +52,22 @@ fn a_javascript_world_the_wit_lacks_is_named_before_componentize_js_runs() {
     let project = dir.path().join("shop");
     std::fs::create_dir_all(project.join("services/js")).unwrap();
     std::fs::write(project.join("services/js/app.js"), GREETER).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
-        .args(["build", "--source", "services/js", "--wit", "wit", "--world", "greeter-servce", "--out", "js.wasm"])
-        .current_dir(&project)
-        .env("PATH", tool_path())
-        .env("COMPONENTIZE_JS", componentize_js())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let stderr = host_fails_in(
+        &project,
+        &[
+            "--log",
+            "info",
+            "build",
+            "--source",
+            "services/js",
+            "--wit",
+            "wit",
+            "--world",
+            "greeter-servce",
+            "--out",
+            "js.wasm",
+        ],
+    );
     assert!(stderr.contains("building service `js` (JavaScript)"), "{stderr}");
     assert!(
         stderr.contains("has no world `greeter-servce`") && stderr.contains("did you mean `greeter-service`?"),

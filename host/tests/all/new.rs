@@ -4,25 +4,9 @@
 //! curl. Nothing it writes points into parigot's checkout; the toolchains come from PATH.
 
 use crate::support::served::Served;
-use crate::support::{repo, tool_path};
+use crate::support::{host_fails_in, host_in, repo, tool_path};
 use std::path::Path;
 use std::process::Command;
-
-/// Runs `parigot-host ARGS` in the folder `dir` with the toolchains on PATH; asserts it
-/// succeeds and returns its stdout.
-fn host_in(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
-        .args(args)
-        .current_dir(dir)
-        .env("PATH", tool_path())
-        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
-        .env("PARIGOT_LOG", "warn")
-        .output()
-        .expect("the host binary runs");
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "parigot-host {}:\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
-    stdout.into_owned()
-}
 
 /// Every file below `dir` that names a path into parigot's checkout.
 fn files_naming_the_checkout(dir: &Path) -> Vec<String> {
@@ -126,21 +110,6 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// Runs `parigot-host ARGS` in `dir` with the toolchains on PATH; asserts it fails and returns
-/// its stderr.
-fn host_fails_in(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
-        .args(args)
-        .current_dir(dir)
-        .env("PATH", tool_path())
-        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the host binary runs");
-    assert!(!output.status.success(), "parigot-host {} succeeded", args.join(" "));
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Build errors name the author's files, before a toolchain runs when the host can tell, and

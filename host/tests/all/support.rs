@@ -112,6 +112,43 @@ pub fn tool_path() -> String {
     format!("{}:{}", repo().join(".tools/venv/bin").display(), std::env::var("PATH").unwrap_or_default())
 }
 
+/// `parigot-host ARGS` run in the folder `dir`, as a user of a project runs it: the toolchains
+/// (go, componentize-py, componentize-js) found as `make tools` installs them, the shared test
+/// compile cache, the host's log at `warn`, and backtraces asked for (the toolchains' must
+/// still not show). Returns the raw output.
+pub fn host_in_folder(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_BACKTRACE", "1")
+        .env("PATH", tool_path())
+        .env("COMPONENTIZE_JS", componentize_js())
+        .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
+        .env("PARIGOT_LOG", "warn")
+        .output()
+        .expect("the host binary runs")
+}
+
+/// [`host_in_folder`], asserting it succeeds; its stdout.
+pub fn host_in(dir: &Path, args: &[&str]) -> String {
+    let output = host_in_folder(dir, args);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "parigot-host {}:\nstdout:\n{stdout}\nstderr:\n{stderr}", args.join(" "));
+    stdout.into_owned()
+}
+
+/// [`host_in_folder`], asserting it fails; its stderr.
+pub fn host_fails_in(dir: &Path, args: &[&str]) -> String {
+    let output = host_in_folder(dir, args);
+    assert!(!output.status.success(), "parigot-host {} succeeded", args.join(" "));
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Where `make tools` installs componentize-js.
+pub fn componentize_js() -> PathBuf {
+    repo().join(".tools/npm/node_modules/@bytecodealliance/componentize-js")
+}
+
 /// A wos in a temporary folder.
 pub struct Wos {
     dir: tempfile::TempDir,

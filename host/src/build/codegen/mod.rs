@@ -4,4 +4,4 @@
 
 pub mod mock_controls;
 pub mod queries;
-mod wit_text;
+pub mod wit_text;

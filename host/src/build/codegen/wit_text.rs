@@ -45,9 +45,14 @@ const KEYWORDS: &[&str] = &[
     "world",
 ];
 
+/// Whether `name` is one of WIT's keywords.
+pub fn is_keyword(name: &str) -> bool {
+    KEYWORDS.contains(&name)
+}
+
 /// `name` as it is written in WIT source: escaped with `%` if it is a keyword.
 pub fn wit_source(name: &str) -> String {
-    if KEYWORDS.contains(&name) { format!("%{name}") } else { name.to_owned() }
+    if is_keyword(name) { format!("%{name}") } else { name.to_owned() }
 }
 
 #[cfg(test)]
