@@ -118,26 +118,29 @@ impl Recipe {
                 let (resolve, world) = self.load_world(&wit, language)?;
                 go::build(&self.source, &resolve, world, &work.path().join("module"))?
             }
-            Language::Python => {
-                let wit = self.prepared_wit(work.path())?;
-                // Checked here, so a mistake is named before componentize-py runs.
-                self.load_world(&wit, language)?;
-                let out = work.path().join("component.wasm");
-                python::build(&self.source, &wit, self.world_for(language)?, work.path(), &out)?;
-                std::fs::read(&out).with_context(|| format!("componentize-py wrote no {}", out.display()))?
-            }
-            Language::JavaScript => {
-                let wit = self.prepared_wit(work.path())?;
-                // Checked here, so a mistake is named before componentize-js runs.
-                self.load_world(&wit, language)?;
-                let out = work.path().join("component.wasm");
-                javascript::build(&self.source, &wit, self.world_for(language)?, work.path(), &out)?;
-                std::fs::read(&out).with_context(|| format!("componentize-js wrote no {}", out.display()))?
-            }
+            Language::Python => self.componentized(work.path(), language, python::build, "componentize-py")?,
+            Language::JavaScript => self.componentized(work.path(), language, javascript::build, "componentize-js")?,
         };
         fs_util::write_atomically(&self.out, &bytes)?;
         std::fs::write(self.stamp(), assets::digest())
             .with_context(|| format!("cannot write {}", self.stamp().display()))
+    }
+
+    /// The component that `componentize` (`tool`: componentize-py or componentize-js) makes of
+    /// the sources, from the prepared copy of the WIT folder in `work`, once the world has been
+    /// checked (so a mistake is named before the tool runs).
+    fn componentized(
+        &self,
+        work: &Path,
+        language: Language,
+        componentize: fn(&Path, &Path, &str, &Path, &Path) -> Result<()>,
+        tool: &str,
+    ) -> Result<Vec<u8>> {
+        let wit = self.prepared_wit(work)?;
+        self.load_world(&wit, language)?;
+        let out = work.join("component.wasm");
+        componentize(&self.source, &wit, self.world_for(language)?, work, &out)?;
+        std::fs::read(&out).with_context(|| format!("{tool} wrote no {}", out.display()))
     }
 
     /// Beside the component: the digest of the SDKs and WIT packages it was built with.

@@ -275,3 +275,11 @@ fn a_filter_is_a_flag_and_must_match() {
     let some = host(&["test", pricing.to_str().unwrap(), "--filter", "LinesAddUp"]).expect_code(0).stdout;
     assert!(some.starts_with("running 1 tests\n"), "{some}");
 }
+
+#[test]
+fn a_folder_without_tested_wos_is_an_error() {
+    let empty = tempfile::tempdir().unwrap();
+    host(&["test", empty.path().to_str().unwrap()])
+        .expect_code(78)
+        .expect_stderr(&["no wos.toml with tests (`[tests.NAME]`) below"]);
+}
