@@ -1,5 +1,5 @@
 //! Embeds what `parigot-host build` needs to build services anywhere, not only in this
-//! repository: parigot's WIT packages (`wit/`), the Rust, Go and Python SDKs, WASI's WIT (from
+//! repository: parigot's WIT packages (`wit/`), the Rust, Go, Python and JavaScript SDKs, WASI's WIT (from
 //! the `wasmtime-wasi` crate) and the Go runtime package of the bindings generator (inside the
 //! `wit-bindgen-go` crate; both crates found with `cargo metadata`). Each tree becomes a list of
 //! (relative path, bytes) in `$OUT_DIR/assets.rs`.
@@ -17,6 +17,7 @@ fn main() {
         ("WIT", repo.join("wit")),
         ("GO_SDK", repo.join("guests/go/sdk")),
         ("PYTHON_SDK", repo.join("guests/python/parigot")),
+        ("JS_SDK", repo.join("guests/js/parigot")),
         ("RUST_SDK", repo.join("guests/rust/parigot/src")),
         // The Go package `go.bytecodealliance.org/pkg`, which ships inside the bindings generator.
         ("GO_RUNTIME", crate_folder("wit-bindgen-go").join("src/pkg")),

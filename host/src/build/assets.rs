@@ -1,5 +1,5 @@
-//! What the host carries to build services anywhere: parigot's WIT packages, the Rust, Go and
-//! Python SDKs, and the Go runtime package of the bindings generator (embedded by `build.rs`).
+//! What the host carries to build services anywhere: parigot's WIT packages, the Rust, Go,
+//! Python and JavaScript SDKs, and the Go runtime package of the bindings generator (embedded by `build.rs`).
 
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
@@ -36,6 +36,7 @@ pub fn digest() -> String {
         ("wit", WIT),
         ("go-sdk", GO_SDK),
         ("python-sdk", PYTHON_SDK),
+        ("js-sdk", JS_SDK),
         ("go-runtime", GO_RUNTIME),
         ("rust-sdk", RUST_SDK),
         ("wasi-wit", WASI_WIT),

@@ -19,9 +19,9 @@ pub fn write_new_file(root: &Path, path: &Path, contents: &[u8]) -> Result<()> {
     fs::write(&target, contents).with_context(|| format!("cannot write {}", target.display()))
 }
 
-/// Folders that builds write into a source folder (Python's byte code, cargo's output): not
-/// sources, so never copied nor watched.
-const BUILD_OUTPUTS: &[&str] = &["__pycache__", "target"];
+/// Folders that builds and package managers write into a source folder (Python's byte code,
+/// cargo's output, npm's packages): not sources, so never copied nor watched.
+const BUILD_OUTPUTS: &[&str] = &["__pycache__", "target", "node_modules"];
 
 /// Whether an entry named `name` of a source folder is part of the sources: not hidden, not a
 /// build output.

@@ -1,46 +1,139 @@
-//! JavaScript services: componentize-js (StarlingMonkey, SpiderMonkey built for WASI), run by
-//! node through its JS API ([`SCRIPT`]), builds `app.js` into a component of the service's
-//! world; WASI's HTTP is left out, since parigot does not link `wasi:http`.
+//! JavaScript and TypeScript services, built by node in two steps ([`SCRIPT`]):
+//!
+//! 1. rolldown (which comes with componentize-js) bundles the service's module (`app.js`, or
+//!    `app.ts` with its types stripped) and everything it imports into one ES module; `parigot`
+//!    and `parigot/NAME` are the SDK's modules, WIT imports stay imports.
+//! 2. componentize-js (StarlingMonkey, SpiderMonkey built for WASI) makes a component of the
+//!    service's world of it; WASI's HTTP is left out, since parigot does not link `wasi:http`.
+//!
+//! componentize-js snapshots the engine's heap after running the module, and that snapshot is
+//! not the same from one run to the next. So that a rebuild of unchanged sources gives the
+//! same component (and hits the compile cache), the previous component is kept when the
+//! bundle, the WIT and the tools it was made with are the same ([`Inputs`]).
 //!
 //! componentize-js is found at `$COMPONENTIZE_JS` (the package's folder; `make tools` installs
 //! it in .tools/npm), else in a `node_modules` folder at or above the service's folder (a
 //! project's own `npm install @bytecodealliance/componentize-js@0.23.0`).
 
-use super::messages;
+use super::{assets, fs_util, messages};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use wasmtime::error::Context as _;
-use wasmtime::{Result, bail};
+use wasmtime::{Result, bail, format_err};
 
-/// The module a JavaScript service's folder must hold.
-pub const MODULE: &str = "app.js";
+/// The module of a JavaScript service's folder.
+pub const JS_MODULE: &str = "app.js";
 
-/// The node script that calls componentize-js.
+/// The module of a TypeScript service's folder.
+pub const TS_MODULE: &str = "app.ts";
+
+/// The node script of both steps.
 const SCRIPT: &str = include_str!("componentize.mjs");
 
 /// Where componentize-js lives below a `node_modules` folder.
 const PACKAGE: &str = "node_modules/@bytecodealliance/componentize-js";
 
-/// Builds `source/app.js` into a component of `world` (from the WIT folder `wit`) at `out`,
-/// with node's script written in `work`.
-pub fn build(source: &Path, wit: &Path, world: &str, work: &Path, out: &Path) -> Result<()> {
-    let Ok(module) = std::fs::canonicalize(source.join(MODULE)) else {
-        bail!("{} has no `{MODULE}`: a JavaScript service's folder holds its module `{MODULE}`", source.display());
-    };
+/// Builds the module of `source` into a component of `world` (from the prepared WIT folder
+/// `wit`), working in `work`; `previous` is the component it replaces, whose bytes are
+/// returned again when it was built from the same inputs.
+pub fn build(source: &Path, wit: &Path, world: &str, work: &Path, previous: &Path) -> Result<Vec<u8>> {
+    let module = module_of(source)?;
     let package = componentize_js(source)?;
     let script = work.join("componentize.mjs");
     std::fs::write(&script, SCRIPT).with_context(|| format!("cannot write {}", script.display()))?;
+    let sdk = work.join("sdk");
+    fs_util::write_tree(assets::JS_SDK, &sdk)?;
+    let bundle = work.join("bundle.js");
+    node(source, &script, "bundle", &[&package, &module, &sdk, &bundle])?;
+
+    let inputs = Inputs::of(&bundle, wit, world, &package)?;
+    if let Some(bytes) = inputs.previous_build(previous) {
+        tracing::info!("the bundle, WIT and tools are those {} was built from: kept", previous.display());
+        return Ok(bytes);
+    }
+    let out = work.join("component.wasm");
+    node(source, &script, "component", &[&package, &bundle, wit, Path::new(world), &out])?;
+    let bytes = std::fs::read(&out).with_context(|| format!("componentize-js wrote no {}", out.display()))?;
+    inputs.record(previous)?;
+    Ok(bytes)
+}
+
+/// The service's module: `app.js` or `app.ts`, not both.
+fn module_of(source: &Path) -> Result<PathBuf> {
+    let found: Vec<PathBuf> =
+        [JS_MODULE, TS_MODULE].iter().map(|name| source.join(name)).filter(|path| path.is_file()).collect();
+    match found.as_slice() {
+        [module] => Ok(std::fs::canonicalize(module)?),
+        [] => bail!(
+            "{} has no `{JS_MODULE}` or `{TS_MODULE}`: a JavaScript or TypeScript service's folder holds its module",
+            source.display()
+        ),
+        _ => bail!("{} has both `{JS_MODULE}` and `{TS_MODULE}`: keep the one the service is written in", source.display()),
+    }
+}
+
+/// Runs one step of the script, in the service's folder (so the bundle names its files by
+/// their path there).
+fn node(source: &Path, script: &Path, step: &str, args: &[&Path]) -> Result<()> {
     let node = std::env::var_os("NODE").unwrap_or_else(|| "node".into());
     let mut command = Command::new(&node);
-    command.arg(&script).arg(&package).arg(&module).arg(wit).arg(world).arg(out).current_dir(source);
+    command.arg(script).arg(step).args(args).current_dir(source);
+    let tool = if step == "bundle" { "rolldown" } else { "componentize-js" };
     match messages::run(&mut command, |line| Some(line.to_owned())) {
         Ok(status) if status.success() => Ok(()),
-        Ok(status) => bail!("componentize-js failed ({status}); see its messages above"),
+        Ok(status) => bail!("{tool} failed ({status}); see its messages above"),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => bail!(
             "`{}` is not installed (or not on PATH): install Node.js 20 or newer, or set NODE to a node binary",
             node.to_string_lossy()
         ),
         Err(error) => Err(error).with_context(|| format!("cannot run `{}`", node.to_string_lossy())),
+    }
+}
+
+/// What a component is made of: the bundle, the WIT, the world, componentize-js's version and
+/// the script; kept beside the component as a digest.
+struct Inputs {
+    digest: String,
+}
+
+impl Inputs {
+    fn of(bundle: &Path, wit: &Path, world: &str, package: &Path) -> Result<Inputs> {
+        let mut hasher = blake3::Hasher::new();
+        let mut part = |bytes: &[u8]| {
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        part(&std::fs::read(bundle).with_context(|| format!("rolldown wrote no {}", bundle.display()))?);
+        for file in fs_util::list_files(wit)? {
+            part(file.to_string_lossy().as_bytes());
+            part(&std::fs::read(wit.join(&file))?);
+        }
+        part(world.as_bytes());
+        part(&std::fs::read(package.join("package.json")).unwrap_or_default());
+        part(SCRIPT.as_bytes());
+        Ok(Inputs { digest: hasher.finalize().to_hex().to_string() })
+    }
+
+    /// Where the digest of `component`'s inputs is kept.
+    fn file(component: &Path) -> PathBuf {
+        let mut name = component.as_os_str().to_owned();
+        name.push(".inputs");
+        PathBuf::from(name)
+    }
+
+    /// The bytes of `component`, when it was built from these inputs.
+    fn previous_build(&self, component: &Path) -> Option<Vec<u8>> {
+        let recorded = std::fs::read_to_string(Self::file(component)).ok()?;
+        (recorded == self.digest).then(|| std::fs::read(component).ok()).flatten()
+    }
+
+    /// Records these inputs for `component` (about to be written).
+    fn record(&self, component: &Path) -> Result<()> {
+        let file = Self::file(component);
+        if let Some(folder) = file.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)?;
+        }
+        std::fs::write(&file, &self.digest).with_context(|| format!("cannot write {}", file.display()))
     }
 }
 
@@ -52,7 +145,7 @@ fn componentize_js(source: &Path) -> Result<PathBuf> {
     }
     let source = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_owned());
     source.ancestors().map(|folder| folder.join(PACKAGE)).find(|package| package.is_dir()).ok_or_else(|| {
-        wasmtime::format_err!(
+        format_err!(
             "componentize-js is not installed for {}: `npm install @bytecodealliance/componentize-js@0.23.0 \
              @bytecodealliance/preview2-shim@0.25.0` in the project (in this repository, `make tools` puts it in \
              .tools/npm), or set COMPONENTIZE_JS to the package's folder",

@@ -31,6 +31,7 @@ pub enum Language {
     Go,
     Python,
     JavaScript,
+    TypeScript,
 }
 
 impl fmt::Display for Language {
@@ -40,13 +41,15 @@ impl fmt::Display for Language {
             Language::Go => "Go",
             Language::Python => "Python",
             Language::JavaScript => "JavaScript",
+            Language::TypeScript => "TypeScript",
         })
     }
 }
 
 impl Language {
     /// The language of the sources in `folder`: a `Cargo.toml` makes it Rust, `.go` files
-    /// (in it or a sub-folder) Go, an `app.py` Python, an `app.js` JavaScript.
+    /// (in it or a sub-folder) Go, an `app.py` Python, an `app.js` JavaScript, an `app.ts`
+    /// TypeScript.
     pub fn detect(folder: &Path) -> Result<Language> {
         if !folder.is_dir() {
             bail!("the source folder {} does not exist", folder.display());
@@ -61,12 +64,16 @@ impl Language {
         if folder.join("app.py").is_file() {
             return Ok(Language::Python);
         }
-        if folder.join(javascript::MODULE).is_file() {
+        if folder.join(javascript::JS_MODULE).is_file() {
             return Ok(Language::JavaScript);
+        }
+        if folder.join(javascript::TS_MODULE).is_file() {
+            return Ok(Language::TypeScript);
         }
         bail!(
             "cannot tell the language of {}: a Rust service has a `Cargo.toml`, a Go service `.go` \
-             files, a Python service an `app.py`, a JavaScript service an `app.js`",
+             files, a Python service an `app.py`, a JavaScript service an `app.js`, a TypeScript service \
+             an `app.ts`",
             folder.display()
         )
     }
@@ -118,29 +125,28 @@ impl Recipe {
                 let (resolve, world) = self.load_world(&wit, language)?;
                 go::build(&self.source, &resolve, world, &work.path().join("module"))?
             }
-            Language::Python => self.componentized(work.path(), language, python::build, "componentize-py")?,
-            Language::JavaScript => self.componentized(work.path(), language, javascript::build, "componentize-js")?,
+            Language::Python => {
+                let wit = self.checked_wit(work.path(), language)?;
+                let out = work.path().join("component.wasm");
+                python::build(&self.source, &wit, self.world_for(language)?, work.path(), &out)?;
+                std::fs::read(&out).with_context(|| format!("componentize-py wrote no {}", out.display()))?
+            }
+            Language::JavaScript | Language::TypeScript => {
+                let wit = self.checked_wit(work.path(), language)?;
+                javascript::build(&self.source, &wit, self.world_for(language)?, work.path(), &self.out)?
+            }
         };
         fs_util::write_atomically(&self.out, &bytes)?;
         std::fs::write(self.stamp(), assets::digest())
             .with_context(|| format!("cannot write {}", self.stamp().display()))
     }
 
-    /// The component that `componentize` (`tool`: componentize-py or componentize-js) makes of
-    /// the sources, from the prepared copy of the WIT folder in `work`, once the world has been
-    /// checked (so a mistake is named before the tool runs).
-    fn componentized(
-        &self,
-        work: &Path,
-        language: Language,
-        componentize: fn(&Path, &Path, &str, &Path, &Path) -> Result<()>,
-        tool: &str,
-    ) -> Result<Vec<u8>> {
+    /// The prepared copy of the WIT folder in `work`, once its world has been checked (so a
+    /// mistake is named before a componentize tool runs).
+    fn checked_wit(&self, work: &Path, language: Language) -> Result<PathBuf> {
         let wit = self.prepared_wit(work)?;
         self.load_world(&wit, language)?;
-        let out = work.join("component.wasm");
-        componentize(&self.source, &wit, self.world_for(language)?, work, &out)?;
-        std::fs::read(&out).with_context(|| format!("{tool} wrote no {}", out.display()))
+        Ok(wit)
     }
 
     /// Beside the component: the digest of the SDKs and WIT packages it was built with.

@@ -83,7 +83,7 @@ pub fn new_service(wos: &Path, service: &NewService) -> Result<Vec<PathBuf>> {
 fn add_service(wos: &Path, project: &str, service: &NewService) -> Result<Vec<PathBuf>> {
     let folder = folder_of(wos);
     let kind = service.kind()?;
-    if service.language == Language::JavaScript {
+    if matches!(service.language, Language::JavaScript | Language::TypeScript) {
         bail!(
             "`new` writes Rust, Go and Python services; JavaScript services are built from `app.js`, but have no template yet"
         );

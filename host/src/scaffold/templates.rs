@@ -54,7 +54,7 @@ pub fn service_files(language: Language, kind: Kind) -> Vec<(&'static str, &'sta
         }
         (Language::Python, Kind::Program) => vec![("app.py", include_str!("../../templates/python/program.py"))],
         // `new` refuses JavaScript until it has its SDK (see `add_service`).
-        (Language::JavaScript, _) => Vec::new(),
+        (Language::JavaScript | Language::TypeScript, _) => Vec::new(),
     }
 }
 
@@ -81,7 +81,7 @@ pub fn test_files(language: Language, kind: Kind) -> Vec<(&'static str, &'static
                 include_str!("../../templates/go/tests.go")
             },
         )],
-        Language::JavaScript => Vec::new(),
+        Language::JavaScript | Language::TypeScript => Vec::new(),
         Language::Python => vec![(
             "app.py",
             if database {

@@ -1,0 +1,56 @@
+// Test service in JavaScript (world `faulty`): loops, hogs memory or throws when asked to, and
+// tells who calls it.
+import { context, Err } from "parigot";
+
+// Calls of `ping` since this instance started.
+let pings = 0;
+
+export const faults = {
+  ping() {
+    pings += 1;
+    return pings;
+  },
+  spin() {
+    let turns = 0n;
+    for (;;) turns += 1n;
+  },
+  hog(mib) {
+    const kept = [];
+    for (let i = 0; i < mib; i++) kept.push(new Uint8Array(1 << 20).fill(1));
+    return BigInt(kept.reduce((sum, chunk) => sum + chunk.length, 0));
+  },
+  crash(message) {
+    throw new Error(`asked to crash: ${message}`);
+  },
+  weigh(data) {
+    return BigInt(data.reduce((sum, byte) => sum + byte, 0));
+  },
+  // JavaScript has no blocking sleep (StarlingMonkey's timers run only between calls): the
+  // call waits on the clock.
+  sleep(ms) {
+    const until = Date.now() + ms;
+    while (Date.now() < until);
+    return ms;
+  },
+  flood(lines) {
+    for (let n = 0; n < lines; n++) console.log(`flood line ${n}`);
+    return lines;
+  },
+  recurse(depth) {
+    return depth === 0 ? 0 : faults.recurse(depth - 1) + 1;
+  },
+  openFiles(folder, count) {
+    return 0;
+  },
+};
+
+export const users = {
+  whoami() {
+    return context.current().user;
+  },
+  membersOnly() {
+    const user = context.requireUser();
+    if (user === undefined) throw new Err("this call needs a logged-in user");
+    return user;
+  },
+};
