@@ -33,7 +33,8 @@ RUST_GUESTS := bench-driver bench-echo-rust bench-observed dice faulty-rust faul
                diamond-top diamond-side faults-relay wasi-logger notes-rust users-driver broken-tests
 GO_GUESTS   := bench-echo-go faulty-go sleeper-go notes-go broken-tests-go
 PY_GUESTS   := bench-echo-python faulty-python sleeper-python notes-python broken-tests-python
-COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS)))
+JS_GUESTS   := bench-echo-js faulty-js sleeper-js notes-js broken-tests-js
+COMPONENTS  := $(addprefix $(WASM)/,$(addsuffix .wasm,$(RUST_GUESTS) $(GO_GUESTS) $(PY_GUESTS) $(JS_GUESTS)))
 
 .PHONY: demo demo-split test chaos fuzz bench docs tools guests host clean-guests
 
@@ -224,6 +225,19 @@ $(WASM)/notes-go.wasm: $(TOOLS_OK) $(wildcard guests/go/notes/*/*.go) $(GO_SDK) 
 	$(HOST) build --source guests/go/notes --wit guests/wit/notes --world notes-service --out $@
 $(WASM)/notes-python.wasm: $(TOOLS_OK) $(PY_SDK) $(wildcard guests/python/notes/*.py) $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
 	$(HOST) build --source guests/python/notes --wit guests/wit/notes --world notes-service --out $@
+
+# JavaScript test guests: bundled with the SDK (guests/js/parigot) and built by componentize-js.
+JS_SDK := $(wildcard guests/js/parigot/*.js)
+$(WASM)/bench-echo-js.wasm: $(TOOLS_OK) $(JS_SDK) guests/js/bench-echo/app.js guests/wit/bench/bench.wit | host
+	$(HOST) build --source guests/js/bench-echo --wit guests/wit/bench --world echo-service --out $@
+$(WASM)/faulty-js.wasm: $(TOOLS_OK) $(JS_SDK) guests/js/faulty/app.js guests/wit/testing/testing.wit | host
+	$(HOST) build --source guests/js/faulty --wit guests/wit/testing --world faulty --out $@
+$(WASM)/sleeper-js.wasm: $(TOOLS_OK) $(JS_SDK) $(PROGRAM_WIT)/.ready guests/js/sleeper/app.js | host
+	$(HOST) build --source guests/js/sleeper --wit $(PROGRAM_WIT) --world sleeper --out $@
+$(WASM)/notes-js.wasm: $(TOOLS_OK) $(JS_SDK) guests/js/notes/app.js $(wildcard guests/wit/notes/*.wit) $(PARIGOT_WIT) | host
+	$(HOST) build --source guests/js/notes --wit guests/wit/notes --world notes-service --out $@
+$(WASM)/broken-tests-js.wasm: $(TOOLS_OK) $(JS_SDK) guests/js/broken-tests/app.js $(wildcard tests/pricing/wit/*.wit) $(PARIGOT_WIT) | host
+	$(HOST) build --source guests/js/broken-tests --wit tests/pricing/wit --world pricing-tests --out $@
 
 clean-guests:
 	rm -rf $(WASM) examples/hello/.parigot tests/*/.parigot guests/tagged-notes/.parigot guests/files/.parigot guests/bench-queries/.parigot

@@ -1,6 +1,7 @@
 // Test service in JavaScript (world `faulty`): loops, hogs memory or throws when asked to, and
 // tells who calls it.
 import { context, Err } from "parigot";
+import * as fs from "parigot/files";
 
 // Calls of `ping` since this instance started.
 let pings = 0;
@@ -40,7 +41,17 @@ export const faults = {
     return depth === 0 ? 0 : faults.recurse(depth - 1) + 1;
   },
   openFiles(folder, count) {
-    return 0;
+    const kept = [];
+    for (let n = 0; n < count; n++) {
+      try {
+        kept.push(fs.open(`${folder}/f${n}`, { write: true }));
+      } catch (error) {
+        if (!(error instanceof fs.FileError)) throw error;
+        break;
+      }
+    }
+    for (const file of kept) file.close();
+    return kept.length;
   },
 };
 

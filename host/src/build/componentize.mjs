@@ -1,8 +1,11 @@
 // Builds a JavaScript or TypeScript service for parigot-host (build/javascript.rs), in two steps:
-//   node componentize.mjs bundle PACKAGE SOURCE SDK OUT.js
+//   node componentize.mjs bundle PACKAGE SOURCE SDK WASI OUT.js
 //     rolldown bundles the service's module (TypeScript's types stripped) and what it imports
 //     into one ES module; `parigot` and `parigot/NAME` are the SDK's modules (read from the
-//     folder SDK), and WIT imports (`pkg:name/interface@version`) stay imports.
+//     folder SDK). WIT imports (`pkg:name/interface@version`) stay imports; the SDK's imports of
+//     WASI take the version WASI (the one the service's WIT has). The bundle ends with a table
+//     from its lines to the lines of the service's files, which the SDK's tests use to say
+//     where a check failed.
 //   node componentize.mjs component PACKAGE BUNDLE WIT WORLD OUT.wasm
 //     componentize-js makes a component of the world WORLD of it; WASI's HTTP (and the fetch
 //     event built on it) is left out, since parigot does not link `wasi:http`.
@@ -16,11 +19,14 @@ const [step, packageFolder, ...args] = process.argv.slice(2);
 const required = createRequire(join(packageFolder, "package.json"));
 
 /** The SDK's modules, served from `sdk` under ids that do not depend on where it was written. */
-function sdkModules(sdk) {
+function sdkModules(sdk, wasi) {
   const prefix = "\0parigot-sdk/";
   return {
     name: "parigot-sdk",
     resolveId(source, importer) {
+      if (importer?.startsWith(prefix) && source.startsWith("wasi:")) {
+        return { id: source.replace(/@[^@]*$/, `@${wasi}`), external: true };
+      }
       if (source === "parigot") return `${prefix}index.js`;
       if (source.startsWith("parigot/")) return `${prefix}${source.slice("parigot/".length)}.js`;
       if (importer?.startsWith(prefix) && source.startsWith("./")) return `${prefix}${basename(source)}`;
@@ -38,13 +44,13 @@ function sdkModules(sdk) {
   };
 }
 
-async function bundle(source, sdk, out) {
+async function bundle(source, sdk, wasi, out) {
   const { rolldown } = await import(pathToFileURL(required.resolve("rolldown")).href);
   const bundled = await rolldown({
     input: source,
     // `parigot:sqlite/sqlite@0.1.0`, `notes:db/queries`: imports of the component.
     external: [/^[a-z][a-z0-9-]*:[a-z]/],
-    plugins: [sdkModules(sdk)],
+    plugins: [sdkModules(sdk, wasi)],
     platform: "neutral",
     treeshake: { moduleSideEffects: (id, external) => !external && !id.startsWith("\0parigot-sdk/") },
     logLevel: "warn",

@@ -6,6 +6,11 @@
 //! 2. componentize-js (StarlingMonkey, SpiderMonkey built for WASI) makes a component of the
 //!    service's world of it; WASI's HTTP is left out, since parigot does not link `wasi:http`.
 //!
+//! JavaScript in a component has no file or argument API of its own: the world componentize-js
+//! builds is the service's plus WASI's filesystem and CLI environment ([`service_world`]), which
+//! the SDK's `parigot/files` and `parigot/program` use. (What a service may touch is still what
+//! its wos grants: without `files`, it has no folder to open.)
+//!
 //! componentize-js snapshots the engine's heap after running the module, and that snapshot is
 //! not the same from one run to the next. So that a rebuild of unchanged sources gives the
 //! same component (and hits the compile cache), the previous component is kept when the
@@ -33,10 +38,62 @@ const SCRIPT: &str = include_str!("componentize.mjs");
 /// Where componentize-js lives below a `node_modules` folder.
 const PACKAGE: &str = "node_modules/@bytecodealliance/componentize-js";
 
+/// The WASI interfaces the SDK imports, added to every JavaScript service's world.
+const WASI_IMPORTS: [&str; 2] = ["wasi:filesystem/preopens", "wasi:cli/environment"];
+
+/// A JavaScript service's world, as [`service_world`] writes it.
+pub struct ServiceWorld {
+    /// Its name in the service's package.
+    pub name: String,
+    /// The version of WASI's packages it imports.
+    wasi: String,
+}
+
+/// Writes into the prepared WIT folder `wit` (a copy, with parigot's packages in its `deps/`)
+/// the world componentize-js builds: `world`, and [`WASI_IMPORTS`] in the version of WASI the
+/// folder's `deps/` has, else in the host's (whose packages are then added there).
+pub fn service_world(wit: &Path, world: &str) -> Result<ServiceWorld> {
+    let deps = wit.join("deps");
+    let wasi = match declared_version(&deps, "wasi:filesystem")? {
+        Some(version) => version,
+        None => {
+            for (file, bytes) in assets::wasi_packages() {
+                let target = deps.join(&file);
+                if !target.exists() {
+                    std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))?;
+                }
+            }
+            super::sdk::wasi_package_version("filesystem").ok_or_else(|| format_err!("the host carries no WASI filesystem"))?
+        }
+    };
+    let name = format!("parigot-js-{world}");
+    let imports: String = WASI_IMPORTS.iter().map(|import| format!("    import {import}@{wasi};\n")).collect();
+    let text = format!("// Written by parigot-host for componentize-js.\nworld {name} {{\n    include {world};\n{imports}}}\n");
+    let file = wit.join("parigot-js-world.wit");
+    std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
+    Ok(ServiceWorld { name, wasi })
+}
+
+/// The version of `package` (`wasi:filesystem`) that a WIT file below `deps` declares.
+fn declared_version(deps: &Path, package: &str) -> Result<Option<String>> {
+    if !deps.is_dir() {
+        return Ok(None);
+    }
+    let header = format!("package {package}@");
+    for file in fs_util::list_files(deps)? {
+        let text = std::fs::read_to_string(deps.join(&file)).unwrap_or_default();
+        let declared = text.lines().find_map(|line| line.trim().strip_prefix(&header));
+        if let Some(version) = declared {
+            return Ok(Some(version.trim_end_matches(|c: char| c == ';' || c == '{' || c.is_whitespace()).to_owned()));
+        }
+    }
+    Ok(None)
+}
+
 /// Builds the module of `source` into a component of `world` (from the prepared WIT folder
 /// `wit`), working in `work`; `previous` is the component it replaces, whose bytes are
 /// returned again when it was built from the same inputs.
-pub fn build(source: &Path, wit: &Path, world: &str, work: &Path, previous: &Path) -> Result<Vec<u8>> {
+pub fn build(source: &Path, wit: &Path, world: &ServiceWorld, work: &Path, previous: &Path) -> Result<Vec<u8>> {
     let module = module_of(source)?;
     let package = componentize_js(source)?;
     let script = work.join("componentize.mjs");
@@ -44,15 +101,15 @@ pub fn build(source: &Path, wit: &Path, world: &str, work: &Path, previous: &Pat
     let sdk = work.join("sdk");
     fs_util::write_tree(assets::JS_SDK, &sdk)?;
     let bundle = work.join("bundle.js");
-    node(source, &script, "bundle", &[&package, &module, &sdk, &bundle])?;
+    node(source, &script, "bundle", &[&package, &module, &sdk, Path::new(&world.wasi), &bundle])?;
 
-    let inputs = Inputs::of(&bundle, wit, world, &package)?;
+    let inputs = Inputs::of(&bundle, wit, &world.name, &package)?;
     if let Some(bytes) = inputs.previous_build(previous) {
         tracing::info!("the bundle, WIT and tools are those {} was built from: kept", previous.display());
         return Ok(bytes);
     }
     let out = work.join("component.wasm");
-    node(source, &script, "component", &[&package, &bundle, wit, Path::new(world), &out])?;
+    node(source, &script, "component", &[&package, &bundle, wit, Path::new(&world.name), &out])?;
     let bytes = std::fs::read(&out).with_context(|| format!("componentize-js wrote no {}", out.display()))?;
     inputs.record(previous)?;
     Ok(bytes)

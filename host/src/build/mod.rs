@@ -133,7 +133,8 @@ impl Recipe {
             }
             Language::JavaScript | Language::TypeScript => {
                 let wit = self.checked_wit(work.path(), language)?;
-                javascript::build(&self.source, &wit, self.world_for(language)?, work.path(), &self.out)?
+                let world = javascript::service_world(&wit, self.world_for(language)?)?;
+                javascript::build(&self.source, &wit, &world, work.path(), &self.out)?
             }
         };
         fs_util::write_atomically(&self.out, &bytes)?;

@@ -5,7 +5,7 @@
 //! client's own short deadline is never charged to the service.
 
 use crate::support::served::{Served, curl};
-use crate::support::{Wos, component, text};
+use crate::support::{LANGUAGES, Wos, component, text};
 use parigot_host::kernel::{FailureKind, ServiceFailure, ServiceState};
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
@@ -16,7 +16,6 @@ use std::time::Duration;
 use wasmtime::component::Val;
 
 const NOTES: &str = "parigot:notes/notes@0.1.0";
-const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
 /// A query that never ends on its own.
 const ENDLESS: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";

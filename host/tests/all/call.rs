@@ -1,7 +1,7 @@
 //! Ad-hoc calls: `parigot-host call WOS 'ns:pkg/iface.func(args)'`, arguments and results in
 //! WAVE, against real services; errors point at what is wrong.
 
-use crate::support::{Wos, component, host, host_with_input};
+use crate::support::{LANGUAGES, Wos, component, host, host_with_input};
 
 fn wos() -> Wos {
     Wos::new(&format!(
@@ -110,7 +110,7 @@ fn a_mocked_interface_answers_from_the_wos_and_an_unexpected_call_names_its_argu
 /// language and answer what it returned.
 #[test]
 fn linked_calls_of_plain_and_record_signatures_reach_every_language() {
-    for language in ["rust", "go", "python"] {
+    for language in LANGUAGES {
         let wos = Wos::new(&format!(
             "manifest-version = 1\n[services.driver]\ncomponent = {:?}\n[services.echo]\ncomponent = {:?}\n",
             component("bench-driver").display().to_string(),

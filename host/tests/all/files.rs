@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use wasmtime::component::Val;
 
 const FILES: &str = "parigot:files-test/files@0.1.0";
-const SERVICES: [&str; 3] = ["files-rust", "files-go", "files-python"];
+const SERVICES: [&str; 4] = ["files-rust", "files-go", "files-python", "files-js"];
 
 /// A built service of guests/files (`make guests` builds them).
 fn built(service: &str) -> PathBuf {
@@ -122,6 +122,7 @@ fn a_read_write_grant_reads_and_writes_inside_in_every_language() {
         [
             "absolute-link",
             "from-files-go.txt",
+            "from-files-js.txt",
             "from-files-python.txt",
             "from-files-rust.txt",
             "notes.txt",

@@ -2,7 +2,7 @@
 //! failed instance is dropped and (by policy) replaced while every other service keeps its
 //! memory, shutdown runs in reverse start-up order, and exit codes say how a run ended.
 
-use crate::support::{Run, WitSource, Wos, component, repo, trapping_component};
+use crate::support::{LANGUAGES, Run, WitSource, Wos, component, repo, trapping_component};
 use parigot_host::kernel::{FailureKind, ServiceFailure, ServiceState};
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
@@ -14,7 +14,6 @@ use std::time::Duration;
 use wasmtime::component::Val;
 
 const FAULTS: &str = "parigot:testing/faults@0.1.0";
-const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
 /// The faults driver program calling the faulty service in `language` with `args`, with
 /// `limits` lines in the faulty service's `[limits]` table.
@@ -243,9 +242,10 @@ fn a_sleep_past_the_deadline_is_cut_at_the_deadline_in_every_language() {
 
 #[test]
 fn a_program_that_sleeps_past_its_deadline_is_cut_in_every_language() {
-    // The Rust driver, and the Go and Python sleepers, each with the faulty service of its
-    // language: what they run before the nap works, the nap itself is cut at the deadline.
-    for (language, program) in [("rust", "faults-driver"), ("go", "sleeper-go"), ("python", "sleeper-python")] {
+    // The Rust driver, and the Go, Python and JavaScript sleepers, each with the faulty service
+    // of its language: what they run before the nap works, the nap itself is cut at the deadline.
+    let programs = [("rust", "faults-driver"), ("go", "sleeper-go"), ("python", "sleeper-python"), ("js", "sleeper-js")];
+    for (language, program) in programs {
         let text = format!(
             "manifest-version = 1\n[limits]\ndeadline-ms = 300\n[services.program]\ncomponent = {:?}\n\
              args = [\"sleep:10\", \"nap:10\", \"nap:600000\"]\n[services.faulty]\ncomponent = {:?}\n",

@@ -2,7 +2,7 @@
 //! server reflection and health checking), curl, and buf.
 
 use crate::support::served::Served;
-use crate::support::{Wos, component};
+use crate::support::{LANGUAGES, Wos, component};
 use serde_json::{Value, json};
 
 const PRICING: &str = "parigot.testing.pricing.v0_1_0.Pricing";
@@ -536,7 +536,7 @@ fn sleeping_requests_end_at_their_deadline_and_give_their_instances_back() {
     // at its deadline, the server answers the next request, and SIGTERM still exits. (Two
     // failures in a row would make the next fresh instance wait for the restart back-off:
     // this wos has none, so the next request is answered at once.)
-    for language in ["rust", "go", "python"] {
+    for language in LANGUAGES {
         let wos = Wos::new(&format!(
             "manifest-version = 1\n[serve]\npool = 2\n[services.faulty]\ncomponent = {:?}\n\
              [services.faulty.limits]\ndeadline-ms = 300\nrestart-backoff-ms = 0\n",
@@ -593,7 +593,7 @@ fn a_large_list_of_bytes_is_served_in_every_language() {
     // 8 MiB, over gRPC's default 4 MiB limit, so the wos raises it; a bytes-in signature is
     // served typed, one buffer rather than a value per byte.
     let ones = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, vec![1u8; 8 << 20]);
-    for language in ["rust", "go", "python"] {
+    for language in LANGUAGES {
         let wos = Wos::new(&format!(
             "manifest-version = 1\n[serve]\nmax-message-bytes = 16777216\n[services.faulty]\ncomponent = {:?}\n",
             component(&format!("faulty-{language}")).display().to_string()

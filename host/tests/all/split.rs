@@ -1,7 +1,7 @@
 //! One wos split across processes: imports bound to a remote parigot host over gRPC.
 
 use crate::support::served::Served;
-use crate::support::{Wos, component, host};
+use crate::support::{LANGUAGES, Wos, component, host};
 
 /// What the entry program printed (its `entry | ` lines, without the prefix, whose width
 /// depends on the longest service name of the process).
@@ -234,7 +234,7 @@ fn a_large_list_of_bytes_crosses_a_remote_link() {
     // 40 MiB to a remote faulty service of every language, whose host raises its message
     // limit. The bytes travel as one buffer on both sides of the link: as dynamic values they
     // would need 1.25 GiB on the caller's side, more than its 1 GiB memory limit allows.
-    for language in ["rust", "go", "python"] {
+    for language in LANGUAGES {
         let remote = Wos::new(&format!(
             "manifest-version = 1\n[serve]\nmax-message-bytes = 67108864\n{}",
             service("faulty", &format!("faulty-{language}"), "")

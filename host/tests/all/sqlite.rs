@@ -2,13 +2,12 @@
 //! transactions rolled back when a call ends without commit, and nothing a statement does
 //! reaching another file or another service's data.
 
-use crate::support::{Wos, component, load_app, text};
+use crate::support::{LANGUAGES, Wos, component, load_app, text};
 use parigot_host::runtime::{App, Running, StartOptions};
 use std::sync::Arc;
 use wasmtime::component::Val;
 
 const NOTES: &str = "parigot:notes/notes@0.1.0";
-const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 const CREATE: &str = "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);\n";
 
 /// A wos of services `(name, language)`, each granted a database migrated from the wos's
@@ -117,7 +116,7 @@ fn statements_that_reach_past_the_services_own_file_are_refused_in_every_languag
 
 #[test]
 fn services_have_databases_of_their_own() {
-    let wos = notes_wos(&[("alpha", "rust"), ("beta", "go"), ("gamma", "python")]);
+    let wos = notes_wos(&[("alpha", "rust"), ("beta", "go"), ("gamma", "python"), ("delta", "js")]);
     let rt = runtime();
     let running = start(&rt, &load(&wos).unwrap()).unwrap();
     call(&rt, &running, "alpha", "add", &[text("alpha's")]);
@@ -125,6 +124,7 @@ fn services_have_databases_of_their_own() {
     assert_eq!(notes(&rt, &running, "alpha"), ["alpha's"]);
     assert!(notes(&rt, &running, "beta").is_empty());
     assert_eq!(notes(&rt, &running, "gamma"), ["gamma's"]);
+    assert!(notes(&rt, &running, "delta").is_empty());
 }
 
 #[test]

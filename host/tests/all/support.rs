@@ -11,6 +11,9 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is inside the repo").to_owned()
 }
 
+/// The guest languages, as the test guests' names end (`faulty-js`, `notes-go`...).
+pub const LANGUAGES: [&str; 4] = ["rust", "go", "python", "js"];
+
 /// A component built by `make guests`: a test guest in target/wasm, or (`hello-NAME`) a
 /// service of the hello example, which its wos builds from source into its .parigot/build.
 pub fn component(name: &str) -> PathBuf {

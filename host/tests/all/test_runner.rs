@@ -19,7 +19,7 @@ fn broken(tests: &str) -> Wos {
 fn the_repositorys_guest_tests_pass() {
     let wos = repo().join("tests/pricing/wos.toml");
     let run = host(&["test", wos.to_str().unwrap()]).expect_code(0);
-    for language in ["go", "python", "rust"] {
+    for language in ["go", "js", "python", "rust"] {
         assert!(run.stdout.contains(&format!("test pricing-{language}::")), "{language}: {}", run.stdout);
     }
     assert!(!run.stdout.contains("FAILED"), "{}", run.stdout);
@@ -82,6 +82,23 @@ fn python_tests_fail_with_the_assertion_and_its_values() {
         "captured log:\n  broken | about to compare\n",
         "assert pricing.initial('') is not None: an empty name has no initial (at app.py:19)\n  actual:   None\n",
         "---- broken::test_raises ----\nraised KeyError: 'no such record' (at app.py:23)\n",
+        "test result: FAILED. 1 passed, 3 failed\n",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+}
+
+#[test]
+fn javascript_tests_fail_with_both_values_where_the_check_is() {
+    let wos = broken("broken-tests-js");
+    let out = host(&["test", wos.path().to_str().unwrap()]).expect_code(1).stdout;
+    for line in [
+        "test broken::passes ... ok\n",
+        "---- broken::compares wrongly ----\nvalues differ (at app.js:15)\n  expected: \"W\"\n  actual:   \"V\"\n",
+        "captured log:\n  broken | about to compare\n",
+        "---- broken::checks with a note ----\nexpected a true value: an empty name has no initial (at app.js:19)\n",
+        "---- broken::throws ----\nthrew SyntaxError: JSON.parse: expected property name",
+        "(at app.js:23)\n",
         "test result: FAILED. 1 passed, 3 failed\n",
     ] {
         assert!(out.contains(line), "no {line:?} in\n{out}");

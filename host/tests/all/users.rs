@@ -4,12 +4,11 @@
 //! SDK) answers UNAUTHENTICATED / 401 with the challenge, for real clients (curl, grpcio, buf).
 
 use crate::support::served::Served;
-use crate::support::{Wos, component, host, host_with_input};
+use crate::support::{LANGUAGES, Wos, component, host, host_with_input};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
 const USERS: &str = "parigot.testing.users.v0_1_0.Users";
-const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 const CHALLENGE: &str = "Basic realm=\"faulty test\", charset=\"UTF-8\"";
 
 /// A wos serving the `users` interface of the faulty service in `language`, with `whoami`
