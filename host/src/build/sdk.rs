@@ -1,4 +1,4 @@
-//! parigot's WIT packages and its Rust SDK, written into a project by `parigot-host new` and
+//! parigot's WIT packages and its Rust and JavaScript SDKs, written into a project by `parigot-host new` and
 //! `parigot-host sdk`, so that a project builds with nothing from parigot's repository: its
 //! WIT folder gets `deps/parigot-*` (what `include parigot:sdk/imports@0.1.0;` and the test
 //! worlds resolve against), and its Rust services depend on the SDK crate in
@@ -12,6 +12,10 @@ use wasmtime::{Result, format_err};
 
 /// Where a project keeps the Rust SDK, relative to its wos.toml.
 pub const RUST_SDK_FOLDER: &str = ".parigot/sdk/rust";
+
+/// Where a project keeps the JavaScript SDK (its modules and their `.d.ts`, for editors and
+/// `tsc`; the build bundles the host's own copy), relative to its wos.toml.
+pub const JS_SDK_FOLDER: &str = ".parigot/sdk/js";
 
 /// The version of `wit-bindgen` the Rust SDK is built with, which a project's crates use too.
 pub const WIT_BINDGEN_VERSION: &str = assets::WIT_BINDGEN_VERSION;
@@ -51,6 +55,11 @@ pub fn write_rust_sdk(folder: &Path) -> Result<Vec<PathBuf>> {
     let wit: Vec<(String, &[u8])> = assets::WIT.iter().map(|(path, bytes)| (format!("wit/{path}"), *bytes)).collect();
     written.extend(write_files(folder, wit.iter().map(|(path, bytes)| (path.as_str(), *bytes)))?);
     Ok(written)
+}
+
+/// Writes the JavaScript SDK into `folder`, replacing what differs; returns the files it wrote.
+pub fn write_js_sdk(folder: &Path) -> Result<Vec<PathBuf>> {
+    write_files(folder, assets::JS_SDK.iter().copied())
 }
 
 /// Whether the Rust crate whose manifest is `cargo_toml`, or its workspace, uses the SDK that

@@ -362,6 +362,10 @@ pub(crate) enum Lang {
     Rust,
     Go,
     Python,
+    #[value(name = "js", alias = "javascript")]
+    JavaScript,
+    #[value(name = "ts", alias = "typescript")]
+    TypeScript,
 }
 
 #[derive(Args)]

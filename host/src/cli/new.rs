@@ -3,7 +3,7 @@
 
 use super::{Lang, NewArgs, NewCommand, NewServiceArgs, SdkArgs, ServiceShape};
 use parigot_host::build::Language;
-use parigot_host::build::sdk::{RUST_SDK_FOLDER, write_rust_sdk, write_wit_packages};
+use parigot_host::build::sdk::{JS_SDK_FOLDER, RUST_SDK_FOLDER, write_js_sdk, write_rust_sdk, write_wit_packages};
 use parigot_host::scaffold::{self, NewService};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,6 +49,10 @@ pub(crate) fn sdk(args: SdkArgs) -> Result<ExitCode> {
     if rust_sdk.is_dir() || folder.join("Cargo.toml").is_file() {
         written.extend(write_rust_sdk(&rust_sdk)?);
     }
+    let js_sdk = folder.join(JS_SDK_FOLDER);
+    if js_sdk.is_dir() || folder.join("package.json").is_file() {
+        written.extend(write_js_sdk(&js_sdk)?);
+    }
     if written.is_empty() {
         println!("parigot's WIT and SDK in {} are up to date", folder.display());
     }
@@ -61,6 +65,8 @@ fn service(name: String, shape: &ServiceShape) -> NewService {
         Lang::Rust => Language::Rust,
         Lang::Go => Language::Go,
         Lang::Python => Language::Python,
+        Lang::JavaScript => Language::JavaScript,
+        Lang::TypeScript => Language::TypeScript,
     };
     NewService { name, language, sqlite: shape.sqlite, program: shape.program }
 }

@@ -4,7 +4,8 @@
 //!
 //! A project is a wos (`wos.toml`), one WIT package (`wit/`, a file per service with its
 //! interface, the world it is built from and the world of its tests), a folder per service
-//! (`services/NAME`) and per test component (`tests/NAME`), in Rust, Go or Python. parigot's
+//! (`services/NAME`) and per test component (`tests/NAME`), in Rust, Go, Python, JavaScript or
+//! TypeScript. parigot's
 //! WIT packages (and WASI's) go in `wit/deps/`, the Rust SDK in `.parigot/sdk/rust`
 //! ([`crate::build::sdk`]); the Rust crates of a project are one cargo workspace, so they share
 //! one build folder.
@@ -14,7 +15,7 @@ mod templates;
 use crate::build::Language;
 use crate::build::codegen::queries::GeneratedQueries;
 use crate::build::codegen::wit_text::is_keyword;
-use crate::build::sdk::{RUST_SDK_FOLDER, write_rust_sdk, write_wit_packages};
+use crate::build::sdk::{JS_SDK_FOLDER, RUST_SDK_FOLDER, write_js_sdk, write_rust_sdk, write_wit_packages};
 use crate::caps::sqlite::SqliteTable;
 use crate::manifest::Manifest;
 use std::path::{Path, PathBuf};
@@ -83,11 +84,6 @@ pub fn new_service(wos: &Path, service: &NewService) -> Result<Vec<PathBuf>> {
 fn add_service(wos: &Path, project: &str, service: &NewService) -> Result<Vec<PathBuf>> {
     let folder = folder_of(wos);
     let kind = service.kind()?;
-    if matches!(service.language, Language::JavaScript | Language::TypeScript) {
-        bail!(
-            "`new` writes Rust, Go and Python services; JavaScript services are built from `app.js`, but have no template yet"
-        );
-    }
     let names = Names::new(project, &service.name)?;
     let mut written =
         vec![write_new(&folder.join("wit").join(format!("{}.wit", service.name)), &names.wit(service.language, kind))?];
@@ -110,7 +106,30 @@ fn add_service(wos: &Path, project: &str, service: &NewService) -> Result<Vec<Pa
     if service.language == Language::Rust {
         written.extend(add_rust_crates(&folder, &names, kind)?);
     }
+    if matches!(service.language, Language::JavaScript | Language::TypeScript) {
+        written.extend(add_js_project_files(&folder, &names, service.language)?);
+    }
     written.push(add_to_wos(wos, &names, service.language, kind)?);
+    Ok(written)
+}
+
+/// What JavaScript and TypeScript services need in the project, written once: `package.json`
+/// (the pinned componentize-js that `npm install` brings), the SDK in [`JS_SDK_FOLDER`] for
+/// editors, and for TypeScript `tsconfig.json`.
+fn add_js_project_files(folder: &Path, names: &Names, language: Language) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let mut once = |file: &str, template: &str| -> Result<()> {
+        let path = folder.join(file);
+        if !path.exists() {
+            written.push(write_new(&path, &fill(template, &names.values()))?);
+        }
+        Ok(())
+    };
+    once("package.json", templates::PACKAGE_JSON)?;
+    if language == Language::TypeScript {
+        once("tsconfig.json", templates::TSCONFIG)?;
+    }
+    written.extend(write_js_sdk(&folder.join(JS_SDK_FOLDER))?);
     Ok(written)
 }
 
@@ -188,6 +207,7 @@ impl Names {
             ("go_export", format!("export_{project}_api_{service}")),
             ("go_interface", format!("{project}_api_{service}")),
             ("go_db", format!("{project}_{service}_db")),
+            ("js_export", lower_camel(&self.service)),
             ("db_package", self.db_package()),
             ("db_path", format!("{project}::{service}_db")),
             (
@@ -243,6 +263,16 @@ impl Names {
 /// The version of `wasi:cli` that the host's WASI packages have.
 fn wasi_cli_version() -> String {
     crate::build::sdk::wasi_package_version("cli").unwrap_or_else(|| "0.2.0".into())
+}
+
+/// `order-book` as JavaScript names it: `orderBook`.
+fn lower_camel(name: &str) -> String {
+    let mut words = name.split('-');
+    let first = words.next().unwrap_or_default().to_owned();
+    words.fold(first, |camel, word| {
+        let mut chars = word.chars();
+        camel + &chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+    })
 }
 
 fn snake(name: &str) -> String {

@@ -8,6 +8,10 @@ pub const WOS: &str = include_str!("../../templates/project/wos.toml");
 pub const README: &str = include_str!("../../templates/project/README.md");
 pub const GITIGNORE: &str = include_str!("../../templates/project/gitignore");
 pub const CARGO_WORKSPACE: &str = include_str!("../../templates/project/Cargo.toml");
+/// The npm packages a project with JavaScript or TypeScript services builds with.
+pub const PACKAGE_JSON: &str = include_str!("../../templates/js/package.json");
+/// TypeScript's settings, for editors and `tsc --noEmit` (the build strips types).
+pub const TSCONFIG: &str = include_str!("../../templates/ts/tsconfig.json");
 
 /// A database's first migration and its typed queries.
 pub const MIGRATION: &str = include_str!("../../templates/sqlite/001_visits.sql");
@@ -53,8 +57,16 @@ pub fn service_files(language: Language, kind: Kind) -> Vec<(&'static str, &'sta
             vec![("app.py", include_str!("../../templates/python/service_sqlite.py"))]
         }
         (Language::Python, Kind::Program) => vec![("app.py", include_str!("../../templates/python/program.py"))],
-        // `new` refuses JavaScript until it has its SDK (see `add_service`).
-        (Language::JavaScript | Language::TypeScript, _) => Vec::new(),
+        (Language::JavaScript, Kind::Server) => vec![("app.js", include_str!("../../templates/js/service.js"))],
+        (Language::JavaScript, Kind::Database) => {
+            vec![("app.js", include_str!("../../templates/js/service_sqlite.js"))]
+        }
+        (Language::JavaScript, Kind::Program) => vec![("app.js", include_str!("../../templates/js/program.js"))],
+        (Language::TypeScript, Kind::Server) => vec![("app.ts", include_str!("../../templates/ts/service.ts"))],
+        (Language::TypeScript, Kind::Database) => {
+            vec![("app.ts", include_str!("../../templates/ts/service_sqlite.ts"))]
+        }
+        (Language::TypeScript, Kind::Program) => vec![("app.ts", include_str!("../../templates/ts/program.ts"))],
     }
 }
 
@@ -81,7 +93,14 @@ pub fn test_files(language: Language, kind: Kind) -> Vec<(&'static str, &'static
                 include_str!("../../templates/go/tests.go")
             },
         )],
-        Language::JavaScript | Language::TypeScript => Vec::new(),
+        Language::JavaScript => vec![(
+            "app.js",
+            if database { include_str!("../../templates/js/tests_sqlite.js") } else { include_str!("../../templates/js/tests.js") },
+        )],
+        Language::TypeScript => vec![(
+            "app.ts",
+            if database { include_str!("../../templates/ts/tests_sqlite.ts") } else { include_str!("../../templates/ts/tests.ts") },
+        )],
         Language::Python => vec![(
             "app.py",
             if database {

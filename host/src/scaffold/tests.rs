@@ -1,6 +1,7 @@
 use super::*;
 
-const LANGUAGES: [Language; 3] = [Language::Rust, Language::Go, Language::Python];
+const LANGUAGES: [Language; 5] =
+    [Language::Rust, Language::Go, Language::Python, Language::JavaScript, Language::TypeScript];
 
 fn service(name: &str, language: Language, sqlite: bool, program: bool) -> NewService {
     NewService { name: name.into(), language, sqlite, program }
@@ -32,7 +33,14 @@ fn every_placeholder_of_every_template_is_filled() {
             }
         }
     }
-    for template in [templates::WOS, templates::README, templates::CARGO_WORKSPACE, templates::QUERIES] {
+    for template in [
+        templates::WOS,
+        templates::README,
+        templates::CARGO_WORKSPACE,
+        templates::QUERIES,
+        templates::PACKAGE_JSON,
+        templates::TSCONFIG,
+    ] {
         assert!(!fill(template, &values).contains("{{"), "{template}");
     }
     let readme = fill(templates::README, &values);
@@ -58,9 +66,9 @@ fn a_project_of_every_kind_of_service_resolves_and_loads() {
     let worlds: Vec<&str> = resolve.packages[package].worlds.keys().map(String::as_str).collect();
     assert!(worlds.contains(&"db1-service") && worlds.contains(&"db1-tests") && worlds.contains(&"run2-program"));
     let manifest = Manifest::load(&wos).unwrap();
-    assert_eq!(manifest.services.len(), 10);
-    assert_eq!(manifest.tests.len(), 7);
-    assert_eq!(manifest.exports.len(), 7, "every server is served, no program");
+    assert_eq!(manifest.services.len(), 16);
+    assert_eq!(manifest.tests.len(), 11);
+    assert_eq!(manifest.exports.len(), 11, "every server is served, no program");
     assert!(manifest.services.values().all(|spec| spec.source.is_some()));
     let cargo = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
     for member in ["services/db0", "tests/db0", "services/plain0", "services/run0"] {
@@ -68,6 +76,9 @@ fn a_project_of_every_kind_of_service_resolves_and_loads() {
     }
     assert!(!cargo.contains("tests/run0"), "a program has no tests");
     assert!(project.join(RUST_SDK_FOLDER).join("src/lib.rs").is_file());
+    assert!(project.join(JS_SDK_FOLDER).join("index.d.ts").is_file());
+    assert!(project.join("package.json").is_file() && project.join("tsconfig.json").is_file());
+    assert!(project.join("services/db3/app.js").is_file() && project.join("tests/db4/app.ts").is_file());
 }
 
 #[test]

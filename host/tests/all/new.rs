@@ -4,7 +4,7 @@
 //! curl. Nothing it writes points into parigot's checkout; the toolchains come from PATH.
 
 use crate::support::served::Served;
-use crate::support::{host_fails_in, host_in, repo, tool_path};
+use crate::support::{componentize_js, host_fails_in, host_in, repo, tool_path};
 use std::path::Path;
 use std::process::Command;
 
@@ -41,7 +41,9 @@ fn a_new_project_works_at_once(lang: &str) {
     let report = host_in(dir.path(), &["test", wos_arg]);
     assert!(report.contains("test result: ok. 2 passed, 0 failed"), "{report}");
 
-    let served = Served::start_command("run", &wos, "127.0.0.1:0", &[], &[("PATH", tool_path())]);
+    let componentize_js = componentize_js().display().to_string();
+    let env = [("PATH", tool_path()), ("COMPONENTIZE_JS", componentize_js)];
+    let served = Served::start_command("run", &wos, "127.0.0.1:0", &[], &env);
     let json = ["-H", "Content-Type: application/json", "-d", r#"{"name": "ada"}"#];
     for visit in 1..=2 {
         let (status, body) = served.curl("/shop.api.greeter.v0_1_0.Greeter/Hello", &json);
@@ -66,6 +68,16 @@ fn a_new_go_project_builds_tests_and_serves() {
 #[test]
 fn a_new_python_project_builds_tests_and_serves() {
     a_new_project_works_at_once("python");
+}
+
+#[test]
+fn a_new_javascript_project_builds_tests_and_serves() {
+    a_new_project_works_at_once("js");
+}
+
+#[test]
+fn a_new_typescript_project_builds_tests_and_serves() {
+    a_new_project_works_at_once("ts");
 }
 
 /// `test --watch`: after a change to a test's sources, the tests run again.
