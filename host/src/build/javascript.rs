@@ -1,5 +1,6 @@
 //! JavaScript and TypeScript services, built by node in two steps ([`SCRIPT`]):
 //!
+//! 0. A TypeScript module is type-checked by `tsc`, against declarations of the WIT.
 //! 1. rolldown (which comes with componentize-js) bundles the service's module (`app.js`, or
 //!    `app.ts` with its types stripped) and everything it imports into one ES module; `parigot`
 //!    and `parigot/NAME` are the SDK's modules, WIT imports stay imports.
@@ -20,11 +21,13 @@
 //! it in .tools/npm), else in a `node_modules` folder at or above the service's folder (a
 //! project's own `npm install @bytecodealliance/componentize-js@0.23.0`).
 
+use super::codegen::typescript;
 use super::{assets, fs_util, messages};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use wasmtime::error::Context as _;
 use wasmtime::{Result, bail, format_err};
+use wit_parser_go::{Resolve, WorldId};
 
 /// The module of a JavaScript service's folder.
 pub const JS_MODULE: &str = "app.js";
@@ -63,12 +66,15 @@ pub fn service_world(wit: &Path, world: &str) -> Result<ServiceWorld> {
                     std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))?;
                 }
             }
-            super::sdk::wasi_package_version("filesystem").ok_or_else(|| format_err!("the host carries no WASI filesystem"))?
+            super::sdk::wasi_package_version("filesystem")
+                .ok_or_else(|| format_err!("the host carries no WASI filesystem"))?
         }
     };
     let name = format!("parigot-js-{world}");
     let imports: String = WASI_IMPORTS.iter().map(|import| format!("    import {import}@{wasi};\n")).collect();
-    let text = format!("// Written by parigot-host for componentize-js.\nworld {name} {{\n    include {world};\n{imports}}}\n");
+    let text = format!(
+        "// Written by parigot-host for componentize-js.\nworld {name} {{\n    include {world};\n{imports}}}\n"
+    );
     let file = wit.join("parigot-js-world.wit");
     std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     Ok(ServiceWorld { name, wasi })
@@ -91,17 +97,28 @@ fn declared_version(deps: &Path, package: &str) -> Result<Option<String>> {
 }
 
 /// Builds the module of `source` into a component of `world` (from the prepared WIT folder
-/// `wit`), working in `work`; `previous` is the component it replaces, whose bytes are
-/// returned again when it was built from the same inputs.
-pub fn build(source: &Path, wit: &Path, world: &ServiceWorld, work: &Path, previous: &Path) -> Result<Vec<u8>> {
+/// `wit`, parsed as `resolve`), working in `work`; `previous` is the component it replaces,
+/// whose bytes are returned again when it was built from the same inputs. A TypeScript module
+/// is type-checked first ([`type_check`]).
+pub fn build(
+    source: &Path,
+    (wit, resolve): (&Path, (&Resolve, WorldId)),
+    world: &ServiceWorld,
+    work: &Path,
+    previous: &Path,
+) -> Result<Vec<u8>> {
     let module = module_of(source)?;
     let package = componentize_js(source)?;
     let script = work.join("componentize.mjs");
     std::fs::write(&script, SCRIPT).with_context(|| format!("cannot write {}", script.display()))?;
+    let node = Node { source, script: &script, package: &package };
     let sdk = work.join("sdk");
     fs_util::write_tree(assets::JS_SDK, &sdk)?;
+    if module.extension().is_some_and(|extension| extension == "ts") {
+        type_check(&node, &module, resolve, work)?;
+    }
     let bundle = work.join("bundle.js");
-    node(source, &script, "bundle", &[&package, &module, &sdk, Path::new(&world.wasi), &bundle])?;
+    node.run("bundle", &[&module, &sdk, Path::new(&world.wasi), &bundle], |line| Some(line.to_owned()))?;
 
     let inputs = Inputs::of(&bundle, wit, &world.name, &package)?;
     if let Some(bytes) = inputs.previous_build(previous) {
@@ -109,10 +126,70 @@ pub fn build(source: &Path, wit: &Path, world: &ServiceWorld, work: &Path, previ
         return Ok(bytes);
     }
     let out = work.join("component.wasm");
-    node(source, &script, "component", &[&package, &bundle, wit, Path::new(&world.name), &out])?;
+    node.run("component", &[&bundle, wit, Path::new(&world.name), &out], |line| Some(line.to_owned()))?;
     let bytes = std::fs::read(&out).with_context(|| format!("componentize-js wrote no {}", out.display()))?;
     inputs.record(previous)?;
     Ok(bytes)
+}
+
+/// Checks the TypeScript module `module` (and the modules it imports) with `tsc`, strictly,
+/// against the declarations of every interface of `resolve` ([`typescript::declarations`])
+/// and the SDK's; and its exports against the interfaces `world` exports, whether or not the
+/// module names their types ([`typescript::exports_check`]).
+fn type_check(node: &Node, module: &Path, (resolve, world): (&Resolve, WorldId), work: &Path) -> Result<()> {
+    let types = work.join("wit.d.ts");
+    std::fs::write(&types, typescript::declarations(resolve))?;
+    let (check, checks) = typescript::exports_check(resolve, world, &module.display().to_string());
+    let exports = work.join("exports.ts");
+    std::fs::write(&exports, check)?;
+    let sdk = work.join("sdk");
+    let config = serde_json::json!({
+        "compilerOptions": {
+            "target": "es2022",
+            "module": "esnext",
+            "moduleResolution": "bundler",
+            "allowImportingTsExtensions": true,
+            "strict": true,
+            "noEmit": true,
+            "skipLibCheck": true,
+            "types": [],
+            "paths": {
+                "parigot": [sdk.join("index.d.ts")],
+                "parigot/*": [sdk.join("*.d.ts")],
+            },
+        },
+        "files": [module, types, exports],
+    });
+    let tsconfig = work.join("tsconfig.json");
+    std::fs::write(&tsconfig, config.to_string())?;
+    let shown = TscLine { source: node.source, exports: &exports, checks: &checks };
+    node.run("check", &[&tsconfig], |line| Some(shown.line(line)))
+}
+
+/// A line of `tsc`'s, as the service's author should see it: a file of the service's folder
+/// named by its path from where parigot-host runs (`services/greeter/app.ts:13:5: error ...`),
+/// and a failed check of the exports by what it checks.
+struct TscLine<'a> {
+    source: &'a Path,
+    exports: &'a Path,
+    checks: &'a [String],
+}
+
+impl TscLine<'_> {
+    fn line(&self, line: &str) -> String {
+        let Some((file, rest)) = line.split_once('(') else { return line.to_owned() };
+        let Some((place, message)) = rest.split_once("): ") else { return line.to_owned() };
+        let Some((row, column)) = place.split_once(',') else { return line.to_owned() };
+        if file.contains(' ') || !row.chars().all(|c| c.is_ascii_digit()) {
+            return line.to_owned();
+        }
+        let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().is_ok_and(|b| a == b));
+        if same(&self.source.join(file), self.exports) {
+            let what = row.parse::<usize>().ok().and_then(|row| self.checks.get(row - 1));
+            return format!("the {} does not match its WIT: {message}", what.map_or("exports", String::as_str));
+        }
+        format!("{}:{row}:{column}: {message}", self.source.join(file).display())
+    }
 }
 
 /// The service's module: `app.js` or `app.ts`, not both.
@@ -125,25 +202,42 @@ fn module_of(source: &Path) -> Result<PathBuf> {
             "{} has no `{JS_MODULE}` or `{TS_MODULE}`: a JavaScript or TypeScript service's folder holds its module",
             source.display()
         ),
-        _ => bail!("{} has both `{JS_MODULE}` and `{TS_MODULE}`: keep the one the service is written in", source.display()),
+        _ => bail!(
+            "{} has both `{JS_MODULE}` and `{TS_MODULE}`: keep the one the service is written in",
+            source.display()
+        ),
     }
 }
 
-/// Runs one step of the script, in the service's folder (so the bundle names its files by
-/// their path there).
-fn node(source: &Path, script: &Path, step: &str, args: &[&Path]) -> Result<()> {
-    let node = std::env::var_os("NODE").unwrap_or_else(|| "node".into());
-    let mut command = Command::new(&node);
-    command.arg(script).arg(step).args(args).current_dir(source);
-    let tool = if step == "bundle" { "rolldown" } else { "componentize-js" };
-    match messages::run(&mut command, |line| Some(line.to_owned())) {
-        Ok(status) if status.success() => Ok(()),
-        Ok(status) => bail!("{tool} failed ({status}); see its messages above"),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => bail!(
-            "`{}` is not installed (or not on PATH): install Node.js 20 or newer, or set NODE to a node binary",
-            node.to_string_lossy()
-        ),
-        Err(error) => Err(error).with_context(|| format!("cannot run `{}`", node.to_string_lossy())),
+/// The script's steps, run by node for the service in `source` with componentize-js's
+/// `package`.
+struct Node<'a> {
+    source: &'a Path,
+    script: &'a Path,
+    package: &'a Path,
+}
+
+impl Node<'_> {
+    /// Runs `step` with `args`, in the service's folder (so the bundle and `tsc` name its files
+    /// by their path there), each line it writes shown as `shown` rewrites it.
+    fn run(&self, step: &str, args: &[&Path], shown: impl FnMut(&str) -> Option<String>) -> Result<()> {
+        let node = std::env::var_os("NODE").unwrap_or_else(|| "node".into());
+        let mut command = Command::new(&node);
+        command.arg(self.script).arg(step).arg(self.package).args(args).current_dir(self.source);
+        let tool = match step {
+            "check" => "tsc (TypeScript's type check)",
+            "bundle" => "rolldown",
+            _ => "componentize-js",
+        };
+        match messages::run(&mut command, shown) {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => bail!("{tool} failed ({status}); see its messages above"),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => bail!(
+                "`{}` is not installed (or not on PATH): install Node.js 20 or newer, or set NODE to a node binary",
+                node.to_string_lossy()
+            ),
+            Err(error) => Err(error).with_context(|| format!("cannot run `{}`", node.to_string_lossy())),
+        }
     }
 }
 

@@ -132,9 +132,10 @@ impl Recipe {
                 std::fs::read(&out).with_context(|| format!("componentize-py wrote no {}", out.display()))?
             }
             Language::JavaScript | Language::TypeScript => {
-                let wit = self.checked_wit(work.path(), language)?;
-                let world = javascript::service_world(&wit, self.world_for(language)?)?;
-                javascript::build(&self.source, &wit, &world, work.path(), &self.out)?
+                let wit = self.prepared_wit(work.path())?;
+                let (resolve, world) = self.load_world(&wit, language)?;
+                let service_world = javascript::service_world(&wit, self.world_for(language)?)?;
+                javascript::build(&self.source, (&wit, (&resolve, world)), &service_world, work.path(), &self.out)?
             }
         };
         fs_util::write_atomically(&self.out, &bytes)?;

@@ -17,6 +17,10 @@ pub const RUST_SDK_FOLDER: &str = ".parigot/sdk/rust";
 /// `tsc`; the build bundles the host's own copy), relative to its wos.toml.
 pub const JS_SDK_FOLDER: &str = ".parigot/sdk/js";
 
+/// Where a project keeps the TypeScript declarations of its WIT (for editors; the build of a
+/// TypeScript service checks against its own), relative to its wos.toml.
+pub const WIT_TYPES_FILE: &str = ".parigot/types/wit.d.ts";
+
 /// The version of `wit-bindgen` the Rust SDK is built with, which a project's crates use too.
 pub const WIT_BINDGEN_VERSION: &str = assets::WIT_BINDGEN_VERSION;
 
@@ -60,6 +64,20 @@ pub fn write_rust_sdk(folder: &Path) -> Result<Vec<PathBuf>> {
 /// Writes the JavaScript SDK into `folder`, replacing what differs; returns the files it wrote.
 pub fn write_js_sdk(folder: &Path) -> Result<Vec<PathBuf>> {
     write_files(folder, assets::JS_SDK.iter().copied())
+}
+
+/// Writes the TypeScript declarations of every interface of the project's WIT folder
+/// `project/wit` (its packages and those in its `deps/`) into [`WIT_TYPES_FILE`], unless it
+/// holds them already; returns the file if it wrote it.
+pub fn write_wit_types(project: &Path) -> Result<Vec<PathBuf>> {
+    let wit = project.join("wit");
+    let mut resolve = wit_parser_go::Resolve::default();
+    super::parse_wit(&wit, || resolve.push_dir(&wit).map_err(|error| resolve.render_error(&error)))
+        .map_err(|why| format_err!("cannot read the WIT folder {}: {why}", wit.display()))?;
+    let text = super::codegen::typescript::declarations(&resolve);
+    let file = project.join(WIT_TYPES_FILE);
+    let wrote = write_if_changed(&file, &text).map_err(|why| format_err!("{why}"))?;
+    Ok(if wrote { vec![file] } else { Vec::new() })
 }
 
 /// Whether the Rust crate whose manifest is `cargo_toml`, or its workspace, uses the SDK that

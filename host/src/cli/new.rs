@@ -3,7 +3,9 @@
 
 use super::{Lang, NewArgs, NewCommand, NewServiceArgs, SdkArgs, ServiceShape};
 use parigot_host::build::Language;
-use parigot_host::build::sdk::{JS_SDK_FOLDER, RUST_SDK_FOLDER, write_js_sdk, write_rust_sdk, write_wit_packages};
+use parigot_host::build::sdk::{
+    JS_SDK_FOLDER, RUST_SDK_FOLDER, write_js_sdk, write_rust_sdk, write_wit_packages, write_wit_types,
+};
 use parigot_host::scaffold::{self, NewService};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,6 +54,7 @@ pub(crate) fn sdk(args: SdkArgs) -> Result<ExitCode> {
     let js_sdk = folder.join(JS_SDK_FOLDER);
     if js_sdk.is_dir() || folder.join("package.json").is_file() {
         written.extend(write_js_sdk(&js_sdk)?);
+        written.extend(write_wit_types(&folder)?);
     }
     if written.is_empty() {
         println!("parigot's WIT and SDK in {} are up to date", folder.display());

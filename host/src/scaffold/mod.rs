@@ -15,7 +15,9 @@ mod templates;
 use crate::build::Language;
 use crate::build::codegen::queries::GeneratedQueries;
 use crate::build::codegen::wit_text::is_keyword;
-use crate::build::sdk::{JS_SDK_FOLDER, RUST_SDK_FOLDER, write_js_sdk, write_rust_sdk, write_wit_packages};
+use crate::build::sdk::{
+    JS_SDK_FOLDER, RUST_SDK_FOLDER, write_js_sdk, write_rust_sdk, write_wit_packages, write_wit_types,
+};
 use crate::caps::sqlite::SqliteTable;
 use crate::manifest::Manifest;
 use std::path::{Path, PathBuf};
@@ -106,16 +108,17 @@ fn add_service(wos: &Path, project: &str, service: &NewService) -> Result<Vec<Pa
     if service.language == Language::Rust {
         written.extend(add_rust_crates(&folder, &names, kind)?);
     }
+    written.push(add_to_wos(wos, &names, service.language, kind)?);
     if matches!(service.language, Language::JavaScript | Language::TypeScript) {
         written.extend(add_js_project_files(&folder, &names, service.language)?);
     }
-    written.push(add_to_wos(wos, &names, service.language, kind)?);
     Ok(written)
 }
 
-/// What JavaScript and TypeScript services need in the project, written once: `package.json`
-/// (the pinned componentize-js that `npm install` brings), the SDK in [`JS_SDK_FOLDER`] for
-/// editors, and for TypeScript `tsconfig.json`.
+/// What JavaScript and TypeScript services need in the project: `package.json` (the pinned
+/// componentize-js that `npm install` brings) and for TypeScript `tsconfig.json`, written
+/// once; for editors, the SDK in [`JS_SDK_FOLDER`] and the declarations of the WIT (with the
+/// new service's interface) in [`crate::build::sdk::WIT_TYPES_FILE`].
 fn add_js_project_files(folder: &Path, names: &Names, language: Language) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut once = |file: &str, template: &str| -> Result<()> {
@@ -130,6 +133,7 @@ fn add_js_project_files(folder: &Path, names: &Names, language: Language) -> Res
         once("tsconfig.json", templates::TSCONFIG)?;
     }
     written.extend(write_js_sdk(&folder.join(JS_SDK_FOLDER))?);
+    written.extend(write_wit_types(folder)?);
     Ok(written)
 }
 

@@ -95,11 +95,19 @@ pub fn test_files(language: Language, kind: Kind) -> Vec<(&'static str, &'static
         )],
         Language::JavaScript => vec![(
             "app.js",
-            if database { include_str!("../../templates/js/tests_sqlite.js") } else { include_str!("../../templates/js/tests.js") },
+            if database {
+                include_str!("../../templates/js/tests_sqlite.js")
+            } else {
+                include_str!("../../templates/js/tests.js")
+            },
         )],
         Language::TypeScript => vec![(
             "app.ts",
-            if database { include_str!("../../templates/ts/tests_sqlite.ts") } else { include_str!("../../templates/ts/tests.ts") },
+            if database {
+                include_str!("../../templates/ts/tests_sqlite.ts")
+            } else {
+                include_str!("../../templates/ts/tests.ts")
+            },
         )],
         Language::Python => vec![(
             "app.py",

@@ -192,7 +192,10 @@ fn both_carry_on(served: &Served, path: &str, pings: &mut u64) -> Result<(), Str
 
 #[test]
 fn hostile_guests_cost_only_their_own_calls_in_every_language() {
-    let mut table = vec![format!("| attack | {} |", LANGUAGES.join(" | ")), format!("|---{}", "|---".repeat(LANGUAGES.len()) + "|")];
+    let mut table = vec![
+        format!("| attack | {} |", LANGUAGES.join(" | ")),
+        format!("|---{}", "|---".repeat(LANGUAGES.len()) + "|"),
+    ];
     let mut rows: Vec<Vec<String>> = attacks().iter().map(|attack| vec![attack.name.to_owned()]).collect();
     let mut failures = Vec::new();
     for language in LANGUAGES {

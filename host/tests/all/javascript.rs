@@ -1,6 +1,8 @@
-//! JavaScript services (the first part of #27): a service whose folder holds `app.js` is built
-//! with componentize-js, linked and called like the others. Here it takes the place of the Go
-//! greeter of a new project, whose Go tests then pass against it, and it is served.
+//! JavaScript and TypeScript services: a service whose folder holds `app.js` is built with
+//! componentize-js, linked and called like the others (here it takes the place of the Go
+//! greeter of a new project, whose Go tests then pass against it, and it is served); one with
+//! `app.ts` is type-checked against its WIT first. (Every capability's tests run a JavaScript
+//! guest too, and `new.rs` starts JavaScript and TypeScript projects.)
 
 use crate::support::served::Served;
 use crate::support::{componentize_js, host_fails_in, host_in, tool_path};
@@ -73,4 +75,28 @@ fn a_javascript_world_the_wit_lacks_is_named_before_componentize_js_runs() {
         stderr.contains("has no world `greeter-servce`") && stderr.contains("did you mean `greeter-service`?"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_typescript_service_is_checked_against_its_wit_before_it_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    host_in(dir.path(), &["new", "shop", "--lang", "ts"]);
+    let project = dir.path().join("shop");
+    let app = project.join("services/greeter/app.ts");
+    let source = std::fs::read_to_string(&app).unwrap();
+    let build =
+        ["build", "--source", "services/greeter", "--wit", "wit", "--world", "greeter-service", "--out", "g.wasm"];
+
+    let two_arguments = source.replace("hello(name: string): string {", "hello(name: string, loud: boolean): string {");
+    assert_ne!(two_arguments, source);
+    std::fs::write(&app, two_arguments).unwrap();
+    let stderr = host_fails_in(&project, &build);
+    assert!(stderr.contains("the export `greeter` (shop:api/greeter@0.1.0) does not match its WIT"), "{stderr}");
+    assert!(stderr.contains("'(name: string, loud: boolean) => string' is not assignable"), "{stderr}");
+
+    let wrong_type = source.replace("    log.info(", "    const length: number = name;\n    log.info(");
+    std::fs::write(&app, wrong_type).unwrap();
+    let stderr = host_fails_in(&project, &build);
+    assert!(stderr.contains("services/greeter/app.ts:12:11: error TS2322"), "{stderr}");
+    assert!(!project.join("g.wasm").exists(), "nothing was built");
 }

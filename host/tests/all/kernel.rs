@@ -244,7 +244,8 @@ fn a_sleep_past_the_deadline_is_cut_at_the_deadline_in_every_language() {
 fn a_program_that_sleeps_past_its_deadline_is_cut_in_every_language() {
     // The Rust driver, and the Go, Python and JavaScript sleepers, each with the faulty service
     // of its language: what they run before the nap works, the nap itself is cut at the deadline.
-    let programs = [("rust", "faults-driver"), ("go", "sleeper-go"), ("python", "sleeper-python"), ("js", "sleeper-js")];
+    let programs =
+        [("rust", "faults-driver"), ("go", "sleeper-go"), ("python", "sleeper-python"), ("js", "sleeper-js")];
     for (language, program) in programs {
         let text = format!(
             "manifest-version = 1\n[limits]\ndeadline-ms = 300\n[services.program]\ncomponent = {:?}\n\
