@@ -33,6 +33,8 @@ export class NotAllowed extends SqliteError {}
 export class Busy extends SqliteError {}
 /** The database reached its size limit (`max-size-mib` in the grant). */
 export class Full extends SqliteError {}
+/** A constraint (UNIQUE, NOT NULL, CHECK, FOREIGN KEY) refused a typed query's change. */
+export class Constraint extends SqliteError {}
 /** The statement passed a limit of the host's; the message names the wos key. */
 export class LimitExceeded extends SqliteError {}
 

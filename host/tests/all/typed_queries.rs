@@ -10,7 +10,7 @@ use std::sync::Arc;
 use wasmtime::component::Val;
 
 const TAGGED_NOTES: &str = "parigot:tagged-notes/tagged-notes@0.1.0";
-const SERVICES: [&str; 3] = ["notes-rust", "notes-go", "notes-python"];
+const SERVICES: [&str; 4] = ["notes-rust", "notes-go", "notes-python", "notes-ts"];
 
 fn example() -> PathBuf {
     repo().join("guests/tagged-notes")
