@@ -1,5 +1,5 @@
 """The decorator of the hello example (world `decorator-service`): dresses a greeting up and
-has the Rust signer sign it.
+has the JavaScript quoter quote it (which has the Rust signer sign it).
 
 Built with componentize-py, which runs this module's top level at build time: keep it free of
 side effects that should happen at run time.
@@ -9,7 +9,7 @@ import logging
 
 import parigot
 from wit_world import exports
-from wit_world.imports import signer
+from wit_world.imports import quoter
 from wit_world.imports.types import Stamped
 
 parigot.log.install()
@@ -37,5 +37,5 @@ class Decorator(exports.Decorator):
             extra={"excitement": excitement, "greeted": ctx.baggage_value("greeted") or "",
                    "span": ctx.span_id, "parent": ctx.parent_span_id or ""},
         )
-        signed = signer.sign(dress_up(text, excitement))
+        signed = quoter.quote(dress_up(text, excitement))
         return Stamped(text=signed.text, trail=[HOP, *signed.trail])

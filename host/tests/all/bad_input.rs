@@ -77,17 +77,17 @@ fn two_providers_without_a_choice() {
     wos_of(&services)
         .run()
         .expect_code(SETUP_FAILED)
-        .expect_stderr(&["exported by several services (`second-signer`, `signer`)", "`[services.decorator.links]`"]);
+        .expect_stderr(&["exported by several services (`second-signer`, `signer`)", "`[services.quoter.links]`"]);
 }
 
 #[test]
 fn a_choice_of_provider_in_the_wos_is_honoured() {
     let mut services = services_with(&[("second-signer", component("hello-signer"))]);
-    services.retain(|(name, _)| *name != "decorator");
+    services.retain(|(name, _)| *name != "quoter");
     let mut text = manifest_text("", &services);
     text += &format!(
-        "[services.decorator]\ncomponent = {:?}\nlinks = {{ \"example:hello/signer\" = \"second-signer\" }}\n",
-        component("hello-decorator").display().to_string()
+        "[services.quoter]\ncomponent = {:?}\nlinks = {{ \"example:hello/signer\" = \"second-signer\" }}\n",
+        component("hello-quoter").display().to_string()
     );
     let run = Wos::new(&text).run().expect_code(0);
     assert!(run.stderr.contains("`example:hello/signer@0.1.0` -> service `second-signer`"), "{}", run.stderr);
@@ -104,7 +104,7 @@ fn an_import_whose_types_differ_from_the_export() {
     let wos = wos_of(&hello_services());
     let wrong = wos.file("wrong-signer.wasm", &trapping_component(WitSource::Text(wit), "signer-service"));
     wos_of(&services_with(&[("signer", wrong)])).run().expect_code(SETUP_FAILED).expect_stderr(&[
-        "type mismatch in `example:hello/signer@0.1.0#sign` between `decorator` (import) and `signer` (export)",
+        "type mismatch in `example:hello/signer@0.1.0#sign` between `quoter` (import) and `signer` (export)",
         "parameter `text` > expected string, found u32",
     ]);
 }

@@ -4,16 +4,19 @@
 use crate::support::{Wos, component, host, host_with_env, repo, tool_path};
 
 /// A wos of the hello example's Go greeter and Python decorator, built from the example's
-/// sources into the wos's own folder, and the Rust signer as built by `make guests`.
+/// sources into the wos's own folder, and the JavaScript quoter and Rust signer as built by
+/// `make guests`.
 fn sources_wos() -> Wos {
     let hello = repo().join("examples/hello");
     let source = |name: &str, world: &str| {
         format!("[services.{name}]\nsource = {:?}\nworld = \"{world}\"\n", hello.join(name).display().to_string())
     };
     Wos::new(&format!(
-        "manifest-version = 1\n{}{}[services.signer]\ncomponent = {:?}\n[services.entry]\ncomponent = {:?}\n",
+        "manifest-version = 1\n{}{}[services.quoter]\ncomponent = {:?}\n[services.signer]\ncomponent = {:?}\n\
+         [services.entry]\ncomponent = {:?}\n",
         source("greeter", "greeter-service"),
         source("decorator", "decorator-service"),
+        component("hello-quoter").display().to_string(),
         component("hello-signer").display().to_string(),
         component("hello-entry").display().to_string()
     ))
@@ -41,7 +44,7 @@ fn services_build_from_go_and_python_sources_then_only_when_their_sources_change
         .expect_stderr(&["service `greeter` is up to date", "service `decorator` is up to date"]);
     // What was built runs.
     let run = host_with_env(&["run", path], &env).expect_code(0);
-    assert!(run.stdout.contains("~ Hello, World! ~ [signed "), "{}", run.stdout);
+    assert!(run.stdout.contains("“~ Hello, World! ~” [signed "), "{}", run.stdout);
     host_with_env(&["build", path, "--service", "greeter", "--force"], &env)
         .expect_code(0)
         .expect_stderr(&["building service `greeter` (Go)"]);

@@ -38,10 +38,10 @@ fn the_fused_example_prints_what_the_linked_one_prints() {
     let untraced = |run| -> Vec<String> { guest_text(run).into_iter().filter(|l| !l.contains("trace: ")).collect() };
     assert_eq!(untraced(&fused), untraced(&linked));
     assert_eq!(guest_text(&fused).len(), guest_text(&linked).len());
-    assert!(fused.stdout.starts_with("hello | ~ Hello, World!! ~"), "{}", fused.stdout);
+    assert!(fused.stdout.starts_with("hello | “~ Hello, World!! ~”"), "{}", fused.stdout);
     // Arguments after `--` replace them; `--env` overrides one variable.
     let other = host(&["run", unit.to_str().unwrap(), "--env", "EXCITEMENT=0", "--", "you"]).expect_code(0);
-    assert!(other.stdout.starts_with("hello | ~ Hello, You ~ [signed"), "{}", other.stdout);
+    assert!(other.stdout.starts_with("hello | “~ Hello, You ~” [signed"), "{}", other.stdout);
 }
 
 #[test]
@@ -63,7 +63,7 @@ fn a_wos_with_remote_links_cannot_be_fused() {
 fn fusing_is_deterministic_and_the_unit_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let (run, first) = fuse(&hello_wos(), dir.path(), "first");
-    run.expect_code(0).expect_stderr(&["fused 4 services into"]);
+    run.expect_code(0).expect_stderr(&["fused 5 services into"]);
     let (_, second) = fuse(&hello_wos(), dir.path(), "second");
     assert!(std::fs::read(&first).unwrap() == std::fs::read(&second).unwrap(), "two fusions differ");
 

@@ -1,5 +1,5 @@
 //! The per-call context and logging, from every guest language: the hello example's hops
-//! (Rust -> Go -> Python -> Rust) each read their context through their SDK, hand baggage on,
+//! (Rust -> Go -> Python -> JavaScript -> Rust) each read their context through their SDK, hand baggage on,
 //! and log structured lines, which the host renders as text or JSON.
 
 use crate::support::served::Served;
@@ -11,6 +11,12 @@ fn hello(flags: &[&str]) -> Run {
     let mut args = vec!["run", wos.to_str().unwrap()];
     args.extend_from_slice(flags);
     host(&args).expect_code(0)
+}
+
+/// `name` with its first letter in upper case, as the greeter greets it.
+fn capitalised(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|first| first.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 /// The JSON lines of guest `service` in `stderr`.
@@ -33,16 +39,16 @@ fn printed_trace(run: &Run) -> String {
 fn every_hop_logs_in_one_trace_with_its_own_span_and_the_baggage_from_upstream() {
     let run = hello(&["--log-format", "json"]);
     let trace = printed_trace(&run);
-    let [entry, greeter, decorator, signer] =
-        ["entry", "greeter", "decorator", "signer"].map(|service| json_lines(&run.stderr, service));
+    let [entry, greeter, decorator, quoter, signer] =
+        ["entry", "greeter", "decorator", "quoter", "signer"].map(|service| json_lines(&run.stderr, service));
     // The entry program's own line, then its stdout (in the log, with JSON logs).
     let printed: Vec<&Value> = entry.iter().filter(|line| line["fields"]["stream"] == "stdout").collect();
     assert_eq!(printed.len(), 6, "{}", run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     let entry: Vec<Value> = entry.iter().filter(|line| line["fields"]["stream"].is_null()).cloned().collect();
     assert_eq!(entry.len(), 1, "{}", run.stderr);
-    assert_eq!((greeter.len(), decorator.len(), signer.len()), (2, 2, 2), "{}", run.stderr);
-    for line in entry.iter().chain(&greeter).chain(&decorator).chain(&signer) {
+    assert_eq!((greeter.len(), decorator.len(), quoter.len(), signer.len()), (2, 2, 2, 2), "{}", run.stderr);
+    for line in entry.iter().chain(&greeter).chain(&decorator).chain(&quoter).chain(&signer) {
         assert!(line.get("fields").is_some(), "{line}");
         assert_eq!(line["trace_id"], trace.as_str(), "{line}");
         assert_eq!(line["level"], "info", "{line}");
@@ -51,22 +57,28 @@ fn every_hop_logs_in_one_trace_with_its_own_span_and_the_baggage_from_upstream()
     }
     for (call, name) in [(0, "world"), (1, "wasm components")] {
         let (g, d, s) = (&greeter[call]["fields"], &decorator[call]["fields"], &signer[call]["fields"]);
+        let q = &quoter[call]["fields"];
         // Each hop read its own span, whose parent is the span of the hop before it.
         assert_eq!(g["parent"], entry[0]["fields"]["span"], "{g}");
         assert_eq!(d["parent"], g["span"], "{d}");
-        assert_eq!(s["parent"], d["span"], "{s}");
-        assert_ne!(d["span"], s["span"]);
-        // The greeter (Go) put the name in the baggage; Python and Rust downstream read it.
+        assert_eq!(q["parent"], d["span"], "{q}");
+        assert_eq!(s["parent"], q["span"], "{s}");
+        assert_ne!(d["span"], q["span"]);
+        // The greeter (Go) put the name in the baggage; Python, JavaScript and Rust downstream
+        // read it.
         assert_eq!(g["name"], name);
         assert_eq!(d["greeted"], name, "{d}");
+        assert_eq!(q["greeted"], name, "{q}");
         assert_eq!(s["greeted"], name, "{s}");
         // Typed fields stay typed.
         assert_eq!(g["excitement"], 2, "{g}");
         assert_eq!(d["excitement"], 2, "{d}");
+        assert_eq!(q["characters"], format!("~ Hello, {}!! ~", capitalised(name)).chars().count(), "{q}");
         assert!(s["digest"].as_str().is_some_and(|digest| digest.len() == 8), "{s}");
     }
     assert_eq!(greeter[0]["message"], "greeting");
     assert_eq!(decorator[0]["message"], "decorating");
+    assert_eq!(quoter[0]["message"], "quoting");
     assert!(signer[0]["message"].as_str().unwrap().starts_with("signed "), "{}", signer[0]);
 }
 
@@ -101,7 +113,7 @@ fn a_services_log_level_filters_its_lines_only() {
     let text = manifest_text("[log]\nlevel = \"warn\"\n[services.greeter.log]\nlevel = \"debug\"\n", &hello_services());
     let run = Wos::new(&text).run().expect_code(0);
     assert!(run.stderr.contains("greeter | greeting"), "{}", run.stderr);
-    for quiet in ["decorator | ", "signer | ", "entry | "] {
+    for quiet in ["decorator | ", "quoter | ", "signer | ", "entry | "] {
         assert!(!run.stderr.contains(quiet), "{quiet} logged below its level:\n{}", run.stderr);
     }
 }
@@ -197,7 +209,7 @@ fn a_library_user_captures_the_log_of_a_run_for_assertions() {
     run(capture.clone());
     let lines = capture.lines();
     let services: Vec<&str> = lines.iter().map(|line| line.service.as_str()).collect();
-    assert_eq!(services, ["entry", "greeter", "decorator", "signer"]); // no `args`: it greets "world"
+    assert_eq!(services, ["entry", "greeter", "decorator", "quoter", "signer"]); // no `args`: it greets "world"
     assert!(lines.iter().all(|line| line.level == Level::Info && line.trace_id == lines[0].trace_id));
     // Deterministic: a second run captures the very same lines.
     let again = Arc::new(LogCapture::default());

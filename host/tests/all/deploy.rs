@@ -196,7 +196,9 @@ fn the_hello_example_deployed_answers_through_its_containers_as_in_one_process()
         std::fs::read(root.path().join("app/parigot-host")).unwrap(),
         std::fs::read(env!("CARGO_BIN_EXE_parigot-host")).unwrap()
     );
-    for component in ["hello-signer/signer", "hello-decorator/decorator", "hello-front/entry", "hello-front/greeter"] {
+    let components =
+        ["hello-signer/signer", "hello-decorator/decorator", "hello-decorator/quoter", "hello-front/entry", "hello-front/greeter"];
+    for component in components {
         assert!(root.path().join(format!("app/components/{component}.wasm")).is_file(), "{component}");
     }
     let again = tempfile::tempdir().unwrap();
@@ -241,14 +243,14 @@ fn the_deployment_s_peer_secret_becomes_a_secret_and_plain_http_links_with_it_ar
          [services.signer]\ncomponent = {:?}\n",
         crate::support::component("hello-signer").display().to_string()
     );
-    let decorator = format!(
-        "manifest-version = 1\nname = \"shop-decorator\"\nexports = [\"example:hello/decorator@0.1.0\"]\n{auth}\
-         [services.decorator]\ncomponent = {:?}\nlinks = {{ \"example:hello/signer\" = {{ remote = \"http://127.0.0.1:1\" }} }}\n",
-        crate::support::component("hello-decorator").display().to_string()
+    let quoter = format!(
+        "manifest-version = 1\nname = \"shop-quoter\"\nexports = [\"example:hello/quoter@0.1.0\"]\n{auth}\
+         [services.quoter]\ncomponent = {:?}\nlinks = {{ \"example:hello/signer\" = {{ remote = \"http://127.0.0.1:1\" }} }}\n",
+        crate::support::component("hello-quoter").display().to_string()
     );
-    let (signer_path, decorator_path) = (dir.path().join("signer.toml"), dir.path().join("decorator.toml"));
+    let (signer_path, quoter_path) = (dir.path().join("signer.toml"), dir.path().join("quoter.toml"));
     std::fs::write(&signer_path, signer).unwrap();
-    std::fs::write(&decorator_path, decorator).unwrap();
+    std::fs::write(&quoter_path, quoter).unwrap();
     let out = dir.path().join("k8s");
     let deploy = |wos: &[&std::path::Path]| {
         let paths: Vec<&str> = wos.iter().map(|path| path.to_str().unwrap()).collect();
@@ -265,8 +267,8 @@ fn the_deployment_s_peer_secret_becomes_a_secret_and_plain_http_links_with_it_ar
     assert_eq!(pod["volumes"][3]["secret"]["secretName"], "shop-signer-peer-secret");
     assert_eq!(pod["containers"][0]["volumeMounts"][3]["mountPath"], "/etc/parigot-peer");
     // Linked over plain HTTP inside the cluster, the proof would travel in clear text.
-    deploy(&[&signer_path, &decorator_path]).expect_code(78).expect_stderr(&[
-        "group `shop-decorator` links to another group, which `deploy k8s` does over plain HTTP inside the cluster",
+    deploy(&[&signer_path, &quoter_path]).expect_code(78).expect_stderr(&[
+        "group `shop-quoter` links to another group, which `deploy k8s` does over plain HTTP inside the cluster",
     ]);
 }
 

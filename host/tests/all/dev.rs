@@ -25,12 +25,12 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// The hello example's greeter (Go), decorator (Python) and signer (Rust, as a crate of its
-/// own) built from sources in `dir`, beside the faulty Rust service, whose `ping` counts in
+/// The hello example's greeter (Go), decorator (Python), quoter (JavaScript) and signer (Rust,
+/// as a crate of its own) built from sources in `dir`, beside the faulty Rust service, whose `ping` counts in
 /// memory with one shared instance.
 fn wos(dir: &Path) -> std::path::PathBuf {
     let hello = repo().join("examples/hello");
-    for part in ["wit", "greeter", "decorator", "signer/src"] {
+    for part in ["wit", "greeter", "decorator", "quoter", "signer/src"] {
         copy_tree(&hello.join(part), &dir.join(part));
     }
     // The decorator's own copy of the WIT, to change the interface it exports.
@@ -51,6 +51,7 @@ fn wos(dir: &Path) -> std::path::PathBuf {
         "manifest-version = 1\nname = \"dev\"\nexports = [\"example:hello/greeter\", \"parigot:testing/faults\"]\n\
          [services.greeter]\nsource = \"greeter\"\nworld = \"greeter-service\"\n\
          [services.decorator]\nsource = \"decorator\"\nworld = \"decorator-service\"\nwit = \"decorator-wit\"\n\
+         [services.quoter]\nsource = \"quoter\"\nworld = \"quoter-service\"\n\
          [services.signer]\nsource = \"signer\"\n\
          [services.faults]\ncomponent = {:?}\ninstances = 1\n",
         faulty.display().to_string()
@@ -103,37 +104,43 @@ fn each_language_s_change_is_swapped_in_while_the_neighbour_keeps_its_state() {
     let env = [("CARGO_TARGET_DIR", target.display().to_string()), ("PATH", tool_path())];
     let served = Served::start_command("dev", &wos, "127.0.0.1:0", &[], &env);
     assert!(
-        served.log_shows("watching the sources of `decorator`, `greeter`, `signer` for changes"),
+        served.log_shows("watching the sources of `decorator`, `greeter`, `quoter`, `signer` for changes"),
         "{}",
         served.log()
     );
     let first = greeting(&served);
-    assert!(first.contains("Hello, Ada! ~ [signed "), "{first}");
+    assert!(first.contains("Hello, Ada! ~” [signed "), "{first}");
     assert_eq!((ping(&served), ping(&served)), (1, 2));
 
     // Go.
     edit(&dir.path().join("greeter/export_example_hello_greeter/greeter.go"), "\"Hello, \"", "\"Howdy, \"");
     wait_for(&served, "reloaded service `greeter`", 1);
-    assert!(greeting(&served).contains("Howdy, Ada! ~ [signed "), "{}", served.log());
+    assert!(greeting(&served).contains("Howdy, Ada! ~” [signed "), "{}", served.log());
     assert_eq!(ping(&served), 3, "the neighbour kept its count");
 
     // Python.
     edit(&dir.path().join("decorator/app.py"), "marks = \"!\"", "marks = \"?\"");
     wait_for(&served, "reloaded service `decorator`", 1);
-    assert!(greeting(&served).contains("Howdy, Ada? ~ [signed "), "{}", served.log());
+    assert!(greeting(&served).contains("Howdy, Ada? ~” [signed "), "{}", served.log());
     assert_eq!(ping(&served), 4);
+
+    // JavaScript.
+    edit(&dir.path().join("quoter/app.js"), "`“${text}”`", "`«${text}»`");
+    wait_for(&served, "reloaded service `quoter`", 1);
+    assert!(greeting(&served).contains("«~ Howdy, Ada? ~» [signed "), "{}", served.log());
+    assert_eq!(ping(&served), 5);
 
     // Rust.
     edit(&dir.path().join("signer/src/lib.rs"), "[signed {digest:08x}]", "[sealed {digest:08x}]");
     wait_for(&served, "reloaded service `signer`", 1);
-    assert!(greeting(&served).contains("Howdy, Ada? ~ [sealed "), "{}", served.log());
-    assert_eq!(ping(&served), 5);
+    assert!(greeting(&served).contains("Howdy, Ada? ~» [sealed "), "{}", served.log());
+    assert_eq!(ping(&served), 6);
 
     // A change that does not build: the error is shown and the old version answers.
     edit(&dir.path().join("greeter/export_example_hello_greeter/greeter.go"), "\"Howdy, \"", "\"Hi, \" +");
     wait_for(&served, "service `greeter` keeps running its previous build", 1);
-    assert!(greeting(&served).contains("Howdy, Ada? ~ [sealed "), "{}", served.log());
-    assert_eq!(ping(&served), 6);
+    assert!(greeting(&served).contains("Howdy, Ada? ~» [sealed "), "{}", served.log());
+    assert_eq!(ping(&served), 7);
 
     // A new build whose export no longer fits its consumer (the greeter calls `decorate` with
     // two arguments) is refused with the resolver's error, and the old version answers.
@@ -144,8 +151,8 @@ fn each_language_s_change_is_swapped_in_while_the_neighbour_keeps_its_state() {
     );
     wait_for(&served, "cannot swap in the new build of service `decorator`", 1);
     assert!(served.log().contains("does not fit the wos"), "{}", served.log());
-    assert!(greeting(&served).contains("Howdy, Ada? ~ [sealed "), "{}", served.log());
-    assert_eq!(ping(&served), 7);
+    assert!(greeting(&served).contains("Howdy, Ada? ~» [sealed "), "{}", served.log());
+    assert_eq!(ping(&served), 8);
     let (code, _, log) = served.terminate();
     assert_eq!(code, Some(0), "{log}");
 }

@@ -1,4 +1,5 @@
-//! The polyglot hello example, end to end: Rust -> Go -> Python -> Rust in one process.
+//! The polyglot hello example, end to end: Rust -> Go -> Python -> JavaScript -> Rust in one
+//! process.
 
 use crate::support::{host, repo};
 
@@ -12,11 +13,15 @@ fn every_hop_adds_to_the_greeting() {
     let run = run_hello();
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 6, "{}", run.stdout);
-    // Go capitalises and greets, Python decorates (excitement 2), Rust signs.
-    assert!(lines[0].starts_with("entry     | ~ Hello, World!! ~ [signed "), "{}", lines[0]);
-    assert!(lines[3].starts_with("entry     | ~ Hello, Wasm components!! ~ [signed "), "{}", lines[3]);
+    // Go capitalises and greets, Python decorates (excitement 2), JavaScript quotes, Rust signs.
+    assert!(lines[0].starts_with("entry     | “~ Hello, World!! ~” [signed "), "{}", lines[0]);
+    assert!(lines[3].starts_with("entry     | “~ Hello, Wasm components!! ~” [signed "), "{}", lines[3]);
     for route in [lines[1], lines[4]] {
-        assert_eq!(route, "entry     |   route: entry (rust) -> greeter (go) -> decorator (python) -> signer (rust)");
+        assert_eq!(
+            route,
+            "entry     |   route: entry (rust) -> greeter (go) -> decorator (python) -> quoter (javascript) -> signer \
+             (rust)"
+        );
     }
     // One program run is one trace.
     assert!(lines[2].starts_with("entry     |   trace: ") && lines[2].len() == "entry     |   trace: ".len() + 32);
@@ -32,7 +37,7 @@ fn providers_start_before_their_consumers() {
         .filter_map(|line| line.split("starting service `").nth(1))
         .filter_map(|rest| rest.split('`').next())
         .collect();
-    assert_eq!(started, ["signer", "decorator", "greeter", "entry"], "{}", run.stderr);
+    assert_eq!(started, ["signer", "quoter", "decorator", "greeter", "entry"], "{}", run.stderr);
     assert!(run.stderr.contains("linking `greeter`: `example:hello/decorator@0.1.0` -> service `decorator`"));
 }
 
@@ -53,9 +58,10 @@ fn check_prints_the_plan_without_running() {
     let run = host(&["check", wos.to_str().unwrap()]).expect_code(0);
     assert_eq!(
         run.stdout,
-        "wos `hello`: 4 services\n  1. signer (server)\n  2. decorator (server)\n       imports \
-         example:hello/signer@0.1.0 from signer\n  3. greeter (server)\n       imports \
-         example:hello/decorator@0.1.0 from decorator\n  4. entry (program)\n       imports \
+        "wos `hello`: 5 services\n  1. signer (server)\n  2. quoter (server)\n       imports \
+         example:hello/signer@0.1.0 from signer\n  3. decorator (server)\n       imports \
+         example:hello/quoter@0.1.0 from quoter\n  4. greeter (server)\n       imports \
+         example:hello/decorator@0.1.0 from decorator\n  5. entry (program)\n       imports \
          example:hello/greeter@0.1.0 from greeter\n"
     );
 }

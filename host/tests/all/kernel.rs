@@ -76,7 +76,7 @@ fn shutdown_runs_in_reverse_start_up_order() {
     let wos = repo().join("examples/hello/wos.toml");
     let run = crate::support::host(&["run", wos.to_str().unwrap()]).expect_code(0);
     let stopped: Vec<&str> = names_after(&run, "stopping service `");
-    assert_eq!(stopped, ["entry", "greeter", "decorator", "signer"], "{}", run.stderr);
+    assert_eq!(stopped, ["entry", "greeter", "decorator", "quoter", "signer"], "{}", run.stderr);
     assert!(run.stderr.contains("stopping service `entry` (exited)"), "{}", run.stderr);
     assert!(run.stderr.contains("stopping service `signer` (ready)"), "{}", run.stderr);
 }

@@ -34,16 +34,17 @@ fn remote_driver(args: &str, addr: &str, settings: &str) -> Wos {
 fn the_hello_example_runs_split_across_three_processes_with_the_same_output() {
     let whole = host(&["run", crate::support::repo().join("examples/hello/wos.toml").to_str().unwrap()]).expect_code(0);
 
-    // Process 1 serves the signer; process 2 the decorator, whose signer is process 1;
-    // process 3 runs the entry program and the greeter, whose decorator is process 2.
+    // Process 1 serves the signer; process 2 the decorator and its quoter, whose signer is
+    // process 1; process 3 runs the entry program and the greeter, whose decorator is process 2.
     let signer = Wos::new(&format!(
         "manifest-version = 1\nexports = [\"example:hello/signer@0.1.0\"]\n{}",
         service("signer", "hello-signer", "")
     ));
     let signer = Served::start(&signer.path(), &[]);
     let decorator = Wos::new(&format!(
-        "manifest-version = 1\nexports = [\"example:hello/decorator@0.1.0\"]\n{}",
-        service("decorator", "hello-decorator", &remote_link("example:hello/signer", &signer.addr, ""))
+        "manifest-version = 1\nexports = [\"example:hello/decorator@0.1.0\"]\n{}{}",
+        service("decorator", "hello-decorator", ""),
+        service("quoter", "hello-quoter", &remote_link("example:hello/signer", &signer.addr, ""))
     ));
     let decorator = Served::start(&decorator.path(), &[]);
     let front = Wos::new(&format!(

@@ -199,12 +199,13 @@ pub fn manifest_text<P: AsRef<Path>>(top: &str, services: &[(&str, P)]) -> Strin
     text
 }
 
-/// The hello example's four services with their built components, to mix with fixtures.
+/// The hello example's five services with their built components, to mix with fixtures.
 pub fn hello_services() -> Vec<(&'static str, PathBuf)> {
     vec![
         ("entry", component("hello-entry")),
         ("greeter", component("hello-greeter")),
         ("decorator", component("hello-decorator")),
+        ("quoter", component("hello-quoter")),
         ("signer", component("hello-signer")),
     ]
 }

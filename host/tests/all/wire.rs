@@ -45,6 +45,7 @@ fn the_hello_example_s_interfaces_compile_with_protoc() {
         files,
         [
             "example/hello/v0_1_0/signer.proto",
+            "example/hello/v0_1_0/quoter.proto",
             "example/hello/v0_1_0/decorator.proto",
             "example/hello/v0_1_0/greeter.proto"
         ]
