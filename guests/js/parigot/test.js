@@ -27,14 +27,22 @@ export class AssertionError extends Error {
 function equal(a, b) {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  for (const kind of [Array, Uint8Array, Map, Set]) {
-    if (a instanceof kind !== b instanceof kind) return false;
-  }
+  if (kind(a) !== kind(b)) return false;
   if (a instanceof Map || a instanceof Set) return equal([...a], [...b]);
-  if (a instanceof Uint8Array || Array.isArray(a)) return a.length === b.length && [...a].every((item, i) => equal(item, b[i]));
+  if (Array.isArray(a) || ArrayBuffer.isView(a)) return a.length === b.length && [...a].every((item, i) => equal(item, b[i]));
   const defined = (value) => Object.keys(value).filter((key) => value[key] !== undefined);
   const keys = defined(a);
   return keys.length === defined(b).length && keys.every((key) => equal(a[key], b[key]));
+}
+
+/** What kind of container `value` is, by what it is rather than by its class (the component's
+ * bindings make lists that are arrays, but not always of this module's `Array`). */
+function kind(value) {
+  if (Array.isArray(value)) return "array";
+  if (ArrayBuffer.isView(value)) return Object.prototype.toString.call(value);
+  if (value instanceof Map) return "map";
+  if (value instanceof Set) return "set";
+  return "object";
 }
 
 function failed(message, expected, actual, note) {
