@@ -1,5 +1,5 @@
-//! Served calls through a chain of three services: the hello example's Go greeter, which calls
-//! the Python decorator, which calls the Rust signer, served over gRPC on loopback with every
+//! Served calls through a chain of four services: the hello example's Go greeter, which calls
+//! the Python decorator, which calls the JavaScript quoter, which calls the Rust signer, served over gRPC on loopback with every
 //! service's own pool of instances (the default 4), 16 requests in flight on one HTTP/2
 //! connection. Client and server share the process, as in the `wire` benchmark.
 //!
@@ -60,9 +60,11 @@ struct GreetResponse {
 fn chain_app(dir: &Path) -> Arc<App> {
     let text = format!(
         "manifest-version = 1\nexports = [\"example:hello/greeter\"]\n[services.greeter]\ncomponent = {:?}\n\
-         [services.decorator]\ncomponent = {:?}\n[services.signer]\ncomponent = {:?}\n",
+         [services.decorator]\ncomponent = {:?}\n[services.quoter]\ncomponent = {:?}\n\
+         [services.signer]\ncomponent = {:?}\n",
         wasm("hello-greeter"),
         wasm("hello-decorator"),
+        wasm("hello-quoter"),
         wasm("hello-signer"),
     );
     let engine = HostEngine::new(Some(parigot_host::kernel::pulse::DEFAULT_INTERVAL)).unwrap();
@@ -120,7 +122,8 @@ fn main() {
         let addr = serve(&app).await;
         let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
         let stamped = greet(&channel).await;
-        assert_eq!(stamped.trail, ["greeter (go)", "decorator (python)", "signer (rust)"], "the chain answers");
+        let trail = ["greeter (go)", "decorator (python)", "quoter (javascript)", "signer (rust)"];
+        assert_eq!(stamped.trail, trail, "the chain answers");
         concurrent_round(&channel, &mut Vec::new()).await; // warm-up: every pool grows to its size
         let mut latencies = Vec::with_capacity(ROUNDS * CALLS_PER_ROUND);
         let mut busy = Duration::ZERO;
@@ -130,7 +133,8 @@ fn main() {
         latencies.sort();
         let micros = |d: Duration| d.as_secs_f64() * 1e6;
         println!(
-            "greeter (go) -> decorator (python) -> signer (rust), served, {} calls at concurrency {CONCURRENCY}",
+            "greeter (go) -> decorator (python) -> quoter (javascript) -> signer (rust), served, {} calls at \
+             concurrency {CONCURRENCY}",
             ROUNDS * CALLS_PER_ROUND
         );
         println!(

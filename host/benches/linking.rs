@@ -3,8 +3,8 @@
 //! - `call`: a call from one service to another through the host's linking (each service in a
 //!   Store of its own), next to the same call made directly from the host into the callee (the
 //!   floor). A Rust driver calls `parigot:bench/echo.describe` (a small record in, a string
-//!   out) `n` times from inside the guest, its import linked to an echo service in Rust, Go or
-//!   Python; the floor is a plain wasmtime Store holding the echo component, with nothing of
+//!   out) `n` times from inside the guest, its import linked to an echo service in Rust, Go,
+//!   Python or JavaScript; the floor is a plain wasmtime Store holding the echo component, with nothing of
 //!   parigot's around it, calling its typed export `n` times. `call-text` is the same pair for
 //!   `echo.echo-text` (a string in and out), a signature of plain values that the host forwards
 //!   with typed values instead of dynamic ones (`runtime::shape`).
@@ -27,10 +27,9 @@ use parigot_host::runtime::{App, Running};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{bench_cache, load, load_manifest, wasm};
+use support::{Plain, bench_cache, load, load_manifest, wasm};
 use wasmtime::Store;
-use wasmtime::component::{ComponentType, Linker, Lower, ResourceTable, TypedFunc, Val};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{ComponentType, Linker, Lower, TypedFunc, Val};
 
 const ECHO: &str = "parigot:bench/echo@0.1.0";
 const DRIVER: &str = "parigot:bench/driver@0.1.0";
@@ -94,18 +93,6 @@ fn bench_driver(
     });
 }
 
-/// The data of the floor's plain Store: WASI and nothing else.
-struct Plain {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Plain {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
 /// The echo component in `language` in a plain wasmtime Store, and its typed export
 /// `function` with parameters `P` and results `R`.
 fn plain_echo<P, R>(
@@ -126,7 +113,7 @@ where
         cache.load(engine, &entry).unwrap_or_else(|| cache.compile_and_store(engine, &bytes, &entry).unwrap());
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-    let mut store = Store::new(engine, Plain { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
+    let mut store = Store::new(engine, Plain::new());
     let instance = rt.block_on(linker.instantiate_async(&mut store, &component)).unwrap();
     let interface = instance.get_export_index(&mut store, None, ECHO).unwrap();
     let function = instance.get_export_index(&mut store, Some(&interface), function).unwrap();
@@ -185,7 +172,7 @@ fn call_group(
 ) {
     let mut group = c.benchmark_group(group_name);
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    for language in ["rust", "go", "python"] {
+    for language in ["rust", "go", "python", "js"] {
         direct(&mut group, language, format!("host->{language} (direct)"));
         let running = instantiate(rt, &echo_wos(engine, dir, language));
         bench_driver(&mut group, format!("rust->{language} (linked)"), rt, &running, ("driver", run_function));
@@ -213,7 +200,7 @@ fn fused(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("fused");
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    for language in ["rust", "go", "python"] {
+    for language in ["rust", "go", "python", "js"] {
         let linked = echo_wos(&engine, dir.path(), language);
         let running = instantiate(&rt, &linked);
         bench_driver(&mut group, format!("rust->{language} (linked)"), &rt, &running, ("driver", "run"));
@@ -230,7 +217,7 @@ fn deadline(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("deadline");
     group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(200));
-    for language in ["rust", "go", "python"] {
+    for language in ["rust", "go", "python", "js"] {
         let text = format!(
             "manifest-version = 1\n[services.faulty]\ncomponent = {:?}\n[services.faulty.limits]\n\
              deadline-ms = 50\nrestart = \"on-failure\"\nmax-restarts = 1000000\nrestart-backoff-ms = 0\n",

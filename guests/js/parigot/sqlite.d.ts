@@ -50,7 +50,10 @@ export function transaction<T>(body: () => T): T;
 /** The SDK's error for the error `payload` of a `parigot:sqlite` call or a typed query. */
 export function errorOf(payload: { tag: string; val: string }): SqliteError;
 
-/** Runs `call` (a typed query, say), turning the error it throws into the SDK's `SqliteError`. */
+/**
+ * Runs `call` (a typed query, say), turning the database error it throws into the SDK's
+ * `SqliteError`; any other error (an `Err` the service threw, say) goes through as it is.
+ */
 export function checked<T>(call: () => T): T;
 
 /** A column's WIT value as `query` gives it. */

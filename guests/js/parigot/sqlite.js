@@ -1,6 +1,6 @@
 // The service's SQLite database (`parigot:sqlite/sqlite`), granted in the wos.
 import * as db from "parigot:sqlite/sqlite@0.1.0";
-import { payloadOf, show } from "./errors.js";
+import { Err, payloadOf, show } from "./errors.js";
 
 /** A statement failed: SQLite's message (`kind` is the WIT case: "sql", "busy", ...). */
 export class SqliteError extends Error {
@@ -43,13 +43,15 @@ export function errorOf(payload) {
   return new Kind(payload.val, payload.tag);
 }
 
-/** Runs `call`, turning the error of a `parigot:sqlite` call into the SDK's error. */
+/** Runs `call`, turning the error of a `parigot:sqlite` call or a typed query into the SDK's
+ * error; any other error (an `Err` the service threw, say) goes through as it is. */
 export function checked(call) {
   try {
     return call();
   } catch (error) {
     const payload = payloadOf(error);
-    throw payload === undefined ? error : errorOf(payload);
+    const fromDatabase = !(error instanceof Err) && Object.hasOwn(KINDS, payload?.tag);
+    throw fromDatabase ? errorOf(payload) : error;
   }
 }
 

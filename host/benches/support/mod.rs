@@ -10,6 +10,8 @@ use parigot_host::wire::remote::GrpcRemotes;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// The repository root.
 pub fn repo() -> &'static Path {
@@ -49,4 +51,24 @@ pub fn load_manifest(engine: &HostEngine, manifest: Manifest) -> Arc<App> {
 /// The `p` quantile of sorted durations.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+/// The data of a plain wasmtime Store, with WASI and nothing of parigot's: the floor the host's
+/// own calls are measured against.
+pub struct Plain {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl Plain {
+    /// A Store's data with an empty WASI context.
+    pub fn new() -> Plain {
+        Plain { wasi: WasiCtx::builder().build(), table: ResourceTable::new() }
+    }
+}
+
+impl WasiView for Plain {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
 }

@@ -62,7 +62,8 @@ pub fn interface_proto(resolve: &Resolve, id: InterfaceId) -> Result<ProtoFile, 
     );
     writeln!(text, "service {} {{\n{rpcs}}}\n", camel(name)).unwrap();
     text += &emitter.definitions.join("\n");
-    let path = folder.join(format!("{name}.proto"));
+    // Protobuf's style (and Python's module names, which protoc derives from it): snake_case.
+    let path = folder.join(format!("{}.proto", name.replace('-', "_")));
     Ok(ProtoFile { path, service: format!("{proto_package}.{}", camel(name)), text })
 }
 

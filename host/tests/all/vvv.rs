@@ -1,6 +1,7 @@
 //! Vinny's Vintage Vinyl end to end: the example's wos served as shipped, a customer's session
-//! through real clients (buf curl over gRPC, curl over Connect), in one process and split
-//! across two by the example's own wos files, with the same answers.
+//! through real clients (buf curl over gRPC, curl over Connect; records from the Rust, Go and
+//! Python services, gift cards from the TypeScript one), in one process and split across two
+//! by the example's own wos files, with the same answers.
 
 use crate::support::served::Served;
 use crate::support::{host_with_input, repo};
@@ -8,6 +9,7 @@ use serde_json::{Value, json};
 
 const CATALOG: &str = "vvv.shop.catalog.v0_1_0.Catalog";
 const STORE: &str = "vvv.shop.store.v0_1_0.Store";
+const GIFT_CARDS: &str = "vvv.shop.gift_cards.v0_1_0.GiftCards";
 
 /// One call of the session: method, request, and `-u` credentials.
 struct Step {
@@ -85,6 +87,35 @@ fn run_session(served: &Served) -> Vec<Value> {
         .collect()
 }
 
+/// A gift card bought by `vinny`, spent without a login and listed, over Connect with curl
+/// (the TypeScript service): each answer's status and JSON, the card's code (random) checked
+/// and then replaced by `CODE`.
+fn gift_card_session(served: &Served) -> Vec<(u16, Value)> {
+    let call = |function: &str, body: Value, login: Option<&str>| -> (u16, String) {
+        let body = body.to_string();
+        let mut args = vec!["-H", "Content-Type: application/json", "-d", &body];
+        if let Some(login) = login {
+            args.extend(["-u", login]);
+        }
+        served.curl(&format!("/{GIFT_CARDS}/{function}"), &args)
+    };
+    let (status, bought) = call("Buy", json!({"cents": 2500}), Some("vinny:spin"));
+    assert_eq!(status, 200, "{bought}");
+    let code = serde_json::from_str::<Value>(&bought).unwrap()["ok"]["code"].as_str().unwrap().to_owned();
+    assert!(code.len() == 16 && code.starts_with("VVV-"), "{code}");
+    let steps = [
+        ("Buy", json!({"cents": 2500}), None),
+        ("Balance", json!({"code": code}), None),
+        ("Redeem", json!({"code": code, "cents": 1000}), None),
+        ("Redeem", json!({"code": code, "cents": 5000}), None),
+        ("Redeem", json!({"code": "VVV-NOPE", "cents": 1}), None),
+        ("Mine", json!({}), Some("vinny:spin")),
+    ];
+    let mut answers = vec![(status, bought)];
+    answers.extend(steps.into_iter().map(|(function, body, login)| call(function, body, login)));
+    answers.into_iter().map(|(status, text)| (status, serde_json::from_str(&text.replace(&code, "CODE")).unwrap())).collect()
+}
+
 fn item(id: u64, media: &str, content: &str, creator: &str, title: &str, year: u32, cents: u64) -> Value {
     json!({"id": id.to_string(), "media": media, "content": content, "creator": creator, "title": title,
            "year": year, "priceCents": cents.to_string()})
@@ -128,6 +159,16 @@ fn a_customer_session_gets_the_same_answers_in_one_process_and_split_in_two() {
     assert_eq!(status, 200, "{body}");
     let mash: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(mash["result"]["title"], "M*A*S*H: Goodbye, Farewell and Amen", "{mash}");
+
+    let cards = gift_card_session(&whole);
+    let card = json!({"code": "CODE", "balanceCents": "2500", "boughtBy": "vinny"});
+    assert_eq!(cards[0], (200, json!({"ok": card})));
+    assert_eq!(cards[1].0, 401, "buying a card needs a login: {:?}", cards[1]);
+    assert_eq!(cards[2], (200, json!({"ok": "2500"})));
+    assert_eq!(cards[3], (200, json!({"ok": "1500"})), "anyone with the code spends it");
+    assert_eq!(cards[4], (200, json!({"error": {"insufficient": "1500"}})));
+    assert_eq!(cards[5], (200, json!({"error": {"unknownCard": "VVV-NOPE"}})));
+    assert_eq!(cards[6], (200, json!({"ok": [{"code": "CODE", "balanceCents": "1500", "boughtBy": "vinny"}]})));
     drop(whole);
 
     // Split by the example's own wos files: the inventory on :50071 (where front.toml's link
@@ -136,6 +177,7 @@ fn a_customer_session_gets_the_same_answers_in_one_process_and_split_in_two() {
     let back = serve("split/back.toml", "127.0.0.1:50071", &back_data);
     let front = serve("split/front.toml", "127.0.0.1:0", &front_data);
     assert_eq!(run_session(&front), answers);
+    assert_eq!(gift_card_session(&front), cards);
     assert!(
         front.log().contains("`vvv:shop/inventory@0.1.0` -> remote host http://127.0.0.1:50071"),
         "{}",

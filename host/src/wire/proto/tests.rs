@@ -64,6 +64,13 @@ fn an_interface_becomes_a_service_in_a_versioned_package() {
 }
 
 #[test]
+fn a_dashed_interface_name_is_a_snake_case_file_in_a_snake_case_package() {
+    let proto = proto_of_wit("package a:b@1.0.0;\ninterface gift-cards { ping: func(); }\n", "gift-cards").unwrap();
+    assert_eq!(proto.path, PathBuf::from("a/b/v1_0_0/gift_cards.proto"));
+    assert_eq!(proto.service, "a.b.gift_cards.v1_0_0.GiftCards");
+}
+
+#[test]
 fn records_enums_flags_and_variants_become_messages_and_enums() {
     let text = &proto_of("orders").unwrap().text;
     assert_contains(text, "message PlaceRequest {\n  Order order = 1;\n  bool dry_run = 2;\n}");
