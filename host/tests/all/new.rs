@@ -27,15 +27,17 @@ fn files_naming_the_checkout(dir: &Path) -> Vec<String> {
     found
 }
 
-fn a_new_project_works_at_once(lang: &str) {
+/// A project started with a service with a database in `database`, then a plain service in
+/// `plain` and a program in `program` added: it tests, serves and runs.
+fn a_new_project_works_at_once([database, plain, program]: [&str; 3]) {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("shop");
     let wos = project.join("wos.toml");
     let wos_arg = wos.to_str().unwrap();
-    let written = host_in(dir.path(), &["new", "shop", "--lang", lang, "--sqlite"]);
+    let written = host_in(dir.path(), &["new", "shop", "--lang", database, "--sqlite"]);
     assert!(written.contains("wrote shop/wos.toml") && written.contains("next:"), "{written}");
-    host_in(&project, &["new", "service", "plain", "--lang", lang]);
-    host_in(&project, &["new", "service", "hi", "--lang", lang, "--program"]);
+    host_in(&project, &["new", "service", "plain", "--lang", plain]);
+    host_in(&project, &["new", "service", "hi", "--lang", program, "--program"]);
     assert_eq!(files_naming_the_checkout(&project), Vec::<String>::new());
 
     let report = host_in(dir.path(), &["test", wos_arg]);
@@ -57,27 +59,25 @@ fn a_new_project_works_at_once(lang: &str) {
 
 #[test]
 fn a_new_rust_project_builds_tests_and_serves() {
-    a_new_project_works_at_once("rust");
+    a_new_project_works_at_once(["rust"; 3]);
 }
 
 #[test]
 fn a_new_go_project_builds_tests_and_serves() {
-    a_new_project_works_at_once("go");
+    a_new_project_works_at_once(["go"; 3]);
 }
 
 #[test]
 fn a_new_python_project_builds_tests_and_serves() {
-    a_new_project_works_at_once("python");
+    a_new_project_works_at_once(["python"; 3]);
 }
 
+/// TypeScript and JavaScript in one project (each component takes seconds to build and to
+/// compile): typed queries and a program in TypeScript, a plain service and its tests in
+/// JavaScript.
 #[test]
-fn a_new_javascript_project_builds_tests_and_serves() {
-    a_new_project_works_at_once("js");
-}
-
-#[test]
-fn a_new_typescript_project_builds_tests_and_serves() {
-    a_new_project_works_at_once("ts");
+fn a_new_typescript_and_javascript_project_builds_tests_and_serves() {
+    a_new_project_works_at_once(["ts", "js", "ts"]);
 }
 
 /// `test --watch`: after a change to a test's sources, the tests run again.
