@@ -85,8 +85,12 @@ fn served(rt: &tokio::runtime::Runtime, engine: &HostEngine, language: &str) -> 
     );
     let app = load(engine, dir.path(), language, &text);
     rt.block_on(async {
-        let options =
-            ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: 4 << 20, users: None, peer: None };
+        let options = ServeOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            max_message_bytes: 4 << 20,
+            users: None,
+            peer: None,
+        };
         let running = app.instantiate(None).await.unwrap();
         let server = Server::start(&running, &options, std::future::pending()).await.unwrap();
         let channel = Channel::from_shared(format!("http://{}", server.addr)).unwrap().connect().await.unwrap();

@@ -132,6 +132,7 @@ impl Recipe {
                 std::fs::read(&out).with_context(|| format!("componentize-py wrote no {}", out.display()))?
             }
             Language::JavaScript | Language::TypeScript => {
+                self.refresh_editor_types();
                 let wit = self.prepared_wit(work.path())?;
                 let (resolve, world) = self.load_world(&wit, language)?;
                 let service_world = javascript::service_world(&wit, self.world_for(language)?)?;
@@ -141,6 +142,19 @@ impl Recipe {
         fs_util::write_atomically(&self.out, &bytes)?;
         std::fs::write(self.stamp(), assets::digest())
             .with_context(|| format!("cannot write {}", self.stamp().display()))
+    }
+
+    /// Writes again the TypeScript declarations of the project's WIT that editors read
+    /// ([`sdk::WIT_TYPES_FILE`], beside the service's WIT folder), if the project has them: so
+    /// they follow a change of the WIT. A failure only costs the editor its types: it is logged.
+    fn refresh_editor_types(&self) {
+        let Some(project) = self.wit.as_deref().and_then(Path::parent) else { return };
+        if !project.join(sdk::WIT_TYPES_FILE).is_file() {
+            return;
+        }
+        if let Err(error) = sdk::write_wit_types(project) {
+            tracing::warn!("cannot update {}: {error:#}", project.join(sdk::WIT_TYPES_FILE).display());
+        }
     }
 
     /// The prepared copy of the WIT folder in `work`, once its world has been checked (so a

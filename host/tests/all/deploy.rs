@@ -196,8 +196,13 @@ fn the_hello_example_deployed_answers_through_its_containers_as_in_one_process()
         std::fs::read(root.path().join("app/parigot-host")).unwrap(),
         std::fs::read(env!("CARGO_BIN_EXE_parigot-host")).unwrap()
     );
-    let components =
-        ["hello-signer/signer", "hello-decorator/decorator", "hello-decorator/quoter", "hello-front/entry", "hello-front/greeter"];
+    let components = [
+        "hello-signer/signer",
+        "hello-decorator/decorator",
+        "hello-decorator/quoter",
+        "hello-front/entry",
+        "hello-front/greeter",
+    ];
     for component in components {
         assert!(root.path().join(format!("app/components/{component}.wasm")).is_file(), "{component}");
     }

@@ -98,5 +98,22 @@ fn a_typescript_service_is_checked_against_its_wit_before_it_is_built() {
     std::fs::write(&app, wrong_type).unwrap();
     let stderr = host_fails_in(&project, &build);
     assert!(stderr.contains("services/greeter/app.ts:12:11: error TS2322"), "{stderr}");
+
+    // A function added to the WIT: the service lacks it, and the editors' declarations have it.
+    std::fs::write(&app, &source).unwrap();
+    let wit = project.join("wit/greeter.wit");
+    let text = std::fs::read_to_string(&wit).unwrap();
+    std::fs::write(
+        &wit,
+        text.replace(
+            "hello: func(name: string) -> string;",
+            "hello: func(name: string) -> string;\n    bye: func() -> string;",
+        ),
+    )
+    .unwrap();
+    let stderr = host_fails_in(&project, &build);
+    assert!(stderr.contains("Property 'bye' is missing"), "{stderr}");
+    let declared = std::fs::read_to_string(project.join(".parigot/types/wit.d.ts")).unwrap();
+    assert!(declared.contains("export function bye(): string;"), "{declared}");
     assert!(!project.join("g.wasm").exists(), "nothing was built");
 }

@@ -113,7 +113,10 @@ fn gift_card_session(served: &Served) -> Vec<(u16, Value)> {
     ];
     let mut answers = vec![(status, bought)];
     answers.extend(steps.into_iter().map(|(function, body, login)| call(function, body, login)));
-    answers.into_iter().map(|(status, text)| (status, serde_json::from_str(&text.replace(&code, "CODE")).unwrap())).collect()
+    answers
+        .into_iter()
+        .map(|(status, text)| (status, serde_json::from_str(&text.replace(&code, "CODE")).unwrap()))
+        .collect()
 }
 
 fn item(id: u64, media: &str, content: &str, creator: &str, title: &str, year: u32, cents: u64) -> Value {
