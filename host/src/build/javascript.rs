@@ -128,7 +128,7 @@ pub fn build(
     let out = work.join("component.wasm");
     node.run("component", &[&bundle, wit, Path::new(&world.name), &out], |line| Some(line.to_owned()))?;
     let bytes = std::fs::read(&out).with_context(|| format!("componentize-js wrote no {}", out.display()))?;
-    inputs.record(previous)?;
+    inputs.record(previous, &bytes)?;
     Ok(bytes)
 }
 
@@ -265,26 +265,34 @@ impl Inputs {
         Ok(Inputs { digest: hasher.finalize().to_hex().to_string() })
     }
 
-    /// Where the digest of `component`'s inputs is kept.
+    /// Where the digest of `component`'s inputs is kept, with the digest of the component
+    /// built from them.
     fn file(component: &Path) -> PathBuf {
         let mut name = component.as_os_str().to_owned();
         name.push(".inputs");
         PathBuf::from(name)
     }
 
-    /// The bytes of `component`, when it was built from these inputs.
-    fn previous_build(&self, component: &Path) -> Option<Vec<u8>> {
-        let recorded = std::fs::read_to_string(Self::file(component)).ok()?;
-        (recorded == self.digest).then(|| std::fs::read(component).ok()).flatten()
+    /// What [`Inputs::file`] holds for `built`, the component built from these inputs.
+    fn record_of(&self, built: &[u8]) -> String {
+        format!("{} {}", self.digest, blake3::hash(built).to_hex())
     }
 
-    /// Records these inputs for `component` (about to be written).
-    fn record(&self, component: &Path) -> Result<()> {
+    /// The bytes of `component`, when it was built from these inputs: the record says so, and
+    /// the component is the one it names (another build may be replacing it right now).
+    fn previous_build(&self, component: &Path) -> Option<Vec<u8>> {
+        let recorded = std::fs::read_to_string(Self::file(component)).ok()?;
+        let bytes = std::fs::read(component).ok()?;
+        (recorded == self.record_of(&bytes)).then_some(bytes)
+    }
+
+    /// Records these inputs for `component`, whose bytes (about to be written) are `built`.
+    fn record(&self, component: &Path, built: &[u8]) -> Result<()> {
         let file = Self::file(component);
         if let Some(folder) = file.parent().filter(|folder| !folder.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder)?;
         }
-        std::fs::write(&file, &self.digest).with_context(|| format!("cannot write {}", file.display()))
+        std::fs::write(&file, self.record_of(built)).with_context(|| format!("cannot write {}", file.display()))
     }
 }
 
@@ -303,4 +311,23 @@ fn componentize_js(source: &Path) -> Result<PathBuf> {
             source.display()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_previous_build_is_kept_only_when_its_inputs_and_its_bytes_are_those_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let component = dir.path().join("service.wasm");
+        let inputs = Inputs { digest: "inputs".into() };
+        std::fs::write(&component, b"old").unwrap();
+        // Recorded by a build whose bytes are not written yet: the old ones are not taken.
+        inputs.record(&component, b"new").unwrap();
+        assert_eq!(inputs.previous_build(&component), None);
+        std::fs::write(&component, b"new").unwrap();
+        assert_eq!(inputs.previous_build(&component).as_deref(), Some(&b"new"[..]));
+        assert_eq!(Inputs { digest: "other".into() }.previous_build(&component), None);
+    }
 }

@@ -8,12 +8,17 @@ use crate::support::served::Served;
 use crate::support::{componentize_js, host_fails_in, host_in, tool_path};
 
 const GREETER: &str = r#"// The greeter of the project, in JavaScript: `shop:api/greeter`.
+import { log } from "parigot";
+
 export const greeter = {
   hello(name) {
     console.log(`saying hello to ${name}`);
     return `Hello, ${name}!`;
   },
 };
+
+// `console` writes to the host's log, at the level of each method, rather than to stdout.
+log.routeConsole();
 "#;
 
 #[test]
@@ -44,7 +49,12 @@ fn a_javascript_service_builds_links_passes_tests_and_serves() {
         &["-H", "Content-Type: application/json", "-d", r#"{"name": "ada"}"#],
     );
     assert_eq!((status, body.as_str()), (200, r#"{"result":"Hello, ada!"}"#));
-    assert!(served.log_shows("saying hello to ada"), "console.log reaches the host's output:\n{}", served.log());
+    assert!(served.log_shows("saying hello to ada"), "console.log reaches the host's log:\n{}", served.log());
+    let log = served.log();
+    let line = log.lines().find(|line| line.contains("saying hello to ada")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!((&line["service"], &line["level"]), (&"greeter".into(), &"info".into()), "{line}");
+    assert!(line["fields"]["stream"].is_null(), "a log line, not the service's stdout: {line}");
 }
 
 #[test]
