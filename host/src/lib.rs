@@ -22,6 +22,7 @@ pub mod registry;
 pub mod runtime;
 pub mod scaffold;
 pub mod surface;
+pub mod telemetry;
 pub mod testing;
 pub mod users;
 pub mod wire;

@@ -223,6 +223,10 @@ pub(crate) struct RunArgs {
     /// `[serve] listen`; port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub(crate) listen: Option<std::net::SocketAddr>,
+    /// Serve the host's metrics (Prometheus's text format, at `/metrics`) on this loopback
+    /// address (port 0 picks a free port), beside the served interfaces.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) admin: Option<std::net::SocketAddr>,
     /// How many instances of each service may run at once, for services that do not set
     /// their own `instances` (overrides `[serve] pool`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

@@ -76,18 +76,35 @@ pub(crate) fn run_wos(
         print_plan(&app);
         return Ok(ExitCode::SUCCESS);
     }
+    if args.admin.is_some() && serving.is_none() {
+        bail!("`--admin` serves the metrics of a served wos: serve it too (`--listen ADDR` or `[serve] listen`)");
+    }
     match (mode, serving) {
         (Mode::Dev, serving) => {
             let runtime = async_runtime()?;
-            let code = runtime.block_on(develop(app, start, serving, user, cache, args.rerun_programs));
+            let code = runtime.block_on(develop(app, start, serving, args.admin, user, cache, args.rerun_programs));
             // A rebuild or compile abandoned at the stop may still be on a blocking thread:
             // the process does not wait for it.
             runtime.shutdown_background();
             code
         }
-        (_, Some(options)) => async_runtime()?.block_on(serve_wos(app, start, options, user)),
+        (_, Some(options)) => async_runtime()?.block_on(serve_wos(app, start, options, args.admin, user)),
         (_, None) => async_runtime()?.block_on(run_programs(app, start, user)),
     }
+}
+
+/// Starts the admin listener on `admin`, if given, until the signal.
+async fn start_admin(
+    admin: Option<std::net::SocketAddr>,
+    running: &parigot_host::runtime::Running,
+    signalled: &tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
+    let Some(listen) = admin else { return Ok(()) };
+    let mut until_signal = signalled.clone();
+    let shutdown = async move {
+        let _ = until_signal.wait_for(|signalled| *signalled).await;
+    };
+    parigot_host::telemetry::admin::start(listen, running.metrics().clone(), shutdown).await.map(|_| ())
 }
 
 /// `parigot-host dev`: starts the wos (serving it with `serving`), runs its programs, and
@@ -97,6 +114,7 @@ pub(crate) async fn develop(
     app: std::sync::Arc<App>,
     start: StartOptions,
     serving: Option<ServeOptions>,
+    admin: Option<std::net::SocketAddr>,
     user: Option<String>,
     cache: ComponentCache,
     rerun_programs: bool,
@@ -111,6 +129,7 @@ pub(crate) async fn develop(
             };
             let server = Server::start(&running, options, shutdown).await?;
             tracing::info!("listening on http://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
+            start_admin(admin, &running, &signalled).await?;
             Some(server)
         }
         None => None,
@@ -162,6 +181,7 @@ pub(crate) async fn serve_wos(
     app: std::sync::Arc<App>,
     start: StartOptions,
     options: ServeOptions,
+    admin: Option<std::net::SocketAddr>,
     user: Option<String>,
 ) -> Result<ExitCode> {
     let signalled = listen_for_signals()?;
@@ -173,6 +193,7 @@ pub(crate) async fn serve_wos(
     let server = Server::start(&running, &options, shutdown).await?;
     let scheme = if server.tls { "https" } else { "http" };
     tracing::info!("listening on {scheme}://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
+    start_admin(admin, &running, &signalled).await?;
     let programs = app.services.iter().any(|s| s.is_program()).then(|| {
         let running = running.clone();
         tokio::spawn(async move { running.run_programs(user.as_deref()).await })

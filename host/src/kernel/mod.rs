@@ -144,6 +144,27 @@ pub enum FailureKind {
     RemoteTimeout(Duration),
 }
 
+impl FailureKind {
+    /// Its name in the metrics (`parigot_failures_total{kind=...}`).
+    pub fn metric_name(&self) -> &'static str {
+        match self {
+            FailureKind::Trap => "trap",
+            FailureKind::Deadline(_) => "deadline",
+            FailureKind::CallerDeadline(_) => "caller-deadline",
+            FailureKind::Busy { .. } => "busy",
+            FailureKind::Overloaded { .. } => "overloaded",
+            FailureKind::Abandoned => "abandoned",
+            FailureKind::Reentry { .. } => "reentry",
+            FailureKind::Start => "start",
+            FailureKind::Memory { .. } => "memory",
+            FailureKind::Resources { .. } => "resources",
+            FailureKind::Unavailable { .. } => "unavailable",
+            FailureKind::Remote { .. } => "remote",
+            FailureKind::RemoteTimeout(_) => "remote-timeout",
+        }
+    }
+}
+
 /// A failed call into a service: which service, which function, and how. Callers further up
 /// the chain pass it on as it is, so the error a program ends with names the service that
 /// actually failed.

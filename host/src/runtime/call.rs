@@ -20,6 +20,7 @@ use super::running::Services;
 use super::shape::PlainList;
 use super::state::{InstanceState, ServiceId};
 use std::sync::Arc;
+use std::time::Instant;
 use wasmtime::component::{Func, Val};
 use wasmtime::{Result, Store};
 
@@ -77,6 +78,8 @@ struct Call<'a> {
     func: Func,
     label: &'a str,
     deadline: Option<Deadline>,
+    /// When the call began (for its duration in the metrics).
+    began: Instant,
 }
 
 impl<'a> Call<'a> {
@@ -88,6 +91,7 @@ impl<'a> Call<'a> {
         label: &'a str,
         caller: CallContext,
     ) -> Result<Call<'a>> {
+        let began = Instant::now();
         let pool = &services.pools[id];
         let deadline = services.deadline_for(id, caller.deadline);
         let context = CallContext { deadline, ..caller };
@@ -102,7 +106,7 @@ impl<'a> Call<'a> {
         // start by yielding (or, with a deadline already passed, by trapping) on a stale one.
         instance.store.set_epoch_deadline(1);
         lease.in_call = true;
-        Ok(Call { services, pool, lease, func, label, deadline })
+        Ok(Call { services, pool, lease, func, label, deadline, began })
     }
 
     /// What the call needs: the instance's Store, the function, and the deadline (a guest that
@@ -115,6 +119,8 @@ impl<'a> Call<'a> {
     /// Gives the instance back, or drops it and applies the restart policy if the call failed.
     fn end<T>(mut self, outcome: Result<T>) -> Result<T> {
         self.lease.in_call = false;
+        let service = &self.pool.spec.name;
+        self.services.metrics.call_ended(service, self.label, outcome.is_ok(), self.began.elapsed());
         match outcome {
             Ok(output) => {
                 self.lease.instance().store.data_mut().end_call();

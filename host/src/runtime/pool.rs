@@ -448,6 +448,9 @@ impl ServicePool {
             FailureKind::Trap
         };
         let callers_own = matches!(kind, FailureKind::CallerDeadline(_));
+        if !callers_own {
+            services.metrics.failed(&self.spec.name, kind.metric_name());
+        }
         let failure = ServiceFailure { source: Some(error.into_boxed_dyn_error()), ..self.failure(label, kind) };
         if callers_own {
             tracing::info!("{failure}; its instance is replaced (not counted against its restart policy)");

@@ -16,6 +16,7 @@ use crate::caps::context::{EdgeHeaders, IdSource, Pctx};
 use crate::kernel::ServiceState;
 use crate::names::ServiceName;
 use crate::surface::RUN_INTERFACE;
+use crate::telemetry::metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -40,6 +41,8 @@ pub(super) struct Services {
     failed: watch::Sender<Vec<ServiceName>>,
     /// Where the per-call contexts' ids come from.
     pub(super) ids: IdSource,
+    /// Calls and failures, counted for the admin listener.
+    pub(super) metrics: Arc<Metrics>,
 }
 
 /// What a caller from outside the wos brings to a call.
@@ -84,7 +87,7 @@ pub enum ProgramOutcome {
 
 impl Services {
     pub(super) fn new(app: Arc<App>, pools: Vec<ServicePool>, ids: IdSource) -> Services {
-        Services { app, pools, failed: watch::Sender::new(Vec::new()), ids }
+        Services { app, pools, failed: watch::Sender::new(Vec::new()), ids, metrics: Arc::default() }
     }
 
     pub(super) fn engine(&self) -> &Engine {
@@ -124,6 +127,11 @@ impl Running {
     /// The wos this runs.
     pub fn app(&self) -> &Arc<App> {
         &self.services.app
+    }
+
+    /// Its metrics: the calls into its services and their failures.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.services.metrics
     }
 
     /// Calls `interface#function` of `service` from the host, under the same supervision as a

@@ -22,6 +22,7 @@ mod split;
 
 mod sqlite;
 mod support;
+mod telemetry;
 mod test_runner;
 mod typed_queries;
 mod users;

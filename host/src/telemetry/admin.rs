@@ -1,0 +1,53 @@
+//! The admin listener: what the host serves about a running wos, apart from its interfaces
+//! (`GET /metrics`, for Prometheus). It shows the wos's inner workings without a login, so it
+//! listens on loopback addresses only.
+
+use super::metrics::{CONTENT_TYPE, Metrics};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use wasmtime::error::Context as _;
+use wasmtime::{Result, bail};
+
+/// A listening admin server.
+pub struct Admin {
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+/// Binds `listen` (a loopback address) and serves `metrics` until `shutdown` completes. Must
+/// be called within a tokio runtime.
+pub async fn start(
+    listen: SocketAddr,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Admin> {
+    if !listen.ip().is_loopback() {
+        bail!(
+            "the admin listener ({listen}) shows the wos's metrics without a login: give it a loopback address \
+             (127.0.0.1:PORT), and let a scraper on another machine reach it through one of its own"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
+        format!("cannot listen on {listen} for the admin listener; choose another port (0 picks one)")
+    })?;
+    let addr = listener.local_addr()?;
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let metrics = metrics.clone();
+            async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE)], metrics.encode()) }
+        }),
+    );
+    let server = tonic::transport::Server::builder()
+        .accept_http1(true)
+        .add_routes(tonic::service::Routes::from(router))
+        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown);
+    tokio::spawn(async move {
+        if let Err(error) = server.await {
+            tracing::warn!("the admin listener stopped: {error}");
+        }
+    });
+    tracing::info!("admin listening on http://{addr} (metrics at /metrics)");
+    Ok(Admin { addr })
+}

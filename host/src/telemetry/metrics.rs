@@ -1,0 +1,126 @@
+//! The metrics of a running wos, which the admin listener serves to Prometheus:
+//!
+//! - `parigot_calls_total{service, function, outcome}`: calls into each service's functions
+//!   (its exports, from the edge or the host, and the imports linked to it), `ok` or `error`;
+//! - `parigot_call_duration_seconds{service, function}`: how long they took, a histogram;
+//! - `parigot_failures_total{service, kind}`: failed instances, by why (`trap`, `deadline`,
+//!   `memory`, `resources`; a caller's own deadline is not the service's failure and is not
+//!   counted).
+//!
+//! A function is named `interface#function` (`parigot:testing/faults@0.1.0#ping`). Recording
+//! takes a lock only the first time a label set is seen.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+/// The upper bounds of the call durations' buckets, in seconds: 50 µs to 30 s.
+const DURATION_BUCKETS: [f64; 18] =
+    [5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// The content type of [`Metrics::encode`]'s text (Prometheus's text format 0.0.4).
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// One function of one service.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FunctionLabels {
+    service: String,
+    function: String,
+}
+
+/// A call's function and how it ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    service: String,
+    function: String,
+    outcome: &'static str,
+}
+
+/// A failure of a service's instance.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FailureLabels {
+    service: String,
+    kind: &'static str,
+}
+
+/// The metrics of one running wos.
+pub struct Metrics {
+    registry: Registry,
+    calls: Family<CallLabels, Counter>,
+    durations: Family<FunctionLabels, Histogram, fn() -> Histogram>,
+    failures: Family<FailureLabels, Counter>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let calls = Family::<CallLabels, Counter>::default();
+        let durations: Family<FunctionLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(DURATION_BUCKETS));
+        let failures = Family::<FailureLabels, Counter>::default();
+        let mut registry = Registry::with_prefix("parigot");
+        registry.register("calls", "Calls into a service's functions, by outcome", calls.clone());
+        registry.register("call_duration_seconds", "How long calls into a service's functions took", durations.clone());
+        registry.register("failures", "Failed instances of a service, by why", failures.clone());
+        Metrics { registry, calls, durations, failures }
+    }
+}
+
+impl Metrics {
+    /// Records a call into `function` of `service` that took `took`.
+    pub fn call_ended(&self, service: &str, function: &str, ok: bool, took: Duration) {
+        let outcome = if ok { "ok" } else { "error" };
+        let labels = CallLabels { service: service.to_owned(), function: function.to_owned(), outcome };
+        self.calls.get_or_create(&labels).inc();
+        let function = FunctionLabels { service: labels.service, function: labels.function };
+        self.durations.get_or_create(&function).observe(took.as_secs_f64());
+    }
+
+    /// Records a failed instance of `service`; `kind` says why (`trap`, `deadline`...).
+    pub fn failed(&self, service: &str, kind: &'static str) {
+        self.failures.get_or_create(&FailureLabels { service: service.to_owned(), kind }).inc();
+    }
+
+    /// Every metric in Prometheus's text format ([`CONTENT_TYPE`]).
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_and_failures_are_counted_and_timed_per_service_and_function() {
+        let metrics = Metrics::default();
+        let ping = "parigot:testing/faults@0.1.0#ping";
+        metrics.call_ended("faulty", ping, true, Duration::from_micros(70));
+        metrics.call_ended("faulty", ping, true, Duration::from_millis(3));
+        metrics.call_ended("faulty", ping, false, Duration::from_secs(2));
+        metrics.failed("faulty", "deadline");
+        let text = metrics.encode();
+        for line in [
+            "# TYPE parigot_calls_total counter",
+            &format!("parigot_calls_total{{service=\"faulty\",function=\"{ping}\",outcome=\"ok\"}} 2"),
+            &format!("parigot_calls_total{{service=\"faulty\",function=\"{ping}\",outcome=\"error\"}} 1"),
+            &format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{ping}\",le=\"0.0001\"}} 1"),
+            &format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{ping}\",le=\"0.005\"}} 2"),
+            &format!("parigot_call_duration_seconds_count{{service=\"faulty\",function=\"{ping}\"}} 3"),
+            "parigot_failures_total{service=\"faulty\",kind=\"deadline\"} 1",
+        ] {
+            assert!(text.contains(line), "no {line:?} in\n{text}");
+        }
+    }
+}

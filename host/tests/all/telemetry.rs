@@ -1,0 +1,140 @@
+//! What the host tells about a running wos: the metrics its admin listener serves (`run
+//! --admin ADDR`, loopback only), counted from real calls.
+
+use crate::support::served::{Served, curl_url};
+use crate::support::{Wos, component, host};
+use std::time::{Duration, Instant};
+
+/// The address the admin listener of `served` says it listens on.
+fn admin_addr(served: &Served) -> String {
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = served.log();
+        if let Some(rest) = log.split("admin listening on http://").nth(1) {
+            return rest.split_whitespace().next().unwrap().to_owned();
+        }
+        assert!(Instant::now() < until, "no admin listener in:\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_admin_listener_serves_calls_latencies_and_failures_for_prometheus() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/faults\"]\n[services.faulty]\ncomponent = {:?}\n\
+         [services.faulty.limits]\ndeadline-ms = 200\nrestart-backoff-ms = 0\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let served = Served::start(&wos.path(), &["--admin", "127.0.0.1:0"]);
+    let admin = admin_addr(&served);
+    let json = ["-H", "Content-Type: application/json", "-d", "{}"];
+    for _ in 0..2 {
+        assert_eq!(served.curl("/parigot.testing.faults.v0_1_0.Faults/Ping", &json).0, 200);
+    }
+    let (status, _) = served.curl("/parigot.testing.faults.v0_1_0.Faults/Spin", &json);
+    assert_ne!(status, 200, "the loop is cut at its deadline");
+
+    let (status, metrics) = curl_url(&format!("http://{admin}/metrics"), &[]);
+    assert_eq!(status, 200, "{metrics}");
+    let content_type = std::process::Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{content_type}", &format!("http://{admin}/metrics")])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&content_type.stdout), "text/plain; version=0.0.4; charset=utf-8");
+    let ping = "parigot:testing/faults@0.1.0#ping";
+    let spin = "parigot:testing/faults@0.1.0#spin";
+    for line in [
+        format!("parigot_calls_total{{service=\"faulty\",function=\"{ping}\",outcome=\"ok\"}} 2"),
+        format!("parigot_calls_total{{service=\"faulty\",function=\"{spin}\",outcome=\"error\"}} 1"),
+        format!("parigot_call_duration_seconds_count{{service=\"faulty\",function=\"{ping}\"}} 2"),
+        format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{spin}\",le=\"0.1\"}} 0"),
+        format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{spin}\",le=\"0.25\"}} 1"),
+        "parigot_failures_total{service=\"faulty\",kind=\"deadline\"} 1".to_owned(),
+    ] {
+        assert!(metrics.contains(&line), "no {line:?} in\n{metrics}");
+    }
+    let (status, _) = curl_url(&format!("http://{admin}/nothing"), &[]);
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn the_admin_listener_is_loopback_only_and_needs_a_served_wos() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/faults\"]\n[services.faulty]\ncomponent = {:?}\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let path = wos.path();
+    let path = path.to_str().unwrap();
+    host(&["run", path, "--listen", "127.0.0.1:0", "--admin", "0.0.0.0:0"]).expect_code(78).expect_stderr(&[
+        "the admin listener (0.0.0.0:0) shows the wos's metrics without a login: give it a loopback address",
+    ]);
+    host(&["run", path, "--admin", "127.0.0.1:0"])
+        .expect_code(78)
+        .expect_stderr(&["`--admin` serves the metrics of a served wos"]);
+}
+
+/// A child process, killed when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_real_prometheus_scrapes_the_admin_listener() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/faults\"]\n[services.faulty]\ncomponent = {:?}\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let served = Served::start(&wos.path(), &["--admin", "127.0.0.1:0"]);
+    let admin = admin_addr(&served);
+    for _ in 0..3 {
+        let json = ["-H", "Content-Type: application/json", "-d", "{}"];
+        assert_eq!(served.curl("/parigot.testing.faults.v0_1_0.Faults/Ping", &json).0, 200);
+    }
+    // Debian's prometheus (`make tools` installs it), scraping every second into a folder of
+    // its own, its API on a free loopback port.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: parigot\n    static_configs:\n      \
+             - targets: [\"{admin}\"]\n"
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _prometheus = Killed(
+        std::process::Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("prometheus runs (Debian's `prometheus` package; `make tools` installs it)"),
+    );
+    let query = format!(
+        "http://127.0.0.1:{port}/api/v1/query?query=parigot_calls_total%7Bfunction%3D%22parigot%3Atesting%2Ffaults%400.1.0%23ping%22%7D"
+    );
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = curl_url(&query, &[]);
+        if status == 200 {
+            let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let series = &answer["data"]["result"][0];
+            if series["value"][1] == "3" {
+                assert_eq!(series["metric"]["service"], "faulty", "{answer}");
+                assert_eq!(series["metric"]["outcome"], "ok", "{answer}");
+                assert_eq!(series["metric"]["job"], "parigot", "{answer}");
+                return;
+            }
+        }
+        assert!(Instant::now() < until, "prometheus has no ping count of 3 after 60 s: {status} {body}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
