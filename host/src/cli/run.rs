@@ -104,7 +104,7 @@ async fn start_admin(
     let shutdown = async move {
         let _ = until_signal.wait_for(|signalled| *signalled).await;
     };
-    parigot_host::telemetry::admin::start(listen, running.metrics().clone(), shutdown).await.map(|_| ())
+    parigot_host::telemetry::admin::start(listen, running.clone(), shutdown).await.map(|_| ())
 }
 
 /// `parigot-host dev`: starts the wos (serving it with `serving`), runs its programs, and

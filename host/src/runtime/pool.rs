@@ -85,6 +85,8 @@ pub(super) struct ServicePool {
     ready: AtomicBool,
     /// Whether the service has no failures in a row (likewise).
     clean: AtomicBool,
+    /// The memory its instances hold, in bytes (each instance's share kept by its Store data).
+    memory: Arc<AtomicU64>,
 }
 
 /// What a pool has free.
@@ -181,6 +183,7 @@ impl ServicePool {
             supervision: Mutex::new(supervision),
             ready: AtomicBool::new(false),
             clean: AtomicBool::new(true),
+            memory: Arc::default(),
         }
     }
 
@@ -287,6 +290,17 @@ impl ServicePool {
         }
     }
 
+    /// The memory its instances hold, in bytes.
+    pub(super) fn memory_held(&self) -> u64 {
+        self.memory.load(Ordering::Relaxed)
+    }
+
+    /// How many of its instances are busy in a call, and how many idle.
+    pub(super) fn instance_counts(&self) -> (usize, usize) {
+        let busy = self.holders.iter().filter(|holder| holder.load(Ordering::Acquire) != 0).count();
+        (busy, lock(&self.free).instances.len())
+    }
+
     /// A fresh instance for the pool, once the restart back-off allows.
     async fn replace(&self, services: &Arc<Services>, label: &str) -> Result<ServiceInstance> {
         {
@@ -305,7 +319,12 @@ impl ServicePool {
             tracing::debug!("starting another instance of service `{}`", self.spec.name);
         }
         match self.instantiate(services).await {
-            Ok(instance) => Ok(instance),
+            Ok(instance) => {
+                if !self.clean.load(Ordering::Acquire) {
+                    services.metrics.restarted(&self.spec.name);
+                }
+                Ok(instance)
+            }
             Err(error) => {
                 let failure = self.failure(label, FailureKind::Start);
                 tracing::warn!("{failure}: {error:#}");
@@ -329,8 +348,12 @@ impl ServicePool {
     async fn instantiate_in(&self, services: &Arc<Services>, slot: usize) -> Result<ServiceInstance> {
         let spec = &self.spec;
         let engine: &Engine = services.engine();
-        let mut state =
-            InstanceState::new(Arc::downgrade(services), (spec.recipe)()?, spec.limits.memory, spec.caps.clone());
+        let mut state = InstanceState::new(
+            Arc::downgrade(services),
+            (spec.recipe)()?,
+            (spec.limits.memory, self.memory.clone()),
+            spec.caps.clone(),
+        );
         let deadline = services.deadline_for(spec.id, None);
         let pctx = Pctx::fresh(&services.ids);
         state.context = Some(CallContext { chain: ChainId::fresh(), deadline, pctx, client: None });

@@ -134,6 +134,16 @@ impl Running {
         &self.services.metrics
     }
 
+    /// Its metrics, with each service's instances (busy and idle) and memory as they are now.
+    pub fn metrics_now(&self) -> &Arc<Metrics> {
+        for pool in &self.services.pools {
+            let (busy, idle) = pool.instance_counts();
+            self.services.metrics.set_instances(&pool.spec.name, busy, idle);
+            self.services.metrics.set_memory(&pool.spec.name, pool.memory_held());
+        }
+        &self.services.metrics
+    }
+
     /// Calls `interface#function` of `service` from the host, under the same supervision as a
     /// call from another service (deadline, memory limit, failure and restart).
     pub async fn call(

@@ -6,6 +6,7 @@ use super::context::CallContext;
 use super::running::Services;
 use crate::caps::{CapsHost, InstanceCaps, Parts, ServiceCaps};
 use crate::kernel::MemoryLimitHit;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
@@ -28,6 +29,9 @@ pub struct InstanceState {
     memory_limit: u64,
     /// Memory charged to the instance so far, in bytes.
     memory_used: u64,
+    /// What all the instances of its service hold, for the metrics: this one's share is added
+    /// as it grows and taken back when it is dropped.
+    service_memory: Arc<AtomicU64>,
     /// The service's capability state.
     caps: Arc<ServiceCaps>,
     /// The instance's own capability state.
@@ -37,11 +41,12 @@ pub struct InstanceState {
 }
 
 impl InstanceState {
-    /// State for a fresh instance with WASI context `wasi` and a memory limit of `memory_limit`.
+    /// State for a fresh instance with WASI context `wasi` and a memory limit of `memory_limit`,
+    /// its memory counted into `service_memory` too.
     pub(super) fn new(
         services: Weak<Services>,
         wasi: WasiCtx,
-        memory_limit: u64,
+        (memory_limit, service_memory): (u64, Arc<AtomicU64>),
         caps: Arc<ServiceCaps>,
     ) -> InstanceState {
         let mut table = ResourceTable::new();
@@ -53,6 +58,7 @@ impl InstanceState {
             context: None,
             memory_limit,
             memory_used: 0,
+            service_memory,
             caps,
             instance_caps: InstanceCaps::default(),
             wasi,
@@ -78,7 +84,14 @@ impl InstanceState {
             return Err(MemoryLimitHit { limit: self.memory_limit }.into());
         }
         self.memory_used += bytes;
+        self.service_memory.fetch_add(bytes, Ordering::Relaxed);
         Ok(true)
+    }
+}
+
+impl Drop for InstanceState {
+    fn drop(&mut self) {
+        self.service_memory.fetch_sub(self.memory_used, Ordering::Relaxed);
     }
 }
 

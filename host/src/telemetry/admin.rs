@@ -2,10 +2,10 @@
 //! (`GET /metrics`, for Prometheus). It shows the wos's inner workings without a login, so it
 //! listens on loopback addresses only.
 
-use super::metrics::{CONTENT_TYPE, Metrics};
+use super::metrics::CONTENT_TYPE;
+use crate::runtime::Running;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use wasmtime::error::Context as _;
 use wasmtime::{Result, bail};
 
@@ -15,11 +15,11 @@ pub struct Admin {
     pub addr: SocketAddr,
 }
 
-/// Binds `listen` (a loopback address) and serves `metrics` until `shutdown` completes. Must
-/// be called within a tokio runtime.
+/// Binds `listen` (a loopback address) and serves the metrics of `running` until `shutdown`
+/// completes. Must be called within a tokio runtime.
 pub async fn start(
     listen: SocketAddr,
-    metrics: Arc<Metrics>,
+    running: Running,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Admin> {
     if !listen.ip().is_loopback() {
@@ -35,8 +35,8 @@ pub async fn start(
     let router = axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
-            let metrics = metrics.clone();
-            async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE)], metrics.encode()) }
+            let running = running.clone();
+            async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE)], running.metrics_now().encode()) }
         }),
     );
     let server = tonic::transport::Server::builder()

@@ -5,7 +5,14 @@
 //! - `parigot_call_duration_seconds{service, function}`: how long they took, a histogram;
 //! - `parigot_failures_total{service, kind}`: failed instances, by why (`trap`, `deadline`,
 //!   `memory`, `resources`; a caller's own deadline is not the service's failure and is not
-//!   counted).
+//!   counted);
+//! - `parigot_restarts_total{service}`: fresh instances started after a failure;
+//! - `parigot_instances{service, state}`: instances `busy` in a call and `idle`, as of the
+//!   scrape;
+//! - `parigot_memory_bytes{service}`: the linear memories and tables its instances hold, as
+//!   of the scrape;
+//! - `parigot_logins_total{outcome}`: requests that came with credentials at the served edge,
+//!   by outcome (`ok`, `refused`, `throttled`, `unavailable`).
 //!
 //! A function is named `interface#function` (`parigot:testing/faults@0.1.0#ping`). Recording
 //! takes a lock only the first time a label set is seen.
@@ -13,6 +20,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::time::Duration;
@@ -46,12 +54,35 @@ struct FailureLabels {
     kind: &'static str,
 }
 
+/// One service.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabels {
+    service: String,
+}
+
+/// A service's instances in one state.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InstanceLabels {
+    service: String,
+    state: &'static str,
+}
+
+/// How a login ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoginLabels {
+    outcome: &'static str,
+}
+
 /// The metrics of one running wos.
 pub struct Metrics {
     registry: Registry,
     calls: Family<CallLabels, Counter>,
     durations: Family<FunctionLabels, Histogram, fn() -> Histogram>,
     failures: Family<FailureLabels, Counter>,
+    restarts: Family<ServiceLabels, Counter>,
+    instances: Family<InstanceLabels, Gauge>,
+    memory: Family<ServiceLabels, Gauge>,
+    logins: Family<LoginLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -66,11 +97,23 @@ impl Default for Metrics {
         let durations: Family<FunctionLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(|| Histogram::new(DURATION_BUCKETS));
         let failures = Family::<FailureLabels, Counter>::default();
+        let restarts = Family::<ServiceLabels, Counter>::default();
+        let instances = Family::<InstanceLabels, Gauge>::default();
+        let memory = Family::<ServiceLabels, Gauge>::default();
+        let logins = Family::<LoginLabels, Counter>::default();
         let mut registry = Registry::with_prefix("parigot");
         registry.register("calls", "Calls into a service's functions, by outcome", calls.clone());
         registry.register("call_duration_seconds", "How long calls into a service's functions took", durations.clone());
         registry.register("failures", "Failed instances of a service, by why", failures.clone());
-        Metrics { registry, calls, durations, failures }
+        registry.register("restarts", "Fresh instances of a service started after a failure", restarts.clone());
+        registry.register("instances", "A service's instances, busy in a call or idle", instances.clone());
+        registry.register(
+            "memory_bytes",
+            "What a service's instances hold: linear memories and tables",
+            memory.clone(),
+        );
+        registry.register("logins", "Requests with credentials at the served edge, by outcome", logins.clone());
+        Metrics { registry, calls, durations, failures, restarts, instances, memory, logins }
     }
 }
 
@@ -89,6 +132,31 @@ impl Metrics {
         self.failures.get_or_create(&FailureLabels { service: service.to_owned(), kind }).inc();
     }
 
+    /// Records a fresh instance of `service` started after a failure.
+    pub fn restarted(&self, service: &str) {
+        self.restarts.get_or_create(&ServiceLabels { service: service.to_owned() }).inc();
+    }
+
+    /// Sets how many instances of `service` are busy in a call, and how many idle.
+    pub fn set_instances(&self, service: &str, busy: usize, idle: usize) {
+        for (state, count) in [("busy", busy), ("idle", idle)] {
+            let labels = InstanceLabels { service: service.to_owned(), state };
+            self.instances.get_or_create(&labels).set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Sets the memory the instances of `service` hold, in bytes.
+    pub fn set_memory(&self, service: &str, bytes: u64) {
+        let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+        self.memory.get_or_create(&ServiceLabels { service: service.to_owned() }).set(bytes);
+    }
+
+    /// Records a login at the served edge; `outcome` is `ok`, `refused`, `throttled` or
+    /// `unavailable`.
+    pub fn login(&self, outcome: &'static str) {
+        self.logins.get_or_create(&LoginLabels { outcome }).inc();
+    }
+
     /// Every metric in Prometheus's text format ([`CONTENT_TYPE`]).
     pub fn encode(&self) -> String {
         let mut text = String::new();
@@ -103,13 +171,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn calls_and_failures_are_counted_and_timed_per_service_and_function() {
+    fn calls_failures_restarts_instances_and_logins_are_counted() {
         let metrics = Metrics::default();
         let ping = "parigot:testing/faults@0.1.0#ping";
         metrics.call_ended("faulty", ping, true, Duration::from_micros(70));
         metrics.call_ended("faulty", ping, true, Duration::from_millis(3));
         metrics.call_ended("faulty", ping, false, Duration::from_secs(2));
         metrics.failed("faulty", "deadline");
+        metrics.restarted("faulty");
+        metrics.set_instances("faulty", 1, 3);
+        metrics.set_memory("faulty", 1 << 20);
+        metrics.login("ok");
+        metrics.login("refused");
+        metrics.login("refused");
         let text = metrics.encode();
         for line in [
             "# TYPE parigot_calls_total counter",
@@ -119,6 +193,11 @@ mod tests {
             &format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{ping}\",le=\"0.005\"}} 2"),
             &format!("parigot_call_duration_seconds_count{{service=\"faulty\",function=\"{ping}\"}} 3"),
             "parigot_failures_total{service=\"faulty\",kind=\"deadline\"} 1",
+            "parigot_restarts_total{service=\"faulty\"} 1",
+            "parigot_instances{service=\"faulty\",state=\"busy\"} 1",
+            "parigot_instances{service=\"faulty\",state=\"idle\"} 3",
+            "parigot_logins_total{outcome=\"refused\"} 2",
+            "parigot_memory_bytes{service=\"faulty\"} 1048576",
         ] {
             assert!(text.contains(line), "no {line:?} in\n{text}");
         }

@@ -2,7 +2,7 @@
 //! --admin ADDR`, loopback only), counted from real calls.
 
 use crate::support::served::{Served, curl_url};
-use crate::support::{Wos, component, host};
+use crate::support::{Wos, component, host, host_with_input};
 use std::time::{Duration, Instant};
 
 /// The address the admin listener of `served` says it listens on.
@@ -33,6 +33,8 @@ fn the_admin_listener_serves_calls_latencies_and_failures_for_prometheus() {
     }
     let (status, _) = served.curl("/parigot.testing.faults.v0_1_0.Faults/Spin", &json);
     assert_ne!(status, 200, "the loop is cut at its deadline");
+    // The failed instance was dropped: the next call starts a fresh one.
+    assert_eq!(served.curl("/parigot.testing.faults.v0_1_0.Faults/Ping", &json).0, 200);
 
     let (status, metrics) = curl_url(&format!("http://{admin}/metrics"), &[]);
     assert_eq!(status, 200, "{metrics}");
@@ -44,17 +46,50 @@ fn the_admin_listener_serves_calls_latencies_and_failures_for_prometheus() {
     let ping = "parigot:testing/faults@0.1.0#ping";
     let spin = "parigot:testing/faults@0.1.0#spin";
     for line in [
-        format!("parigot_calls_total{{service=\"faulty\",function=\"{ping}\",outcome=\"ok\"}} 2"),
+        format!("parigot_calls_total{{service=\"faulty\",function=\"{ping}\",outcome=\"ok\"}} 3"),
         format!("parigot_calls_total{{service=\"faulty\",function=\"{spin}\",outcome=\"error\"}} 1"),
-        format!("parigot_call_duration_seconds_count{{service=\"faulty\",function=\"{ping}\"}} 2"),
+        format!("parigot_call_duration_seconds_count{{service=\"faulty\",function=\"{ping}\"}} 3"),
         format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{spin}\",le=\"0.1\"}} 0"),
         format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{spin}\",le=\"0.25\"}} 1"),
         "parigot_failures_total{service=\"faulty\",kind=\"deadline\"} 1".to_owned(),
+        "parigot_restarts_total{service=\"faulty\"} 1".to_owned(),
+        "parigot_instances{service=\"faulty\",state=\"busy\"} 0".to_owned(),
+        "parigot_instances{service=\"faulty\",state=\"idle\"} 1".to_owned(),
     ] {
         assert!(metrics.contains(&line), "no {line:?} in\n{metrics}");
     }
+    // One idle instance, which holds at least its first page of memory.
+    let memory = metrics.lines().find(|l| l.starts_with("parigot_memory_bytes{service=\"faulty\"}")).unwrap();
+    let bytes: u64 = memory.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(bytes >= 64 * 1024, "{memory}");
     let (status, _) = curl_url(&format!("http://{admin}/nothing"), &[]);
     assert_eq!(status, 404);
+}
+
+#[test]
+fn logins_at_the_edge_are_counted_by_outcome() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/users\"]\n[services.faulty]\ncomponent = {:?}\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let path = wos.path();
+    host_with_input(&["user", "add", path.to_str().unwrap(), "ada"], "lovelace\n").expect_code(0);
+    let served = Served::start(&path, &["--admin", "127.0.0.1:0"]);
+    let admin = admin_addr(&served);
+    let whoami = "/parigot.testing.users.v0_1_0.Users/Whoami";
+    for login in ["ada:lovelace", "ada:lovelace", "ada:babbage"] {
+        served.curl(whoami, &["-u", login, "-H", "Content-Type: application/json", "-d", "{}"]);
+    }
+    served.curl(whoami, &["-H", "Content-Type: application/json", "-d", "{}"]);
+    let (_, metrics) = curl_url(&format!("http://{admin}/metrics"), &[]);
+    for line in ["parigot_logins_total{outcome=\"ok\"} 2", "parigot_logins_total{outcome=\"refused\"} 1"] {
+        assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
+    }
+    assert_eq!(
+        metrics.matches("parigot_logins_total{").count(),
+        2,
+        "a call without credentials is no login:\n{metrics}"
+    );
 }
 
 #[test]

@@ -75,6 +75,16 @@ struct Endpoint {
     needs_login: bool,
 }
 
+/// How a login ended, as the metrics name it.
+fn login_outcome(user: &Result<Option<String>, Status>) -> &'static str {
+    match user {
+        Ok(_) => "ok",
+        Err(status) if status.code() == tonic::Code::ResourceExhausted => "throttled",
+        Err(status) if status.code() == tonic::Code::Unavailable => "unavailable",
+        Err(_) => "refused",
+    }
+}
+
 /// Routes requests to exposed functions and calls them in the running wos.
 struct Gateway {
     /// By gRPC path, `/package.Service/Method`.
@@ -393,7 +403,11 @@ impl Gateway {
             .unwrap_or_default();
         let peer = self.auth.peer_call(headers, path, authority)?;
         let client = client_address(&request.extensions);
-        let user = self.auth.user(headers, peer.as_ref(), client, endpoint.needs_login, path).await?;
+        let user = self.auth.user(headers, peer.as_ref(), client, endpoint.needs_login, path).await;
+        if peer.is_none() && headers.contains_key(http::header::AUTHORIZATION) {
+            self.running.metrics().login(login_outcome(&user));
+        }
+        let user = user?;
         let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let edge = EdgeHeaders {
             traceparent: text("traceparent"),
