@@ -12,13 +12,11 @@ mod support;
 use http::uri::PathAndQuery;
 use parigot_host::runtime::App;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::wire::serve::{ServeOptions, Server};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{load, percentile, wasm};
+use support::{load, percentile, serve, wasm};
 use tonic::transport::Channel;
 use tonic_prost::ProstCodec;
 
@@ -71,15 +69,6 @@ fn chain_app(dir: &Path) -> Arc<App> {
     load(&engine, dir, "chain", &text)
 }
 
-/// Starts serving `app` on a free port.
-async fn serve(app: &Arc<App>) -> SocketAddr {
-    let options =
-        ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: 4 << 20, users: None, peer: None };
-    let running = app.instantiate(None).await.unwrap();
-    let server = Server::start(&running, &options, std::future::pending()).await.unwrap();
-    server.addr
-}
-
 async fn greet(channel: &Channel) -> Stamped {
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     grpc.ready().await.unwrap();
@@ -119,7 +108,7 @@ fn main() {
     let app = chain_app(dir.path());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let addr = serve(&app).await;
+        let (_, addr) = serve(&app).await;
         let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
         let stamped = greet(&channel).await;
         let trail = ["greeter (go)", "decorator (python)", "quoter (javascript)", "signer (rust)"];

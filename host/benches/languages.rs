@@ -16,9 +16,8 @@ mod support;
 
 use http::uri::PathAndQuery;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::wire::serve::{ServeOptions, Server};
 use std::time::{Duration, Instant};
-use support::{Plain, load, percentile, wasm};
+use support::{Plain, load, percentile, serve, wasm};
 use tonic::transport::Channel;
 use tonic_prost::ProstCodec;
 use wasmtime::Store;
@@ -85,15 +84,8 @@ fn served(rt: &tokio::runtime::Runtime, engine: &HostEngine, language: &str) -> 
     );
     let app = load(engine, dir.path(), language, &text);
     rt.block_on(async {
-        let options = ServeOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            max_message_bytes: 4 << 20,
-            users: None,
-            peer: None,
-        };
-        let running = app.instantiate(None).await.unwrap();
-        let server = Server::start(&running, &options, std::future::pending()).await.unwrap();
-        let channel = Channel::from_shared(format!("http://{}", server.addr)).unwrap().connect().await.unwrap();
+        let (_, addr) = serve(&app).await;
+        let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
         let mut grpc = tonic::client::Grpc::new(channel);
         let mut call = async || {
             grpc.ready().await.unwrap();

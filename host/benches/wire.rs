@@ -13,10 +13,9 @@ mod support;
 use http::uri::PathAndQuery;
 use parigot_host::runtime::App;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::wire::serve::{ServeOptions, Server};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{load, percentile, wasm};
+use support::{load, percentile, serve, wasm};
 use tonic::server::{Grpc, UnaryService};
 use tonic::transport::Channel;
 use tonic_prost::ProstCodec;
@@ -141,17 +140,10 @@ fn main() {
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let options = ServeOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            max_message_bytes: 4 << 20,
-            users: None,
-            peer: None,
-        };
-        let running = app.instantiate(None).await.unwrap();
-        let parigot = Server::start(&running, &options, std::future::pending()).await.unwrap();
+        let (running, parigot) = serve(&app).await;
         let native_url = start_native().await;
         let connect = |url: String| async move { Channel::from_shared(url).unwrap().connect().await.unwrap() };
-        let parigot = connect(format!("http://{}", parigot.addr)).await;
+        let parigot = connect(format!("http://{parigot}")).await;
         let native = connect(native_url).await;
         assert_eq!(describe(&parigot).await, describe(&native).await, "both servers answer alike");
 

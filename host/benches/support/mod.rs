@@ -5,8 +5,10 @@
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions};
+use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
 use parigot_host::wire::remote::GrpcRemotes;
+use parigot_host::wire::serve::{ServeOptions, Server};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +48,16 @@ pub fn load_manifest(engine: &HostEngine, manifest: Manifest) -> Arc<App> {
     let options =
         LoadOptions { cache: bench_cache(), build: BuildPolicy::IfMissing, remotes: Some(GrpcRemotes::binder(None)) };
     App::load(manifest, engine, &options).unwrap()
+}
+
+/// Serves `app`'s public interfaces on a free loopback port, for as long as the process lives:
+/// the running wos (for calls made in the process too) and the address.
+pub async fn serve(app: &Arc<App>) -> (Running, SocketAddr) {
+    let options =
+        ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: 4 << 20, users: None, peer: None };
+    let running = app.instantiate(None).await.unwrap();
+    let addr = Server::start(&running, &options, std::future::pending()).await.unwrap().addr;
+    (running, addr)
 }
 
 /// The `p` quantile of sorted durations.
