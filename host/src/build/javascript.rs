@@ -330,4 +330,16 @@ mod tests {
         assert_eq!(inputs.previous_build(&component).as_deref(), Some(&b"new"[..]));
         assert_eq!(Inputs { digest: "other".into() }.previous_build(&component), None);
     }
+
+    #[test]
+    fn a_service_folder_holds_app_js_or_app_ts_not_both_nor_neither() {
+        let dir = tempfile::tempdir().unwrap();
+        let neither = module_of(dir.path()).unwrap_err().to_string();
+        assert!(neither.contains("has no `app.js` or `app.ts`"), "{neither}");
+        std::fs::write(dir.path().join(TS_MODULE), "export const x = 1;\n").unwrap();
+        assert!(module_of(dir.path()).unwrap().ends_with(TS_MODULE));
+        std::fs::write(dir.path().join(JS_MODULE), "export const x = 1;\n").unwrap();
+        let both = module_of(dir.path()).unwrap_err().to_string();
+        assert!(both.contains("has both `app.js` and `app.ts`: keep the one the service is written in"), "{both}");
+    }
 }
