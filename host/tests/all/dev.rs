@@ -97,6 +97,7 @@ fn wait_for(served: &Served, text: &str, nth: usize) {
 
 #[test]
 fn each_language_s_change_is_swapped_in_while_the_neighbour_keeps_its_state() {
+    let _heavy = crate::support::heavy_or_timed();
     let dir = tempfile::tempdir().unwrap();
     let wos = wos(dir.path());
     // The signer's crate builds in a target folder the test runs share.

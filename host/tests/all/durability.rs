@@ -46,6 +46,7 @@ fn notes_in(path: &Path) -> BTreeMap<i64, String> {
 
 #[test]
 fn a_host_killed_in_the_middle_of_concurrent_writes_keeps_every_acknowledged_one() {
+    let _alone = crate::support::heavy_or_timed();
     let wos = served_notes("notes-rust");
     let served = Served::start(&wos.path(), &[]);
     let acks = wos.path().with_file_name("acknowledged.txt");
@@ -94,6 +95,7 @@ fn a_host_killed_in_the_middle_of_concurrent_writes_keeps_every_acknowledged_one
 
 #[test]
 fn sixteen_concurrent_served_writers_never_see_busy_in_any_language() {
+    let _alone = crate::support::heavy_or_timed();
     for built in ["notes-rust", "notes-go", "notes-python"] {
         let wos = served_notes(built);
         let served = Served::start(&wos.path(), &[]);

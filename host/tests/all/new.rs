@@ -30,6 +30,7 @@ fn files_naming_the_checkout(dir: &Path) -> Vec<String> {
 /// A project started with a service with a database in `database`, then a plain service in
 /// `plain` and a program in `program` added: it tests, serves and runs.
 fn a_new_project_works_at_once([database, plain, program]: [&str; 3]) {
+    let _heavy = crate::support::heavy_or_timed();
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("shop");
     let wos = project.join("wos.toml");

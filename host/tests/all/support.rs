@@ -11,6 +11,15 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is inside the repo").to_owned()
 }
 
+/// Held by the tests that time writes against a disk under load (the durability tests) and by
+/// the tests that load the machine most (toolchain builds of whole projects), so that the
+/// first never run beside the second: on 2 cores, a cargo or componentize build beside sixteen
+/// writers that each fsync makes a write wait past SQLite's busy timeout.
+pub fn heavy_or_timed() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The guest languages, as the test guests' names end (`faulty-js`, `notes-go`...).
 pub const LANGUAGES: [&str; 4] = ["rust", "go", "python", "js"];
 
