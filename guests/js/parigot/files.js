@@ -101,15 +101,6 @@ export function open(path, { write = false } = {}) {
   return new File(checked(path, () => descriptor.openAt({ symlinkFollow: true }, rest, openFlags, flags)), path);
 }
 
-export function readText(path) {
-  const file = open(path);
-  try {
-    return file.readText();
-  } finally {
-    file.close();
-  }
-}
-
 export function readBytes(path) {
   const file = open(path);
   try {
@@ -117,6 +108,10 @@ export function readBytes(path) {
   } finally {
     file.close();
   }
+}
+
+export function readText(path) {
+  return new TextDecoder().decode(readBytes(path));
 }
 
 export function writeText(path, data) {

@@ -1,10 +1,11 @@
 //! Building services from their sources: `parigot-host build`, and `run` for a service whose
 //! component is missing or older than its sources.
 //!
-//! A service names its folder (`source`) and, for Go and Python, its world; the language comes
-//! from the folder (`Cargo.toml`: Rust; `.go` files: Go; `app.py`: Python). Each language has
-//! its file: [`rust`] (cargo, `wasm32-wasip2`), [`go`] (mainline Go and `wit-bindgen-go`),
-//! [`python`] (componentize-py). parigot's WIT packages and SDKs travel inside the host
+//! A service names its folder (`source`) and, for every language but Rust, its world; the
+//! language comes from the folder (`Cargo.toml`: Rust; `.go` files: Go; `app.py`: Python;
+//! `app.js`, `app.ts`: JavaScript, TypeScript). Each language has its file: [`rust`] (cargo,
+//! `wasm32-wasip2`), [`go`] (mainline Go and `wit-bindgen-go`), [`python`]
+//! (componentize-py), [`javascript`] (tsc, rolldown and componentize-js). parigot's WIT packages and SDKs travel inside the host
 //! ([`assets`]), so a service builds anywhere the language's toolchain is installed.
 
 mod assets;
@@ -86,12 +87,13 @@ pub struct Recipe {
     pub service: String,
     /// The folder of its sources.
     pub source: PathBuf,
-    /// The WIT folder that defines its world (Go and Python; Rust's `wit-bindgen` reads its own).
+    /// The WIT folder that defines its world (Go, Python, JavaScript and TypeScript; Rust's
+    /// `wit-bindgen` reads its own).
     pub wit: Option<PathBuf>,
-    /// The world it implements (Go and Python).
+    /// The world it implements (all but Rust).
     pub world: Option<String>,
     /// Generated WIT packages its sources use (its typed queries), each one file, added to
-    /// its WIT's `deps/` (Go and Python; a Rust service names the file in its `generate!`).
+    /// its WIT's `deps/` (all but Rust; a Rust service names the file in its `generate!`).
     pub packages: Vec<PathBuf>,
     /// Where the component goes.
     pub out: PathBuf,

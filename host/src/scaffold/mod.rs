@@ -211,7 +211,7 @@ impl Names {
             ("go_export", format!("export_{project}_api_{service}")),
             ("go_interface", format!("{project}_api_{service}")),
             ("go_db", format!("{project}_{service}_db")),
-            ("js_export", lower_camel(&self.service)),
+            ("js_export", crate::build::codegen::typescript::camel(&self.service)),
             ("db_package", self.db_package()),
             ("db_path", format!("{project}::{service}_db")),
             (
@@ -267,16 +267,6 @@ impl Names {
 /// The version of `wasi:cli` that the host's WASI packages have.
 fn wasi_cli_version() -> String {
     crate::build::sdk::wasi_package_version("cli").unwrap_or_else(|| "0.2.0".into())
-}
-
-/// `order-book` as JavaScript names it: `orderBook`.
-fn lower_camel(name: &str) -> String {
-    let mut words = name.split('-');
-    let first = words.next().unwrap_or_default().to_owned();
-    words.fold(first, |camel, word| {
-        let mut chars = word.chars();
-        camel + &chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
-    })
 }
 
 fn snake(name: &str) -> String {
