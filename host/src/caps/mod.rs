@@ -384,7 +384,7 @@ mod tests {
             protected: Vec::new(),
         };
         let sink: Arc<dyn log::LogSink> = Arc::new(log::LogCapture::default());
-        let start = Start { data_dir: dir.path(), log: &sink, deterministic: true };
+        let start = Start { data_dir: dir.path(), log: &sink, deterministic: true, telemetry: &Default::default() };
         let caps = prepare_services(&wos, &start).unwrap();
         assert_eq!(caps.len(), 2);
         assert!(caps[0].sqlite.is_some() && caps[1].sqlite.is_none(), "a database only where granted");

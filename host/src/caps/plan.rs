@@ -54,4 +54,6 @@ pub struct Start<'a> {
     pub log: &'a Arc<dyn LogSink>,
     /// Whether it runs deterministically (no limits by wall-clock time).
     pub deterministic: bool,
+    /// Where statements' durations and spans, and log records for export, go.
+    pub telemetry: &'a crate::telemetry::Telemetry,
 }

@@ -27,6 +27,7 @@ use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
 use parigot_host::runtime::function_cache::FunctionCache;
 use parigot_host::runtime::{App, BuildPolicy, LoadOptions, ProgramOutcome, StartOptions};
+use parigot_host::telemetry::otlp::ExportConfig;
 use parigot_host::users::{PeerSecret, UserStore};
 use parigot_host::wire::remote::GrpcRemotes;
 use std::process::ExitCode;
@@ -81,8 +82,16 @@ pub(crate) fn start_options(app: &App, flags: &StartFlags, log_format: LogFormat
         log_format,
         log: None,
         data_dir: Some(data_dir),
+        export: export_config(&app.manifest)?,
     };
     Ok((start, users))
+}
+
+/// Where the wos's spans and log records are exported: its `[telemetry]` table and the
+/// `OTEL_*` variables of the environment.
+fn export_config(manifest: &Manifest) -> Result<Option<ExportConfig>> {
+    ExportConfig::resolve(&manifest.name, &manifest.telemetry, &|name| std::env::var(name).ok())
+        .map_err(|why| wasmtime::format_err!("cannot export telemetry: {why}"))
 }
 
 /// The async runtime guest code runs on (on wasmtime fibers) and the server serves from.

@@ -9,6 +9,7 @@ use crate::caps::log::{LogSettings, LogTable};
 use crate::caps::sqlite::SqliteTable;
 use crate::kernel::{Limits, RestartPolicy};
 use crate::names::{InterfaceName, ServiceName};
+use crate::telemetry::otlp::{ExportConfig, TelemetryTable};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -45,6 +46,9 @@ pub struct Manifest {
     pub serve: ServeSpec,
     /// Who must log in to call what, at the edge (`[auth]`).
     pub auth: AuthSpec,
+    /// Where spans and log records are exported (`[telemetry]`; the `OTEL_*` variables take
+    /// precedence when the wos is run).
+    pub telemetry: TelemetryTable,
     /// Whether tests run it (`parigot-host test` and `call`, see [`Manifest::for_tests`]): only
     /// then may its services import test-only capabilities, and `[mocks]` answer imports.
     pub testing: bool,
@@ -281,6 +285,8 @@ struct RawManifest {
     serve: RawServe,
     #[serde(default)]
     auth: RawAuth,
+    #[serde(default)]
+    telemetry: TelemetryTable,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -464,6 +470,7 @@ impl Manifest {
         let name = raw.name.unwrap_or_else(|| folder_name(folder));
         let serve = resolve_serve(raw.serve, folder).map_err(invalid)?;
         let auth = resolve_auth(raw.auth, &name, folder).map_err(invalid)?;
+        ExportConfig::resolve(&name, &raw.telemetry, &|_| None).map_err(invalid)?;
         Ok(Manifest {
             name,
             path: path.to_owned(),
@@ -475,6 +482,7 @@ impl Manifest {
             fixtures,
             serve,
             auth,
+            telemetry: raw.telemetry,
             testing: false,
         })
     }
@@ -508,6 +516,7 @@ impl Manifest {
             fixtures: BTreeMap::new(),
             serve: ServeSpec::default(),
             auth: AuthSpec::default(),
+            telemetry: TelemetryTable::default(),
             testing: false,
         }
     }

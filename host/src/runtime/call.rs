@@ -18,7 +18,9 @@ use super::deadline::{Deadline, within};
 use super::pool::{Lease, ServicePool};
 use super::running::Services;
 use super::shape::PlainList;
+use super::spans::SpanStart;
 use super::state::{InstanceState, ServiceId};
+use crate::telemetry::otlp::SpanKind;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::{Func, Val};
@@ -80,6 +82,8 @@ struct Call<'a> {
     deadline: Option<Deadline>,
     /// When the call began (for its duration in the metrics).
     began: Instant,
+    /// Its span, when the wos exports spans.
+    span: Option<SpanStart>,
 }
 
 impl<'a> Call<'a> {
@@ -95,6 +99,7 @@ impl<'a> Call<'a> {
         let pool = &services.pools[id];
         let deadline = services.deadline_for(id, caller.deadline);
         let context = CallContext { deadline, ..caller };
+        let span = SpanStart::of(services, &context);
         let mut lease = pool.lease(services, label, &context).await?;
         let instance = lease.instance();
         let func = match target {
@@ -106,7 +111,7 @@ impl<'a> Call<'a> {
         // start by yielding (or, with a deadline already passed, by trapping) on a stale one.
         instance.store.set_epoch_deadline(1);
         lease.in_call = true;
-        Ok(Call { services, pool, lease, func, label, deadline, began })
+        Ok(Call { services, pool, lease, func, label, deadline, began, span })
     }
 
     /// What the call needs: the instance's Store, the function, and the deadline (a guest that
@@ -120,7 +125,10 @@ impl<'a> Call<'a> {
     fn end<T>(mut self, outcome: Result<T>) -> Result<T> {
         self.lease.in_call = false;
         let service = &self.pool.spec.name;
-        self.services.metrics.call_ended(service, self.label, outcome.is_ok(), self.began.elapsed());
+        self.services.telemetry.metrics.call_ended(service, self.label, outcome.is_ok(), self.began.elapsed());
+        if let Some(span) = self.span.take() {
+            span.end(self.services, service, self.label, SpanKind::Server, &outcome);
+        }
         match outcome {
             Ok(output) => {
                 self.lease.instance().store.data_mut().end_call();

@@ -10,9 +10,11 @@
 use super::call::{Target, call_service, call_service_typed};
 use super::context::CallContext;
 use super::shape::{PlainList, PlainValue, ShapeVisitor, visit_plain_shape};
+use super::spans::SpanStart;
 use super::state::{InstanceState, ServiceId};
 use crate::graph::{Link, is_host_interface};
 use crate::surface::{FuncSig, Surface};
+use crate::telemetry::otlp::SpanKind;
 use std::pin::Pin;
 use std::sync::Arc;
 use wasmtime::component::Linker;
@@ -26,6 +28,7 @@ use wasmtime::{Engine, Result, format_err};
 /// forwarders refer to them by their position there.
 pub fn consumer_linker(
     engine: &Engine,
+    consumer: &str,
     surface: &Surface,
     links: &[(&Link, ServiceId)],
     remotes: &[Arc<dyn RemoteImport>],
@@ -57,17 +60,21 @@ pub fn consumer_linker(
         let mut instance = linker.instance(&remote.import().to_string())?;
         for function in remote.functions() {
             let sig = &surface.imports[remote.import()].functions[&function];
-            let typed = RemoteForwarder { instance: &mut instance, function: &function, remote: remote.clone() };
+            let typed =
+                RemoteForwarder { instance: &mut instance, function: &function, remote: remote.clone(), consumer };
             if visit_plain_shape(sig, typed).transpose()?.is_some() {
                 continue;
             }
-            let (remote, name) = (remote.clone(), function.clone());
+            let (remote, name, consumer) = (remote.clone(), function.clone(), Arc::<str>::from(consumer));
             instance.func_new_async(&function, move |store, _ty, params, results| {
-                let (remote, name) = (remote.clone(), name.clone());
+                let (remote, name, consumer) = (remote.clone(), name.clone(), consumer.clone());
                 let origin = CallOrigin::of(store.data());
                 Box::new(async move {
-                    let (_, callee) = origin.get()?;
-                    remote.call(&name, params, results, &callee).await
+                    let (services, callee) = origin.get()?;
+                    let span = RemoteSpan::begin(&services, &callee, &consumer, remote.as_ref(), &name);
+                    let outcome = remote.call(&name, params, results, &callee).await;
+                    span.end(&outcome);
+                    outcome
                 })
             })?;
         }
@@ -167,23 +174,56 @@ struct RemoteForwarder<'a, 'l> {
     instance: &'a mut LinkerInstance<'l, InstanceState>,
     function: &'a str,
     remote: Arc<dyn RemoteImport>,
+    /// The service whose import it is.
+    consumer: &'a str,
 }
 
 impl ShapeVisitor for RemoteForwarder<'_, '_> {
     type Output = Result<()>;
 
     fn visit<P: PlainList, R: PlainList>(self) -> Result<()> {
-        let (remote, name) = (self.remote, self.function.to_owned());
+        let (remote, name, consumer) = (self.remote, self.function.to_owned(), Arc::<str>::from(self.consumer));
         self.instance.func_wrap_async(self.function, move |store, params: P| {
-            let (remote, name) = (remote.clone(), name.clone());
+            let (remote, name, consumer) = (remote.clone(), name.clone(), consumer.clone());
             let origin = CallOrigin::of(store.data());
             Box::new(async move {
-                let (_, callee) = origin.get()?;
-                let results = remote.call_plain(&name, params.into_values(), &callee).await?;
-                R::from_values(results)
+                let (services, callee) = origin.get()?;
+                let span = RemoteSpan::begin(&services, &callee, &consumer, remote.as_ref(), &name);
+                let outcome = remote.call_plain(&name, params.into_values(), &callee).await;
+                span.end(&outcome);
+                R::from_values(outcome?)
                     .ok_or_else(|| format_err!("the remote's answer to `{name}` does not fit its WIT"))
             })
         })
+    }
+}
+
+/// The caller's side of a call to a remote host: a `Client` span, the parent of the remote
+/// host's own.
+struct RemoteSpan<'a> {
+    services: &'a super::running::Services,
+    start: Option<SpanStart>,
+    consumer: &'a str,
+    label: String,
+}
+
+impl<'a> RemoteSpan<'a> {
+    fn begin(
+        services: &'a super::running::Services,
+        callee: &CallContext,
+        consumer: &'a str,
+        remote: &dyn RemoteImport,
+        function: &str,
+    ) -> RemoteSpan<'a> {
+        let start = SpanStart::of(services, callee);
+        let label = if start.is_some() { format!("{}#{function}", remote.import()) } else { String::new() };
+        RemoteSpan { services, start, consumer, label }
+    }
+
+    fn end<T>(self, outcome: &Result<T>) {
+        if let Some(start) = self.start {
+            start.end(self.services, self.consumer, &self.label, SpanKind::Client, outcome);
+        }
     }
 }
 

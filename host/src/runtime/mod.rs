@@ -20,6 +20,7 @@ mod pool;
 mod reload;
 mod running;
 pub mod shape;
+mod spans;
 mod state;
 
 pub use context::{CallContext, ChainId, ClientHere, ClientPresence};
@@ -54,6 +55,9 @@ use crate::manifest::{Manifest, ServiceSpec};
 use crate::names::ServiceName;
 use crate::registry::HostInterfaces;
 use crate::surface::Surface;
+use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::Metrics;
+use crate::telemetry::otlp::{ExportConfig, Exporter};
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
@@ -213,10 +217,14 @@ impl App {
 
     /// [`App::instantiate`] with every option.
     pub async fn start(self: &Arc<Self>, options: StartOptions) -> Result<Running> {
-        let StartOptions { determinism, log_format, log, data_dir } = options;
+        let StartOptions { determinism, log_format, log, data_dir, export } = options;
+        let metrics = Arc::<Metrics>::default();
+        let export = export.map(|config| Exporter::start(config, metrics.clone())).transpose()?;
+        let telemetry = Telemetry { metrics, export };
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
         let data_dir = data_dir.unwrap_or_else(|| self.manifest.data_folder());
-        let start = Start { data_dir: &data_dir, log: &log, deterministic: determinism.is_some() };
+        let start =
+            Start { data_dir: &data_dir, log: &log, deterministic: determinism.is_some(), telemetry: &telemetry };
         let caps = caps::prepare_services(&self.wos_plan(), &start)?;
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let pools = self
@@ -234,7 +242,7 @@ impl App {
             })
             .collect();
         let ids = determinism.map_or_else(IdSource::random, |d| IdSource::seeded(d.seed));
-        let running = Running { services: Arc::new(Services::new(self.clone(), pools, ids)) };
+        let running = Running { services: Arc::new(Services::new(self.clone(), pools, ids, telemetry)) };
         running.start_all().await?;
         Ok(running)
     }
@@ -251,6 +259,8 @@ pub struct StartOptions {
     pub log: Option<Arc<dyn LogSink>>,
     /// Where the services' databases are [default: `.parigot/data` beside the manifest].
     pub data_dir: Option<std::path::PathBuf>,
+    /// Where its spans and services' log lines are exported [default: nowhere].
+    pub export: Option<ExportConfig>,
 }
 
 /// Where services' stdout and stderr lines go.
@@ -333,7 +343,8 @@ fn link_service(
             link.import
         ),
     };
-    let mut linker = linking::consumer_linker(context.engine, &service.surface, &links, &remotes, provides)?;
+    let mut linker =
+        linking::consumer_linker(context.engine, service.name.as_str(), &service.surface, &links, &remotes, provides)?;
     let plan = context.wos.services.iter().find(|plan| *plan.name == service.name);
     let plan = plan.ok_or_else(|| wasmtime::format_err!("host bug: service `{}` has no plan", service.name))?;
     caps::link_service(&mut linker, &context.wos, plan)?;

@@ -321,7 +321,7 @@ impl ServicePool {
         match self.instantiate(services).await {
             Ok(instance) => {
                 if !self.clean.load(Ordering::Acquire) {
-                    services.metrics.restarted(&self.spec.name);
+                    services.telemetry.metrics.restarted(&self.spec.name);
                 }
                 Ok(instance)
             }
@@ -472,7 +472,7 @@ impl ServicePool {
         };
         let callers_own = matches!(kind, FailureKind::CallerDeadline(_));
         if !callers_own {
-            services.metrics.failed(&self.spec.name, kind.metric_name());
+            services.telemetry.metrics.failed(&self.spec.name, kind.metric_name());
         }
         let failure = ServiceFailure { source: Some(error.into_boxed_dyn_error()), ..self.failure(label, kind) };
         if callers_own {

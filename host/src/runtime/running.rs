@@ -16,6 +16,7 @@ use crate::caps::context::{EdgeHeaders, IdSource, Pctx};
 use crate::kernel::ServiceState;
 use crate::names::ServiceName;
 use crate::surface::RUN_INTERFACE;
+use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,9 @@ use tokio::sync::watch;
 use wasmtime::component::Val;
 use wasmtime::error::Context;
 use wasmtime::{Engine, Result};
+
+/// How long a stopping wos waits for its last spans and log records to be exported.
+const EXPORT_FLUSH_BUDGET: Duration = Duration::from_secs(5);
 
 /// A started wos. Cheap to clone: clones share the same services and instances, and calls
 /// may be made from many tasks at once.
@@ -41,8 +45,8 @@ pub(super) struct Services {
     failed: watch::Sender<Vec<ServiceName>>,
     /// Where the per-call contexts' ids come from.
     pub(super) ids: IdSource,
-    /// Calls and failures, counted for the admin listener.
-    pub(super) metrics: Arc<Metrics>,
+    /// Its metrics (for the admin listener) and, when export is on, its spans.
+    pub(super) telemetry: Telemetry,
 }
 
 /// What a caller from outside the wos brings to a call.
@@ -86,8 +90,8 @@ pub enum ProgramOutcome {
 }
 
 impl Services {
-    pub(super) fn new(app: Arc<App>, pools: Vec<ServicePool>, ids: IdSource) -> Services {
-        Services { app, pools, failed: watch::Sender::new(Vec::new()), ids, metrics: Arc::default() }
+    pub(super) fn new(app: Arc<App>, pools: Vec<ServicePool>, ids: IdSource, telemetry: Telemetry) -> Services {
+        Services { app, pools, failed: watch::Sender::new(Vec::new()), ids, telemetry }
     }
 
     pub(super) fn engine(&self) -> &Engine {
@@ -131,17 +135,17 @@ impl Running {
 
     /// Its metrics: the calls into its services and their failures.
     pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.services.metrics
+        &self.services.telemetry.metrics
     }
 
     /// Its metrics, with each service's instances (busy and idle) and memory as they are now.
     pub fn metrics_now(&self) -> &Arc<Metrics> {
         for pool in &self.services.pools {
             let (busy, idle) = pool.instance_counts();
-            self.services.metrics.set_instances(&pool.spec.name, busy, idle);
-            self.services.metrics.set_memory(&pool.spec.name, pool.memory_held());
+            self.services.telemetry.metrics.set_instances(&pool.spec.name, busy, idle);
+            self.services.telemetry.metrics.set_memory(&pool.spec.name, pool.memory_held());
         }
-        &self.services.metrics
+        &self.services.telemetry.metrics
     }
 
     /// Calls `interface#function` of `service` from the host, under the same supervision as a
@@ -280,6 +284,9 @@ impl Running {
     pub async fn shutdown(&self) {
         for pool in self.services.pools.iter().rev() {
             pool.stop().await;
+        }
+        if let Some(export) = &self.services.telemetry.export {
+            export.flush(EXPORT_FLUSH_BUDGET).await;
         }
     }
 

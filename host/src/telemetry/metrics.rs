@@ -12,7 +12,13 @@
 //! - `parigot_memory_bytes{service}`: the linear memories and tables its instances hold, as
 //!   of the scrape;
 //! - `parigot_logins_total{outcome}`: requests that came with credentials at the served edge,
-//!   by outcome (`ok`, `refused`, `throttled`, `unavailable`).
+//!   by outcome (`ok`, `refused`, `throttled`, `unavailable`);
+//! - `parigot_sqlite_statement_duration_seconds{service, statement}`: SQLite statements, by
+//!   typed query name or, for SQL a guest wrote, by its first keyword (`SELECT`, `INSERT`...),
+//!   a histogram (waiting for a thread and for a lock included);
+//! - `parigot_telemetry_dropped_total{signal}`: spans and log records dropped because the
+//!   OTLP export queue was full; `parigot_telemetry_export_failures_total{signal}`: exports
+//!   that failed.
 //!
 //! A function is named `interface#function` (`parigot:testing/faults@0.1.0#ping`). Recording
 //! takes a lock only the first time a label set is seen.
@@ -67,6 +73,19 @@ struct InstanceLabels {
     state: &'static str,
 }
 
+/// One kind of SQLite statement of one service.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatementLabels {
+    service: String,
+    statement: String,
+}
+
+/// An OTLP signal (`spans`, `logs`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignalLabels {
+    signal: &'static str,
+}
+
 /// How a login ended.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LoginLabels {
@@ -83,6 +102,9 @@ pub struct Metrics {
     instances: Family<InstanceLabels, Gauge>,
     memory: Family<ServiceLabels, Gauge>,
     logins: Family<LoginLabels, Counter>,
+    statements: Family<StatementLabels, Histogram, fn() -> Histogram>,
+    dropped: Family<SignalLabels, Counter>,
+    export_failures: Family<SignalLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -101,6 +123,10 @@ impl Default for Metrics {
         let instances = Family::<InstanceLabels, Gauge>::default();
         let memory = Family::<ServiceLabels, Gauge>::default();
         let logins = Family::<LoginLabels, Counter>::default();
+        let statements: Family<StatementLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(DURATION_BUCKETS));
+        let dropped = Family::<SignalLabels, Counter>::default();
+        let export_failures = Family::<SignalLabels, Counter>::default();
         let mut registry = Registry::with_prefix("parigot");
         registry.register("calls", "Calls into a service's functions, by outcome", calls.clone());
         registry.register("call_duration_seconds", "How long calls into a service's functions took", durations.clone());
@@ -113,7 +139,30 @@ impl Default for Metrics {
             memory.clone(),
         );
         registry.register("logins", "Requests with credentials at the served edge, by outcome", logins.clone());
-        Metrics { registry, calls, durations, failures, restarts, instances, memory, logins }
+        registry.register(
+            "sqlite_statement_duration_seconds",
+            "How long a service's SQLite statements took, by typed query or first keyword",
+            statements.clone(),
+        );
+        registry.register(
+            "telemetry_dropped",
+            "Spans and log records dropped: the export queue was full",
+            dropped.clone(),
+        );
+        registry.register("telemetry_export_failures", "OTLP exports that failed", export_failures.clone());
+        Metrics {
+            registry,
+            calls,
+            durations,
+            failures,
+            restarts,
+            instances,
+            memory,
+            logins,
+            statements,
+            dropped,
+            export_failures,
+        }
     }
 }
 
@@ -157,6 +206,23 @@ impl Metrics {
         self.logins.get_or_create(&LoginLabels { outcome }).inc();
     }
 
+    /// Records a SQLite statement of `service` that took `took`; `statement` is its typed
+    /// query's name or its first keyword.
+    pub fn statement_ended(&self, service: &str, statement: &str, took: Duration) {
+        let labels = StatementLabels { service: service.to_owned(), statement: statement.to_owned() };
+        self.statements.get_or_create(&labels).observe(took.as_secs_f64());
+    }
+
+    /// Records a span or log record (`signal`) dropped for a full export queue.
+    pub fn telemetry_dropped(&self, signal: &'static str) {
+        self.dropped.get_or_create(&SignalLabels { signal }).inc();
+    }
+
+    /// Records an export of `signal` that failed.
+    pub fn telemetry_export_failed(&self, signal: &'static str) {
+        self.export_failures.get_or_create(&SignalLabels { signal }).inc();
+    }
+
     /// Every metric in Prometheus's text format ([`CONTENT_TYPE`]).
     pub fn encode(&self) -> String {
         let mut text = String::new();
@@ -184,6 +250,8 @@ mod tests {
         metrics.login("ok");
         metrics.login("refused");
         metrics.login("refused");
+        metrics.statement_ended("notes", "list-notes", Duration::from_micros(300));
+        metrics.telemetry_dropped("spans");
         let text = metrics.encode();
         for line in [
             "# TYPE parigot_calls_total counter",
@@ -198,6 +266,8 @@ mod tests {
             "parigot_instances{service=\"faulty\",state=\"idle\"} 3",
             "parigot_logins_total{outcome=\"refused\"} 2",
             "parigot_memory_bytes{service=\"faulty\"} 1048576",
+            "parigot_sqlite_statement_duration_seconds_count{service=\"notes\",statement=\"list-notes\"} 1",
+            "parigot_telemetry_dropped_total{signal=\"spans\"} 1",
         ] {
             assert!(text.contains(line), "no {line:?} in\n{text}");
         }

@@ -87,6 +87,7 @@ async fn fresh(
         log_format: LogFormat::Json,
         log: Some(log.clone()),
         data_dir: Some(data.path().to_owned()),
+        export: None,
     };
     let running = app.start(start).await?;
     for (service, file) in &app.manifest.fixtures {

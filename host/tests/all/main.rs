@@ -17,6 +17,7 @@ mod hello;
 mod javascript;
 mod kernel;
 mod new;
+mod otlp;
 mod serve;
 mod split;
 

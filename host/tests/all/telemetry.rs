@@ -6,7 +6,7 @@ use crate::support::{Wos, component, host, host_with_input};
 use std::time::{Duration, Instant};
 
 /// The address the admin listener of `served` says it listens on.
-fn admin_addr(served: &Served) -> String {
+pub(crate) fn admin_addr(served: &Served) -> String {
     let until = Instant::now() + Duration::from_secs(20);
     loop {
         let log = served.log();

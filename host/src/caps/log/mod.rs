@@ -15,6 +15,7 @@ mod sink;
 pub use sink::{CapturedLine, LogCapture, LogSink, Record, TracingSink};
 
 use crate::kernel::lock;
+use crate::telemetry::otlp::{self, Exporter, LogRecord, Severity};
 use serde::Deserialize;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,7 @@ impl super::Unit for Log {
     fn prepare(wos: &super::WosPlan<'_>, start: &super::Start<'_>) -> wasmtime::Result<Vec<ServiceLog>> {
         let log = |service: &super::ServicePlan<'_>| {
             ServiceLog::new(service.name.as_str(), service.log, start.log.clone(), start.deterministic)
+                .exporting(start.telemetry.export.clone())
         };
         Ok(wos.services.iter().map(log).collect())
     }
@@ -76,6 +78,17 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level as an exported log record's severity.
+    fn severity(self) -> Severity {
+        match self {
+            Level::Trace => Severity::Trace,
+            Level::Debug => Severity::Debug,
+            Level::Info => Severity::Info,
+            Level::Warn => Severity::Warn,
+            Level::Error => Severity::Error,
+        }
+    }
+
     /// The lowercase name, as JSON lines and the wos spell it.
     pub fn name(self) -> &'static str {
         match self {
@@ -95,6 +108,18 @@ pub enum FieldValue {
     Integer(i64),
     Real(f64),
     Boolean(bool),
+}
+
+impl FieldValue {
+    /// The value as an exported log record's attribute.
+    fn exported(&self) -> otlp::Value {
+        match self {
+            FieldValue::Text(text) => otlp::Value::Text(text.clone()),
+            FieldValue::Integer(n) => otlp::Value::Integer(*n),
+            FieldValue::Real(x) => otlp::Value::Real(*x),
+            FieldValue::Boolean(b) => otlp::Value::Boolean(*b),
+        }
+    }
 }
 
 impl fmt::Display for FieldValue {
@@ -164,6 +189,8 @@ pub struct ServiceLog {
     /// on speed.
     limit: Option<Mutex<LineRate>>,
     sink: Arc<dyn LogSink>,
+    /// Where its lines are exported too, when export is on.
+    export: Option<Exporter>,
 }
 
 /// A service's rate of lines (log lines, or lines of its stdout or stderr): a token bucket of
@@ -209,7 +236,12 @@ impl ServiceLog {
     /// deterministic (a limit by wall-clock time would make its output depend on speed).
     pub fn new(service: &str, settings: &LogSettings, sink: Arc<dyn LogSink>, deterministic: bool) -> ServiceLog {
         let limit = (!deterministic).then(|| Mutex::new(LineRate::new(settings.max_lines_per_second)));
-        ServiceLog { service: service.into(), level: settings.level, limit, sink }
+        ServiceLog { service: service.into(), level: settings.level, limit, sink, export: None }
+    }
+
+    /// This logging, its lines exported by `export` too.
+    pub fn exporting(self, export: Option<Exporter>) -> ServiceLog {
+        ServiceLog { export, ..self }
     }
 
     /// Whether a line at `level` would be kept.
@@ -256,6 +288,16 @@ impl ServiceLog {
             trace_id: call.map(|pctx| pctx.trace.id),
             request_id: call.map(|pctx| &*pctx.trace.request_id),
         });
+        if let Some(export) = &self.export {
+            export.log(LogRecord {
+                service: self.service.clone(),
+                time: std::time::SystemTime::now(),
+                severity: level.severity(),
+                message: message.to_owned(),
+                fields: fields.iter().map(|(key, value)| (key.clone(), value.exported())).collect(),
+                call: call.map(|pctx| (pctx.trace.id.0, pctx.span.0)),
+            });
+        }
     }
 }
 

@@ -93,15 +93,36 @@ pub(super) struct Session<'a> {
 }
 
 impl View<'_, Sqlite> {
-    /// Runs `work` on the instance's connection (opened on first use) on the host's SQLite
-    /// threads, under the call's budget: `Err` (a trap) when the call's deadline passed or the
-    /// host is stopping, else what `work` returned. `work` may run more than once: a statement
-    /// that found the database locked is run again after a pause, until the busy timeout.
+    /// Runs `work`, the statement named `statement` (a typed query's name, or the first
+    /// keyword of a guest's SQL), on the instance's connection (opened on first use) on the
+    /// host's SQLite threads, under the call's budget: `Err` (a trap) when the call's deadline
+    /// passed or the host is stopping, else what `work` returned. `work` may run more than
+    /// once: a statement that found the database locked is run again after a pause, until the
+    /// busy timeout. Its duration, waits included, is recorded, and its span when the wos
+    /// exports spans.
     pub(super) async fn on_connection<T: Send + 'static>(
         &mut self,
+        statement: &str,
         work: impl Fn(&Session<'_>) -> Result<T, Failure> + Send + Sync + 'static,
     ) -> wasmtime::Result<Result<T, Failure>> {
         let Some(database) = self.service.clone() else { return Ok(Err(Failure::NoDatabase)) };
+        let began = (std::time::SystemTime::now(), Instant::now());
+        let outcome = self.run_on_connection(&database, work).await;
+        let failure = match &outcome {
+            Ok(Ok(_)) => None,
+            Ok(Err(failure)) => Some(failure.describe()),
+            Err(trap) => Some(trap.to_string()),
+        };
+        let call = self.call.as_deref().map(|pctx| (pctx.trace.id.0, pctx.span.0));
+        database.telemetry.statement_ended(statement, began, call, failure);
+        outcome
+    }
+
+    async fn run_on_connection<T: Send + 'static>(
+        &mut self,
+        database: &ServiceDatabase,
+        work: impl Fn(&Session<'_>) -> Result<T, Failure> + Send + Sync + 'static,
+    ) -> wasmtime::Result<Result<T, Failure>> {
         let budget = Budget {
             deadline: self.time_left.map(|left| Instant::now() + left),
             row_bytes: self.memory_room,

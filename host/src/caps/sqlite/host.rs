@@ -73,8 +73,9 @@ impl View<'_, Sqlite> {
         if let Some(why) = guard::too_long(&statement) {
             return Ok(Err(wit::Error::Limit(why)));
         }
+        let name = super::observe::statement_name(&statement);
         let outcome = self
-            .on_connection(move |session| {
+            .on_connection(&name, move |session| {
                 let mut prepared = prepare_one(session, &statement)?;
                 run(session, &mut prepared)
             })
@@ -85,7 +86,7 @@ impl View<'_, Sqlite> {
     /// Runs one of the transaction statements.
     async fn batch(&mut self, statement: &'static str) -> Result<Result<(), wit::Error>> {
         let outcome = self
-            .on_connection(move |session| {
+            .on_connection(statement, move |session| {
                 session.connection.execute_batch(statement).map_err(|e| session.database.failure(e))
             })
             .await?;

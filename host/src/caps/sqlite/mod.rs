@@ -13,9 +13,12 @@ pub mod budget;
 pub mod guard;
 mod host;
 pub mod migrate;
+mod observe;
 pub mod queries;
 
 use crate::kernel::blocking::{BlockingPool, PoolShare};
+use crate::telemetry::Telemetry;
+use observe::StatementTelemetry;
 use rusqlite::{Connection, ErrorCode};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -44,7 +47,7 @@ impl super::Unit for Sqlite {
         let prepare = |service: &super::ServicePlan<'_>| {
             let Some(grant) = service.sqlite else { return Ok(None) };
             ServiceDatabase::prepare(service.name.as_str(), start.data_dir, grant, threads.clone())
-                .map(Some)
+                .map(|database| Some(database.observed_by(start.telemetry)))
                 .map_err(|why| wasmtime::format_err!("cannot start service `{}`: its database: {why}", service.name))
         };
         wos.services.iter().map(prepare).collect()
@@ -182,6 +185,8 @@ pub struct ServiceDatabase {
     max_size_mib: u64,
     /// The service's share of the host's threads for SQLite work.
     threads: PoolShare,
+    /// Where its statements' durations and spans go.
+    telemetry: StatementTelemetry,
 }
 
 impl ServiceDatabase {
@@ -202,6 +207,7 @@ impl ServiceDatabase {
             synchronous: grant.synchronous.unwrap_or_default(),
             max_size_mib: grant.max_size_mib.unwrap_or(DEFAULT_MAX_SIZE_MIB),
             threads: threads.share(),
+            telemetry: StatementTelemetry::new(service, Telemetry::default()),
         };
         let connection = database.open().map_err(|e| format!("cannot open {}: {e}", database.path.display()))?;
         connection.busy_handler(Some(wait_for_lock)).map_err(|e| e.to_string())?;
@@ -212,6 +218,12 @@ impl ServiceDatabase {
             }
         }
         Ok(database)
+    }
+
+    /// This database, its statements recorded into `telemetry`.
+    fn observed_by(self, telemetry: &Telemetry) -> ServiceDatabase {
+        let telemetry = StatementTelemetry::new(&self.service, telemetry.clone());
+        ServiceDatabase { telemetry, ..self }
     }
 
     /// A connection for one instance, with the guard on every statement and the limits of
@@ -313,6 +325,21 @@ enum Failure {
 }
 
 impl Failure {
+    /// What a span says of the failure: its kind, and SQLite's message (which names no
+    /// parameter value).
+    fn describe(&self) -> String {
+        match self {
+            Failure::NoDatabase => "no database".into(),
+            Failure::NotAllowed(message) => format!("not allowed: {message}"),
+            Failure::Busy(message) => format!("busy: {message}"),
+            Failure::Constraint(message) => format!("constraint: {message}"),
+            Failure::Full(message) => format!("full: {message}"),
+            Failure::Limit(message) => format!("limit: {message}"),
+            Failure::Interrupted => "interrupted".into(),
+            Failure::Sql(message) => message.clone(),
+        }
+    }
+
     fn of(error: rusqlite::Error) -> Failure {
         // SQLite refuses what the authorizer denies at prepare time with a plain error whose
         // message says so, at run time (`ATTACH`) with `SQLITE_AUTH`.

@@ -55,7 +55,8 @@ async fn run(
     view: &mut View<'_, Sqlite>,
     params: Vec<Value>,
 ) -> Result<Result<Option<Val>, Failure>> {
-    let outcome = view.on_connection(move |session| run_on(session, &set.queries[index], &params)).await?;
+    let name = set.queries[index].text.name.clone();
+    let outcome = view.on_connection(&name, move |session| run_on(session, &set.queries[index], &params)).await?;
     match outcome {
         Err(Failure::NoDatabase) => bail!("the service has typed queries but no database"),
         outcome => Ok(outcome),

@@ -1,0 +1,73 @@
+//! The spans of calls, for the OTLP export: one for each call into a service (the service's
+//! side of it) and one for each call to a remote host (the caller's side, whose id the remote
+//! host's span names as its parent, so that one trace runs across hosts).
+//!
+//! A call's span id is its per-call context's: the guest sees it, and its log lines carry it.
+
+use super::context::CallContext;
+use super::running::Services;
+use crate::telemetry::otlp::{SpanKind, SpanRecord, Value};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// A span under way: what its record needs from the start of the call.
+pub(super) struct SpanStart {
+    trace: u128,
+    span: u64,
+    parent: Option<u64>,
+    user: Option<Box<str>>,
+    request_id: Box<str>,
+    began: (SystemTime, Instant),
+}
+
+impl SpanStart {
+    /// The span of the call `context`, begun now, if the wos exports spans.
+    pub(super) fn of(services: &Services, context: &CallContext) -> Option<SpanStart> {
+        services.telemetry.export.as_ref()?;
+        let pctx = &context.pctx;
+        Some(SpanStart {
+            trace: pctx.trace.id.0,
+            span: pctx.span.0,
+            parent: pctx.parent.map(|parent| parent.0),
+            user: pctx.trace.user.clone(),
+            request_id: pctx.trace.request_id.clone(),
+            began: (SystemTime::now(), Instant::now()),
+        })
+    }
+
+    /// Ends the span of a call of `service` to `label` (`interface#function`) and records it:
+    /// `Server` for a call into the service, `Client` for one to a remote host.
+    pub(super) fn end<T>(
+        self,
+        services: &Services,
+        service: &str,
+        label: &str,
+        kind: SpanKind,
+        outcome: &wasmtime::Result<T>,
+    ) {
+        let Some(export) = &services.telemetry.export else { return };
+        let (interface, function) = label.split_once('#').unwrap_or((label, ""));
+        let system = if kind == SpanKind::Client { "grpc" } else { "parigot" };
+        let mut attributes = vec![
+            ("rpc.system", Value::Text(system.into())),
+            ("rpc.service", Value::Text(interface.into())),
+            ("rpc.method", Value::Text(function.into())),
+            ("parigot.request_id", Value::Text(self.request_id.into())),
+        ];
+        if let Some(user) = self.user {
+            attributes.push(("enduser.id", Value::Text(user.into())));
+        }
+        export.span(SpanRecord {
+            service: Arc::from(service),
+            trace: self.trace,
+            span: self.span,
+            parent: self.parent,
+            name: label.to_owned(),
+            kind,
+            start: self.began.0,
+            duration: self.began.1.elapsed(),
+            attributes,
+            error: outcome.as_ref().err().map(|error| format!("{error:#}")),
+        });
+    }
+}
