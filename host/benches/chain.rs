@@ -9,99 +9,13 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use http::uri::PathAndQuery;
-use parigot_host::runtime::App;
-use parigot_host::runtime::engine::HostEngine;
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-use support::{load, percentile, serve, wasm};
+use std::time::Duration;
+use support::hello_chain::{CONCURRENCY, chain_app, concurrent_round, greet};
+use support::{percentile, serve};
 use tonic::transport::Channel;
-use tonic_prost::ProstCodec;
 
-const PATH: &str = "/example.hello.greeter.v0_1_0.Greeter/Greet";
-const CONCURRENCY: usize = 16;
 const ROUNDS: usize = 5;
 const CALLS_PER_ROUND: usize = 4_000;
-
-// The messages of the .proto that `parigot-host proto` writes for example:hello/greeter.
-#[derive(Clone, PartialEq, prost::Message)]
-struct GreetingRequest {
-    #[prost(string, tag = "1")]
-    name: String,
-    #[prost(uint32, tag = "2")]
-    excitement: u32,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct GreetRequest {
-    #[prost(message, optional, tag = "1")]
-    req: Option<GreetingRequest>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Stamped {
-    #[prost(string, tag = "1")]
-    text: String,
-    #[prost(string, repeated, tag = "2")]
-    trail: Vec<String>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct GreetResponse {
-    #[prost(message, optional, tag = "1")]
-    result: Option<Stamped>,
-}
-
-/// The hello example's servers, with the greeter public, loaded with the default pulse.
-fn chain_app(dir: &Path) -> Arc<App> {
-    let text = format!(
-        "manifest-version = 1\nexports = [\"example:hello/greeter\"]\n[services.greeter]\ncomponent = {:?}\n\
-         [services.decorator]\ncomponent = {:?}\n[services.quoter]\ncomponent = {:?}\n\
-         [services.signer]\ncomponent = {:?}\n",
-        wasm("hello-greeter"),
-        wasm("hello-decorator"),
-        wasm("hello-quoter"),
-        wasm("hello-signer"),
-    );
-    let engine = HostEngine::new(Some(parigot_host::kernel::pulse::DEFAULT_INTERVAL)).unwrap();
-    load(&engine, dir, "chain", &text)
-}
-
-async fn greet(channel: &Channel) -> Stamped {
-    let mut grpc = tonic::client::Grpc::new(channel.clone());
-    grpc.ready().await.unwrap();
-    let codec = ProstCodec::<GreetRequest, GreetResponse>::default();
-    let request = GreetRequest { req: Some(GreetingRequest { name: "bench".into(), excitement: 1 }) };
-    let response = grpc.unary(tonic::Request::new(request), PathAndQuery::from_static(PATH), codec).await;
-    response.unwrap().into_inner().result.unwrap()
-}
-
-/// `CALLS_PER_ROUND` calls with `CONCURRENCY` callers sharing one connection: how long they
-/// took, and each call's latency.
-async fn concurrent_round(channel: &Channel, latencies: &mut Vec<Duration>) -> Duration {
-    let left = Arc::new(AtomicUsize::new(CALLS_PER_ROUND));
-    let started = Instant::now();
-    let callers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (channel, left) = (channel.clone(), left.clone());
-            tokio::spawn(async move {
-                let mut mine = Vec::new();
-                while left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok() {
-                    let call = Instant::now();
-                    std::hint::black_box(greet(&channel).await);
-                    mine.push(call.elapsed());
-                }
-                mine
-            })
-        })
-        .collect();
-    for caller in callers {
-        latencies.extend(caller.await.unwrap());
-    }
-    started.elapsed()
-}
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -113,11 +27,11 @@ fn main() {
         let stamped = greet(&channel).await;
         let trail = ["greeter (go)", "decorator (python)", "quoter (javascript)", "signer (rust)"];
         assert_eq!(stamped.trail, trail, "the chain answers");
-        concurrent_round(&channel, &mut Vec::new()).await; // warm-up: every pool grows to its size
+        concurrent_round(&channel, CALLS_PER_ROUND, &mut Vec::new()).await; // warm-up: every pool grows to its size
         let mut latencies = Vec::with_capacity(ROUNDS * CALLS_PER_ROUND);
         let mut busy = Duration::ZERO;
         for _ in 0..ROUNDS {
-            busy += concurrent_round(&channel, &mut latencies).await;
+            busy += concurrent_round(&channel, CALLS_PER_ROUND, &mut latencies).await;
         }
         latencies.sort();
         let micros = |d: Duration| d.as_secs_f64() * 1e6;

@@ -2,10 +2,12 @@
 
 #![allow(dead_code, reason = "each benchmark uses a part")]
 
+pub mod hello_chain;
+
 use parigot_host::manifest::Manifest;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::engine::HostEngine;
-use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running};
+use parigot_host::runtime::{App, BuildPolicy, LoadOptions, Running, StartOptions};
 use parigot_host::wire::remote::GrpcRemotes;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::net::SocketAddr;
@@ -53,9 +55,14 @@ pub fn load_manifest(engine: &HostEngine, manifest: Manifest) -> Arc<App> {
 /// Serves `app`'s public interfaces on a free loopback port, for as long as the process lives:
 /// the running wos (for calls made in the process too) and the address.
 pub async fn serve(app: &Arc<App>) -> (Running, SocketAddr) {
+    serve_with(app, StartOptions::default()).await
+}
+
+/// [`serve`], started with `start`.
+pub async fn serve_with(app: &Arc<App>, start: StartOptions) -> (Running, SocketAddr) {
     let options =
         ServeOptions { listen: "127.0.0.1:0".parse().unwrap(), max_message_bytes: 4 << 20, users: None, peer: None };
-    let running = app.instantiate(None).await.unwrap();
+    let running = app.start(start).await.unwrap();
     let addr = Server::start(&running, &options, std::future::pending()).await.unwrap().addr;
     (running, addr)
 }

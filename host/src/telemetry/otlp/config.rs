@@ -22,7 +22,7 @@ pub struct TelemetryTable {
     /// `otlp-timeout-ms`: how long one export may take [default: 10000].
     pub otlp_timeout_ms: Option<u64>,
     /// `max-queued`: spans and log records waiting to be exported; past it, new ones are
-    /// dropped and counted (`parigot_telemetry_dropped_total`) [default: 2048].
+    /// dropped and counted (`parigot_telemetry_dropped_total`) [default: 8192].
     pub max_queued: Option<usize>,
 }
 
@@ -56,9 +56,9 @@ pub struct ExportConfig {
 }
 
 /// The most spans and log records one export carries.
-pub const MAX_BATCH: usize = 512;
+pub const MAX_BATCH: usize = 2048;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_MAX_QUEUED: usize = 2048;
+const DEFAULT_MAX_QUEUED: usize = 8192;
 /// The largest `max-queued` the host accepts.
 const MOST_QUEUED: usize = 1 << 20;
 const DEFAULT_BATCH_DELAY: Duration = Duration::from_secs(1);

@@ -4,8 +4,8 @@
 //! Recording never waits: a span or log record goes into a bounded queue, or, when the queue
 //! is full (the collector is slow or down), is dropped and counted
 //! (`parigot_telemetry_dropped_total{signal}`). One task takes records from the queue, gathers
-//! up to [`config::MAX_BATCH`] of them (waiting at most the batch delay for more), and sends
-//! them, each export bounded by the timeout; a failed export is counted
+//! up to [`config::MAX_BATCH`] of them (waiting at most the batch delay for more, woken early
+//! only when a whole batch is waiting), and sends them, each export bounded by the timeout; a failed export is counted
 //! (`parigot_telemetry_export_failures_total{signal}`) and its records are dropped.
 
 pub mod config;
@@ -17,7 +17,7 @@ pub use config::{ExportConfig, Protocol, TelemetryTable};
 use super::metrics::Metrics;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// What a span is to its trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +89,11 @@ enum Item {
 #[derive(Clone)]
 pub struct Exporter {
     queue: mpsc::Sender<Item>,
+    /// Wakes the export task early, when a batch is waiting (or a flush is asked for): it is
+    /// not woken for each record, which would cost a task switch per span.
+    batch_ready: Arc<Notify>,
+    /// The queue's free room at which a batch is waiting.
+    ready_below: usize,
     metrics: Arc<Metrics>,
     spans: bool,
     logs: bool,
@@ -100,9 +105,16 @@ impl Exporter {
     pub fn start(config: ExportConfig, metrics: Arc<Metrics>) -> wasmtime::Result<Exporter> {
         let transport = transport::Transport::new(&config)?;
         let (queue, items) = mpsc::channel(config.max_queued);
-        let exporter =
-            Exporter { queue, metrics: metrics.clone(), spans: config.traces.is_some(), logs: config.logs.is_some() };
-        tokio::spawn(export_batches(items, transport, config, metrics));
+        let batch_ready = Arc::new(Notify::new());
+        let exporter = Exporter {
+            queue,
+            batch_ready: batch_ready.clone(),
+            ready_below: config.max_queued.saturating_sub(config::MAX_BATCH).max(1),
+            metrics: metrics.clone(),
+            spans: config.traces.is_some(),
+            logs: config.logs.is_some(),
+        };
+        tokio::spawn(export_batches(items, batch_ready, transport, config, metrics));
         Ok(exporter)
     }
 
@@ -123,6 +135,8 @@ impl Exporter {
     fn enqueue(&self, item: Item, signal: &'static str) {
         if self.queue.try_send(item).is_err() {
             self.metrics.telemetry_dropped(signal);
+        } else if self.queue.capacity() < self.ready_below {
+            self.batch_ready.notify_one();
         }
     }
 
@@ -132,6 +146,7 @@ impl Exporter {
         let (done, exported) = oneshot::channel();
         let flushed = async {
             if self.queue.send(Item::Flush(done)).await.is_ok() {
+                self.batch_ready.notify_one();
                 let _ = exported.await;
             }
         };
@@ -142,10 +157,12 @@ impl Exporter {
 }
 
 /// The export task: gathers batches from `items` and sends them, until every [`Exporter`] is
-/// gone.
+/// gone. After the first record of a batch it sleeps until the batch delay has passed or
+/// `batch_ready` says a whole batch (or a flush) is waiting, then takes what is queued.
 async fn export_batches(
     mut items: mpsc::Receiver<Item>,
-    mut transport: transport::Transport,
+    batch_ready: Arc<Notify>,
+    transport: transport::Transport,
     config: ExportConfig,
     metrics: Arc<Metrics>,
 ) {
@@ -153,14 +170,16 @@ async fn export_batches(
     while let Some(first) = items.recv().await {
         let mut batch = Batch::default();
         batch.add(first);
-        let until = tokio::time::Instant::now() + config.batch_delay;
+        if batch.flushed.is_empty() {
+            let _ = tokio::time::timeout(config.batch_delay, batch_ready.notified()).await;
+        }
         while batch.len() < config::MAX_BATCH && batch.flushed.is_empty() {
-            match tokio::time::timeout_at(until, items.recv()).await {
-                Ok(Some(item)) => batch.add(item),
-                Ok(None) | Err(_) => break,
+            match items.try_recv() {
+                Ok(item) => batch.add(item),
+                Err(_) => break,
             }
         }
-        for (signal, outcome) in batch.send(&mut transport, &config).await {
+        for (signal, outcome) in batch.send(&transport, &config).await {
             match outcome {
                 Ok(()) => failing = false,
                 Err(why) => {
@@ -199,21 +218,27 @@ impl Batch {
         self.spans.len() + self.logs.len()
     }
 
-    /// Sends the spans, then the log records: how each export ended, by signal.
+    /// Sends the spans and the log records, both at once: how each export ended, by signal.
     async fn send(
         &mut self,
-        transport: &mut transport::Transport,
+        transport: &transport::Transport,
         config: &ExportConfig,
     ) -> Vec<(&'static str, Result<(), String>)> {
-        let mut outcomes = Vec::new();
-        if !self.spans.is_empty() {
-            let request = encode::spans(std::mem::take(&mut self.spans), config);
-            outcomes.push(("spans", transport.spans(request, config.timeout).await));
-        }
-        if !self.logs.is_empty() {
-            let request = encode::logs(std::mem::take(&mut self.logs), config);
-            outcomes.push(("logs", transport.logs(request, config.timeout).await));
-        }
-        outcomes
+        let spans = std::mem::take(&mut self.spans);
+        let logs = std::mem::take(&mut self.logs);
+        let spans = async {
+            if spans.is_empty() {
+                return None;
+            }
+            Some(("spans", transport.spans(encode::spans(spans, config), config.timeout).await))
+        };
+        let logs = async {
+            if logs.is_empty() {
+                return None;
+            }
+            Some(("logs", transport.logs(encode::logs(logs, config), config.timeout).await))
+        };
+        let (spans, logs) = tokio::join!(spans, logs);
+        spans.into_iter().chain(logs).collect()
     }
 }

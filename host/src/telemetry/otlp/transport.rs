@@ -61,10 +61,10 @@ impl Transport {
     }
 
     /// Exports `request`, within `timeout`.
-    pub async fn spans(&mut self, request: ExportTraceServiceRequest, timeout: Duration) -> Result<(), String> {
+    pub async fn spans(&self, request: ExportTraceServiceRequest, timeout: Duration) -> Result<(), String> {
         match self {
             Transport::Grpc { traces: Some(client), headers, .. } => {
-                let request = grpc_request(request, headers, timeout);
+                let (mut client, request) = (client.clone(), grpc_request(request, headers, timeout));
                 within(timeout, async { client.export(request).await.map(drop).map_err(|status| status.to_string()) })
                     .await
             }
@@ -76,10 +76,10 @@ impl Transport {
     }
 
     /// Exports `request`, within `timeout`.
-    pub async fn logs(&mut self, request: ExportLogsServiceRequest, timeout: Duration) -> Result<(), String> {
+    pub async fn logs(&self, request: ExportLogsServiceRequest, timeout: Duration) -> Result<(), String> {
         match self {
             Transport::Grpc { logs: Some(client), headers, .. } => {
-                let request = grpc_request(request, headers, timeout);
+                let (mut client, request) = (client.clone(), grpc_request(request, headers, timeout));
                 within(timeout, async { client.export(request).await.map(drop).map_err(|status| status.to_string()) })
                     .await
             }
