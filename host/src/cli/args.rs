@@ -227,6 +227,12 @@ pub(crate) struct RunArgs {
     /// address (port 0 picks a free port), beside the served interfaces.
     #[arg(long, value_name = "ADDR")]
     pub(crate) admin: Option<std::net::SocketAddr>,
+    /// Serve the dashboard (the wos as a picture, its services' state, latencies, traces,
+    /// logs, a call form) on this loopback address (port 0 picks a free port). `dev` serves
+    /// it always, at 127.0.0.1:9400 unless told otherwise (or a free port if that one is
+    /// taken).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) dashboard: Option<std::net::SocketAddr>,
     /// How many instances of each service may run at once, for services that do not set
     /// their own `instances` (overrides `[serve] pool`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

@@ -83,6 +83,7 @@ pub(crate) fn start_options(app: &App, flags: &StartFlags, log_format: LogFormat
         log: None,
         data_dir: Some(data_dir),
         export: export_config(&app.manifest)?,
+        recent: None,
     };
     Ok((start, users))
 }

@@ -3,11 +3,13 @@
 
 use parigot_host::caps::log::render::LogFormat;
 use parigot_host::compose::ProgramSettings;
+use parigot_host::dashboard::{self, DashboardOptions};
 use parigot_host::kernel::console;
 use parigot_host::manifest::Manifest;
 use parigot_host::names::ServiceName;
 use parigot_host::runtime::cache::ComponentCache;
 use parigot_host::runtime::{App, BuildPolicy, StartOptions};
+use parigot_host::telemetry::recent::Recent;
 use parigot_host::users::Authenticator;
 use parigot_host::wire::serve::{ServeOptions, Server};
 use std::process::ExitCode;
@@ -57,7 +59,7 @@ pub(crate) fn run_wos(
         tracing::info!("fused {} services into {} ({} KiB)", app.services.len(), path.display(), unit.len() / 1024);
         return Ok(ExitCode::SUCCESS);
     }
-    let (start, users) = start_options(&app, &args.start, log_format)?;
+    let (mut start, users) = start_options(&app, &args.start, log_format)?;
     let user = args.start.user.clone();
     let serve = &app.manifest.serve;
     let serving = match args.listen.or(serve.listen) {
@@ -79,32 +81,75 @@ pub(crate) fn run_wos(
     if args.admin.is_some() && serving.is_none() {
         bail!("`--admin` serves the metrics of a served wos: serve it too (`--listen ADDR` or `[serve] listen`)");
     }
+    let dev = matches!(mode, Mode::Dev);
+    if args.dashboard.is_some() && serving.is_none() && !dev {
+        bail!(
+            "`--dashboard` shows a wos while it runs: serve it (`--listen ADDR` or `[serve] listen`), or use `dev`, \
+             which keeps it running"
+        );
+    }
+    let dashboard = (args.dashboard.is_some() || dev).then(|| {
+        let recent = std::sync::Arc::new(Recent::default());
+        start.recent = Some(recent.clone());
+        let tables = dev.then(|| start.data_dir.clone()).flatten();
+        (DashboardOptions { listen: args.dashboard.unwrap_or(DEV_DASHBOARD.into()), tables }, recent)
+    });
+    let sidecars = Sidecars { admin: args.admin, dashboard, dashboard_fallback: dev && args.dashboard.is_none() };
     match (mode, serving) {
         (Mode::Dev, serving) => {
             let runtime = async_runtime()?;
-            let code = runtime.block_on(develop(app, start, serving, args.admin, user, cache, args.rerun_programs));
+            let code = runtime.block_on(develop(app, start, serving, sidecars, user, cache, args.rerun_programs));
             // A rebuild or compile abandoned at the stop may still be on a blocking thread:
             // the process does not wait for it.
             runtime.shutdown_background();
             code
         }
-        (_, Some(options)) => async_runtime()?.block_on(serve_wos(app, start, options, args.admin, user)),
+        (_, Some(options)) => async_runtime()?.block_on(serve_wos(app, start, options, sidecars, user)),
         (_, None) => async_runtime()?.block_on(run_programs(app, start, user)),
     }
 }
 
-/// Starts the admin listener on `admin`, if given, until the signal.
-async fn start_admin(
+/// Where `dev` serves its dashboard unless told otherwise.
+const DEV_DASHBOARD: ([u8; 4], u16) = ([127, 0, 0, 1], 9400);
+
+/// What is served beside the wos's interfaces: the admin listener (metrics) and the dashboard
+/// (with the store of the latest spans and log lines it shows).
+pub(crate) struct Sidecars {
     admin: Option<std::net::SocketAddr>,
-    running: &parigot_host::runtime::Running,
-    signalled: &tokio::sync::watch::Receiver<bool>,
-) -> Result<()> {
-    let Some(listen) = admin else { return Ok(()) };
-    let mut until_signal = signalled.clone();
-    let shutdown = async move {
-        let _ = until_signal.wait_for(|signalled| *signalled).await;
-    };
-    parigot_host::telemetry::admin::start(listen, running.clone(), shutdown).await.map(|_| ())
+    dashboard: Option<(DashboardOptions, std::sync::Arc<Recent>)>,
+    /// Whether the dashboard may move to a free port when its own is taken (`dev`'s default).
+    dashboard_fallback: bool,
+}
+
+impl Sidecars {
+    /// Starts them, each until the signal.
+    async fn start(
+        self,
+        running: &parigot_host::runtime::Running,
+        signalled: &tokio::sync::watch::Receiver<bool>,
+    ) -> Result<()> {
+        let until_signal = || {
+            let mut until_signal = signalled.clone();
+            async move {
+                let _ = until_signal.wait_for(|signalled| *signalled).await;
+            }
+        };
+        if let Some(listen) = self.admin {
+            parigot_host::telemetry::admin::start(listen, running.clone(), until_signal()).await?;
+        }
+        if let Some((options, recent)) = self.dashboard {
+            let tables = options.tables.clone();
+            let started = dashboard::start(options, running.clone(), recent.clone(), until_signal()).await;
+            if let Err(error) = started {
+                if !self.dashboard_fallback {
+                    return Err(error);
+                }
+                let anywhere = DashboardOptions { listen: (DEV_DASHBOARD.0, 0).into(), tables };
+                dashboard::start(anywhere, running.clone(), recent, until_signal()).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `parigot-host dev`: starts the wos (serving it with `serving`), runs its programs, and
@@ -114,7 +159,7 @@ pub(crate) async fn develop(
     app: std::sync::Arc<App>,
     start: StartOptions,
     serving: Option<ServeOptions>,
-    admin: Option<std::net::SocketAddr>,
+    sidecars: Sidecars,
     user: Option<String>,
     cache: ComponentCache,
     rerun_programs: bool,
@@ -129,11 +174,11 @@ pub(crate) async fn develop(
             };
             let server = Server::start(&running, options, shutdown).await?;
             tracing::info!("listening on http://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
-            start_admin(admin, &running, &signalled).await?;
             Some(server)
         }
         None => None,
     };
+    sidecars.start(&running, &signalled).await?;
     let (reloaded, mut reloads) = tokio::sync::mpsc::unbounded_channel();
     let watcher = tokio::spawn(parigot_host::dev::watch(running.clone(), cache, signalled.clone(), reloaded));
     let has_programs = app.services.iter().any(|s| s.is_program());
@@ -181,7 +226,7 @@ pub(crate) async fn serve_wos(
     app: std::sync::Arc<App>,
     start: StartOptions,
     options: ServeOptions,
-    admin: Option<std::net::SocketAddr>,
+    sidecars: Sidecars,
     user: Option<String>,
 ) -> Result<ExitCode> {
     let signalled = listen_for_signals()?;
@@ -193,7 +238,7 @@ pub(crate) async fn serve_wos(
     let server = Server::start(&running, &options, shutdown).await?;
     let scheme = if server.tls { "https" } else { "http" };
     tracing::info!("listening on {scheme}://{} (gRPC and Connect): {}", server.addr, server.services.join(", "));
-    start_admin(admin, &running, &signalled).await?;
+    sidecars.start(&running, &signalled).await?;
     let programs = app.services.iter().any(|s| s.is_program()).then(|| {
         let running = running.clone();
         tokio::spawn(async move { running.run_programs(user.as_deref()).await })

@@ -145,6 +145,23 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
+    /// Every name [`FailureKind::metric_name`] gives.
+    pub const METRIC_NAMES: &'static [&'static str] = &[
+        "trap",
+        "deadline",
+        "caller-deadline",
+        "busy",
+        "overloaded",
+        "abandoned",
+        "reentry",
+        "start",
+        "memory",
+        "resources",
+        "unavailable",
+        "remote",
+        "remote-timeout",
+    ];
+
     /// Its name in the metrics (`parigot_failures_total{kind=...}`).
     pub fn metric_name(&self) -> &'static str {
         match self {

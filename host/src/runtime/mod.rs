@@ -41,7 +41,7 @@ pub fn build_service(manifest: &Manifest, name: &ServiceName, spec: &ServiceSpec
     load::build_if_needed(manifest, name, spec, BuildPolicy::Always)
 }
 
-pub use running::{Caller, ProgramOutcome, Running};
+pub use running::{Caller, ProgramOutcome, Running, ServiceNow};
 pub use state::{InstanceState, ServiceId};
 
 use crate::caps::context::IdSource;
@@ -55,9 +55,10 @@ use crate::manifest::{Manifest, ServiceSpec};
 use crate::names::ServiceName;
 use crate::registry::HostInterfaces;
 use crate::surface::Surface;
-use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::otlp::{ExportConfig, Exporter};
+use crate::telemetry::recent::Recent;
+use crate::telemetry::{Records, Telemetry};
 use cache::{CacheOutcome, ComponentCache};
 use engine::HostEngine;
 use output::{Destination, ServiceOutput};
@@ -217,10 +218,10 @@ impl App {
 
     /// [`App::instantiate`] with every option.
     pub async fn start(self: &Arc<Self>, options: StartOptions) -> Result<Running> {
-        let StartOptions { determinism, log_format, log, data_dir, export } = options;
+        let StartOptions { determinism, log_format, log, data_dir, export, recent } = options;
         let metrics = Arc::<Metrics>::default();
         let export = export.map(|config| Exporter::start(config, metrics.clone())).transpose()?;
-        let telemetry = Telemetry { metrics, export };
+        let telemetry = Telemetry { metrics, records: Records::new(export, recent) };
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
         let data_dir = data_dir.unwrap_or_else(|| self.manifest.data_folder());
         let start =
@@ -261,6 +262,8 @@ pub struct StartOptions {
     pub data_dir: Option<std::path::PathBuf>,
     /// Where its spans and services' log lines are exported [default: nowhere].
     pub export: Option<ExportConfig>,
+    /// Where the latest of them are kept, for the dashboard [default: nowhere].
+    pub recent: Option<Arc<Recent>>,
 }
 
 /// Where services' stdout and stderr lines go.

@@ -13,7 +13,7 @@ use super::pool::ServicePool;
 use super::shape::PlainList;
 use super::state::ServiceId;
 use crate::caps::context::{EdgeHeaders, IdSource, Pctx};
-use crate::kernel::ServiceState;
+use crate::kernel::{FailureKind, ServiceState};
 use crate::names::ServiceName;
 use crate::surface::RUN_INTERFACE;
 use crate::telemetry::Telemetry;
@@ -47,6 +47,25 @@ pub(super) struct Services {
     pub(super) ids: IdSource,
     /// Its metrics (for the admin listener) and, when export is on, its spans.
     pub(super) telemetry: Telemetry,
+}
+
+/// One service of a running wos as it is now ([`Running::services_now`]).
+#[derive(Debug, Clone)]
+pub struct ServiceNow {
+    pub name: Arc<str>,
+    pub state: ServiceState,
+    /// Its instances in a call.
+    pub busy: usize,
+    /// Its instances waiting for one.
+    pub idle: usize,
+    /// The most instances it may have.
+    pub most: usize,
+    /// What its instances hold (linear memories and tables), in bytes.
+    pub memory: u64,
+    /// Its failed instances so far (a caller's own deadline not counted).
+    pub failures: u64,
+    /// Fresh instances started after a failure.
+    pub restarts: u64,
 }
 
 /// What a caller from outside the wos brings to a call.
@@ -206,6 +225,30 @@ impl Running {
         Ok(self.services.pools[self.service_id(service)?].state())
     }
 
+    /// Every service as it is now, in start-up order: its state, instances and memory, and
+    /// its failures and restarts so far.
+    pub fn services_now(&self) -> Vec<ServiceNow> {
+        let metrics = &self.services.telemetry.metrics;
+        self.services
+            .pools
+            .iter()
+            .map(|pool| {
+                let (busy, idle) = pool.instance_counts();
+                let name = &pool.spec.name;
+                ServiceNow {
+                    name: name.clone(),
+                    state: pool.state(),
+                    busy,
+                    idle,
+                    most: pool.spec.size,
+                    memory: pool.memory_held(),
+                    failures: metrics.failures_of(name, FailureKind::METRIC_NAMES),
+                    restarts: metrics.restarts_of(name),
+                }
+            })
+            .collect()
+    }
+
     /// The servers that would refuse a call needing a fresh instance now: waiting for their
     /// restart back-off, or failed for good (what a readiness check asks).
     pub fn refusing_services(&self) -> Vec<ServiceName> {
@@ -285,8 +328,8 @@ impl Running {
         for pool in self.services.pools.iter().rev() {
             pool.stop().await;
         }
-        if let Some(export) = &self.services.telemetry.export {
-            export.flush(EXPORT_FLUSH_BUDGET).await;
+        if let Some(records) = &self.services.telemetry.records {
+            records.flush(EXPORT_FLUSH_BUDGET).await;
         }
     }
 

@@ -1,4 +1,4 @@
-//! The spans of calls, for the OTLP export: one for each call into a service (the service's
+//! The spans of calls, for the OTLP export and the dashboard: one for each call into a service (the service's
 //! side of it) and one for each call to a remote host (the caller's side, whose id the remote
 //! host's span names as its parent, so that one trace runs across hosts).
 //!
@@ -21,9 +21,9 @@ pub(super) struct SpanStart {
 }
 
 impl SpanStart {
-    /// The span of the call `context`, begun now, if the wos exports spans.
+    /// The span of the call `context`, begun now, if the wos records spans.
     pub(super) fn of(services: &Services, context: &CallContext) -> Option<SpanStart> {
-        services.telemetry.export.as_ref()?;
+        services.telemetry.records.as_ref()?;
         let pctx = &context.pctx;
         Some(SpanStart {
             trace: pctx.trace.id.0,
@@ -45,7 +45,7 @@ impl SpanStart {
         kind: SpanKind,
         outcome: &wasmtime::Result<T>,
     ) {
-        let Some(export) = &services.telemetry.export else { return };
+        let Some(records) = &services.telemetry.records else { return };
         let (interface, function) = label.split_once('#').unwrap_or((label, ""));
         let system = if kind == SpanKind::Client { "grpc" } else { "parigot" };
         let mut attributes = vec![
@@ -57,7 +57,7 @@ impl SpanStart {
         if let Some(user) = self.user {
             attributes.push(("enduser.id", Value::Text(user.into())));
         }
-        export.span(SpanRecord {
+        records.span(SpanRecord {
             service: Arc::from(service),
             trace: self.trace,
             span: self.span,

@@ -206,6 +206,18 @@ impl Metrics {
         self.logins.get_or_create(&LoginLabels { outcome }).inc();
     }
 
+    /// The failures of `service` so far, of any of `kinds`.
+    pub fn failures_of(&self, service: &str, kinds: &[&'static str]) -> u64 {
+        let count =
+            |&kind| self.failures.get(&FailureLabels { service: service.to_owned(), kind }).map_or(0, |c| c.get());
+        kinds.iter().map(count).sum()
+    }
+
+    /// The fresh instances of `service` started after a failure so far.
+    pub fn restarts_of(&self, service: &str) -> u64 {
+        self.restarts.get(&ServiceLabels { service: service.to_owned() }).map_or(0, |c| c.get())
+    }
+
     /// Records a SQLite statement of `service` that took `took`; `statement` is its typed
     /// query's name or its first keyword.
     pub fn statement_ended(&self, service: &str, statement: &str, took: Duration) {

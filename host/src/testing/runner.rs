@@ -88,6 +88,7 @@ async fn fresh(
         log: Some(log.clone()),
         data_dir: Some(data.path().to_owned()),
         export: None,
+        recent: None,
     };
     let running = app.start(start).await?;
     for (service, file) in &app.manifest.fixtures {

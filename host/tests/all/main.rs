@@ -8,6 +8,7 @@ mod call;
 mod chaos;
 mod compose;
 mod context_log;
+mod dashboard;
 mod deploy;
 mod determinism;
 mod dev;

@@ -7,13 +7,18 @@ use std::time::{Duration, Instant};
 
 /// The address the admin listener of `served` says it listens on.
 pub(crate) fn admin_addr(served: &Served) -> String {
+    log_address(served, "admin listening on http://")
+}
+
+/// The address `served` logs after `prefix`, once it has.
+pub(crate) fn log_address(served: &Served, prefix: &str) -> String {
     let until = Instant::now() + Duration::from_secs(20);
     loop {
         let log = served.log();
-        if let Some(rest) = log.split("admin listening on http://").nth(1) {
+        if let Some(rest) = log.split(prefix).nth(1) {
             return rest.split_whitespace().next().unwrap().to_owned();
         }
-        assert!(Instant::now() < until, "no admin listener in:\n{log}");
+        assert!(Instant::now() < until, "no {prefix:?} in:\n{log}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -15,7 +15,8 @@ mod sink;
 pub use sink::{CapturedLine, LogCapture, LogSink, Record, TracingSink};
 
 use crate::kernel::lock;
-use crate::telemetry::otlp::{self, Exporter, LogRecord, Severity};
+use crate::telemetry::Records;
+use crate::telemetry::otlp::{self, LogRecord, Severity};
 use serde::Deserialize;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -37,7 +38,7 @@ impl super::Unit for Log {
     fn prepare(wos: &super::WosPlan<'_>, start: &super::Start<'_>) -> wasmtime::Result<Vec<ServiceLog>> {
         let log = |service: &super::ServicePlan<'_>| {
             ServiceLog::new(service.name.as_str(), service.log, start.log.clone(), start.deterministic)
-                .exporting(start.telemetry.export.clone())
+                .recorded_in(start.telemetry.records.clone())
         };
         Ok(wos.services.iter().map(log).collect())
     }
@@ -189,8 +190,8 @@ pub struct ServiceLog {
     /// on speed.
     limit: Option<Mutex<LineRate>>,
     sink: Arc<dyn LogSink>,
-    /// Where its lines are exported too, when export is on.
-    export: Option<Exporter>,
+    /// Where its lines are recorded too (export, the dashboard), when anything takes them.
+    records: Option<Records>,
 }
 
 /// A service's rate of lines (log lines, or lines of its stdout or stderr): a token bucket of
@@ -236,12 +237,12 @@ impl ServiceLog {
     /// deterministic (a limit by wall-clock time would make its output depend on speed).
     pub fn new(service: &str, settings: &LogSettings, sink: Arc<dyn LogSink>, deterministic: bool) -> ServiceLog {
         let limit = (!deterministic).then(|| Mutex::new(LineRate::new(settings.max_lines_per_second)));
-        ServiceLog { service: service.into(), level: settings.level, limit, sink, export: None }
+        ServiceLog { service: service.into(), level: settings.level, limit, sink, records: None }
     }
 
-    /// This logging, its lines exported by `export` too.
-    pub fn exporting(self, export: Option<Exporter>) -> ServiceLog {
-        ServiceLog { export, ..self }
+    /// This logging, its lines recorded in `records` too.
+    pub fn recorded_in(self, records: Option<Records>) -> ServiceLog {
+        ServiceLog { records, ..self }
     }
 
     /// Whether a line at `level` would be kept.
@@ -288,8 +289,8 @@ impl ServiceLog {
             trace_id: call.map(|pctx| pctx.trace.id),
             request_id: call.map(|pctx| &*pctx.trace.request_id),
         });
-        if let Some(export) = &self.export {
-            export.log(LogRecord {
+        if let Some(records) = &self.records {
+            records.log(LogRecord {
                 service: self.service.clone(),
                 time: std::time::SystemTime::now(),
                 severity: level.severity(),

@@ -1,5 +1,5 @@
 //! What a service's statements tell the host's telemetry: each one's duration, by typed query
-//! name or first keyword (never its parameters), and, when the wos exports spans, a span under
+//! name or first keyword (never its parameters), and, when the wos records spans, a span under
 //! the call that ran it.
 
 use crate::caps::context::IdSource;
@@ -40,8 +40,8 @@ impl StatementTelemetry {
     ) {
         let took = began.1.elapsed();
         self.telemetry.metrics.statement_ended(&self.service, statement, took);
-        let (Some(export), Some((trace, parent))) = (&self.telemetry.export, call) else { return };
-        export.span(SpanRecord {
+        let (Some(records), Some((trace, parent))) = (&self.telemetry.records, call) else { return };
+        records.span(SpanRecord {
             service: self.service.clone(),
             trace,
             span: self.ids.span_id().0,

@@ -1,0 +1,161 @@
+//! The dashboard, looked at in a real browser: headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, which `make tools` installs) loads it against a running hello and a
+//! running Vinny's store, reads the picture and the tables, makes a call through the form and
+//! waits for its trace (host/tests/clients/dashboard_check.py).
+
+use crate::support::served::{Served, curl_url};
+use crate::support::{host_with_input, repo};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Runs dashboard_check.py on `url`, saving its screenshot as `screenshot`, calling
+/// `call` (function and WAVE arguments) through the form if given.
+fn look_at(url: &str, screenshot: &std::path::Path, call: Option<(&str, &str)>) -> Value {
+    let mut command = Command::new(repo().join(".tools/venv/bin/python"));
+    command.arg(repo().join("host/tests/clients/dashboard_check.py")).arg(url).arg(screenshot);
+    if let Some((function, args)) = call {
+        command.args([function, args]);
+    }
+    let output = command.output().expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "dashboard_check.py failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("dashboard_check.py printed {stdout:?}: {e}"))
+}
+
+/// The screenshot's path: kept in target/ for a look, and for the docs.
+fn screenshot(name: &str) -> std::path::PathBuf {
+    let dir = repo().join("target/dashboard");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+/// `parigot-host dev WOS ARGS...`, killed when dropped.
+struct Dev {
+    child: Child,
+    dashboard: String,
+}
+
+impl Dev {
+    /// Starts `dev` and waits until its dashboard listens.
+    fn start(wos: &std::path::Path, args: &[&str]) -> Dev {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+            .arg("dev")
+            .arg(wos)
+            .args(args)
+            .env("PARIGOT_CACHE_DIR", repo().join("target/parigot-test-cache"))
+            .env("PARIGOT_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stderr.take().unwrap());
+        let (found, address) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("dashboard on http://").nth(1) {
+                    let _ = found.send(rest.trim_end_matches('/').to_owned());
+                }
+            }
+        });
+        let dashboard = address.recv_timeout(Duration::from_secs(240)).expect("dev serves its dashboard");
+        Dev { child, dashboard }
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_dashboard_of_hello_in_dev_draws_the_wos_and_traces_a_call_made_through_its_form() {
+    let data = tempfile::tempdir().unwrap();
+    let hello = repo().join("examples/hello/wos.toml");
+    let dev = Dev::start(&hello, &["--dashboard", "127.0.0.1:0", "--data-dir", data.path().to_str().unwrap()]);
+    let url = format!("http://{}/", dev.dashboard);
+    let call = ("example:hello/greeter.greet", r#"({name: "dashboard", excitement: 1})"#);
+    let shown = look_at(&url, &screenshot("hello.png"), Some(call));
+    assert_eq!(shown["title"], "hello · parigot");
+    let mut picture = strings(&shown["picture"]);
+    picture.sort();
+    assert_eq!(picture, ["decorator", "entry", "greeter", "quoter", "signer"]);
+    let arrows: Vec<(String, String)> = shown["arrows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| (pair[0].as_str().unwrap().to_owned(), pair[1].as_str().unwrap().to_owned()))
+        .collect();
+    for hop in [("entry", "greeter"), ("greeter", "decorator"), ("decorator", "quoter"), ("quoter", "signer")] {
+        assert!(arrows.contains(&(hop.0.to_owned(), hop.1.to_owned())), "no arrow {hop:?} in {arrows:?}");
+    }
+    // The services' table: name, language, state...
+    let languages: Vec<(String, String)> = shown["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row[0].as_str().unwrap().to_owned(), row[1].as_str().unwrap().to_owned()))
+        .collect();
+    for expected in
+        [("entry", "Rust"), ("greeter", "Go"), ("decorator", "Python"), ("quoter", "JavaScript"), ("signer", "Rust")]
+    {
+        assert!(languages.contains(&(expected.0.to_owned(), expected.1.to_owned())), "{languages:?}");
+    }
+    // The programs' run, already in the functions' table and the traces.
+    assert!(shown["traces"].as_array().unwrap().iter().any(|root| root == "entry wasi:cli/run@0.2.0#run"), "{shown}");
+    // The call made through the form, and its trace: the greeter and every hop below it.
+    let result = shown["call_result"].as_str().unwrap();
+    assert!(result.contains("Hello, Dashboard!") && result.contains("signer (rust)"), "{result}");
+    let services: Vec<&str> =
+        shown["call_trace"].as_array().unwrap().iter().map(|row| row[0].as_str().unwrap()).collect();
+    assert_eq!(services, ["greeter", "decorator", "quoter", "signer"], "{shown}");
+    assert!(screenshot("hello.png").metadata().unwrap().len() > 10_000);
+}
+
+#[test]
+fn the_dashboard_of_vinnys_store_shows_its_databases_and_a_catalog_search() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let vvv = repo().join("examples/vvv/wos.toml");
+    host_with_input(&["user", "add", vvv.to_str().unwrap(), "vinny", "--data-dir", data_dir], "spin\n").expect_code(0);
+    let served =
+        Served::start_command("dev", &vvv, "127.0.0.1:0", &["--dashboard", "127.0.0.1:0", "--data-dir", data_dir], &[]);
+    let dashboard = crate::telemetry::log_address(&served, "dashboard on http://");
+    let dashboard = dashboard.trim_end_matches('/');
+    let call = ("vvv:shop/catalog.search", r#"("Bush")"#);
+    let shown = look_at(&format!("http://{dashboard}/"), &screenshot("vvv.png"), Some(call));
+    let mut picture = strings(&shown["picture"]);
+    picture.sort();
+    assert_eq!(picture, ["catalog", "gift-cards", "inventory", "store"]);
+    let arrows = shown["arrows"].as_array().unwrap();
+    // Clients reach the three served interfaces; the store calls the catalog and the inventory.
+    assert_eq!(arrows.iter().filter(|pair| pair[0] == "@edge").count(), 3, "{arrows:?}");
+    for provider in ["catalog", "inventory"] {
+        assert!(arrows.iter().any(|pair| pair[0] == "store" && pair[1] == provider), "{arrows:?}");
+    }
+    // Each database's tables, the host's record of its applied migrations among them.
+    let mut tables = strings(&shown["tables"]);
+    tables.retain(|table| !table.ends_with("._parigot_migrations"));
+    tables.sort();
+    assert_eq!(tables, ["catalog.items", "gift-cards.cards", "inventory.stock", "store.sales"]);
+    assert!(strings(&shown["tables"]).contains(&"store._parigot_migrations".to_owned()));
+    assert!(shown["call_result"].as_str().unwrap().contains("Hounds of Love"), "{shown}");
+    let trace: Vec<(String, String)> = shown["call_trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row[0].as_str().unwrap().to_owned(), row[1].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(trace[0].0, "catalog");
+    assert!(trace.iter().any(|(service, label)| service == "catalog" && label.contains("sqlite")), "{trace:?}");
+    // The dashboard answers only to loopback host names.
+    let (status, _) = curl_url(&format!("http://{dashboard}/api/wos"), &["-H", "Host: dashboard.example"]);
+    assert_eq!(status, 403);
+}
