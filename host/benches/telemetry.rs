@@ -6,8 +6,11 @@
 //! its own would cost this one nothing. Rounds alternate between the two, so that both see the
 //! same machine.
 //!
-//! Prints each one's throughput and latency percentiles, their ratio, and the spans and log
-//! records the collector received. `make bench` runs it.
+//! A third wos, started alike, keeps its latest spans and log lines for a dashboard, which a
+//! client polls as an open page does (every second: state, traces, logs).
+//!
+//! Prints each one's throughput and latency percentiles, the ratios to the first, and the spans
+//! and log records the collector received. `make bench` runs it.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -16,8 +19,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use parigot_host::dashboard::{self, DashboardOptions};
 use parigot_host::runtime::StartOptions;
 use parigot_host::telemetry::otlp::{ExportConfig, TelemetryTable};
+use parigot_host::telemetry::recent::Recent;
 use prost::Message;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -99,6 +104,21 @@ impl Side {
     }
 }
 
+/// What an open dashboard page asks for, every second, until the process ends.
+async fn watch(dashboard: SocketAddr) {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<Bytes>>();
+    loop {
+        for path in ["/api/state", "/api/traces", "/api/logs?level=info"] {
+            let uri: http::Uri = format!("http://{dashboard}{path}").parse().unwrap();
+            let answer = client.get(uri).await.unwrap();
+            assert!(answer.status().is_success());
+            http_body_util::BodyExt::collect(answer.into_body()).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 async fn connect(addr: SocketAddr) -> Channel {
     Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap()
 }
@@ -114,15 +134,21 @@ fn main() {
         let export = ExportConfig::resolve("chain", &table, &|_| None).unwrap();
         let (_quiet, quiet) = serve_with(&app, StartOptions::default()).await;
         let (exporting_wos, exporting) = serve_with(&app, StartOptions { export, ..StartOptions::default() }).await;
-        let channels = [connect(quiet).await, connect(exporting).await];
+        let recent = Arc::new(Recent::default());
+        let (watched_wos, watched) =
+            serve_with(&app, StartOptions { recent: Some(recent.clone()), ..StartOptions::default() }).await;
+        let options = DashboardOptions { listen: "127.0.0.1:0".parse().unwrap(), tables: None };
+        let dashboard = dashboard::start(options, watched_wos.clone(), recent, std::future::pending()).await.unwrap();
+        tokio::spawn(watch(dashboard));
+        let channels = [connect(quiet).await, connect(exporting).await, connect(watched).await];
         for channel in &channels {
             assert_eq!(greet(channel).await.trail.len(), 4, "the chain answers");
             concurrent_round(channel, CALLS_PER_ROUND, &mut Vec::new()).await; // warm-up
         }
-        let mut sides = [Side::default(), Side::default()];
+        let mut sides = [Side::default(), Side::default(), Side::default()];
         for round in 0..ROUNDS {
-            // Alternate which goes first, so that neither always follows the other.
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            // Rotate which goes first, so that none always follows another.
+            let order = [round % 3, (round + 1) % 3, (round + 2) % 3];
             for which in order {
                 let side = &mut sides[which];
                 side.busy += concurrent_round(&channels[which], CALLS_PER_ROUND, &mut side.latencies).await;
@@ -136,7 +162,9 @@ fn main() {
         );
         sides[0].report("export off");
         sides[1].report("export on");
-        println!("ratio on/off: throughput {:.3}x", sides[1].throughput() / sides[0].throughput());
+        sides[2].report("dashboard");
+        println!("ratio export on/off: throughput {:.3}x", sides[1].throughput() / sides[0].throughput());
+        println!("ratio dashboard open/off: throughput {:.3}x", sides[2].throughput() / sides[0].throughput());
         let metrics = exporting_wos.metrics().encode();
         let dropped: Vec<&str> = metrics.lines().filter(|l| l.starts_with("parigot_telemetry_dropped_total")).collect();
         println!(
