@@ -100,7 +100,17 @@ impl<'a> Call<'a> {
         let deadline = services.deadline_for(id, caller.deadline);
         let context = CallContext { deadline, ..caller };
         let span = SpanStart::of(services, &context);
-        let mut lease = pool.lease(services, label, &context).await?;
+        let mut lease = match pool.lease(services, label, &context).await {
+            Ok(lease) => lease,
+            Err(refused) => {
+                // Refused before it began (busy, overloaded, abandoned...): still a call, failed.
+                services.telemetry.metrics.call_ended(&pool.spec.name, label, false, began.elapsed());
+                if let Some(span) = span {
+                    span.end(services, &pool.spec.name, label, SpanKind::Server, Some(&refused));
+                }
+                return Err(refused);
+            }
+        };
         let instance = lease.instance();
         let func = match target {
             Target::Slot(slot) => instance.provided[slot],
@@ -127,7 +137,7 @@ impl<'a> Call<'a> {
         let service = &self.pool.spec.name;
         self.services.telemetry.metrics.call_ended(service, self.label, outcome.is_ok(), self.began.elapsed());
         if let Some(span) = self.span.take() {
-            span.end(self.services, service, self.label, SpanKind::Server, &outcome);
+            span.end(self.services, service, self.label, SpanKind::Server, outcome.as_ref().err());
         }
         match outcome {
             Ok(output) => {

@@ -222,7 +222,7 @@ impl<'a> RemoteSpan<'a> {
 
     fn end<T>(self, outcome: &Result<T>) {
         if let Some(start) = self.start {
-            start.end(self.services, self.consumer, &self.label, SpanKind::Client, outcome);
+            start.end(self.services, self.consumer, &self.label, SpanKind::Client, outcome.as_ref().err());
         }
     }
 }

@@ -35,15 +35,16 @@ impl SpanStart {
         })
     }
 
-    /// Ends the span of a call of `service` to `label` (`interface#function`) and records it:
-    /// `Server` for a call into the service, `Client` for one to a remote host.
-    pub(super) fn end<T>(
+    /// Ends the span of a call of `service` to `label` (`interface#function`), which failed
+    /// with `error` if it did, and records it: `Server` for a call into the service, `Client`
+    /// for one to a remote host.
+    pub(super) fn end(
         self,
         services: &Services,
         service: &str,
         label: &str,
         kind: SpanKind,
-        outcome: &wasmtime::Result<T>,
+        error: Option<&wasmtime::Error>,
     ) {
         let Some(records) = &services.telemetry.records else { return };
         let (interface, function) = label.split_once('#').unwrap_or((label, ""));
@@ -67,7 +68,7 @@ impl SpanStart {
             start: self.began.0,
             duration: self.began.1.elapsed(),
             attributes,
-            error: outcome.as_ref().err().map(|error| format!("{error:#}")),
+            error: error.map(|error| format!("{error:#}")),
         });
     }
 }

@@ -155,7 +155,24 @@ fn the_dashboard_of_vinnys_store_shows_its_databases_and_a_catalog_search() {
         .collect();
     assert_eq!(trace[0].0, "catalog");
     assert!(trace.iter().any(|(service, label)| service == "catalog" && label.contains("sqlite")), "{trace:?}");
-    // The dashboard answers only to loopback host names.
+    // The dashboard answers only to loopback host names, takes calls only as JSON, and
+    // refuses what it cannot parse with the reason, never by failing.
     let (status, _) = curl_url(&format!("http://{dashboard}/api/wos"), &["-H", "Host: dashboard.example"]);
     assert_eq!(status, 403);
+    let call_url = format!("http://{dashboard}/api/call");
+    let (status, _) = curl_url(&call_url, &["-d", r#"{"call": "vvv:shop/catalog.search(\"x\")"}"#]);
+    assert_eq!(status, 415, "a form post is not a JSON call");
+    let json = ["-H", "Content-Type: application/json", "-d"];
+    let deep = format!(r#"{{"call": "vvv:shop/catalog.search({}\"x\"{})"}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    let (status, body) = curl_url(&call_url, &[json[0], json[1], json[2], &deep]);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("cannot parse the call"), "{body}");
+    let (status, body) = curl_url(&call_url, &[json[0], json[1], json[2], r#"{"call": "vvv:shop/catalog.nothing()"}"#]);
+    assert_eq!(status, 400, "{body}");
+    let huge = format!(r#"{{"call": "vvv:shop/catalog.search(\"{}\")"}}"#, "x".repeat(2 << 20));
+    let file = data.path().join("huge.json");
+    std::fs::write(&file, huge).unwrap();
+    let (status, _) = curl_url(&call_url, &[json[0], json[1], json[2], &format!("@{}", file.display())]);
+    assert_eq!(status, 413, "a call past 1 MiB is refused");
+    assert_eq!(curl_url(&format!("http://{dashboard}/api/wos"), &[]).0, 200, "and the dashboard still answers");
 }

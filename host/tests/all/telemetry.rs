@@ -178,3 +178,28 @@ fn a_real_prometheus_scrapes_the_admin_listener() {
         std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+#[test]
+fn a_call_refused_before_it_began_is_counted_as_a_failed_call() {
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/faults\"]\n[services.faulty]\ncomponent = {:?}\n\
+         instances = 1\nqueue = 0\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let served = Served::start(&wos.path(), &["--admin", "127.0.0.1:0"]);
+    let admin = admin_addr(&served);
+    let json = |body: &'static str| ["-H", "Content-Type: application/json", "-d", body];
+    // The one instance sleeps; meanwhile a ping finds no instance and no place to wait.
+    let addr = served.addr.clone();
+    let sleeper = std::thread::spawn(move || {
+        crate::support::served::curl(&addr, "/parigot.testing.faults.v0_1_0.Faults/Sleep", &json(r#"{"ms": 1500}"#))
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, body) = served.curl("/parigot.testing.faults.v0_1_0.Faults/Ping", &json("{}"));
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(sleeper.join().unwrap().0, 200);
+    let (_, metrics) = curl_url(&format!("http://{admin}/metrics"), &[]);
+    let ping = "parigot:testing/faults@0.1.0#ping";
+    let line = format!("parigot_calls_total{{service=\"faulty\",function=\"{ping}\",outcome=\"error\"}} 1");
+    assert!(metrics.contains(&line), "no {line:?} in\n{metrics}");
+}
