@@ -250,20 +250,39 @@ fn severity_named(name: &str) -> Option<Severity> {
         .find(|severity| severity_name(*severity) == name)
 }
 
-/// The call the page's form sends.
+/// The call the page's form sends: in WAVE, or in JSON.
 #[derive(Deserialize)]
-struct CallRequest {
-    /// `ns:pkg/iface.function(args)`, the arguments in WAVE.
-    call: String,
+#[serde(untagged)]
+enum CallRequest {
+    /// `{"call": "ns:pkg/iface.function(args)"}`, the arguments in WAVE.
+    Wave { call: String },
+    /// `{"interface": "ns:pkg/iface", "function": "f", "json": {...}}`, the arguments as the
+    /// function's gRPC request message in JSON.
+    Json { interface: String, function: String, json: Json },
 }
 
-/// Makes the call `body` asks for: its results in WAVE, or `{"error": ...}`.
+/// Makes the call `body` asks for: its results (in WAVE, or the response message in JSON),
+/// or `{"error": ...}`.
 pub async fn call(running: &Running, body: &[u8]) -> Json {
     let request: CallRequest = match serde_json::from_slice(body) {
         Ok(request) => request,
-        Err(e) => return json!({ "error": format!("send {{\"call\": \"ns:pkg/iface.function(args)\"}}: {e}") }),
+        Err(e) => {
+            return json!({ "error": format!(
+                "send {{\"call\": \"ns:pkg/iface.function(args in WAVE)\"}} or {{\"interface\": ..., \"function\": ..., \
+                 \"json\": {{...}}}}: {e}"
+            ) });
+        }
     };
-    let call = match AdHocCall::parse(running.app(), &request.call) {
+    let text = match request {
+        CallRequest::Wave { call } => call,
+        CallRequest::Json { interface, function, json } => {
+            return match super::json_call::call(running, &interface, &function, json).await {
+                Ok(answer) => json!({ "json": answer }),
+                Err(why) => json!({ "error": why }),
+            };
+        }
+    };
+    let call = match AdHocCall::parse(running.app(), &text) {
         Ok(call) => call,
         Err(e) => return json!({ "error": e.to_string() }),
     };

@@ -10,6 +10,7 @@
 //! answers that question).
 
 mod api;
+mod json_call;
 mod tables;
 
 use crate::runtime::Running;
@@ -128,8 +129,9 @@ fn is_loopback_host(host: &str) -> bool {
     name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// `POST /api/call` with `{"call": "ns:pkg/iface.function(args in WAVE)"}`: the results in
-/// WAVE, or why the call could not be made.
+/// `POST /api/call` with `{"call": "ns:pkg/iface.function(args in WAVE)"}` or `{"interface",
+/// "function", "json": request message}`: the results in WAVE (or the response message), or
+/// why the call could not be made.
 async fn call(State(shared): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)

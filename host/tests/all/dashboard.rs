@@ -11,12 +11,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Runs dashboard_check.py on `url`, saving its screenshot as `screenshot`, calling
-/// `call` (function and WAVE arguments) through the form if given.
-fn look_at(url: &str, screenshot: &std::path::Path, call: Option<(&str, &str)>) -> Value {
+/// `call` (function, arguments, and whether they are `wave` or `json`) through the form if
+/// given.
+fn look_at(url: &str, screenshot: &std::path::Path, call: Option<(&str, &str, &str)>) -> Value {
     let mut command = Command::new(repo().join(".tools/venv/bin/python"));
     command.arg(repo().join("host/tests/clients/dashboard_check.py")).arg(url).arg(screenshot);
-    if let Some((function, args)) = call {
-        command.args([function, args]);
+    if let Some((function, args, mode)) = call {
+        command.args([function, args, mode]);
     }
     let output = command.output().expect("python runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -81,7 +82,7 @@ fn the_dashboard_of_hello_in_dev_draws_the_wos_and_traces_a_call_made_through_it
     let hello = repo().join("examples/hello/wos.toml");
     let dev = Dev::start(&hello, &["--dashboard", "127.0.0.1:0", "--data-dir", data.path().to_str().unwrap()]);
     let url = format!("http://{}/", dev.dashboard);
-    let call = ("example:hello/greeter.greet", r#"({name: "dashboard", excitement: 1})"#);
+    let call = ("example:hello/greeter.greet", r#"({name: "dashboard", excitement: 1})"#, "wave");
     let shown = look_at(&url, &screenshot("hello.png"), Some(call));
     assert_eq!(shown["title"], "hello · parigot");
     let mut picture = strings(&shown["picture"]);
@@ -120,7 +121,7 @@ fn the_dashboard_of_hello_in_dev_draws_the_wos_and_traces_a_call_made_through_it
 }
 
 #[test]
-fn the_dashboard_of_vinnys_store_shows_its_databases_and_a_catalog_search() {
+fn the_dashboard_of_vinnys_store_shows_its_databases_and_a_catalog_search_made_in_json() {
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().to_str().unwrap();
     let vvv = repo().join("examples/vvv/wos.toml");
@@ -129,7 +130,8 @@ fn the_dashboard_of_vinnys_store_shows_its_databases_and_a_catalog_search() {
         Served::start_command("dev", &vvv, "127.0.0.1:0", &["--dashboard", "127.0.0.1:0", "--data-dir", data_dir], &[]);
     let dashboard = crate::telemetry::log_address(&served, "dashboard on http://");
     let dashboard = dashboard.trim_end_matches('/');
-    let call = ("vvv:shop/catalog.search", r#"("Bush")"#);
+    // In JSON: the request message of the function's gRPC method.
+    let call = ("vvv:shop/catalog.search", r#"{"text": "Bush"}"#, "json");
     let shown = look_at(&format!("http://{dashboard}/"), &screenshot("vvv.png"), Some(call));
     let mut picture = strings(&shown["picture"]);
     picture.sort();

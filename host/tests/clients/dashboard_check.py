@@ -1,14 +1,15 @@
 """Looks at a parigot dashboard in a real browser: headless Chromium driven through
 chromedriver (Debian's `chromium` and `chromium-driver`), over the W3C WebDriver protocol.
 
-Usage: dashboard_check.py URL SCREENSHOT [CALL_FUNCTION CALL_ARGS]
+Usage: dashboard_check.py URL SCREENSHOT [CALL_FUNCTION CALL_ARGS [wave|json]]
 
 Loads URL, waits until the page has drawn, and prints one JSON object with what it shows:
   {"title", "picture": [service names in the picture], "arrows": [[from, to], ...],
    "services": [rows of the services table, as lists of cells],
    "functions": [...], "tables": [data-table names], "traces": [roots of the listed traces]}
 With CALL_FUNCTION (an option of the call form, `ns:pkg/iface.function`) and CALL_ARGS (WAVE,
-in parentheses), it also makes that call through the form and adds
+in parentheses, or with `json` the function's request message in JSON), it also makes that
+call through the form and adds
   "call_result": the text shown, and "call_trace": the spans (service and name) of the trace
   the page then shows, once one rooted at that function appears.
 Saves a screenshot of the whole page to SCREENSHOT (PNG).
@@ -107,7 +108,7 @@ return {
 
 
 def main():
-    if len(sys.argv) not in (3, 5):
+    if len(sys.argv) not in (3, 5, 6):
         sys.exit(__doc__)
     url, screenshot = sys.argv[1], sys.argv[2]
     driver = Driver()
@@ -115,13 +116,15 @@ def main():
         driver.command("POST", "/url", {"url": url})
         driver.wait_for("return document.body.dataset.ready === 'true'", "its first drawing")
         shown = driver.script(SHOWN)
-        if len(sys.argv) == 5:
+        if len(sys.argv) >= 5:
             function, args = sys.argv[3], sys.argv[4]
+            mode = sys.argv[5] if len(sys.argv) == 6 else "wave"
             driver.script(
-                "const [f, a] = arguments;"
+                "const [f, a, m] = arguments;"
                 "document.getElementById('call-function').value = f;"
+                "document.getElementById('call-mode').value = m;"
                 "document.getElementById('call-args').value = a;"
-                "document.getElementById('call-button').click();", function, args)
+                "document.getElementById('call-button').click();", function, args, mode)
             shown["call_result"] = driver.wait_for(
                 "const r = document.getElementById('call-result').textContent;"
                 "return r && r !== 'calling…' ? r : null;", "the call's result")

@@ -135,19 +135,34 @@ async function callFunction(event) {
   const output = document.getElementById("call-result");
   const fn = document.getElementById("call-function").value;
   let args = document.getElementById("call-args").value.trim();
-  if (!args.startsWith("(")) args = `(${args})`;
+  let request;
+  if (document.getElementById("call-mode").value === "json") {
+    const dot = fn.lastIndexOf(".");
+    let json;
+    try {
+      json = JSON.parse(args || "{}");
+    } catch (error) {
+      output.className = "result error";
+      output.textContent = `the arguments are not JSON: ${error.message}`;
+      return;
+    }
+    request = { interface: fn.slice(0, dot), function: fn.slice(dot + 1), json };
+  } else {
+    if (!args.startsWith("(")) args = `(${args})`;
+    request = { call: `${fn}${args}` };
+  }
   output.className = "result";
   output.textContent = "calling…";
   const answer = await api("/api/call", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ call: `${fn}${args}` }),
+    body: JSON.stringify(request),
   });
   if (answer.error !== undefined) {
     output.className = "result error";
     output.textContent = answer.error;
   } else {
-    output.textContent = answer.results.join("\n") || "(no results)";
+    output.textContent = answer.json !== undefined ? JSON.stringify(answer.json, null, 2) : answer.results.join("\n") || "(no results)";
     chosenTrace = null; // show the call's own trace, the newest, when it arrives
     await refresh();
   }
@@ -201,8 +216,10 @@ function drawWaterfall(trace) {
     const width = Math.max((100 * span.duration_us) / total, 0.3);
     const bar = el("div", { class: span.error ? "bar failed" : "bar", style: `left:${left}%;width:${width}%;background:${serviceColor(span.service)}`, title: span.error ?? span.name });
     return el("div", { class: "span-row", "data-span": span.span, "data-service": span.service },
-      el("div", { class: "label", style: `padding-left:${depthOf(span) * 14}px` }, `${span.service} · ${span.kind === "client" ? "→ " : ""}${span.name}`),
-      el("div", { class: "track" }, bar, el("span", { class: "took", style: `position:absolute;left:${Math.min(left + width, 90)}%` }, micros(span.duration_us))));
+      el("div", { class: "label", style: `padding-left:${depthOf(span) * 14}px`, title: span.name },
+        `${span.service} · ${span.kind === "client" ? "→ " : ""}${span.name}`),
+      el("div", { class: "took" }, micros(span.duration_us)),
+      el("div", { class: "track" }, bar));
   });
   const heading = el("p", { class: "hint" }, `trace ${trace.trace} · ${micros(trace.duration_us)}`);
   document.getElementById("waterfall").replaceChildren(heading, ...rows);
@@ -264,6 +281,9 @@ async function main() {
   drawPicture();
   fillCallForm();
   document.getElementById("call-form").addEventListener("submit", callFunction);
+  document.getElementById("call-mode").addEventListener("change", (event) => {
+    document.getElementById("call-args").value = event.target.value === "json" ? "{}" : "()";
+  });
   document.getElementById("log-filter").addEventListener("change", refresh);
   await refresh();
   document.body.dataset.ready = "true";
