@@ -13,6 +13,9 @@
 //!   of the scrape;
 //! - `parigot_logins_total{outcome}`: requests that came with credentials at the served edge,
 //!   by outcome (`ok`, `refused`, `throttled`, `unavailable`);
+//! - `parigot_requests_total{function, code}`: requests served at the edge (gRPC and Connect)
+//!   that reached their function, by the code they were answered with (`ok`,
+//!   `deadline_exceeded`, `resource_exhausted`...);
 //! - `parigot_sqlite_statement_duration_seconds{service, statement}`: SQLite statements, by
 //!   typed query name or, for SQL a guest wrote, by its first keyword (`SELECT`, `INSERT`...),
 //!   a histogram (waiting for a thread and for a lock included);
@@ -73,6 +76,13 @@ struct InstanceLabels {
     state: &'static str,
 }
 
+/// A served function and the code its request was answered with.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    function: String,
+    code: &'static str,
+}
+
 /// One kind of SQLite statement of one service.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatementLabels {
@@ -102,6 +112,7 @@ pub struct Metrics {
     instances: Family<InstanceLabels, Gauge>,
     memory: Family<ServiceLabels, Gauge>,
     logins: Family<LoginLabels, Counter>,
+    requests: Family<RequestLabels, Counter>,
     statements: Family<StatementLabels, Histogram, fn() -> Histogram>,
     dropped: Family<SignalLabels, Counter>,
     export_failures: Family<SignalLabels, Counter>,
@@ -123,6 +134,7 @@ impl Default for Metrics {
         let instances = Family::<InstanceLabels, Gauge>::default();
         let memory = Family::<ServiceLabels, Gauge>::default();
         let logins = Family::<LoginLabels, Counter>::default();
+        let requests = Family::<RequestLabels, Counter>::default();
         let statements: Family<StatementLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(|| Histogram::new(DURATION_BUCKETS));
         let dropped = Family::<SignalLabels, Counter>::default();
@@ -139,6 +151,11 @@ impl Default for Metrics {
             memory.clone(),
         );
         registry.register("logins", "Requests with credentials at the served edge, by outcome", logins.clone());
+        registry.register(
+            "requests",
+            "Requests served at the edge that reached their function, by the code they were answered with",
+            requests.clone(),
+        );
         registry.register(
             "sqlite_statement_duration_seconds",
             "How long a service's SQLite statements took, by typed query or first keyword",
@@ -159,6 +176,7 @@ impl Default for Metrics {
             instances,
             memory,
             logins,
+            requests,
             statements,
             dropped,
             export_failures,
@@ -204,6 +222,12 @@ impl Metrics {
     /// `unavailable`.
     pub fn login(&self, outcome: &'static str) {
         self.logins.get_or_create(&LoginLabels { outcome }).inc();
+    }
+
+    /// Records a request served at the edge for `function` (`interface#function`), answered
+    /// with `code` (`ok`, `deadline_exceeded`...: the Connect protocol's names of gRPC codes).
+    pub fn request_ended(&self, function: &str, code: &'static str) {
+        self.requests.get_or_create(&RequestLabels { function: function.to_owned(), code }).inc();
     }
 
     /// The failures of `service` so far, of any of `kinds`.

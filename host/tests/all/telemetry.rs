@@ -57,6 +57,8 @@ fn the_admin_listener_serves_calls_latencies_and_failures_for_prometheus() {
         format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{spin}\",le=\"0.1\"}} 0"),
         format!("parigot_call_duration_seconds_bucket{{service=\"faulty\",function=\"{spin}\",le=\"0.25\"}} 1"),
         "parigot_failures_total{service=\"faulty\",kind=\"deadline\"} 1".to_owned(),
+        format!("parigot_requests_total{{function=\"{ping}\",code=\"ok\"}} 3"),
+        format!("parigot_requests_total{{function=\"{spin}\",code=\"deadline_exceeded\"}} 1"),
         "parigot_restarts_total{service=\"faulty\"} 1".to_owned(),
         "parigot_instances{service=\"faulty\",state=\"busy\"} 0".to_owned(),
         "parigot_instances{service=\"faulty\",state=\"idle\"} 1".to_owned(),
@@ -200,6 +202,10 @@ fn a_call_refused_before_it_began_is_counted_as_a_failed_call() {
     assert_eq!(sleeper.join().unwrap().0, 200);
     let (_, metrics) = curl_url(&format!("http://{admin}/metrics"), &[]);
     let ping = "parigot:testing/faults@0.1.0#ping";
-    let line = format!("parigot_calls_total{{service=\"faulty\",function=\"{ping}\",outcome=\"error\"}} 1");
-    assert!(metrics.contains(&line), "no {line:?} in\n{metrics}");
+    for line in [
+        format!("parigot_calls_total{{service=\"faulty\",function=\"{ping}\",outcome=\"error\"}} 1"),
+        format!("parigot_requests_total{{function=\"{ping}\",code=\"resource_exhausted\"}} 1"),
+    ] {
+        assert!(metrics.contains(&line), "no {line:?} in\n{metrics}");
+    }
 }

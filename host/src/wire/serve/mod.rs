@@ -509,7 +509,11 @@ async fn invoke_with_request_id(
     caller: Caller,
 ) -> Result<(DynamicMessage, Option<String>), Status> {
     let id = request_id(&caller);
-    match gateway.invoke(endpoint, request, caller).await {
+    let function = format!("{}#{}", endpoint.interface, endpoint.function);
+    let outcome = gateway.invoke(endpoint, request, caller).await;
+    let code = outcome.as_ref().map_or_else(|status| status.code(), |_| tonic::Code::Ok);
+    gateway.running.metrics().request_ended(&function, status::connect_code(code));
+    match outcome {
         Ok(response) => Ok((response, id)),
         Err(mut status) => {
             if let Some(value) = id.and_then(|id| tonic::metadata::MetadataValue::try_from(id).ok()) {
