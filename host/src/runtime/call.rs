@@ -134,18 +134,20 @@ impl<'a> Call<'a> {
     /// Gives the instance back, or drops it and applies the restart policy if the call failed.
     fn end<T>(mut self, outcome: Result<T>) -> Result<T> {
         self.lease.in_call = false;
-        let service = &self.pool.spec.name;
-        self.services.telemetry.metrics.call_ended(service, self.label, outcome.is_ok(), self.began.elapsed());
-        if let Some(span) = self.span.take() {
-            span.end(self.services, service, self.label, SpanKind::Server, outcome.as_ref().err());
-        }
-        match outcome {
+        let (services, pool, label, span) = (self.services, self.pool, self.label, self.span.take());
+        services.telemetry.metrics.call_ended(&pool.spec.name, label, outcome.is_ok(), self.began.elapsed());
+        let outcome = match outcome {
             Ok(output) => {
                 self.lease.instance().store.data_mut().end_call();
-                self.pool.succeeded();
+                pool.succeeded();
                 Ok(output)
             }
-            Err(error) => Err(self.pool.failed(self.services, self.lease, self.label, self.deadline, error)),
+            Err(error) => Err(pool.failed(services, self.lease, label, self.deadline, error)),
+        };
+        // After the failure is named (the service, and why), which is what the span tells.
+        if let Some(span) = span {
+            span.end(services, &pool.spec.name, label, SpanKind::Server, outcome.as_ref().err());
         }
+        outcome
     }
 }

@@ -271,3 +271,29 @@ fn bad_export_settings_are_named_before_anything_starts() {
         run.stderr
     );
 }
+
+#[test]
+fn a_logged_in_callers_spans_name_the_user_and_a_failed_call_has_an_error_status() {
+    let receiver = Receiver::start();
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nexports = [\"parigot:testing/users\", \"parigot:testing/faults\"]\n\
+         [services.faulty]\ncomponent = {:?}\n[services.faulty.limits]\ndeadline-ms = 200\n",
+        component("faulty-rust").display().to_string()
+    ));
+    let path = wos.path();
+    crate::support::host_with_input(&["user", "add", path.to_str().unwrap(), "ada"], "lovelace\n").expect_code(0);
+    let served = Served::start_command("run", &path, "127.0.0.1:0", &[], &receiver.env("http/protobuf"));
+    let json = ["-H", "Content-Type: application/json", "-d", "{}"];
+    let whoami = "/parigot.testing.users.v0_1_0.Users/Whoami";
+    assert_eq!(served.curl(whoami, &[&["-u", "ada:lovelace"][..], &json[..]].concat()).0, 200);
+    assert_ne!(served.curl("/parigot.testing.faults.v0_1_0.Faults/Spin", &json).0, 200);
+    served.terminate();
+    let records = receiver.records();
+    let spans = spans(&records);
+    let named = |suffix: &str| *spans.iter().find(|span| field(span, "name").ends_with(suffix)).expect(suffix);
+    assert_eq!(named("#whoami")["attributes"]["enduser.id"], "ada");
+    let spin = named("#spin");
+    assert_eq!(field(spin, "status"), "STATUS_CODE_ERROR");
+    assert!(field(spin, "message").contains("ran past its deadline of 200 ms"), "{spin}");
+    assert!(spin["attributes"].get("enduser.id").is_none(), "{spin}");
+}
