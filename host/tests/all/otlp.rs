@@ -109,16 +109,25 @@ fn the_hello_trace_reaches_a_receiver_with_its_parent_links_over_grpc_and_http()
             }
             above = hops;
         }
-        // Log lines carry the trace and span of the call they were logged in, and their fields.
-        let decorating: Vec<&Value> =
-            records.iter().filter(|r| r["signal"] == "log" && r["body"] == "decorating").collect();
-        assert_eq!(decorating.len(), 2, "{records:#?}");
-        for line in decorating {
-            assert_eq!((line["service"].as_str(), line["severity"].as_str()), (Some("decorator"), Some("INFO")));
-            assert_eq!(line["trace"], trace);
-            assert!(of(&spans, "decorator").iter().any(|span| span["span"] == line["span"]), "{line}");
-            assert_eq!(line["attributes"]["excitement"], 2);
+        // Log lines, from the SDK of every language, carry the trace and span of the call they
+        // were logged in, and their fields.
+        for (service, message) in [
+            ("entry", "greeting 2 name(s)"),
+            ("greeter", "greeting"),
+            ("decorator", "decorating"),
+            ("quoter", "quoting"),
+            ("signer", "signed 24 byte(s)"),
+        ] {
+            let lines: Vec<&Value> = records.iter().filter(|r| r["signal"] == "log" && r["body"] == message).collect();
+            assert!(!lines.is_empty(), "no {message:?} from {service}: {records:#?}");
+            for line in lines {
+                assert_eq!((line["service"].as_str(), line["severity"].as_str()), (Some(service), Some("INFO")));
+                assert_eq!(line["trace"], trace);
+                assert!(of(&spans, service).iter().any(|span| span["span"] == line["span"]), "{line}");
+            }
         }
+        let decorating = records.iter().find(|r| r["body"] == "decorating").unwrap();
+        assert_eq!(decorating["attributes"]["excitement"], 2);
     }
 }
 
