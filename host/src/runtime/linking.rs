@@ -215,7 +215,7 @@ impl<'a> RemoteSpan<'a> {
         remote: &dyn RemoteImport,
         function: &str,
     ) -> RemoteSpan<'a> {
-        let start = SpanStart::of(services, callee);
+        let start = SpanStart::of(services, callee).map(|start| start.with("server.address", remote.url()));
         let label = if start.is_some() { format!("{}#{function}", remote.import()) } else { String::new() };
         RemoteSpan { services, start, consumer, label }
     }
@@ -242,6 +242,9 @@ pub trait RemoteBinder: Send + Sync {
 pub trait RemoteImport: Send + Sync {
     /// The interface as the consumer imports it.
     fn import(&self) -> &crate::names::InterfaceName;
+
+    /// The remote host's URL (`http://host:port`), as its spans name it.
+    fn url(&self) -> &str;
 
     /// The imported functions, by name.
     fn functions(&self) -> Vec<String>;

@@ -18,6 +18,8 @@ pub(super) struct SpanStart {
     user: Option<Box<str>>,
     request_id: Box<str>,
     began: (SystemTime, Instant),
+    /// Attributes of its own kind of call (a remote call's host).
+    extra: Vec<(&'static str, Value)>,
 }
 
 impl SpanStart {
@@ -32,7 +34,14 @@ impl SpanStart {
             user: pctx.trace.user.clone(),
             request_id: pctx.trace.request_id.clone(),
             began: (SystemTime::now(), Instant::now()),
+            extra: Vec::new(),
         })
+    }
+
+    /// This span with the attribute `key` = `value` too.
+    pub(super) fn with(mut self, key: &'static str, value: &str) -> SpanStart {
+        self.extra.push((key, Value::Text(value.to_owned())));
+        self
     }
 
     /// Ends the span of a call of `service` to `label` (`interface#function`), which failed
@@ -58,6 +67,7 @@ impl SpanStart {
         if let Some(user) = self.user {
             attributes.push(("enduser.id", Value::Text(user.into())));
         }
+        attributes.extend(self.extra);
         records.span(SpanRecord {
             service: Arc::from(service),
             trace: self.trace,

@@ -66,6 +66,10 @@ impl RemoteImport for RemoteInterface {
         self.rpcs.keys().cloned().collect()
     }
 
+    fn url(&self) -> &str {
+        &self.link.remote.url
+    }
+
     fn call<'a>(
         &'a self,
         function: &'a str,

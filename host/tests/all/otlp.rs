@@ -146,6 +146,7 @@ fn one_trace_runs_across_two_hosts() {
         service("signer", "")
     ));
     let signer = Served::start_command("run", &signer.path(), "127.0.0.1:0", &[], &env);
+    let signer_addr = signer.addr.clone();
     let front = Wos::new(&format!(
         "manifest-version = 1\n{}{}{}{}",
         service("entry", "args = [\"world\"]"),
@@ -169,6 +170,7 @@ fn one_trace_runs_across_two_hosts() {
     assert_eq!((server.len(), client.len()), (1, 1), "{quoter:#?}");
     assert_eq!(field(client[0], "name"), "example:hello/signer@0.1.0#sign");
     assert_eq!(client[0]["attributes"]["rpc.system"], "grpc");
+    assert_eq!(client[0]["attributes"]["server.address"], format!("http://{}", signer_addr));
     assert!(child_of(client[0], &server), "the call out is the quoter's: {quoter:#?}");
     // The other host's span of the same call is the child of the caller's client span.
     let signer = of(&spans, "signer");
