@@ -72,11 +72,7 @@ async fn collector(received: Received) -> SocketAddr {
         .with_state(received);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tonic::transport::Server::builder()
-        .accept_http1(true)
-        .add_routes(tonic::service::Routes::from(app))
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
-    tokio::spawn(server);
+    parigot_host::telemetry::admin::serve_in_background(listener, app, std::future::pending(), "the collector");
     addr
 }
 

@@ -87,15 +87,7 @@ pub async fn start(
         .layer(axum::middleware::from_fn(loopback_host_only))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CALL_BYTES))
         .with_state(shared);
-    let server = tonic::transport::Server::builder()
-        .accept_http1(true)
-        .add_routes(tonic::service::Routes::from(router))
-        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown);
-    tokio::spawn(async move {
-        if let Err(error) = server.await {
-            tracing::warn!("the dashboard stopped: {error}");
-        }
-    });
+    crate::telemetry::admin::serve_in_background(listener, router, shutdown, "the dashboard");
     tracing::info!("dashboard on http://{addr}/");
     Ok(addr)
 }

@@ -39,15 +39,26 @@ pub async fn start(
             async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE)], running.metrics_now().encode()) }
         }),
     );
+    serve_in_background(listener, router, shutdown, "the admin listener");
+    tracing::info!("admin listening on http://{addr} (metrics at /metrics)");
+    Ok(Admin { addr })
+}
+
+/// Serves `router` (HTTP/1 and HTTP/2) on `listener` in a task of its own until `shutdown`
+/// completes; a failure is logged as `what`'s. Must be called within a tokio runtime.
+pub fn serve_in_background(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    what: &'static str,
+) {
     let server = tonic::transport::Server::builder()
         .accept_http1(true)
         .add_routes(tonic::service::Routes::from(router))
         .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown);
     tokio::spawn(async move {
         if let Err(error) = server.await {
-            tracing::warn!("the admin listener stopped: {error}");
+            tracing::warn!("{what} stopped: {error}");
         }
     });
-    tracing::info!("admin listening on http://{addr} (metrics at /metrics)");
-    Ok(Admin { addr })
 }

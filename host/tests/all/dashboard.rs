@@ -78,6 +78,7 @@ impl Drop for Dev {
 
 #[test]
 fn the_dashboard_of_hello_in_dev_draws_the_wos_and_traces_a_call_made_through_its_form() {
+    let _heavy = crate::support::heavy_or_timed();
     let data = tempfile::tempdir().unwrap();
     let hello = repo().join("examples/hello/wos.toml");
     let dev = Dev::start(&hello, &["--dashboard", "127.0.0.1:0", "--data-dir", data.path().to_str().unwrap()]);
@@ -122,6 +123,7 @@ fn the_dashboard_of_hello_in_dev_draws_the_wos_and_traces_a_call_made_through_it
 
 #[test]
 fn the_dashboard_of_vinnys_store_shows_its_databases_and_a_catalog_search_made_in_json() {
+    let _heavy = crate::support::heavy_or_timed();
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().to_str().unwrap();
     let vvv = repo().join("examples/vvv/wos.toml");

@@ -537,15 +537,17 @@ fn sleeping_requests_end_at_their_deadline_and_give_their_instances_back() {
     // failures in a row would make the next fresh instance wait for the restart back-off:
     // this wos has none, so the next request is answered at once.)
     for language in LANGUAGES {
+        // The deadline also bounds an instance's start, which a machine busy with the rest of
+        // the suite (browsers included) can slow past 300 ms for Python and JavaScript.
         let wos = Wos::new(&format!(
             "manifest-version = 1\n[serve]\npool = 2\n[services.faulty]\ncomponent = {:?}\n\
-             [services.faulty.limits]\ndeadline-ms = 300\nrestart-backoff-ms = 0\n",
+             [services.faulty.limits]\ndeadline-ms = 1000\nrestart-backoff-ms = 0\n",
             component(&format!("faulty-{language}")).display().to_string()
         ));
         let served = Served::start(&wos.path(), &[]);
         let answers = served.python("grpc_many.py", &[&format!("{FAULTS}/Sleep"), r#"{"ms": 600000}"#, "2"]);
         assert_eq!(answers["codes"], json!({ "DEADLINE_EXCEEDED": 2 }), "{language}: {answers}");
-        assert!(answers["details"][0].as_str().unwrap().contains("ran past its deadline of 300 ms"), "{answers}");
+        assert!(answers["details"][0].as_str().unwrap().contains("ran past its deadline of 1 s"), "{answers}");
         assert_eq!(call(&served, &format!("{FAULTS}/Ping"), &json!({}))["ok"]["result"], 1, "{language}");
         let (code, _, log) = served.terminate();
         assert_eq!(code, Some(0), "{language}: {log}");

@@ -12,7 +12,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// Held by the tests that time writes against a disk under load (the durability tests) and by
-/// the tests that load the machine most (toolchain builds of whole projects), so that the
+/// the tests that load the machine most (toolchain builds of whole projects, browsers), so that the
 /// first never run beside the second: on 2 cores, a cargo or componentize build beside sixteen
 /// writers that each fsync makes a write wait past SQLite's busy timeout.
 pub fn heavy_or_timed() -> std::sync::MutexGuard<'static, ()> {
