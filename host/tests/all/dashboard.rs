@@ -110,6 +110,18 @@ fn the_dashboard_of_hello_in_dev_draws_the_wos_and_traces_a_call_made_through_it
     {
         assert!(languages.contains(&(expected.0.to_owned(), expected.1.to_owned())), "{languages:?}");
     }
+    // Each service's state, and each function's calls in the last minute: the program ran
+    // and exited, having greeted two names through every server.
+    let rows = |key: &str| -> Vec<Vec<String>> { shown[key].as_array().unwrap().iter().map(strings).collect() };
+    let states: Vec<(String, String)> =
+        rows("services").into_iter().map(|row| (row[0].clone(), row[2].clone())).collect();
+    assert!(
+        states.contains(&("entry".into(), "exited".into())) && states.contains(&("signer".into(), "ready".into())),
+        "{states:?}"
+    );
+    let functions = rows("functions");
+    let greet = functions.iter().find(|row| row[1] == "example:hello/greeter@0.1.0#greet").expect("greet's row");
+    assert_eq!((greet[0].as_str(), greet[2].as_str(), greet[6].as_str()), ("greeter", "2", "0"), "{functions:?}");
     // The programs' run, already in the functions' table and the traces.
     assert!(shown["traces"].as_array().unwrap().iter().any(|root| root == "entry wasi:cli/run@0.2.0#run"), "{shown}");
     // The call made through the form, and its trace: the greeter and every hop below it.
