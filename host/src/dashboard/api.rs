@@ -26,11 +26,9 @@ pub fn wos(running: &Running) -> Json {
         .services
         .iter()
         .map(|service| {
-            let language = service.spec.source.as_ref().and_then(|source| {
-                Language::detect(&app.manifest.path.parent().unwrap_or(std::path::Path::new(".")).join(&source.folder))
-                    .ok()
-                    .map(|language| language.to_string())
-            });
+            // The source folder is resolved against the manifest's folder already.
+            let language = service.spec.source.as_ref().and_then(|source| Language::detect(&source.folder).ok());
+            let language = language.map(|language| language.to_string());
             let exports: Vec<Json> = service
                 .surface
                 .exports
@@ -192,14 +190,14 @@ pub struct LogFilter {
 
 /// The latest log lines that pass `filter`, oldest first.
 pub fn logs(recent: &Recent, filter: &LogFilter) -> Json {
-    let least = filter.level.as_deref().and_then(severity_named).map_or(0, rank);
+    let least = filter.level.as_deref().and_then(Severity::named).unwrap_or(Severity::Trace);
     let trace = filter.trace.as_deref().filter(|t| !t.is_empty()).and_then(|t| u128::from_str_radix(t, 16).ok());
     let service = filter.service.as_deref().filter(|s| !s.is_empty());
     let records = recent.logs();
     let lines: Vec<&LogRecord> = records
         .iter()
         .filter(|record| {
-            rank(record.severity) >= least
+            record.severity >= least
                 && service.is_none_or(|service| &*record.service == service)
                 && trace.is_none_or(|trace| record.call.is_some_and(|(id, _)| id == trace))
         })
@@ -213,7 +211,7 @@ pub fn logs(recent: &Recent, filter: &LogFilter) -> Json {
             json!({
                 "time_ms": time.as_millis() as u64,
                 "service": &*record.service,
-                "level": severity_name(record.severity),
+                "level": record.severity.name(),
                 "message": record.message,
                 "fields": fields,
                 "trace": record.call.map(|(trace, _)| format!("{trace:032x}")),
@@ -222,32 +220,6 @@ pub fn logs(recent: &Recent, filter: &LogFilter) -> Json {
         })
         .collect();
     json!({ "lines": shown })
-}
-
-fn rank(severity: Severity) -> u8 {
-    match severity {
-        Severity::Trace => 0,
-        Severity::Debug => 1,
-        Severity::Info => 2,
-        Severity::Warn => 3,
-        Severity::Error => 4,
-    }
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Trace => "trace",
-        Severity::Debug => "debug",
-        Severity::Info => "info",
-        Severity::Warn => "warn",
-        Severity::Error => "error",
-    }
-}
-
-fn severity_named(name: &str) -> Option<Severity> {
-    [Severity::Trace, Severity::Debug, Severity::Info, Severity::Warn, Severity::Error]
-        .into_iter()
-        .find(|severity| severity_name(*severity) == name)
 }
 
 /// The call the page's form sends: in WAVE, or in JSON.

@@ -43,9 +43,11 @@ struct Dev {
 }
 
 impl Dev {
-    /// Starts `dev` and waits until its dashboard listens.
+    /// Starts `dev` in the repository's folder (`wos` may be relative to it) and waits until
+    /// its dashboard listens.
     fn start(wos: &std::path::Path, args: &[&str]) -> Dev {
         let mut child = Command::new(env!("CARGO_BIN_EXE_parigot-host"))
+            .current_dir(repo())
             .arg("dev")
             .arg(wos)
             .args(args)
@@ -80,8 +82,9 @@ impl Drop for Dev {
 fn the_dashboard_of_hello_in_dev_draws_the_wos_and_traces_a_call_made_through_its_form() {
     let _heavy = crate::support::heavy_or_timed();
     let data = tempfile::tempdir().unwrap();
-    let hello = repo().join("examples/hello/wos.toml");
-    let dev = Dev::start(&hello, &["--dashboard", "127.0.0.1:0", "--data-dir", data.path().to_str().unwrap()]);
+    // A relative path, as a user types it: the services' folders are found all the same.
+    let hello = std::path::Path::new("examples/hello/wos.toml");
+    let dev = Dev::start(hello, &["--dashboard", "127.0.0.1:0", "--data-dir", data.path().to_str().unwrap()]);
     let url = format!("http://{}/", dev.dashboard);
     let call = ("example:hello/greeter.greet", r#"({name: "dashboard", excitement: 1})"#, "wave");
     let shown = look_at(&url, &screenshot("hello.png"), Some(call));
