@@ -54,14 +54,35 @@ pub struct SpanRecord {
     pub error: Option<String>,
 }
 
-/// How severe a log record is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How severe a log record is, least first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Trace,
     Debug,
     Info,
     Warn,
     Error,
+}
+
+impl Severity {
+    /// Every severity, least first.
+    pub const ALL: [Severity; 5] = [Severity::Trace, Severity::Debug, Severity::Info, Severity::Warn, Severity::Error];
+
+    /// Its lowercase name, as the wos and the log spell a level (`info`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Trace => "trace",
+            Severity::Debug => "debug",
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Error => "error",
+        }
+    }
+
+    /// The severity named `name` (`info`).
+    pub fn named(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|severity| severity.name() == name)
+    }
 }
 
 /// One log line of a service.
