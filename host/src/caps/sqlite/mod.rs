@@ -46,8 +46,8 @@ impl super::Unit for Sqlite {
         let threads = BlockingPool::for_this_machine();
         let prepare = |service: &super::ServicePlan<'_>| {
             let Some(grant) = service.sqlite else { return Ok(None) };
-            ServiceDatabase::prepare(service.name.as_str(), start.data_dir, grant, threads.clone())
-                .map(|database| Some(database.observed_by(start.telemetry)))
+            ServiceDatabase::prepare(service.name.as_str(), start.data_dir, grant, threads.clone(), start.telemetry)
+                .map(Some)
                 .map_err(|why| wasmtime::format_err!("cannot start service `{}`: its database: {why}", service.name))
         };
         wos.services.iter().map(prepare).collect()
@@ -192,12 +192,14 @@ pub struct ServiceDatabase {
 impl ServiceDatabase {
     /// Opens (creating it if needed) the database of service `service` in `data_dir`, as its
     /// grant `grant` says, and applies its migrations. Its statements will run on its share of
-    /// `threads` (the pool every database of the wos uses).
+    /// `threads` (the pool every database of the wos uses), their durations and spans recorded
+    /// into `telemetry`.
     pub fn prepare(
         service: &str,
         data_dir: &Path,
         grant: &SqliteTable,
         threads: BlockingPool,
+        telemetry: &Telemetry,
     ) -> Result<ServiceDatabase, String> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| format!("cannot create the data folder {}: {e}", data_dir.display()))?;
@@ -207,7 +209,7 @@ impl ServiceDatabase {
             synchronous: grant.synchronous.unwrap_or_default(),
             max_size_mib: grant.max_size_mib.unwrap_or(DEFAULT_MAX_SIZE_MIB),
             threads: threads.share(),
-            telemetry: StatementTelemetry::new(service, Telemetry::default()),
+            telemetry: StatementTelemetry::new(service, telemetry.clone()),
         };
         let connection = database.open().map_err(|e| format!("cannot open {}: {e}", database.path.display()))?;
         connection.busy_handler(Some(wait_for_lock)).map_err(|e| e.to_string())?;
@@ -218,12 +220,6 @@ impl ServiceDatabase {
             }
         }
         Ok(database)
-    }
-
-    /// This database, its statements recorded into `telemetry`.
-    fn observed_by(self, telemetry: &Telemetry) -> ServiceDatabase {
-        let telemetry = StatementTelemetry::new(&self.service, telemetry.clone());
-        ServiceDatabase { telemetry, ..self }
     }
 
     /// A connection for one instance, with the guard on every statement and the limits of
