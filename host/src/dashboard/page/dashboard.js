@@ -244,7 +244,7 @@ function drawTables(view) {
   const parts = view.services.map((db) => {
     if (db.error) return el("div", { class: "db" }, el("h3", {}, db.service), el("p", { class: "result error" }, db.error));
     const tables = db.tables.map((table) => el("div", { "data-table": `${db.service}.${table.name}` },
-      el("h3", {}, `${db.service} · ${table.name} (${table.count} rows${table.count > table.rows.length ? `, first ${table.rows.length} shown` : ""})`),
+      el("h3", {}, `${db.service} · ${table.name} (${table.more ? "more than " : ""}${table.count} rows${table.count > table.rows.length ? `, first ${table.rows.length} shown` : ""})`),
       el("table", {}, el("thead", {}, el("tr", {}, ...table.columns.map((c) => el("th", {}, c)))),
         el("tbody", {}, ...table.rows.map((row) => el("tr", {}, ...row.map((v) => el("td", {}, v === null ? "NULL" : v))))))));
     return el("div", { class: "db", "data-service": db.service }, ...tables);
