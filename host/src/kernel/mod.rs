@@ -293,3 +293,32 @@ pub fn describe_duration(duration: Duration) -> String {
         format!("{} ms", duration.as_millis())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FailureKind;
+    use std::time::Duration;
+
+    #[test]
+    fn every_failure_kinds_metric_name_is_listed_once() {
+        let second = Duration::from_secs(1);
+        let reason = || "down".to_owned();
+        let kinds = [
+            FailureKind::Trap,
+            FailureKind::Deadline(second),
+            FailureKind::CallerDeadline(second),
+            FailureKind::Busy { instances: 1 },
+            FailureKind::Overloaded { queue: 1 },
+            FailureKind::Abandoned,
+            FailureKind::Reentry { instances: 1 },
+            FailureKind::Start,
+            FailureKind::Memory { limit: 1 },
+            FailureKind::Resources { limit: 1 },
+            FailureKind::Unavailable { reason: reason() },
+            FailureKind::Remote { reason: reason() },
+            FailureKind::RemoteTimeout(second),
+        ];
+        let names: Vec<&str> = kinds.iter().map(FailureKind::metric_name).collect();
+        assert_eq!(names, FailureKind::METRIC_NAMES, "METRIC_NAMES lists each kind's name, in declaration order");
+    }
+}
