@@ -22,6 +22,7 @@ pub mod names;
 pub mod registry;
 pub mod runtime;
 pub mod scaffold;
+pub mod sim;
 pub mod surface;
 pub mod telemetry;
 pub mod testing;

@@ -42,7 +42,7 @@ function sdkModules(sdk, wasi) {
       try {
         return { code: await readFile(file, "utf8"), moduleSideEffects: false };
       } catch {
-        throw new Error(`parigot's JavaScript SDK has no module \`${id.slice(prefix.length, -3)}\` (import "parigot", "parigot/sqlite" or "parigot/test")`);
+        throw new Error(`parigot's JavaScript SDK has no module \`${id.slice(prefix.length, -3)}\` (import "parigot", "parigot/sqlite", "parigot/test" or "parigot/sim")`);
       }
     },
   };

@@ -26,6 +26,7 @@ pub mod log;
 pub mod mocks;
 mod plan;
 pub mod session;
+pub mod sim;
 pub mod sqlite;
 
 pub use plan::{ServicePlan, Start, WosPlan};
@@ -214,6 +215,7 @@ units! {
     files: files::Files,
     mocks: mocks::Mocks,
     session: session::Session,
+    sim: sim::Sim,
 }
 
 /// `U`'s state for each service of `wos`, checked to be one per service.
@@ -384,7 +386,13 @@ mod tests {
             protected: Vec::new(),
         };
         let sink: Arc<dyn log::LogSink> = Arc::new(log::LogCapture::default());
-        let start = Start { data_dir: dir.path(), log: &sink, deterministic: true, telemetry: &Default::default() };
+        let start = Start {
+            data_dir: dir.path(),
+            log: &sink,
+            deterministic: true,
+            telemetry: &Default::default(),
+            faults: None,
+        };
         let caps = prepare_services(&wos, &start).unwrap();
         assert_eq!(caps.len(), 2);
         assert!(caps[0].sqlite.is_some() && caps[1].sqlite.is_none(), "a database only where granted");
@@ -400,14 +408,15 @@ mod tests {
                 "a SQLite database",
                 "files",
                 "the mocks of the wos",
-                "the test session"
+                "the test session",
+                "the simulation"
             ]
         );
     }
 
     #[test]
     fn test_only_capabilities_are_refused_outside_tests() {
-        for interface in ["parigot:test/mocks@0.1.0", "parigot:test/session@0.1.0"] {
+        for interface in ["parigot:test/mocks@0.1.0", "parigot:test/session@0.1.0", "parigot:test/sim@0.1.0"] {
             let name = InterfaceName::parse(interface).unwrap();
             let error = check_import("svc", &name, |_| true, false).unwrap_err();
             assert!(matches!(error, GrantError::TestOnly { .. }), "{interface}: {error}");

@@ -46,6 +46,26 @@ pub struct ServicePlan<'a> {
     pub files: &'a [FileGrant],
 }
 
+impl ServicePlan<'_> {
+    /// Whether the service imports the test-only `interface` (any version), which `gives`
+    /// what only a test may have (`which lets its caller act as any user`); an error naming
+    /// both when the service is no test component.
+    pub fn imports_test_only(&self, interface: &str, gives: &str) -> wasmtime::Result<bool> {
+        let path = interface.split('@').next();
+        if !self.imports.keys().any(|import| Some(import.path()) == path) {
+            return Ok(false);
+        }
+        if !self.is_test {
+            wasmtime::bail!(
+                "service `{}` imports `{interface}`, {gives}: only test components (`[tests.NAME]`) may import \
+                 it; remove the import",
+                self.name
+            );
+        }
+        Ok(true)
+    }
+}
+
 /// How a wos starts.
 pub struct Start<'a> {
     /// Where its databases and users are.
@@ -56,4 +76,6 @@ pub struct Start<'a> {
     pub deterministic: bool,
     /// Where statements' durations and spans, and log records for export, go.
     pub telemetry: &'a crate::telemetry::Telemetry,
+    /// The faults a simulation injects (into statements).
+    pub faults: Option<&'a Arc<crate::sim::Faults>>,
 }

@@ -4,7 +4,7 @@
 
 use super::{ServicePlan, Start, Unit, View, WosPlan};
 use wasmtime::component::Linker;
-use wasmtime::{Result, bail, format_err};
+use wasmtime::{Result, format_err};
 
 /// The session's interface.
 pub const INTERFACE: &str = "parigot:test/session@0.1.0";
@@ -30,16 +30,8 @@ impl Unit for Session {
         service: &ServicePlan<'_>,
         view: fn(&mut T) -> View<'_, Self>,
     ) -> Result<()> {
-        let session = INTERFACE.split('@').next();
-        if !service.imports.keys().any(|import| Some(import.path()) == session) {
+        if !service.imports_test_only(INTERFACE, "which lets its caller act as any user")? {
             return Ok(());
-        }
-        if !service.is_test {
-            bail!(
-                "service `{}` imports `{INTERFACE}`, which lets its caller act as any user: only test components \
-                 (`[tests.NAME]`) may import it; remove the import",
-                service.name
-            );
         }
         linker.instance(INTERFACE)?.func_wrap("log-in-as", move |mut store, (user,): (Option<String>,)| {
             let pctx = view(store.data_mut())

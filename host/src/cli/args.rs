@@ -108,9 +108,17 @@ pub(crate) struct TestArgs {
     /// Also write the results as JUnit XML to this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) junit: Option<PathBuf>,
-    /// The seed of every test's randomness, to reproduce a run.
+    /// The seed of every test's randomness, to reproduce a run; with `--sim`, of the first run
+    /// (run N has seed SEED+N-1).
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
+    /// Run each test many times under the faults the wos's `[sim]` table names, each run from
+    /// its own seed, until one fails; print its seed and faults, replay and shrink it.
+    #[arg(long)]
+    pub(crate) sim: bool,
+    /// With `--sim`: how many runs each test gets [default: `[sim] runs`, else 100].
+    #[arg(long, requires = "sim")]
+    pub(crate) runs: Option<u64>,
 }
 
 #[derive(Subcommand)]

@@ -84,6 +84,9 @@ pub(crate) fn start_options(app: &App, flags: &StartFlags, log_format: LogFormat
         data_dir: Some(data_dir),
         export: export_config(&app.manifest)?,
         recent: None,
+        // A host with the deployment's secret lends its peers the spans of their calls.
+        lend_spans: app.manifest.auth.peer_secret_file.is_some(),
+        faults: None,
     };
     Ok((start, users))
 }

@@ -45,7 +45,8 @@ fn run_once(manifests: &[Manifest], args: &TestArgs, cache: &ComponentCache) -> 
         let pulse = pulse::DEFAULT_INTERVAL.as_millis() as u64;
         let edits = args.watch;
         let (app, _) = load_app(manifest.clone().with_tests(), pulse, BuildPolicy::IfMissing, cache.clone(), edits)?;
-        let options = TestOptions { filter: args.filter.clone(), seed: args.seed };
+        let sim = args.sim.then_some(args.runs);
+        let options = TestOptions { filter: args.filter.clone(), seed: args.seed, sim };
         let mut ran = async_runtime()?.block_on(run_tests(&app, &tests, &options))?;
         if several {
             ran.iter_mut().for_each(|outcome| outcome.name = format!("{}/{}", manifest.name, outcome.name));

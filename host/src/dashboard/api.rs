@@ -3,6 +3,7 @@
 
 use crate::build::Language;
 use crate::runtime::Running;
+use crate::telemetry::lent::lent_by;
 use crate::telemetry::otlp::{LogRecord, Severity, SpanKind, SpanRecord, Value};
 use crate::telemetry::recent::Recent;
 use crate::testing::call::AdHocCall;
@@ -90,11 +91,14 @@ pub fn state(running: &Running, recent: &Recent) -> Json {
 }
 
 /// Calls per second, errors, p50 and p99 of each service's functions, from the calls into them
-/// that ended within [`WINDOW`] before `now`.
+/// that ended within [`WINDOW`] before `now` (on this host: not those of spans a peer lent).
 fn function_stats(spans: &[SpanRecord], now: SystemTime) -> Vec<Json> {
     let since = now.checked_sub(WINDOW).unwrap_or(SystemTime::UNIX_EPOCH);
     let mut calls: BTreeMap<(&str, &str), Vec<(Duration, bool)>> = BTreeMap::new();
-    for span in spans.iter().filter(|span| span.kind == SpanKind::Server && span.start + span.duration >= since) {
+    let served_here = |span: &&SpanRecord| {
+        span.kind == SpanKind::Server && lent_by(span).is_none() && span.start + span.duration >= since
+    };
+    for span in spans.iter().filter(served_here) {
         calls.entry((&span.service, &span.name)).or_default().push((span.duration, span.error.is_some()));
     }
     calls
@@ -120,13 +124,15 @@ fn function_stats(spans: &[SpanRecord], now: SystemTime) -> Vec<Json> {
 /// the trace's start).
 pub fn traces(recent: &Recent) -> Json {
     let spans = recent.spans();
-    let mut by_trace: BTreeMap<u128, Vec<&SpanRecord>> = BTreeMap::new();
+    let mut by_trace: BTreeMap<u128, BTreeMap<u64, &SpanRecord>> = BTreeMap::new();
     for span in &spans {
-        by_trace.entry(span.trace).or_default().push(span);
+        // A span lent by two peers' taps of one trace is kept once.
+        by_trace.entry(span.trace).or_default().entry(span.span).or_insert(span);
     }
     let mut traces: Vec<(SystemTime, u128, Vec<&SpanRecord>)> = by_trace
         .into_iter()
-        .map(|(trace, mut spans)| {
+        .map(|(trace, spans)| {
+            let mut spans: Vec<&SpanRecord> = spans.into_values().collect();
             spans.sort_by_key(|span| (span.start, span.span));
             let end = spans.iter().map(|span| span.start + span.duration).max().unwrap_or(SystemTime::UNIX_EPOCH);
             (end, trace, spans)
@@ -145,11 +151,13 @@ fn trace_json(trace: u128, spans: &[&SpanRecord]) -> Json {
         .iter()
         .map(|span| {
             let attributes: BTreeMap<&str, Json> =
-                span.attributes.iter().map(|(key, value)| (*key, attribute(value))).collect();
+                span.attributes.iter().map(|(key, value)| (&**key, attribute(value))).collect();
             json!({
                 "span": format!("{:016x}", span.span),
                 "parent": span.parent.map(|parent| format!("{parent:016x}")),
                 "service": &*span.service,
+                // The peer host that lent it; none for this host's own.
+                "host": lent_by(span),
                 "name": span.name,
                 "kind": if span.kind == SpanKind::Server { "server" } else { "client" },
                 "offset_us": micros(span.start.duration_since(begin).unwrap_or_default()),

@@ -257,9 +257,25 @@ impl fmt::Display for ServiceFailure {
 }
 
 impl ServiceFailure {
+    /// A failure of `service` in `function`.
+    pub fn new(service: &str, function: &str, kind: FailureKind) -> ServiceFailure {
+        ServiceFailure { service: service.to_owned(), function: function.to_owned(), kind, source: None }
+    }
+
     /// A failed call to the remote host at `url`.
     pub fn remote(url: &str, function: &str, kind: FailureKind) -> ServiceFailure {
-        ServiceFailure { service: url.to_owned(), function: function.to_owned(), kind, source: None }
+        ServiceFailure::new(url, function, kind)
+    }
+
+    /// The service failure where `error` began: the deepest in its chain (a failure down a
+    /// chain of calls unwinds through every caller, each adding its own).
+    pub fn origin(error: &wasmtime::Error) -> Option<&ServiceFailure> {
+        error.chain().filter_map(|cause| cause.downcast_ref::<ServiceFailure>()).last()
+    }
+
+    /// This failure, caused by `cause`.
+    pub fn caused_by(self, cause: impl std::error::Error + Send + Sync + 'static) -> ServiceFailure {
+        ServiceFailure { source: Some(Box::new(cause)), ..self }
     }
 }
 

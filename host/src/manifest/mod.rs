@@ -49,6 +49,8 @@ pub struct Manifest {
     /// Where spans and log records are exported (`[telemetry]`; the `OTEL_*` variables take
     /// precedence when the wos is run).
     pub telemetry: TelemetryTable,
+    /// How `parigot-host test --sim` runs its tests (`[sim]`): none without the table.
+    pub sim: Option<crate::sim::SimSpec>,
     /// Whether tests run it (`parigot-host test` and `call`, see [`Manifest::for_tests`]): only
     /// then may its services import test-only capabilities, and `[mocks]` answer imports.
     pub testing: bool,
@@ -287,6 +289,8 @@ struct RawManifest {
     auth: RawAuth,
     #[serde(default)]
     telemetry: TelemetryTable,
+    #[serde(default)]
+    sim: crate::sim::SimTable,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -471,6 +475,10 @@ impl Manifest {
         let serve = resolve_serve(raw.serve, folder).map_err(invalid)?;
         let auth = resolve_auth(raw.auth, &name, folder).map_err(invalid)?;
         ExportConfig::resolve(&name, &raw.telemetry, &|_| None).map_err(invalid)?;
+        let sim = (!raw.sim.is_empty())
+            .then(|| raw.sim.resolve(services.keys().map(ServiceName::as_str)))
+            .transpose()
+            .map_err(invalid)?;
         Ok(Manifest {
             name,
             path: path.to_owned(),
@@ -483,6 +491,7 @@ impl Manifest {
             serve,
             auth,
             telemetry: raw.telemetry,
+            sim,
             testing: false,
         })
     }
@@ -517,6 +526,7 @@ impl Manifest {
             serve: ServeSpec::default(),
             auth: AuthSpec::default(),
             telemetry: TelemetryTable::default(),
+            sim: None,
             testing: false,
         }
     }

@@ -100,6 +100,7 @@ impl<'a> Call<'a> {
         let deadline = services.deadline_for(id, caller.deadline);
         let context = CallContext { deadline, ..caller };
         let span = SpanStart::of(services, &context);
+        services.before_lease(id, label, &context);
         let mut lease = match pool.lease(services, label, &context).await {
             Ok(lease) => lease,
             Err(refused) => {

@@ -9,11 +9,14 @@
 
 use super::call::{Target, call_service, call_service_typed};
 use super::context::CallContext;
+use super::inject::Injection;
 use super::shape::{PlainList, PlainValue, ShapeVisitor, visit_plain_shape};
 use super::spans::SpanStart;
 use super::state::{InstanceState, ServiceId};
+use crate::caps::sim::Catch;
 use crate::graph::{Link, is_host_interface};
 use crate::surface::{FuncSig, Surface};
+use crate::telemetry::Records;
 use crate::telemetry::otlp::SpanKind;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -43,15 +46,23 @@ pub fn consumer_linker(
             provides[provider].push((link.export.to_string(), function.clone()));
             let label: Arc<str> = format!("{}#{function}", link.export).into();
             let sig = &surface.imports[&link.import].functions[function];
-            if forward_plain_typed(&mut instance, function, sig, provider, slot, &label)? {
+            let consumer: Arc<str> = consumer.into();
+            if forward_plain_typed(&mut instance, function, sig, (provider, slot), &label, &consumer)? {
                 continue;
             }
-            instance.func_new_async(function, move |store, _ty, params, results| {
-                let label = label.clone();
+            instance.func_new_async(function, move |store, ty, params, results| {
+                let (label, consumer) = (label.clone(), consumer.clone());
                 let origin = CallOrigin::of(store.data());
                 Box::new(async move {
-                    let (services, caller) = origin.get()?;
-                    call_service(&services, provider, Target::Slot(slot), &label, params, results, caller).await
+                    let (services, caller, catch) = origin.get()?;
+                    if skipped(&catch) {
+                        return fill_placeholders(&ty, results);
+                    }
+                    let fault = services.linked_call_fault(&consumer, provider, &label, &caller);
+                    let target = Target::Slot(slot);
+                    let call = call_service(&services, provider, target, &label, params, &mut *results, caller);
+                    let outcome = Injection::around(fault, call).await;
+                    caught(catch.as_deref(), outcome, || fill_placeholders(&ty, results))
                 })
             })?;
         }
@@ -66,15 +77,21 @@ pub fn consumer_linker(
                 continue;
             }
             let (remote, name, consumer) = (remote.clone(), function.clone(), Arc::<str>::from(consumer));
-            instance.func_new_async(&function, move |store, _ty, params, results| {
+            instance.func_new_async(&function, move |store, ty, params, results| {
                 let (remote, name, consumer) = (remote.clone(), name.clone(), consumer.clone());
                 let origin = CallOrigin::of(store.data());
                 Box::new(async move {
-                    let (services, callee) = origin.get()?;
+                    let (services, callee, catch) = origin.get()?;
+                    if skipped(&catch) {
+                        return fill_placeholders(&ty, results);
+                    }
                     let span = RemoteSpan::begin(&services, &callee, &consumer, remote.as_ref(), &name);
-                    let outcome = remote.call(&name, params, results, &callee).await;
+                    let records = services.telemetry.records.as_ref();
+                    let fault = services.remote_call_fault(&consumer, remote.as_ref(), &name, &callee);
+                    let outcome =
+                        Injection::around(fault, remote.call(&name, params, &mut *results, &callee, records)).await;
                     span.end(&outcome);
-                    outcome
+                    caught(catch.as_deref(), outcome, || fill_placeholders(&ty, results))
                 })
             })?;
         }
@@ -93,6 +110,8 @@ pub fn consumer_linker(
 struct CallOrigin {
     services: Option<Arc<super::running::Services>>,
     callee: Option<CallContext>,
+    /// The catch the caller (a test) has open, if any.
+    catch: Option<Arc<Catch>>,
 }
 
 impl CallOrigin {
@@ -102,17 +121,43 @@ impl CallOrigin {
             (Some(services), Some(caller)) => Some(caller.for_callee(&services.ids)),
             _ => None,
         };
-        CallOrigin { services, callee }
+        let catch = state.context.as_ref().and_then(|caller| caller.pctx.catching.clone());
+        CallOrigin { services, callee, catch }
     }
 
-    /// The wos and the context of the call into the callee, or why the import cannot be
-    /// served.
-    fn get(self) -> Result<(Arc<super::running::Services>, CallContext)> {
+    /// The wos, the context of the call into the callee and the caller's catch, or why the
+    /// import cannot be served.
+    fn get(self) -> Result<(Arc<super::running::Services>, CallContext, Option<Arc<Catch>>)> {
         let services = self.services.ok_or_else(|| format_err!("the wos has stopped"))?;
         let callee =
             self.callee.ok_or_else(|| format_err!("an import was called outside any call into the service"))?;
-        Ok((services, callee))
+        Ok((services, callee, self.catch))
     }
+}
+
+/// Whether a call is not to be made: an earlier call under the caller's catch failed.
+fn skipped(catch: &Option<Arc<Catch>>) -> bool {
+    catch.as_ref().is_some_and(|catch| catch.holds_one())
+}
+
+/// `outcome`, unless it failed under the caller's `catch`: then the failure is kept there and
+/// the call answers `placeholder`'s values instead of failing its caller.
+fn caught<T>(catch: Option<&Catch>, outcome: Result<T>, placeholder: impl FnOnce() -> Result<T>) -> Result<T> {
+    match (outcome, catch) {
+        (Err(error), Some(catch)) => {
+            catch.keep(&error);
+            placeholder()
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+/// Fills `results` with placeholders of the types `ty` returns.
+fn fill_placeholders(ty: &wasmtime::component::types::ComponentFunc, results: &mut [Val]) -> Result<()> {
+    for (slot, ty) in results.iter_mut().zip(ty.results()) {
+        *slot = crate::caps::sim::placeholder(&ty)?;
+    }
+    Ok(())
 }
 
 /// Forwards `function` with typed values if its signature is one of plain values
@@ -121,11 +166,12 @@ fn forward_plain_typed(
     instance: &mut LinkerInstance<'_, InstanceState>,
     function: &str,
     sig: &FuncSig,
-    provider: ServiceId,
-    slot: usize,
+    (provider, slot): (ServiceId, usize),
     label: &Arc<str>,
+    consumer: &Arc<str>,
 ) -> Result<bool> {
-    let forwarder = TypedForwarder { instance, function, provider, slot, label: label.clone() };
+    let forwarder =
+        TypedForwarder { instance, function, provider, slot, label: label.clone(), consumer: consumer.clone() };
     visit_plain_shape(sig, forwarder).transpose().map(|forwarded| forwarded.is_some())
 }
 
@@ -136,35 +182,37 @@ struct TypedForwarder<'a, 'l> {
     provider: ServiceId,
     slot: usize,
     label: Arc<str>,
+    consumer: Arc<str>,
 }
 
 impl ShapeVisitor for TypedForwarder<'_, '_> {
     type Output = Result<()>;
 
     fn visit<P: PlainList, R: PlainList>(self) -> Result<()> {
-        forward_typed::<P, R>(self.instance, self.function, self.provider, self.slot, self.label)
+        forward_typed::<P, R>(self)
     }
 }
 
-/// A linked import of `function` as a typed host function that makes a typed supervised call
-/// into the provider.
-fn forward_typed<P, R>(
-    instance: &mut LinkerInstance<'_, InstanceState>,
-    function: &str,
-    provider: ServiceId,
-    slot: usize,
-    label: Arc<str>,
-) -> Result<()>
+/// The linked import of `forwarder`'s function as a typed host function that makes a typed
+/// supervised call into the provider.
+fn forward_typed<P, R>(forwarder: TypedForwarder<'_, '_>) -> Result<()>
 where
     P: PlainList,
     R: PlainList,
 {
+    let TypedForwarder { instance, function, provider, slot, label, consumer } = forwarder;
     instance.func_wrap_async(function, move |store, params: P| {
-        let label = label.clone();
+        let (label, consumer) = (label.clone(), consumer.clone());
         let origin = CallOrigin::of(store.data());
         Box::new(async move {
-            let (services, caller) = origin.get()?;
-            call_service_typed::<P, R>(&services, provider, Target::Slot(slot), &label, params, caller).await
+            let (services, caller, catch) = origin.get()?;
+            if skipped(&catch) {
+                return Ok(R::default());
+            }
+            let fault = services.linked_call_fault(&consumer, provider, &label, &caller);
+            let call = call_service_typed::<P, R>(&services, provider, Target::Slot(slot), &label, params, caller);
+            let outcome = Injection::around(fault, call).await;
+            caught(catch.as_deref(), outcome, || Ok(R::default()))
         })
     })
 }
@@ -187,12 +235,21 @@ impl ShapeVisitor for RemoteForwarder<'_, '_> {
             let (remote, name, consumer) = (remote.clone(), name.clone(), consumer.clone());
             let origin = CallOrigin::of(store.data());
             Box::new(async move {
-                let (services, callee) = origin.get()?;
+                let (services, callee, catch) = origin.get()?;
+                if skipped(&catch) {
+                    return Ok(R::default());
+                }
                 let span = RemoteSpan::begin(&services, &callee, &consumer, remote.as_ref(), &name);
-                let outcome = remote.call_plain(&name, params.into_values(), &callee).await;
+                let records = services.telemetry.records.as_ref();
+                let fault = services.remote_call_fault(&consumer, remote.as_ref(), &name, &callee);
+                let call = remote.call_plain(&name, params.into_values(), &callee, records);
+                let outcome = Injection::around(fault, call).await;
                 span.end(&outcome);
-                R::from_values(outcome?)
-                    .ok_or_else(|| format_err!("the remote's answer to `{name}` does not fit its WIT"))
+                let answer = outcome.and_then(|values| {
+                    R::from_values(values)
+                        .ok_or_else(|| format_err!("the remote's answer to `{name}` does not fit its WIT"))
+                });
+                caught(catch.as_deref(), answer, || Ok(R::default()))
             })
         })
     }
@@ -246,6 +303,9 @@ pub trait RemoteImport: Send + Sync {
     /// The remote host's URL (`http://host:port`), as its spans name it.
     fn url(&self) -> &str;
 
+    /// The link's `timeout-ms`: how long a call waits for the remote host's answer at most.
+    fn timeout(&self) -> std::time::Duration;
+
     /// The imported functions, by name.
     fn functions(&self) -> Vec<String>;
 
@@ -256,16 +316,19 @@ pub trait RemoteImport: Send + Sync {
         function: &'a str,
         args: Vec<PlainValue>,
         context: &'a CallContext,
+        records: Option<&'a Records>,
     ) -> Pin<Box<dyn Future<Output = Result<Vec<PlainValue>>> + Send + 'a>>;
 
     /// Calls `function` on the remote host with `params`, filling `results`, in `context`:
     /// within what is left of its deadline, as part of its chain, with its per-call context
-    /// (the remote's span is a child of `context`'s).
+    /// (the remote's span is a child of `context`'s). The spans the remote host lends for the
+    /// call, if `records` keeps them, go into `records`.
     fn call<'a>(
         &'a self,
         function: &'a str,
         params: &'a [Val],
         results: &'a mut [Val],
         context: &'a CallContext,
+        records: Option<&'a Records>,
     ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 }

@@ -13,6 +13,7 @@ mod deadline;
 mod determinism;
 pub mod engine;
 pub mod function_cache;
+mod inject;
 mod linking;
 mod load;
 mod output;
@@ -25,7 +26,7 @@ mod state;
 
 pub use context::{CallContext, ChainId, ClientHere, ClientPresence};
 pub use deadline::Deadline;
-pub use determinism::Determinism;
+pub use determinism::{Determinism, TimeJumps, seed_for};
 pub use linking::{RemoteBinder, RemoteImport};
 pub use load::{BuildPolicy, decode_wit, recipe};
 
@@ -54,6 +55,7 @@ use crate::kernel::pulse::PulseClock;
 use crate::manifest::{Manifest, ServiceSpec};
 use crate::names::ServiceName;
 use crate::registry::HostInterfaces;
+use crate::sim::Faults;
 use crate::surface::Surface;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::otlp::{ExportConfig, Exporter};
@@ -218,15 +220,21 @@ impl App {
 
     /// [`App::instantiate`] with every option.
     pub async fn start(self: &Arc<Self>, options: StartOptions) -> Result<Running> {
-        let StartOptions { determinism, log_format, log, data_dir, export, recent } = options;
+        let StartOptions { determinism, log_format, log, data_dir, export, recent, lend_spans, faults } = options;
         let metrics = Arc::<Metrics>::default();
         let export = export.map(|config| Exporter::start(config, metrics.clone())).transpose()?;
-        let telemetry = Telemetry { metrics, records: Records::new(export, recent) };
+        let telemetry = Telemetry { metrics, records: Records::new(export, recent, lend_spans) };
         let log = log.unwrap_or_else(|| Arc::new(TracingSink { format: log_format }));
         let data_dir = data_dir.unwrap_or_else(|| self.manifest.data_folder());
-        let start =
-            Start { data_dir: &data_dir, log: &log, deterministic: determinism.is_some(), telemetry: &telemetry };
+        let start = Start {
+            data_dir: &data_dir,
+            log: &log,
+            deterministic: determinism.is_some(),
+            telemetry: &telemetry,
+            faults: faults.as_ref(),
+        };
         let caps = caps::prepare_services(&self.wos_plan(), &start)?;
+        let jumps = TimeJumps::default();
         let width = self.services.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
         let pools = self
             .services
@@ -239,11 +247,12 @@ impl App {
                 let output = OutputSettings { width, json: (log_format == LogFormat::Json).then(|| log.clone()) };
                 let version =
                     Version { pre: linked.pre.clone(), exports: export_indices(&service.component, &service.surface) };
-                ServicePool::new(pool_spec(id, service, linked, size, &output, determinism, caps), version)
+                ServicePool::new(pool_spec(id, service, linked, size, &output, (determinism, &jumps), caps), version)
             })
             .collect();
         let ids = determinism.map_or_else(IdSource::random, |d| IdSource::seeded(d.seed));
-        let running = Running { services: Arc::new(Services::new(self.clone(), pools, ids, telemetry)) };
+        let running =
+            Running { services: Arc::new(Services::new(self.clone(), pools, ids, telemetry, (faults, jumps))) };
         running.start_all().await?;
         Ok(running)
     }
@@ -264,6 +273,12 @@ pub struct StartOptions {
     pub export: Option<ExportConfig>,
     /// Where the latest of them are kept, for the dashboard [default: nowhere].
     pub recent: Option<Arc<Recent>>,
+    /// Whether a peer host of the deployment may ask for the spans of its calls, for its
+    /// dashboard ([`crate::telemetry::lent`]) [default: no].
+    pub lend_spans: bool,
+    /// The faults a simulation injects at the boundaries the host owns ([`crate::sim`])
+    /// [default: none].
+    pub faults: Option<Arc<Faults>>,
 }
 
 /// Where services' stdout and stderr lines go.
@@ -466,7 +481,7 @@ fn pool_spec(
     linked: &LinkedService,
     size: usize,
     output: &OutputSettings,
-    determinism: Option<Determinism>,
+    (determinism, jumps): (Option<Determinism>, &TimeJumps),
     caps: Arc<ServiceCaps>,
 ) -> PoolSpec {
     let width = output.width;
@@ -481,7 +496,7 @@ fn pool_spec(
     let stdout = ServiceOutput::new(prefix.clone(), destination("stdout", Destination::Stdout), rate());
     let stderr = ServiceOutput::new(prefix, destination("stderr", Destination::Stderr), rate());
     let (name, spec) = (service.name.clone(), service.spec.clone());
-    let (out, err, service_caps) = (stdout.clone(), stderr.clone(), caps.clone());
+    let (out, err, service_caps, jumps) = (stdout.clone(), stderr.clone(), caps.clone(), jumps.clone());
     let recipe: WasiRecipe = Box::new(move || {
         let mut builder = WasiCtxBuilder::new();
         builder
@@ -496,7 +511,7 @@ fn pool_spec(
         caps::configure_wasi(&service_caps, &mut builder)
             .map_err(|error| error.context(format!("cannot give service `{name}` its files")))?;
         if let Some(determinism) = determinism {
-            determinism.apply(&mut builder, name.as_str());
+            determinism.apply(&mut builder, name.as_str(), &jumps);
         }
         Ok(builder.build())
     });

@@ -560,6 +560,11 @@ impl ServicePool {
         self.spec.stderr.flush();
     }
 
+    /// Drops its idle instances, as a restart would: the next call starts a fresh one.
+    pub(super) fn forget_idle(&self) {
+        self.release_free();
+    }
+
     /// Releases every free instance.
     fn release_free(&self) {
         let instances = std::mem::take(&mut lock(&self.free).instances);
@@ -570,7 +575,7 @@ impl ServicePool {
 
     /// A failure of this service in `label`.
     fn failure(&self, label: &str, kind: FailureKind) -> ServiceFailure {
-        ServiceFailure { service: self.spec.name.to_string(), function: label.to_owned(), kind, source: None }
+        ServiceFailure::new(&self.spec.name, label, kind)
     }
 }
 

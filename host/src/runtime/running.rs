@@ -15,6 +15,7 @@ use super::state::ServiceId;
 use crate::caps::context::{EdgeHeaders, IdSource, Pctx};
 use crate::kernel::{FailureKind, ServiceState};
 use crate::names::ServiceName;
+use crate::sim::Faults;
 use crate::surface::RUN_INTERFACE;
 use crate::telemetry::Telemetry;
 use crate::telemetry::metrics::Metrics;
@@ -47,6 +48,10 @@ pub(super) struct Services {
     pub(super) ids: IdSource,
     /// Its metrics (for the admin listener) and, when export is on, its spans.
     pub(super) telemetry: Telemetry,
+    /// The faults of a simulation run, injected at its boundaries.
+    pub(super) faults: Option<Arc<Faults>>,
+    /// How far the run's virtual clocks have jumped (a simulation's `clock-jump`).
+    pub(super) jumps: super::TimeJumps,
 }
 
 /// One service of a running wos as it is now ([`Running::services_now`]).
@@ -109,8 +114,14 @@ pub enum ProgramOutcome {
 }
 
 impl Services {
-    pub(super) fn new(app: Arc<App>, pools: Vec<ServicePool>, ids: IdSource, telemetry: Telemetry) -> Services {
-        Services { app, pools, failed: watch::Sender::new(Vec::new()), ids, telemetry }
+    pub(super) fn new(
+        app: Arc<App>,
+        pools: Vec<ServicePool>,
+        ids: IdSource,
+        telemetry: Telemetry,
+        (faults, jumps): (Option<Arc<Faults>>, super::TimeJumps),
+    ) -> Services {
+        Services { app, pools, failed: watch::Sender::new(Vec::new()), ids, telemetry, faults, jumps }
     }
 
     pub(super) fn engine(&self) -> &Engine {
@@ -155,6 +166,12 @@ impl Running {
     /// Its metrics: the calls into its services and their failures.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.services.telemetry.metrics
+    }
+
+    /// A tap on the spans of `trace`, for a peer host whose call asked for them; `None` when
+    /// the wos lends none ([`super::StartOptions::lend_spans`]).
+    pub fn tap_spans(&self, trace: u128) -> Option<crate::telemetry::lent::Tap> {
+        self.services.telemetry.records.as_ref()?.tap(trace)
     }
 
     /// Its metrics, with each service's instances (busy and idle) and memory as they are now.

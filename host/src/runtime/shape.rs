@@ -23,7 +23,7 @@ pub enum PlainValue {
 }
 
 /// A Rust type of a plain value.
-pub trait PlainType: ComponentType + Lift + Lower + Send + Sync + Sized + 'static {
+pub trait PlainType: ComponentType + Lift + Lower + Default + Send + Sync + Sized + 'static {
     fn into_value(self) -> PlainValue;
     fn from_value(value: PlainValue) -> Option<Self>;
 }
@@ -52,7 +52,8 @@ plain_type!(u64, U64);
 plain_type!(bool, Bool);
 
 /// The parameters or the results of a typed call: a tuple of plain values.
-pub trait PlainList: ComponentNamedList + Lift + Lower + Send + Sync + Sized + 'static {
+/// `Default` gives the placeholder a caught call answers ([`crate::caps::sim`]).
+pub trait PlainList: ComponentNamedList + Lift + Lower + Default + Send + Sync + Sized + 'static {
     fn into_values(self) -> Vec<PlainValue>;
     /// The tuple of `values`, if they are of its types.
     fn from_values(values: Vec<PlainValue>) -> Option<Self>;

@@ -7,6 +7,7 @@
 use super::context::CallContext;
 use super::running::Services;
 use crate::telemetry::otlp::{SpanKind, SpanRecord, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -19,14 +20,16 @@ pub(super) struct SpanStart {
     request_id: Box<str>,
     began: (SystemTime, Instant),
     /// Attributes of its own kind of call (a remote call's host).
-    extra: Vec<(&'static str, Value)>,
+    extra: Vec<(Cow<'static, str>, Value)>,
 }
 
 impl SpanStart {
-    /// The span of the call `context`, begun now, if the wos records spans.
+    /// The span of the call `context`, begun now, if the wos records its trace's spans.
     pub(super) fn of(services: &Services, context: &CallContext) -> Option<SpanStart> {
-        services.telemetry.records.as_ref()?;
         let pctx = &context.pctx;
+        if !services.telemetry.records.as_ref()?.takes_span_of(pctx.trace.id.0) {
+            return None;
+        }
         Some(SpanStart {
             trace: pctx.trace.id.0,
             span: pctx.span.0,
@@ -40,7 +43,7 @@ impl SpanStart {
 
     /// This span with the attribute `key` = `value` too.
     pub(super) fn with(mut self, key: &'static str, value: &str) -> SpanStart {
-        self.extra.push((key, Value::Text(value.to_owned())));
+        self.extra.push((key.into(), Value::Text(value.to_owned())));
         self
     }
 
@@ -58,14 +61,15 @@ impl SpanStart {
         let Some(records) = &services.telemetry.records else { return };
         let (interface, function) = label.split_once('#').unwrap_or((label, ""));
         let system = if kind == SpanKind::Client { "grpc" } else { "parigot" };
+        let text = |key: &'static str, value: &str| (Cow::Borrowed(key), Value::Text(value.into()));
         let mut attributes = vec![
-            ("rpc.system", Value::Text(system.into())),
-            ("rpc.service", Value::Text(interface.into())),
-            ("rpc.method", Value::Text(function.into())),
-            ("parigot.request_id", Value::Text(self.request_id.into())),
+            text("rpc.system", system),
+            text("rpc.service", interface),
+            text("rpc.method", function),
+            text("parigot.request_id", &self.request_id),
         ];
-        if let Some(user) = self.user {
-            attributes.push(("enduser.id", Value::Text(user.into())));
+        if let Some(user) = &self.user {
+            attributes.push(text("enduser.id", user));
         }
         attributes.extend(self.extra);
         records.span(SpanRecord {

@@ -6,9 +6,12 @@
 //! or on time. A test that traps, loops past its deadline or exceeds its memory fails with the
 //! cause; the others go on.
 
+use super::sim::{SimFailure, Simulation};
 use crate::caps::log::{LogCapture, render::LogFormat};
+use crate::kernel::ServiceFailure;
 use crate::names::ServiceName;
 use crate::runtime::{App, Determinism, Running, StartOptions};
+use crate::sim::Faults;
 use std::sync::Arc;
 use wasmtime::component::Val;
 
@@ -20,8 +23,11 @@ pub const TESTS_INTERFACE: &str = "parigot:test/tests@0.1.0";
 pub struct TestOptions {
     /// Only tests whose full name (`component::test`) contains this.
     pub filter: Option<String>,
-    /// The seed of every test's randomness.
+    /// The seed of every test's randomness (with `sim`, of the first run's).
     pub seed: u64,
+    /// Run each test under simulated faults (`--sim`), as many times as this says (`--runs`)
+    /// or the wos's `[sim] runs`.
+    pub sim: Option<Option<u64>>,
 }
 
 /// How one test went.
@@ -33,6 +39,10 @@ pub struct TestOutcome {
     pub failure: Option<Failure>,
     /// What the services (and the test) logged, stdout and stderr included.
     pub log: Vec<String>,
+    /// How many times it ran: 1, or under `--sim` its runs up to the first that failed.
+    pub runs: u64,
+    /// Under `--sim`, the failing run: its seed, faults, replay and shrunk faults.
+    pub sim: Option<SimFailure>,
 }
 
 /// Why a test failed.
@@ -51,10 +61,11 @@ pub async fn run_tests(
     tests: &[ServiceName],
     options: &TestOptions,
 ) -> wasmtime::Result<Vec<TestOutcome>> {
+    let simulation = options.sim.map(|runs| Simulation::of(app, runs)).transpose()?;
     let mut outcomes = Vec::new();
     for component in tests {
         let names = {
-            let (running, _data, _log) = fresh(app, options).await?;
+            let (running, _data, _log) = fresh(app, options.seed, None).await?;
             let names = test_names(&running, component).await;
             running.shutdown().await;
             names?
@@ -64,31 +75,54 @@ pub async fn run_tests(
             if options.filter.as_deref().is_some_and(|filter| !name.contains(filter)) {
                 continue;
             }
-            let (running, _data, log) = fresh(app, options).await?;
-            let failure = run_one(&running, component, &test).await;
-            running.shutdown().await;
-            let log = log.lines().iter().map(|line| format!("{} | {}", line.service, line.message)).collect();
-            outcomes.push(TestOutcome { name, failure, log });
+            let outcome = match &simulation {
+                None => {
+                    let (failure, log) = run_fresh(app, component, &test, options.seed, None).await?;
+                    TestOutcome { name, failure, log, runs: 1, sim: None }
+                }
+                Some(simulation) => simulation.run(app, component, &test, name, options.seed).await?,
+            };
+            outcomes.push(outcome);
         }
     }
     Ok(outcomes)
 }
 
+/// Runs `test` of `component` in the wos started afresh, with randomness from `seed` and the
+/// simulation's `faults` if given: how it failed, if it did, and what was logged.
+pub(super) async fn run_fresh(
+    app: &Arc<App>,
+    component: &ServiceName,
+    test: &str,
+    seed: u64,
+    faults: Option<Arc<Faults>>,
+) -> wasmtime::Result<(Option<Failure>, Vec<String>)> {
+    let (running, _data, log) = fresh(app, seed, faults).await?;
+    let failure = run_one(&running, component, test).await;
+    running.shutdown().await;
+    let log = log.lines().iter().map(|line| format!("{} | {}", line.service, line.message)).collect();
+    Ok((failure, log))
+}
+
 /// The wos started afresh: new instances, databases in a new temporary folder (kept while the
-/// returned guard lives), a deterministic run whose log goes into the returned capture.
+/// returned guard lives), a deterministic run from `seed` whose log goes into the returned
+/// capture, with the simulation's `faults` if given.
 async fn fresh(
     app: &Arc<App>,
-    options: &TestOptions,
+    seed: u64,
+    faults: Option<Arc<Faults>>,
 ) -> wasmtime::Result<(Running, tempfile::TempDir, Arc<LogCapture>)> {
     let data = tempfile::Builder::new().prefix("parigot-test-").tempdir()?;
     let log = Arc::new(LogCapture::default());
     let start = StartOptions {
-        determinism: Some(Determinism { seed: options.seed, ..Determinism::default() }),
+        determinism: Some(Determinism { seed, ..Determinism::default() }),
         log_format: LogFormat::Json,
         log: Some(log.clone()),
         data_dir: Some(data.path().to_owned()),
         export: None,
         recent: None,
+        lend_spans: false,
+        faults,
     };
     let running = app.start(start).await?;
     for (service, file) in &app.manifest.fixtures {
@@ -120,13 +154,26 @@ async fn run_one(running: &Running, component: &ServiceName, test: &str) -> Opti
     let mut results = [Val::Bool(false)];
     let params = [Val::String(test.into())];
     match running.call(component.as_str(), TESTS_INTERFACE, "run", &params, &mut results).await {
-        Err(error) => Some(Failure::Crashed(format!("{error:#}"))),
+        Err(error) => Some(Failure::Crashed(crash_cause(&error))),
         Ok(()) => match &results[0] {
             Val::Result(Ok(_)) => None,
             Val::Result(Err(Some(failure))) => Some(check_failure(failure)),
             other => Some(Failure::Crashed(format!("the test answered {other:?}"))),
         },
     }
+}
+
+/// Why a test crashed: where the failure began (the deepest service that failed, and why),
+/// ahead of the traps it unwound through; the whole error when no service failure is in it.
+fn crash_cause(error: &wasmtime::Error) -> String {
+    let Some(failure) = ServiceFailure::origin(error) else { return format!("{error:#}") };
+    let mut text = failure.to_string();
+    let mut source = std::error::Error::source(failure);
+    while let Some(cause) = source {
+        text += &format!(": {cause}");
+        source = cause.source();
+    }
+    text
 }
 
 /// A `failure` record.
@@ -157,7 +204,12 @@ fn text(value: &Val) -> Option<String> {
 pub fn report(outcomes: &[TestOutcome]) -> String {
     let mut out = format!("running {} tests\n", outcomes.len());
     for outcome in outcomes {
-        let verdict = if outcome.failure.is_none() { "ok" } else { "FAILED" };
+        let verdict = match (&outcome.failure, &outcome.sim) {
+            (None, _) if outcome.runs > 1 => format!("ok ({} runs)", outcome.runs),
+            (None, _) => "ok".to_owned(),
+            (Some(_), Some(sim)) => format!("FAILED (run {}, seed {})", outcome.runs, sim.seed),
+            (Some(_), None) => "FAILED".to_owned(),
+        };
         out += &format!("test {} ... {verdict}\n", outcome.name);
     }
     let failed: Vec<&TestOutcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
@@ -165,6 +217,9 @@ pub fn report(outcomes: &[TestOutcome]) -> String {
         out += "\nfailures:\n";
         for outcome in &failed {
             out += &format!("\n---- {} ----\n{}", outcome.name, describe(outcome.failure.as_ref().expect("failed")));
+            if let Some(sim) = &outcome.sim {
+                out += &sim.describe();
+            }
             if !outcome.log.is_empty() {
                 out += "captured log:\n";
                 for line in &outcome.log {
@@ -182,7 +237,9 @@ pub fn report(outcomes: &[TestOutcome]) -> String {
     out
 }
 
-fn describe(failure: &Failure) -> String {
+/// A failure as the report shows it: the check's message, where, and both values; or the
+/// cause of a crash.
+pub(super) fn describe(failure: &Failure) -> String {
     match failure {
         Failure::Crashed(cause) => format!("crashed: {cause}\n"),
         Failure::Check { message, expected, actual, location } => {
@@ -239,7 +296,7 @@ mod tests {
 
     fn outcomes() -> Vec<TestOutcome> {
         vec![
-            TestOutcome { name: "t::passes".into(), failure: None, log: vec![] },
+            TestOutcome { name: "t::passes".into(), failure: None, log: vec![], runs: 1, sim: None },
             TestOutcome {
                 name: "t::compares".into(),
                 failure: Some(Failure::Check {
@@ -249,6 +306,8 @@ mod tests {
                     location: Some("src/lib.rs:12".into()),
                 }),
                 log: vec!["pricing | quoted".into()],
+                runs: 1,
+                sim: None,
             },
         ]
     }

@@ -17,6 +17,7 @@ use crate::graph::RemoteLink;
 use crate::kernel::{FailureKind, ServiceFailure};
 use crate::runtime::shape::PlainValue;
 use crate::runtime::{CallContext, LoadedService, RemoteBinder, RemoteImport};
+use crate::telemetry::{Records, lent};
 use crate::users::{PROOF_HEADER, PeerClaim, PeerSecret, USER_HEADER, encode_user, unix_now};
 use http::uri::PathAndQuery;
 use prost_reflect::ServiceDescriptor;
@@ -70,14 +71,19 @@ impl RemoteImport for RemoteInterface {
         &self.link.remote.url
     }
 
+    fn timeout(&self) -> Duration {
+        self.link.remote.timeout
+    }
+
     fn call<'a>(
         &'a self,
         function: &'a str,
         params: &'a [Val],
         results: &'a mut [Val],
         context: &'a CallContext,
+        records: Option<&'a Records>,
     ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
-        Box::pin(self.invoke(function, params, results, context))
+        Box::pin(self.invoke(function, params, results, context, records))
     }
 
     fn call_plain<'a>(
@@ -85,8 +91,9 @@ impl RemoteImport for RemoteInterface {
         function: &'a str,
         args: Vec<PlainValue>,
         context: &'a CallContext,
+        records: Option<&'a Records>,
     ) -> Pin<Box<dyn Future<Output = Result<Vec<PlainValue>>> + Send + 'a>> {
-        Box::pin(self.invoke_plain(function, args, context))
+        Box::pin(self.invoke_plain(function, args, context, records))
     }
 }
 
@@ -195,7 +202,8 @@ impl RemoteInterface {
             .collect::<Result<_>>()?;
         let mut endpoint = Endpoint::from_shared(link.remote.url.clone())
             .with_context(|| format!("`{}` is not a valid remote address", link.remote.url))?
-            .connect_timeout(CONNECT_TIMEOUT);
+            .connect_timeout(CONNECT_TIMEOUT)
+            .http2_max_header_list_size(lent::HEADER_ROOM);
         if link.remote.url.starts_with("https://") {
             endpoint = endpoint.tls_config(client_tls(link.remote.ca.as_deref())?).with_context(|| {
                 format!("cannot set up TLS for the remote {} of `{}`", link.remote.url, link.import)
@@ -216,10 +224,17 @@ impl RemoteInterface {
     /// Calls `function` on the remote host in `context`: within the link's timeout and what is
     /// left of the context's deadline, as part of its chain, carrying its per-call context.
     /// Failures come back as a [`ServiceFailure`] that names the remote host.
-    async fn invoke(&self, function: &str, params: &[Val], results: &mut [Val], context: &CallContext) -> Result<()> {
+    async fn invoke(
+        &self,
+        function: &str,
+        params: &[Val],
+        results: &mut [Val],
+        context: &CallContext,
+        records: Option<&Records>,
+    ) -> Result<()> {
         let rpc = &self.rpcs[function];
         let request = super::convert::request_from_params(&rpc.rpc.input, &rpc.sig, params);
-        let response = self.exchange(function, request, context).await?;
+        let response = self.exchange(function, request, context, records).await?;
         let values =
             super::convert::results_from_response(&response, &rpc.sig).map_err(|e| self.unfit_answer(function, &e))?;
         for (slot, value) in results.iter_mut().zip(values) {
@@ -235,10 +250,11 @@ impl RemoteInterface {
         function: &str,
         args: Vec<PlainValue>,
         context: &CallContext,
+        records: Option<&Records>,
     ) -> Result<Vec<PlainValue>> {
         let rpc = &self.rpcs[function];
         let request = super::convert::request_from_plain_params(&rpc.rpc.input, args);
-        let response = self.exchange(function, request, context).await?;
+        let response = self.exchange(function, request, context, records).await?;
         super::convert::plain_results_from_response(response, &rpc.sig).map_err(|e| self.unfit_answer(function, &e))
     }
 
@@ -249,13 +265,14 @@ impl RemoteInterface {
         function: &str,
         request: prost_reflect::DynamicMessage,
         context: &CallContext,
+        records: Option<&Records>,
     ) -> Result<prost_reflect::DynamicMessage> {
         let rpc = &self.rpcs[function];
         let caller_deadline = context.deadline.map(|deadline| deadline.left());
         let budget = caller_deadline.map_or(self.link.remote.timeout, |left| left.min(self.link.remote.timeout));
         let started = Instant::now();
         self.agree(budget).await.map_err(|reason| self.failure(function, FailureKind::Remote { reason }))?;
-        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed()), context).await;
+        let response = self.send(rpc, request, budget.saturating_sub(started.elapsed()), context, records).await;
         response.map_err(|status| {
             if status.code() == Code::Unauthenticated {
                 // The remote refused the chain for want of a login: so does this host's edge.
@@ -354,14 +371,18 @@ impl RemoteInterface {
     }
 
     /// Sends `request` in the call `context`, trying again while the remote is unavailable
-    /// and time is left.
+    /// and time is left. A peer of the deployment is asked for the call's spans when
+    /// `records` keeps them.
     async fn send(
         &self,
         rpc: &TypedRpc,
         request: prost_reflect::DynamicMessage,
         budget: Duration,
         context: &CallContext,
+        records: Option<&Records>,
     ) -> Result<prost_reflect::DynamicMessage, Status> {
+        let trace = context.pctx.trace.id.0;
+        let lent_to = records.filter(|records| self.peer.is_some() && records.keeps_lent_spans_of(trace));
         let deadline = Instant::now() + budget;
         let path = PathAndQuery::try_from(rpc.rpc.path.as_str()).expect("rpc paths are valid");
         let mut backoff = FIRST_BACKOFF;
@@ -372,6 +393,9 @@ impl RemoteInterface {
             let mut call = tonic::Request::new(request.clone());
             // Made afresh for every attempt: a peer accepts each proof once.
             *call.metadata_mut() = context_headers(context, self.peer.as_ref(), &rpc.rpc.path, self.authority());
+            if lent_to.is_some() {
+                call.metadata_mut().insert(lent::WANT_HEADER, tonic::metadata::MetadataValue::from_static("1"));
+            }
             call.set_timeout(left);
             let codec = DynamicCodec::new(rpc.rpc.output.clone());
             let outcome = tokio::time::timeout(left, async {
@@ -382,6 +406,10 @@ impl RemoteInterface {
             .unwrap_or_else(|_| {
                 Err(Status::deadline_exceeded(format!("no answer within {}", crate::kernel::describe_duration(budget))))
             });
+            if let Some(records) = lent_to {
+                let answer = outcome.as_ref().map_or_else(Status::metadata, tonic::Response::metadata);
+                self.keep_lent_spans(answer, records, trace);
+            }
             match outcome {
                 // Whichever timer fired first (ours, tonic's, the remote's), the budget is spent.
                 Err(_) if Instant::now() >= deadline => {
@@ -405,6 +433,17 @@ impl RemoteInterface {
                 }
                 outcome => return outcome.map(tonic::Response::into_inner),
             }
+        }
+    }
+
+    /// Keeps the spans the remote lent with its answer (`answer`'s headers) in `records`.
+    fn keep_lent_spans(&self, answer: &tonic::metadata::MetadataMap, records: &Records, trace: u128) {
+        let Some(value) = answer.get_bin(lent::SPANS_HEADER) else { return };
+        let url = &self.link.remote.url;
+        let spans = value.to_bytes().map_err(|e| e.to_string()).and_then(|bytes| lent::decode(&bytes, trace, url));
+        match spans {
+            Ok(spans) => records.lent(spans),
+            Err(why) => tracing::debug!("ignored the spans {url} lent: {why}"),
         }
     }
 }

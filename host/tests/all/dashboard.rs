@@ -1,10 +1,11 @@
 //! The dashboard, looked at in a real browser: headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, which `make tools` installs) loads it against a running hello and a
 //! running Vinny's store, reads the picture and the tables, makes a call through the form and
-//! waits for its trace (host/tests/clients/dashboard_check.py).
+//! waits for its trace (host/tests/clients/dashboard_check.py). Its traces across hosts are
+//! read from its API.
 
 use crate::support::served::{Served, curl_url};
-use crate::support::{host_with_input, repo};
+use crate::support::{Wos, component, host_with_input, repo};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -194,4 +195,125 @@ fn the_dashboard_of_vinnys_store_shows_its_databases_and_a_catalog_search_made_i
     let (status, _) = curl_url(&call_url, &[json[0], json[1], json[2], &format!("@{}", file.display())]);
     assert_eq!(status, 413, "a call past 1 MiB is refused");
     assert_eq!(curl_url(&format!("http://{dashboard}/api/wos"), &[]).0, 200, "and the dashboard still answers");
+}
+
+/// A secret the hosts of one deployment share.
+const SECRET: &str = "d2hvIHNoYXJlcyB0aGlzIHNoYXJlcyB0aGUgZGVwbG95bWVudA==";
+/// The users interface the faulty service and the relay serve, as a gRPC service.
+const USERS: &str = "parigot.testing.users.v0_1_0.Users";
+
+/// The wos `name` of a host of the deployment (it has the secret), serving `service` of
+/// `component_name`, whose `users` and `faults` imports are the host at `next`, if given.
+fn deployment_host(name: &str, service: &str, component_name: &str, next: Option<&str>) -> Wos {
+    let links = next.map_or(String::new(), |next| {
+        let remote = format!("{{ remote = \"http://{next}\" }}");
+        format!("links = {{ \"parigot:testing/users\" = {remote}, \"parigot:testing/faults\" = {remote} }}\n")
+    });
+    let wos = Wos::new(&format!(
+        "manifest-version = 1\nname = \"{name}\"\nexports = [\"parigot:testing/users@0.1.0\"]\n\
+         [auth]\npeer-secret-file = \"deployment.secret\"\n[services.{service}]\ncomponent = {:?}\n{links}",
+        component(component_name).display().to_string()
+    ));
+    wos.file("deployment.secret", format!("{SECRET}\n").as_bytes());
+    wos
+}
+
+#[test]
+fn a_dashboards_waterfall_runs_across_every_host_a_call_crossed() {
+    // front (relay, with the dashboard) -> middle (relay) -> back (faulty): three hosts of one
+    // deployment. The middle one has no dashboard: it lends the back's spans on with its own.
+    let back_wos = deployment_host("back", "faulty", "faulty-rust", None);
+    let back = Served::start(&back_wos.path(), &[]);
+    let middle_wos = deployment_host("middle", "relay", "faults-relay", Some(&back.addr));
+    let middle = Served::start(&middle_wos.path(), &[]);
+    let front_wos = deployment_host("front", "relay", "faults-relay", Some(&middle.addr));
+    let front = Served::start(&front_wos.path(), &["--dashboard", "127.0.0.1:0"]);
+    let dashboard = crate::telemetry::log_address(&front, "dashboard on http://");
+    let (status, body) = front.curl(&format!("/{USERS}/Whoami"), &["-H", "Content-Type: application/json", "-d", "{}"]);
+    assert_eq!(status, 200, "{body}");
+    let (status, traces) = curl_url(&format!("http://{}api/traces", dashboard), &[]);
+    assert_eq!(status, 200, "{traces}");
+    let traces: Value = serde_json::from_str(&traces).unwrap();
+    let trace = traces["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|trace| trace["root"].as_str().is_some_and(|root| root.ends_with("#whoami")))
+        .unwrap_or_else(|| panic!("no trace of the call: {traces:#}"));
+    let spans = trace["spans"].as_array().unwrap();
+    let rows: Vec<(&str, &str, &str)> = spans
+        .iter()
+        .map(|span| {
+            (span["service"].as_str().unwrap(), span["kind"].as_str().unwrap(), span["host"].as_str().unwrap_or(""))
+        })
+        .collect();
+    let (middle_url, back_url) = (format!("http://{}", middle.addr), format!("http://{}", back.addr));
+    assert_eq!(
+        rows,
+        [
+            ("relay", "server", ""),
+            ("relay", "client", ""),
+            ("relay", "server", middle_url.as_str()),
+            ("relay", "client", middle_url.as_str()),
+            ("faulty", "server", back_url.as_str()),
+        ],
+        "{trace:#}"
+    );
+    // One waterfall: each span but the first is the child of the one above it.
+    for pair in spans.windows(2) {
+        assert_eq!(pair[1]["parent"], pair[0]["span"], "{trace:#}");
+    }
+    // In the browser: a call made through the form draws the same, each span with its host.
+    let _heavy = crate::support::heavy_or_timed();
+    let shown = look_at(
+        &format!("http://{dashboard}"),
+        &screenshot("hosts.png"),
+        Some(("parigot:testing/users.whoami", "()", "wave")),
+    );
+    let labels: Vec<String> =
+        shown["call_trace"].as_array().unwrap().iter().map(|row| row[1].as_str().unwrap().to_owned()).collect();
+    let whoami = "parigot:testing/users@0.1.0#whoami";
+    assert_eq!(
+        labels,
+        [
+            format!("relay · {whoami}"),
+            format!("relay · → {whoami}"),
+            format!("relay · {whoami} on {middle_url}"),
+            format!("relay · → {whoami} on {middle_url}"),
+            format!("faulty · {whoami} on {back_url}"),
+        ],
+        "{shown}"
+    );
+    // The functions' table (as the page first drew it, before the form's call) counts this
+    // host's calls only: the relay's one, none of the peers'.
+    let functions: Vec<Vec<String>> = shown["functions"].as_array().unwrap().iter().map(strings).collect();
+    assert_eq!(functions.iter().map(|row| (row[0].as_str(), row[2].as_str())).collect::<Vec<_>>(), [("relay", "1")]);
+}
+
+#[test]
+fn spans_are_lent_only_to_a_peer_of_the_deployment_with_its_proof() {
+    use parigot_host::users::{PeerClaim, PeerSecret, unix_now};
+    let back_wos = deployment_host("back", "faulty", "faulty-rust", None);
+    let back = Served::start(&back_wos.path(), &[]);
+    let whoami = format!("{USERS}/Whoami");
+    let ask = |headers: &[String]| {
+        let mut args = vec![whoami.as_str(), "{}", "--metadata", "--header", "parigot-want-spans=1"];
+        for header in headers {
+            args.extend(["--header", header.as_str()]);
+        }
+        let answer = back.python("grpc_call.py", &args);
+        assert!(answer["ok"].is_object(), "{answer}");
+        answer["metadata"].as_array().unwrap().iter().map(|key| key.as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    // A client that only asks is answered, without spans.
+    assert!(!ask(&[]).contains(&"parigot-spans-bin".to_owned()));
+    // A peer, its proof made with the deployment's secret, gets the call's spans.
+    let secret = PeerSecret::from_bytes(SECRET.as_bytes());
+    let claim =
+        PeerClaim { user: None, chain: "00000000000000aa", method: &format!("/{whoami}"), authority: &back.addr };
+    let peer = [
+        "parigot-chain=00000000000000aa".to_owned(),
+        format!("parigot-peer-proof={}", secret.prove(&claim, unix_now())),
+    ];
+    assert!(ask(&peer).contains(&"parigot-spans-bin".to_owned()), "{}", back.log());
 }

@@ -20,6 +20,7 @@ mod kernel;
 mod new;
 mod otlp;
 mod serve;
+mod sim;
 mod split;
 
 mod sqlite;

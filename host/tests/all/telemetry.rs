@@ -40,6 +40,12 @@ fn the_admin_listener_serves_calls_latencies_and_failures_for_prometheus() {
     assert_ne!(status, 200, "the loop is cut at its deadline");
     // The failed instance was dropped: the next call starts a fresh one.
     assert_eq!(served.curl("/parigot.testing.faults.v0_1_0.Faults/Ping", &json).0, 200);
+    // Requests refused before the function is called are counted too: a Connect body that is
+    // no JSON, and a gRPC one that is no protobuf.
+    let not_json = ["-H", "Content-Type: application/json", "-d", "{not json"];
+    assert_eq!(served.curl("/parigot.testing.faults.v0_1_0.Faults/Ping", &not_json).0, 400);
+    let raw = served.python("grpc_raw.py", &["parigot.testing.faults.v0_1_0.Faults/Ping", "ff"]);
+    assert_eq!(raw["code"], "INVALID_ARGUMENT", "{raw}");
 
     let (status, metrics) = curl_url(&format!("http://{admin}/metrics"), &[]);
     assert_eq!(status, 200, "{metrics}");
@@ -59,6 +65,7 @@ fn the_admin_listener_serves_calls_latencies_and_failures_for_prometheus() {
         "parigot_failures_total{service=\"faulty\",kind=\"deadline\"} 1".to_owned(),
         format!("parigot_requests_total{{function=\"{ping}\",code=\"ok\"}} 3"),
         format!("parigot_requests_total{{function=\"{spin}\",code=\"deadline_exceeded\"}} 1"),
+        format!("parigot_requests_total{{function=\"{ping}\",code=\"invalid_argument\"}} 2"),
         "parigot_restarts_total{service=\"faulty\"} 1".to_owned(),
         "parigot_instances{service=\"faulty\",state=\"busy\"} 0".to_owned(),
         "parigot_instances{service=\"faulty\",state=\"idle\"} 1".to_owned(),
@@ -89,8 +96,15 @@ fn logins_at_the_edge_are_counted_by_outcome() {
     }
     served.curl(whoami, &["-H", "Content-Type: application/json", "-d", "{}"]);
     let (_, metrics) = curl_url(&format!("http://{admin}/metrics"), &[]);
-    for line in ["parigot_logins_total{outcome=\"ok\"} 2", "parigot_logins_total{outcome=\"refused\"} 1"] {
-        assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
+    let whoami = "parigot:testing/users@0.1.0#whoami";
+    for line in [
+        "parigot_logins_total{outcome=\"ok\"} 2".to_owned(),
+        "parigot_logins_total{outcome=\"refused\"} 1".to_owned(),
+        // The refused login's request never reached the function: it is a request all the same.
+        format!("parigot_requests_total{{function=\"{whoami}\",code=\"unauthenticated\"}} 1"),
+        format!("parigot_requests_total{{function=\"{whoami}\",code=\"ok\"}} 3"),
+    ] {
+        assert!(metrics.contains(&line), "no {line:?} in\n{metrics}");
     }
     assert_eq!(
         metrics.matches("parigot_logins_total{").count(),

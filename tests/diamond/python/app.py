@@ -1,8 +1,8 @@
 """Tests of the diamond's top service in Python: left is real, right a mock whose answers
 each test queues; the mocked pricing answers by arguments and records typed calls."""
 
-from parigot import testing
-from wit_world.imports import mocks, session, users, parigot_testing_pricing as pricing_mock
+from parigot import sim, testing
+from wit_world.imports import faults, mocks, session, users, parigot_testing_pricing as pricing_mock
 from wit_world.imports import parigot_testing_right as right_mock
 from wit_world.imports import pricing, top
 from componentize_py_types import Err, Ok
@@ -65,6 +65,37 @@ def test_calls_run_as_the_user_the_test_logs_in_as():
     assert users.members_only() == "vinny"
     session.log_in_as(None)
     assert users.whoami() is None
+
+
+def test_a_failed_call_is_caught_and_the_calls_after_it_are_not_made():
+    def crash_then_both():
+        faults.crash("on purpose")
+        return top.both()
+
+    try:
+        sim.attempt(crash_then_both)
+        raise AssertionError("the crash was not caught")
+    except sim.CallFailed as failed:
+        assert (failed.service, failed.function, failed.kind) == ("d", "parigot:testing/faults@0.1.0#crash", "trap")
+    # both was not called: it would have asked the mocked right.
+    assert right_mock.via_right_calls() == 0
+    # The test goes on, and d answers again, from a fresh instance.
+    assert sim.attempt(faults.ping) == 1
+    assert sim.injected() == []
+
+
+def test_faults_the_simulation_injects_are_caught_and_named():
+    # Under --sim (the wos's [sim] traps calls into d: b's, on the way left), some of these
+    # calls fail.
+    for _ in range(8):
+        right_mock.when_via_right(1)
+        try:
+            sim.attempt(top.both)
+        except sim.CallFailed as failed:
+            injected = sim.injected()
+            assert injected, f"{failed}, with no fault injected"
+            assert (injected[-1].kind, injected[-1].service) == ("call-trap", "d")
+            assert (failed.kind, failed.service) == ("trap", "d")
 
 
 Tests = testing.suite(globals())

@@ -14,21 +14,30 @@
 //! parigot::info!("greeting {name}"; "name" => name.as_str(), "trace" => ctx.trace_id.as_str());
 //! ```
 //!
-//! - [`test`]: tests that `parigot-host test` runs ([`tests!`], [`check_eq!`]).
+//! - [`test`]: tests that `parigot-host test` runs ([`tests!`], [`check_eq!`]), and [`sim`]:
+//!   operations that may fail under a simulation's faults ([`sim::attempt`]), and the faults
+//!   injected ([`sim::injected`]).
 //!
 //! The service's own world needs nothing for this: the SDK brings its imports
 //! (`parigot:sdk/imports`) with its own bindings.
 
 mod bindings {
     wit_bindgen::generate!({
-        path: ["../../../wit/context", "../../../wit/log", "../../../wit/sqlite", "../../../wit/sdk"],
+        path: [
+            "../../../wit/context",
+            "../../../wit/log",
+            "../../../wit/sqlite",
+            "../../../wit/sdk",
+            "../../../wit/test",
+        ],
         // Every capability the SDK wraps; a service imports only those it calls, so one that
-        // never touches `sqlite` needs no grant.
+        // never touches `sqlite` needs no grant (and only a test calls `sim`).
         inline: "
             package parigot:rust-sdk;
             world all {
                 include parigot:sdk/imports@0.1.0;
                 import parigot:sqlite/sqlite@0.1.0;
+                import parigot:test/sim@0.1.0;
             }
         ",
         world: "parigot:rust-sdk/all",
@@ -50,5 +59,6 @@ macro_rules! value_from {
 
 pub mod context;
 pub mod log;
+pub mod sim;
 pub mod sqlite;
 pub mod test;

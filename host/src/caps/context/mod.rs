@@ -91,6 +91,9 @@ pub struct Pctx {
     /// logged out); the whole chain shares it, and the edge answers the request as
     /// unauthenticated.
     pub login_refused: Arc<AtomicBool>,
+    /// The catch a test opened in this call ([`crate::caps::sim`]): the calls it makes that
+    /// fail are caught, not failed. Its own, never its callees'.
+    pub catching: Option<Arc<crate::caps::sim::Catch>>,
 }
 
 /// The headers of a request at the edge that the context is made from.
@@ -114,7 +117,13 @@ impl Pctx {
             user: None,
             baggage: Baggage::default(),
         };
-        Pctx { trace: Arc::new(trace), span: ids.span_id(), parent: None, login_refused: Arc::default() }
+        Pctx {
+            trace: Arc::new(trace),
+            span: ids.span_id(),
+            parent: None,
+            login_refused: Arc::default(),
+            catching: None,
+        }
     }
 
     /// The context of a request that arrived with `headers`, as `user` (who logged in, if
@@ -144,7 +153,7 @@ impl Pctx {
             None => (ids.trace_id(), false, None),
         };
         let trace = Trace { id, sampled, request_id: request_id.into(), user: user.map(Into::into), baggage };
-        Pctx { trace: Arc::new(trace), span: ids.span_id(), parent, login_refused: Arc::default() }
+        Pctx { trace: Arc::new(trace), span: ids.span_id(), parent, login_refused: Arc::default(), catching: None }
     }
 
     /// This context as `user` (a program run with `--user`).
@@ -166,6 +175,7 @@ impl Pctx {
             span: ids.span_id(),
             parent: Some(self.span),
             login_refused: self.login_refused.clone(),
+            catching: None,
         }
     }
 

@@ -38,7 +38,7 @@ impl super::Unit for Log {
     fn prepare(wos: &super::WosPlan<'_>, start: &super::Start<'_>) -> wasmtime::Result<Vec<ServiceLog>> {
         let log = |service: &super::ServicePlan<'_>| {
             ServiceLog::new(service.name.as_str(), service.log, start.log.clone(), start.deterministic)
-                .recorded_in(start.telemetry.records.clone())
+                .recorded_in(start.telemetry.records.clone().filter(|records| records.takes_logs()))
         };
         Ok(wos.services.iter().map(log).collect())
     }

@@ -15,6 +15,7 @@
 
 use super::{Failure, ServiceDatabase, Sqlite, busy_pause};
 use crate::caps::View;
+use crate::sim::{Boundary, Crossing, FaultKind, InjectedFault};
 use rusqlite::Connection;
 use std::sync::Arc;
 use std::time::Instant;
@@ -107,7 +108,10 @@ impl View<'_, Sqlite> {
     ) -> wasmtime::Result<Result<T, Failure>> {
         let Some(database) = self.service.clone() else { return Ok(Err(Failure::NoDatabase)) };
         let began = (std::time::SystemTime::now(), Instant::now());
-        let outcome = self.run_on_connection(&database, work).await;
+        let outcome = match self.injected_fault(&database, statement) {
+            Some(failure) => Ok(Err(failure)),
+            None => self.run_on_connection(&database, work).await,
+        };
         let failure = match &outcome {
             Ok(Ok(_)) => None,
             Ok(Err(failure)) => Some(failure.describe()),
@@ -116,6 +120,20 @@ impl View<'_, Sqlite> {
         let call = self.call.as_deref().map(|pctx| (pctx.trace.id.0, pctx.span.0));
         database.telemetry.statement_ended(statement, began, call, failure);
         outcome
+    }
+
+    /// The failure the simulation makes of `statement`, if it injects one there: the
+    /// statement then changes nothing.
+    fn injected_fault(&self, database: &ServiceDatabase, statement: &str) -> Option<Failure> {
+        let trace = self.call.as_deref().map_or(0, |pctx| pctx.trace.id.0);
+        let crossing = Crossing { boundary: Boundary::Statement, service: &database.service, what: statement, trace };
+        let fault = database.faults.as_ref()?.at(crossing)?;
+        let why = InjectedFault(fault).to_string();
+        Some(match fault {
+            FaultKind::SqliteFull => Failure::Full(why),
+            FaultKind::SqliteConstraint => Failure::Constraint(why),
+            _ => Failure::Busy(why),
+        })
     }
 
     async fn run_on_connection<T: Send + 'static>(

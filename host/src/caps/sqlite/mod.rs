@@ -17,11 +17,11 @@ mod observe;
 pub mod queries;
 
 use crate::kernel::blocking::{BlockingPool, PoolShare};
-use crate::telemetry::Telemetry;
+use crate::sim::Faults;
 use observe::StatementTelemetry;
 use rusqlite::{Connection, ErrorCode};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +46,7 @@ impl super::Unit for Sqlite {
         let threads = BlockingPool::for_this_machine();
         let prepare = |service: &super::ServicePlan<'_>| {
             let Some(grant) = service.sqlite else { return Ok(None) };
-            ServiceDatabase::prepare(service.name.as_str(), start.data_dir, grant, threads.clone(), start.telemetry)
+            ServiceDatabase::prepare(service.name.as_str(), grant, threads.clone(), start)
                 .map(Some)
                 .map_err(|why| wasmtime::format_err!("cannot start service `{}`: its database: {why}", service.name))
         };
@@ -187,20 +187,22 @@ pub struct ServiceDatabase {
     threads: PoolShare,
     /// Where its statements' durations and spans go.
     telemetry: StatementTelemetry,
+    /// The faults a simulation injects into its statements.
+    faults: Option<Arc<Faults>>,
 }
 
 impl ServiceDatabase {
-    /// Opens (creating it if needed) the database of service `service` in `data_dir`, as its
-    /// grant `grant` says, and applies its migrations. Its statements will run on its share of
-    /// `threads` (the pool every database of the wos uses), their durations and spans recorded
-    /// into `telemetry`.
+    /// Opens (creating it if needed) the database of service `service` in the data folder of
+    /// `start`, as its grant `grant` says, and applies its migrations. Its statements will run
+    /// on its share of `threads` (the pool every database of the wos uses), their durations and
+    /// spans recorded into the start's telemetry, with the start's simulated faults.
     pub fn prepare(
         service: &str,
-        data_dir: &Path,
         grant: &SqliteTable,
         threads: BlockingPool,
-        telemetry: &Telemetry,
+        start: &super::Start<'_>,
     ) -> Result<ServiceDatabase, String> {
+        let data_dir = start.data_dir;
         std::fs::create_dir_all(data_dir)
             .map_err(|e| format!("cannot create the data folder {}: {e}", data_dir.display()))?;
         let database = ServiceDatabase {
@@ -209,7 +211,8 @@ impl ServiceDatabase {
             synchronous: grant.synchronous.unwrap_or_default(),
             max_size_mib: grant.max_size_mib.unwrap_or(DEFAULT_MAX_SIZE_MIB),
             threads: threads.share(),
-            telemetry: StatementTelemetry::new(service, telemetry.clone()),
+            telemetry: StatementTelemetry::new(service, start.telemetry.clone()),
+            faults: start.faults.cloned(),
         };
         let connection = database.open().map_err(|e| format!("cannot open {}: {e}", database.path.display()))?;
         connection.busy_handler(Some(wait_for_lock)).map_err(|e| e.to_string())?;

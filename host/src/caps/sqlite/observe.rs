@@ -41,6 +41,9 @@ impl StatementTelemetry {
         let took = began.1.elapsed();
         self.telemetry.metrics.statement_ended(&self.service, statement, took);
         let (Some(records), Some((trace, parent))) = (&self.telemetry.records, call) else { return };
+        if !records.takes_span_of(trace) {
+            return;
+        }
         records.span(SpanRecord {
             service: self.service.clone(),
             trace,
@@ -51,9 +54,9 @@ impl StatementTelemetry {
             start: began.0,
             duration: took,
             attributes: vec![
-                ("db.system.name", Value::Text("sqlite".into())),
-                ("db.namespace", Value::Text(format!("{}.sqlite3", self.service))),
-                ("db.operation.name", Value::Text(statement.to_owned())),
+                ("db.system.name".into(), Value::Text("sqlite".into())),
+                ("db.namespace".into(), Value::Text(format!("{}.sqlite3", self.service))),
+                ("db.operation.name".into(), Value::Text(statement.to_owned())),
             ],
             error: failure,
         });

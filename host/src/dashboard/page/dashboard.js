@@ -215,9 +215,11 @@ function drawWaterfall(trace) {
     const left = (100 * span.offset_us) / total;
     const width = Math.max((100 * span.duration_us) / total, 0.3);
     const bar = el("div", { class: span.error ? "bar failed" : "bar", style: `left:${left}%;width:${width}%;background:${serviceColor(span.service)}`, title: span.error ?? span.name });
-    return el("div", { class: "span-row", "data-span": span.span, "data-service": span.service },
-      el("div", { class: "label", style: `padding-left:${depthOf(span) * 14}px`, title: span.name },
-        `${span.service} · ${span.kind === "client" ? "→ " : ""}${span.name}`),
+    // A span another host lent (the far side of a remote call) says which host it ran on.
+    const where = span.host ? el("span", { class: "host" }, ` on ${span.host}`) : "";
+    return el("div", { class: "span-row", "data-span": span.span, "data-service": span.service, "data-host": span.host ?? "" },
+      el("div", { class: "label", style: `padding-left:${depthOf(span) * 14}px`, title: span.host ? `${span.name} on ${span.host}` : span.name },
+        `${span.service} · ${span.kind === "client" ? "→ " : ""}${span.name}`, where),
       el("div", { class: "took" }, micros(span.duration_us)),
       el("div", { class: "track" }, bar));
   });

@@ -1,5 +1,6 @@
 //! Records as OTLP's protobuf messages: one resource per service (`service.name` is the
-//! service, `service.namespace` the wos), in name order.
+//! service, `service.namespace` the wos), in name order; and back, for the spans a peer host
+//! lends ([`crate::telemetry::lent`]).
 
 use super::config::ExportConfig;
 use super::{LogRecord, Severity, SpanKind, SpanRecord, Value};
@@ -15,10 +16,22 @@ use std::time::{Duration, SystemTime};
 
 /// `spans` as one export request.
 pub fn spans(spans: Vec<SpanRecord>, config: &ExportConfig) -> ExportTraceServiceRequest {
+    spans_with(spans, |service| resource(service, config))
+}
+
+/// `spans` as lent to a peer host: each service's resource names only the service.
+pub fn lent_spans(spans: Vec<SpanRecord>) -> ExportTraceServiceRequest {
+    spans_with(spans, |service| Resource {
+        attributes: vec![text("service.name", service.to_owned())],
+        ..Default::default()
+    })
+}
+
+fn spans_with(spans: Vec<SpanRecord>, resource: impl Fn(&str) -> Resource) -> ExportTraceServiceRequest {
     let resource_spans = by_service(spans, |span| span.service.clone())
         .into_iter()
         .map(|(service, spans)| ResourceSpans {
-            resource: Some(resource(&service, config)),
+            resource: Some(resource(&service)),
             scope_spans: vec![ScopeSpans {
                 scope: Some(scope()),
                 spans: spans.into_iter().map(span).collect(),
@@ -84,7 +97,7 @@ fn span(record: SpanRecord) -> trace::Span {
         kind: kind as i32,
         start_time_unix_nano: start,
         end_time_unix_nano: start.saturating_add(u64::try_from(record.duration.as_nanos()).unwrap_or(u64::MAX)),
-        attributes: record.attributes.into_iter().map(|(key, value)| key_value(key, value)).collect(),
+        attributes: record.attributes.into_iter().map(|(key, value)| key_value(&key, value)).collect(),
         status: Some(status),
         ..Default::default()
     }
@@ -113,6 +126,62 @@ fn log_record(record: LogRecord) -> logs::LogRecord {
         trace_id,
         span_id,
         ..Default::default()
+    }
+}
+
+/// The spans of `request` (what [`lent_spans`] made), each of the service its resource names;
+/// ids of the wrong length are read as zero, and values that are no text, integer, real or
+/// boolean as text.
+pub fn spans_of(request: ExportTraceServiceRequest) -> Vec<SpanRecord> {
+    let mut records = Vec::new();
+    for resource_spans in request.resource_spans {
+        let service: Arc<str> = resource_spans
+            .resource
+            .iter()
+            .flat_map(|resource| &resource.attributes)
+            .find(|attribute| attribute.key == "service.name")
+            .and_then(|attribute| match attribute.value.clone().map(value_of) {
+                Some(Value::Text(name)) => Some(Arc::from(name)),
+                _ => None,
+            })
+            .unwrap_or_else(|| Arc::from("?"));
+        for scope in resource_spans.scope_spans {
+            records.extend(scope.spans.into_iter().map(|span| span_record(span, service.clone())));
+        }
+    }
+    records
+}
+
+fn span_record(span: trace::Span, service: Arc<str>) -> SpanRecord {
+    let kind = if span.kind == trace::span::SpanKind::Client as i32 { SpanKind::Client } else { SpanKind::Server };
+    let error = span.status.filter(|status| status.code == StatusCode::Error as i32).map(|status| status.message);
+    let start = SystemTime::UNIX_EPOCH + Duration::from_nanos(span.start_time_unix_nano);
+    SpanRecord {
+        service,
+        trace: u128::from_be_bytes(span.trace_id.try_into().unwrap_or_default()),
+        span: u64::from_be_bytes(span.span_id.try_into().unwrap_or_default()),
+        parent: span.parent_span_id.try_into().ok().map(u64::from_be_bytes),
+        name: span.name,
+        kind,
+        start,
+        duration: Duration::from_nanos(span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano)),
+        attributes: span
+            .attributes
+            .into_iter()
+            .map(|attribute| (attribute.key.into(), attribute.value.map_or(Value::Text(String::new()), value_of)))
+            .collect(),
+        error,
+    }
+}
+
+fn value_of(value: AnyValue) -> Value {
+    match value.value {
+        Some(any_value::Value::StringValue(text)) => Value::Text(text),
+        Some(any_value::Value::IntValue(n)) => Value::Integer(n),
+        Some(any_value::Value::DoubleValue(x)) => Value::Real(x),
+        Some(any_value::Value::BoolValue(b)) => Value::Boolean(b),
+        Some(other) => Value::Text(format!("{other:?}")),
+        None => Value::Text(String::new()),
     }
 }
 

@@ -9,12 +9,13 @@
 //! (`parigot_telemetry_export_failures_total{signal}`) and its records are dropped.
 
 pub mod config;
-mod encode;
+pub(crate) mod encode;
 mod transport;
 
 pub use config::{ExportConfig, Protocol, TelemetryTable};
 
 use super::metrics::Metrics;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -49,7 +50,9 @@ pub struct SpanRecord {
     pub kind: SpanKind,
     pub start: SystemTime,
     pub duration: Duration,
-    pub attributes: Vec<(&'static str, Value)>,
+    /// Its attributes: keys of the host's own spans are static; those of spans a peer lent
+    /// are read from the wire.
+    pub attributes: Vec<(Cow<'static, str>, Value)>,
     /// Why it failed, if it did (its status is then `ERROR`).
     pub error: Option<String>,
 }

@@ -94,6 +94,18 @@ async fn call(
     let Some(endpoint) = endpoint else {
         return Err(super::unknown_method(request.uri().path()));
     };
+    let outcome = call_endpoint(&gateway, endpoint.clone(), encoding, request).await;
+    gateway.answered(&endpoint, outcome.as_ref().map_or_else(Status::code, |_| tonic::Code::Ok));
+    outcome
+}
+
+/// [`call`] once the request's path named an endpoint.
+async fn call_endpoint(
+    gateway: &Gateway,
+    endpoint: Arc<Endpoint>,
+    encoding: Encoding,
+    request: Request<Body>,
+) -> Result<(Vec<u8>, Option<String>), Status> {
     if let Some(coding) = request.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok())
         && coding != "identity"
     {
@@ -114,7 +126,7 @@ async fn call(
         ))
     })??;
     let message = encoding.decode(endpoint.rpc.rpc.input.clone(), &body)?;
-    let (response, request_id) = super::invoke_with_request_id(&gateway, endpoint, message, caller).await?;
+    let (response, request_id) = super::invoke_with_request_id(gateway, endpoint, message, caller).await?;
     Ok((encoding.encode(&response)?, request_id))
 }
 

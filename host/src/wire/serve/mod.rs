@@ -418,6 +418,13 @@ impl Gateway {
         Ok(Caller { deadline, chain: peer.map(|peer| peer.chain), pctx, client: None })
     }
 
+    /// Counts a request for `endpoint` answered with `code`, whether its function was
+    /// called or the request was refused before (a wrong login, a malformed body).
+    fn answered(&self, endpoint: &Endpoint, code: tonic::Code) {
+        let function = format!("{}#{}", endpoint.interface, endpoint.function);
+        self.running.metrics().request_ended(&function, status::connect_code(code));
+    }
+
     /// gRPC when the content type says so, Connect otherwise.
     async fn handle(self: Arc<Self>, request: Request<Body>) -> Response<Body> {
         let is_grpc = media_type(request.headers())
@@ -509,11 +516,7 @@ async fn invoke_with_request_id(
     caller: Caller,
 ) -> Result<(DynamicMessage, Option<String>), Status> {
     let id = request_id(&caller);
-    let function = format!("{}#{}", endpoint.interface, endpoint.function);
-    let outcome = gateway.invoke(endpoint, request, caller).await;
-    let code = outcome.as_ref().map_or_else(|status| status.code(), |_| tonic::Code::Ok);
-    gateway.running.metrics().request_ended(&function, status::connect_code(code));
-    match outcome {
+    match gateway.invoke(endpoint, request, caller).await {
         Ok(response) => Ok((response, id)),
         Err(mut status) => {
             if let Some(value) = id.and_then(|id| tonic::metadata::MetadataValue::try_from(id).ok()) {

@@ -4,6 +4,9 @@
 package export_parigot_test_tests
 
 import (
+	"errors"
+
+	"wit_component/parigot/psim"
 	"wit_component/parigot/ptest"
 	pricingMock "wit_component/parigot_mock_parigot_testing_pricing"
 	rightMock "wit_component/parigot_mock_parigot_testing_right"
@@ -11,6 +14,7 @@ import (
 	session "wit_component/parigot_test_session"
 	tests "wit_component/parigot_test_tests"
 	pricing "wit_component/parigot_testing_pricing"
+	faults "wit_component/parigot_testing_faults"
 	top "wit_component/parigot_testing_top"
 	users "wit_component/parigot_testing_users"
 
@@ -26,6 +30,8 @@ var suite = ptest.NewSuite(
 	TestATypedMockAnswersByArgumentsThenInOrder,
 	TestATypedMockRecordsEachCallWithItsArguments,
 	TestCallsRunAsTheUserTheTestLogsInAs,
+	TestAFailedCallIsCaughtAndTheCallsAfterItAreNotMade,
+	TestFaultsTheSimulationInjectsAreCaughtAndNamed,
 )
 
 // Names lists the tests.
@@ -93,4 +99,45 @@ func TestCallsRunAsTheUserTheTestLogsInAs(t *ptest.T) {
 	ptest.Equal(t, users.MembersOnly().Ok(), "vinny")
 	session.LogInAs(witTypes.None[string]())
 	ptest.Equal(t, users.Whoami(), witTypes.None[string]())
+}
+
+func TestAFailedCallIsCaughtAndTheCallsAfterItAreNotMade(t *ptest.T) {
+	_, err := psim.Attempt(func() uint32 {
+		faults.Crash("on purpose")
+		return top.Both()
+	})
+	var failed *psim.CallFailed
+	if !errors.As(err, &failed) {
+		t.Fatalf("the crash was not caught: %v", err)
+	}
+	ptest.Equal(t, []string{failed.Service, failed.Function, failed.Kind}, []string{"d", "parigot:testing/faults@0.1.0#crash", "trap"})
+	// Both was not called: it would have asked the mocked right.
+	ptest.Equal(t, rightMock.ViaRightCalls(), uint32(0))
+	// The test goes on, and d answers again, from a fresh instance.
+	pings, err := psim.Attempt(faults.Ping)
+	if err != nil {
+		t.Fatalf("ping failed: %v", err)
+	}
+	ptest.Equal(t, pings, uint32(1))
+	ptest.Equal(t, len(psim.Injected()), 0)
+}
+
+func TestFaultsTheSimulationInjectsAreCaughtAndNamed(t *ptest.T) {
+	// Under --sim (the wos's [sim] traps calls into d: b's, on the way left), some of these
+	// calls fail.
+	for i := 0; i < 8; i++ {
+		rightMock.WhenViaRight(1)
+		_, err := psim.Attempt(top.Both)
+		var failed *psim.CallFailed
+		if !errors.As(err, &failed) {
+			continue
+		}
+		injected := psim.Injected()
+		if len(injected) == 0 {
+			t.Fatalf("%v, with no fault injected", err)
+		}
+		last := injected[len(injected)-1]
+		ptest.Equal(t, []string{last.Kind, last.Service}, []string{"call-trap", "d"})
+		ptest.Equal(t, []string{failed.Kind, failed.Service}, []string{"trap", "d"})
+	}
 }

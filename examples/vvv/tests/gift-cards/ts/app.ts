@@ -2,6 +2,7 @@
 // logs in as.
 import { assert, test } from "parigot/test";
 import { logInAs } from "parigot:test/session@0.1.0";
+import { attempt, injected } from "parigot/sim";
 import { balance, buy, mine, redeem } from "vvv:shop/gift-cards@0.1.0";
 
 export { tests } from "parigot/test";
@@ -47,4 +48,12 @@ test("each customer sees their own cards", () => {
 test("buying a card, or listing one's cards, needs a login", () => {
   assert.throws(() => buy(100n), { tag: "login-required" });
   assert.throws(() => mine(), { tag: "login-required" });
+});
+
+test("attempt returns what the call returned, typed, and lets the service's own refusal through", () => {
+  logInAs("vinny");
+  const card = attempt(() => buy(700n));
+  assert.equal(card.balanceCents, 700n);
+  assert.throws(() => attempt(() => redeem(card.code, 701n)), { tag: "insufficient", val: 700n });
+  assert.equal(injected().length, 0, "no simulation, no faults");
 });
