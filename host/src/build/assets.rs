@@ -28,8 +28,14 @@ pub fn wasi_packages() -> Vec<(String, &'static [u8])> {
 }
 
 /// A digest of everything above: a component built by another version of these files (an
-/// older host's SDK or WIT) is rebuilt, even when its own sources did not change.
-pub fn digest() -> String {
+/// older host's SDK or WIT) is rebuilt, even when its own sources did not change. Computed
+/// once per process.
+pub fn digest() -> &'static str {
+    static DIGEST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DIGEST.get_or_init(compute_digest)
+}
+
+fn compute_digest() -> String {
     let mut hasher = blake3::Hasher::new();
     let manifest: Files = vec![("Cargo.toml", RUST_SDK_MANIFEST.as_bytes())];
     for (tree, files) in [

@@ -105,7 +105,13 @@ pub(crate) fn run_wos(
             code
         }
         (_, Some(options)) => async_runtime()?.block_on(serve_wos(app, start, options, sidecars, user)),
-        (_, None) => async_runtime()?.block_on(run_programs(app, start, user)),
+        (_, None) => {
+            let runtime = async_runtime()?;
+            let code = runtime.block_on(run_programs(app, start, user));
+            // The process exits next: its idle worker threads go with it.
+            runtime.shutdown_background();
+            code
+        }
     }
 }
 
@@ -215,6 +221,10 @@ pub(crate) async fn run_programs(
     let outcomes = running.run_programs(user.as_deref()).await;
     let code = exit_code(&outcomes);
     running.shutdown().await;
+    // Every instance is stopped, its output written and its database closed, and the
+    // telemetry flushed. The process exits next, and takes what is left (the compiled code,
+    // the engine) with it faster than dropping it would unmap it piece by piece.
+    std::mem::forget(running);
     Ok(code)
 }
 

@@ -174,23 +174,78 @@ pub fn read_component(name: &ServiceName, path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// Loads one component from the cache entry `entry`, or compiles it and fills that entry.
-pub fn compile(
-    engine: &Engine,
-    cache: &ComponentCache,
-    name: &ServiceName,
-    bytes: &[u8],
-    entry: &Path,
-) -> Result<(Component, CacheOutcome)> {
-    if let Some(component) = cache.load(engine, entry) {
-        return Ok((component, CacheOutcome::Hit));
+/// A service's component, compiled or mapped from the compile cache.
+pub struct Compiled {
+    pub component: Component,
+    pub outcome: CacheOutcome,
+    /// The content hash of the file it was made from.
+    pub digest: blake3::Hash,
+}
+
+/// Loads the component of service `name` at `path` from the compile cache, or compiles it and
+/// fills the cache. The file is read only when the cache has no record of its content
+/// ([`ComponentCache::identify`]) or no compiled image of it.
+pub fn load_component(engine: &Engine, cache: &ComponentCache, name: &ServiceName, path: &Path) -> Result<Compiled> {
+    let identified = cache.identify(path, || read_component(name, path))?;
+    if let Some(component) = cache.load(engine, &cache.entry_path(engine, &identified.digest)) {
+        return Ok(Compiled { component, outcome: CacheOutcome::Hit, digest: identified.digest });
     }
+    let bytes = match identified.bytes {
+        Some(bytes) => bytes,
+        None => read_component(name, path)?,
+    };
+    compile(engine, cache, name, &bytes)
+}
+
+/// Compiles the component `bytes` of service `name` and stores the result in the cache.
+pub fn compile(engine: &Engine, cache: &ComponentCache, name: &ServiceName, bytes: &[u8]) -> Result<Compiled> {
+    tracing::info!(
+        "compiling service `{name}` ({:.1} MiB); this happens once, later starts load it from {}",
+        bytes.len() as f64 / (1024.0 * 1024.0),
+        cache.dir().display()
+    );
     let started = Instant::now();
+    let digest = blake3::hash(bytes);
     let component = cache
-        .compile_and_store(engine, bytes, entry)
+        .compile_and_store(engine, bytes, &cache.entry_path(engine, &digest))
         .with_context(|| format!("the component of service `{name}` is invalid and cannot be compiled"))?;
     tracing::info!("compiled service `{name}` in {:.1} s (cached for later starts)", started.elapsed().as_secs_f64());
-    Ok((component, CacheOutcome::Miss))
+    Ok(Compiled { component, outcome: CacheOutcome::Miss, digest })
+}
+
+/// The WIT of service `name`'s component with content hash `digest`: from the compile cache's
+/// copy of it (a WIT package of a few KiB), else decoded from the component `bytes` (read only
+/// then) and copied into the cache for the next time.
+pub fn component_wit(
+    cache: &ComponentCache,
+    name: &ServiceName,
+    digest: &blake3::Hash,
+    bytes: impl FnOnce() -> Result<Vec<u8>>,
+) -> Result<super::ServiceWit> {
+    let kept = cache.wit_path(digest);
+    if let Ok(package) = std::fs::read(&kept)
+        && let Some(wit) = wit_of_package(&package)
+    {
+        return Ok(wit);
+    }
+    let wit = decode_wit(name, &bytes()?)?;
+    let package = wit.resolve.worlds[wit.world].package.map(|package| wit_component::encode(&wit.resolve, package));
+    match package {
+        Some(Ok(package)) => cache.keep(&kept, &package),
+        Some(Err(error)) => tracing::debug!("cannot keep the WIT of service `{name}` in the cache: {error:#}"),
+        None => {}
+    }
+    Ok(wit)
+}
+
+/// The WIT in a package that [`component_wit`] kept: the one world of its package.
+fn wit_of_package(package: &[u8]) -> Option<super::ServiceWit> {
+    let wit_component::DecodedWasm::WitPackage(resolve, id) = wit_component::decode(package).ok()? else {
+        return None;
+    };
+    let mut worlds = resolve.packages[id].worlds.values().copied();
+    let world = worlds.next().filter(|_| worlds.next().is_none())?;
+    Some(super::ServiceWit { resolve, world })
 }
 
 /// The WIT the component `bytes` of service `name` carries.

@@ -103,17 +103,20 @@ pub struct App {
 }
 
 /// One service with its compiled component, its surface (the types of its imports and
-/// exports) and its WIT (with type names, for the wire layer), all from one read of its file.
+/// exports) and its WIT (with type names, for the wire layer).
 pub struct LoadedService {
     pub name: ServiceName,
     pub spec: ServiceSpec,
     pub component: Component,
     pub surface: Surface,
-    pub wit: ServiceWit,
+    /// Its WIT, decoded when first asked for ([`LoadedService::wit`]).
+    wit: std::sync::OnceLock<ServiceWit>,
     /// Its typed queries, which the host implements for it, if its database grant has any.
     pub queries: Option<Arc<QuerySet>>,
     /// The content hash of the component file as it was loaded.
     digest: blake3::Hash,
+    /// The compile cache it was loaded through, which keeps its WIT.
+    cache: ComponentCache,
 }
 
 /// The WIT a service's component carries, decoded once when it is loaded.
@@ -138,6 +141,17 @@ impl LoadedService {
     /// Whether the service is a program (exports `wasi:cli/run`) rather than a server.
     pub fn is_program(&self) -> bool {
         self.surface.is_program()
+    }
+
+    /// The WIT its component carries, with the type names the wire layer needs: read on first
+    /// use (most starts serve nothing and never need it), from the compile cache's copy of it,
+    /// or else from the file, checked to be the one that was loaded.
+    pub fn wit(&self) -> Result<&ServiceWit> {
+        if let Some(wit) = self.wit.get() {
+            return Ok(wit);
+        }
+        let wit = load::component_wit(&self.cache, &self.name, &self.digest, || self.component_bytes())?;
+        Ok(self.wit.get_or_init(|| wit))
     }
 
     /// The component's bytes (for the composer, which works on the binary), read again from
@@ -186,9 +200,10 @@ impl App {
                     spec: manifest.services[name].clone(),
                     component: compiled.component,
                     surface: surfaces.remove(name).expect("every service has a surface"),
-                    wit: compiled.wit,
+                    wit: std::sync::OnceLock::new(),
                     queries: host_interfaces.queries.get(name).cloned(),
                     digest: compiled.digest,
+                    cache: options.cache.clone(),
                 }
             })
             .collect();
@@ -369,84 +384,67 @@ fn link_service(
     linker.instantiate_pre(&service.component).with_context(|| format!("cannot link service `{}`", service.name))
 }
 
-/// A service's component, compiled, with what else its one read gave.
-struct Compiled {
-    component: Component,
-    wit: ServiceWit,
-    digest: blake3::Hash,
-}
-
-/// Compiles every service's component (in parallel for the ones not in the cache) and decodes
-/// its WIT, from one read of each file.
+/// Loads every service's component from the compile cache, or compiles it, in parallel;
+/// while any compiles (seconds each), says every few seconds which ones are still at it.
 fn compile_all(
     manifest: &Manifest,
     engine: &Engine,
     cache: &ComponentCache,
-) -> Result<BTreeMap<ServiceName, Compiled>> {
-    let sources = manifest
-        .services
-        .iter()
-        .map(|(name, spec)| {
-            let bytes = load::read_component(name, &spec.component)?;
-            let digest = blake3::hash(&bytes);
-            let entry = cache.entry_path(engine, &digest);
-            Ok((name, bytes, entry, digest))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let mut misses = false;
-    for (name, bytes, entry, _) in &sources {
-        if !entry.exists() {
-            misses = true;
-            tracing::info!(
-                "compiling service `{name}` ({:.1} MiB); this happens once, later starts load it from {}",
-                bytes.len() as f64 / (1024.0 * 1024.0),
-                cache.dir().display()
-            );
-        }
-    }
-    let compiled: Vec<Result<(Component, CacheOutcome, ServiceWit)>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = sources
+) -> Result<BTreeMap<ServiceName, load::Compiled>> {
+    let (done, finished) = std::sync::mpsc::channel();
+    let names: Vec<&ServiceName> = manifest.services.keys().collect();
+    let results: Vec<Result<load::Compiled>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = manifest
+            .services
             .iter()
-            .map(|(name, bytes, entry, _)| {
+            .map(|(name, spec)| {
+                let done = done.clone();
                 scope.spawn(move || {
-                    let (component, outcome) = load::compile(engine, cache, name, bytes, entry)?;
-                    Ok((component, outcome, load::decode_wit(name, bytes)?))
+                    let compiled = load::load_component(engine, cache, name, &spec.component);
+                    let _ = done.send(());
+                    compiled
                 })
             })
             .collect();
-        if misses {
-            report_progress(&sources.iter().map(|(name, ..)| *name).collect::<Vec<_>>(), &workers);
-        }
+        drop(done);
+        report_progress(&names, &workers, &finished);
         workers.into_iter().map(|w| w.join().expect("compiling does not panic")).collect()
     });
     let mut components = BTreeMap::new();
-    for ((name, _, _, digest), result) in sources.iter().zip(compiled) {
-        let (component, outcome, wit) = result?;
-        if outcome == CacheOutcome::Hit {
+    for (name, result) in names.into_iter().zip(results) {
+        let compiled = result?;
+        if compiled.outcome == CacheOutcome::Hit {
             tracing::info!("loaded service `{name}` from the compile cache");
         }
-        components.insert((*name).clone(), Compiled { component, wit, digest: *digest });
+        components.insert(name.clone(), compiled);
     }
     Ok(components)
 }
 
-/// While components compile (seconds each on a cache miss), says every few seconds which
-/// ones are still compiling, so a first start never looks hung.
-fn report_progress<T>(names: &[&ServiceName], workers: &[std::thread::ScopedJoinHandle<'_, T>]) {
+/// Until every worker has said it is done on `finished`, says every few seconds which of
+/// them are still compiling, so a first start never looks hung.
+fn report_progress<T>(
+    names: &[&ServiceName],
+    workers: &[std::thread::ScopedJoinHandle<'_, T>],
+    finished: &std::sync::mpsc::Receiver<()>,
+) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(3);
     let started = std::time::Instant::now();
-    let mut next_report = EVERY;
-    loop {
-        let busy: Vec<String> =
-            names.iter().zip(workers).filter(|(_, w)| !w.is_finished()).map(|(n, _)| format!("`{n}`")).collect();
-        if busy.is_empty() {
-            return;
+    let mut waiting = workers.len();
+    while waiting > 0 {
+        match finished.recv_timeout(EVERY) {
+            Ok(()) => waiting -= 1,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let busy: Vec<String> = names
+                    .iter()
+                    .zip(workers)
+                    .filter(|(_, w)| !w.is_finished())
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect();
+                tracing::info!("still compiling {} ({} s)", busy.join(", "), started.elapsed().as_secs());
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
         }
-        if started.elapsed() >= next_report {
-            tracing::info!("still compiling {} ({} s)", busy.join(", "), next_report.as_secs());
-            next_report += EVERY;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 

@@ -25,10 +25,8 @@ impl Running {
             wasmtime::bail!("wos `{}` has no service `{name}`", app.manifest.name);
         };
         let old = &app.services[id];
-        let bytes = load::read_component(name, &old.spec.component)?;
-        let digest = blake3::hash(&bytes);
-        let entry = cache.entry_path(&app.engine, &digest);
-        let (component, _) = load::compile(&app.engine, cache, name, &bytes, &entry)?;
+        let load::Compiled { component, digest, .. } =
+            load::load_component(&app.engine, cache, name, &old.spec.component)?;
         let surface = Surface::of(&component, &app.engine);
         if surface.imports != old.surface.imports {
             wasmtime::bail!(
@@ -47,9 +45,10 @@ impl Running {
             spec: old.spec.clone(),
             component,
             surface,
-            wit: load::decode_wit(name, &bytes)?,
+            wit: std::sync::OnceLock::new(),
             queries: old.queries.clone(),
             digest,
+            cache: cache.clone(),
         };
         let context = LinkContext::new(
             &app.engine,

@@ -50,16 +50,16 @@ pub enum InterfaceSide {
 }
 
 /// The `.proto` file of each of `interfaces`, as its service exports or imports it, from the
-/// WIT its component carries (the only place that keeps WIT type names), decoded when the
-/// service was loaded.
+/// WIT its component carries (the only place that keeps WIT type names).
 pub fn interface_protos(
     interfaces: &[(&LoadedService, &InterfaceName)],
     side: InterfaceSide,
 ) -> Result<Vec<ProtoFile>> {
     let mut files = Vec::with_capacity(interfaces.len());
     for (service, interface) in interfaces {
-        let (owner, resolve) = (&service.name, &service.wit.resolve);
-        let world = &resolve.worlds[service.wit.world];
+        let wit = service.wit()?;
+        let (owner, resolve) = (&service.name, &wit.resolve);
+        let world = &resolve.worlds[wit.world];
         let items = match side {
             InterfaceSide::Export => &world.exports,
             InterfaceSide::Import => &world.imports,

@@ -6,6 +6,7 @@ mod budgets;
 mod build;
 mod call;
 mod chaos;
+mod compile_cache;
 mod compose;
 mod context_log;
 mod dashboard;
