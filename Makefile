@@ -22,6 +22,11 @@ MDBOOK_VERSION := 0.4.52
 MDBOOK    := $(TOOLS)/mdbook/bin/mdbook
 DOCS_OUT  := target/docs
 
+# The host's runs here (the demo, the guest test suites) share one compile cache with the
+# integration tests (host/tests/all/support.rs), so a fresh machine compiles each component
+# once, not once per cache.
+export PARIGOT_CACHE_DIR ?= $(CURDIR)/target/parigot-test-cache
+
 # Guest toolchains run offline, with project-local tools only.
 export PATH := $(VENV)/bin:$(PATH)
 export GOPROXY := off
