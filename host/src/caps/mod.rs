@@ -103,6 +103,16 @@ pub struct View<'a, U: Unit> {
     pub instance: &'a mut U::Instance,
 }
 
+impl<U: Unit> View<'_, U> {
+    /// The context of the call under way, which `function` of `interface` needs: the runtime
+    /// sets one for every call and start-up, so its absence is a host bug (a trap, not a guest
+    /// error).
+    pub fn pctx(&mut self, interface: &str, function: &str) -> wasmtime::Result<&mut context::Pctx> {
+        let outside = || wasmtime::format_err!("`{interface}#{function}` was called outside any call");
+        self.call.as_deref_mut().ok_or_else(outside)
+    }
+}
+
 /// What an instance's Store data gives the capabilities: [`View`] of every unit at once.
 pub struct Parts<'a> {
     pub call: Option<&'a mut context::Pctx>,

@@ -3,8 +3,8 @@
 //! test components (`[tests.NAME]`) may import it; the linker refuses it to any other service.
 
 use super::{ServicePlan, Start, Unit, View, WosPlan};
+use wasmtime::Result;
 use wasmtime::component::Linker;
-use wasmtime::{Result, format_err};
 
 /// The session's interface.
 pub const INTERFACE: &str = "parigot:test/session@0.1.0";
@@ -34,9 +34,8 @@ impl Unit for Session {
             return Ok(());
         }
         linker.instance(INTERFACE)?.func_wrap("log-in-as", move |mut store, (user,): (Option<String>,)| {
-            let pctx = view(store.data_mut())
-                .call
-                .ok_or_else(|| format_err!("`{INTERFACE}#log-in-as` was called outside any call"))?;
+            let mut view = view(store.data_mut());
+            let pctx = view.pctx(INTERFACE, "log-in-as")?;
             pctx.trace_mut().user = user.map(Into::into);
             Ok(())
         })

@@ -103,12 +103,14 @@ impl Unit for Sim {
         }
         let mut instance = linker.instance(INTERFACE)?;
         instance.func_wrap("catch-failures", move |mut store, (): ()| {
-            let pctx = view(store.data_mut()).call.ok_or_else(|| outside_a_call("catch-failures"))?;
+            let mut view = view(store.data_mut());
+            let pctx = view.pctx(INTERFACE, "catch-failures")?;
             pctx.catching = Some(Arc::default());
             Ok(())
         })?;
         instance.func_wrap("caught", move |mut store, (): ()| {
-            let pctx = view(store.data_mut()).call.ok_or_else(|| outside_a_call("caught"))?;
+            let mut view = view(store.data_mut());
+            let pctx = view.pctx(INTERFACE, "caught")?;
             let caught = pctx.catching.take().and_then(|catch| catch.lock().take());
             Ok((caught,))
         })?;
@@ -128,10 +130,6 @@ impl Unit for Sim {
         })?;
         Ok(())
     }
-}
-
-fn outside_a_call(function: &str) -> wasmtime::Error {
-    format_err!("`{INTERFACE}#{function}` was called outside any call")
 }
 
 /// A placeholder value of `ty`, which a caught call answers: zero, empty, `none`, the first case

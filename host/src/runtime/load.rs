@@ -198,7 +198,7 @@ pub fn load_component(engine: &Engine, cache: &ComponentCache, name: &ServiceNam
 }
 
 /// Compiles the component `bytes` of service `name` and stores the result in the cache.
-pub fn compile(engine: &Engine, cache: &ComponentCache, name: &ServiceName, bytes: &[u8]) -> Result<Compiled> {
+fn compile(engine: &Engine, cache: &ComponentCache, name: &ServiceName, bytes: &[u8]) -> Result<Compiled> {
     tracing::info!(
         "compiling service `{name}` ({:.1} MiB); this happens once, later starts load it from {}",
         bytes.len() as f64 / (1024.0 * 1024.0),

@@ -5,12 +5,15 @@ use super::Context;
 use super::baggage::BaggageError;
 use crate::caps::View;
 use crate::caps::bindings::context::{self as wit, Host};
-use wasmtime::{Result, format_err};
+use wasmtime::Result;
+
+/// The interface these functions implement, as errors name it.
+const INTERFACE: &str = "parigot:context/pctx";
 
 impl Host for View<'_, Context> {
     fn current(&mut self) -> Result<wit::CallContext> {
         let time_left_ms = self.time_left.map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
-        let pctx = self.pctx()?;
+        let pctx = self.pctx(INTERFACE, "current")?;
         let trace = &pctx.trace;
         Ok(wit::CallContext {
             request_id: trace.request_id.to_string(),
@@ -25,7 +28,7 @@ impl Host for View<'_, Context> {
     }
 
     fn require_user(&mut self) -> Result<Option<String>> {
-        let pctx = self.pctx()?;
+        let pctx = self.pctx(INTERFACE, "require-user")?;
         let user = pctx.trace.user.as_deref().map(str::to_owned);
         if user.is_none() {
             pctx.login_refused.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -34,7 +37,7 @@ impl Host for View<'_, Context> {
     }
 
     fn set_baggage(&mut self, key: String, value: String) -> Result<Result<(), wit::BaggageError>> {
-        let outcome = self.pctx()?.trace_mut().baggage.set(&key, &value);
+        let outcome = self.pctx(INTERFACE, "set-baggage")?.trace_mut().baggage.set(&key, &value);
         Ok(outcome.map_err(|error| match error {
             BaggageError::InvalidKey(key) => wit::BaggageError::InvalidKey(key),
             BaggageError::TooLarge => wit::BaggageError::TooLarge,
@@ -42,18 +45,10 @@ impl Host for View<'_, Context> {
     }
 
     fn remove_baggage(&mut self, key: String) -> Result<()> {
-        let pctx = self.pctx()?;
+        let pctx = self.pctx(INTERFACE, "remove-baggage")?;
         if pctx.trace.baggage.members().iter().any(|(k, _)| *k == key) {
             pctx.trace_mut().baggage.remove(&key);
         }
         Ok(())
-    }
-}
-
-impl View<'_, Context> {
-    /// The context of the call under way; the runtime sets one for every call and start-up, so
-    /// its absence is a host bug (a trap, not a guest error).
-    fn pctx(&mut self) -> Result<&mut super::Pctx> {
-        self.call.as_deref_mut().ok_or_else(|| format_err!("`parigot:context/pctx` was called outside any call"))
     }
 }
