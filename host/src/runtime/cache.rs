@@ -97,6 +97,11 @@ impl FileStamp {
         format!("{} {} {} {} {}", self.size, m.0, m.1, c.0, c.1)
     }
 
+    /// The record of `digest` as this stamp's content.
+    fn record(&self, digest: &blake3::Hash) -> String {
+        format!("{} {}\n", self.text(), digest.to_hex())
+    }
+
     /// The content hash in `record`, if it was recorded against this very stamp.
     fn digest_in(&self, record: &str) -> Option<blake3::Hash> {
         let (stamp, digest) = record.trim_end().rsplit_once(' ')?;
@@ -177,7 +182,7 @@ impl ComponentCache {
     fn record(&self, records: &Path, stamp: &FileStamp, digest: &blake3::Hash) -> Result<()> {
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(records)?;
         let mut temp = tempfile::NamedTempFile::new_in(records)?;
-        std::io::Write::write_all(&mut temp, format!("{} {}\n", stamp.text(), digest.to_hex()).as_bytes())?;
+        std::io::Write::write_all(&mut temp, stamp.record(digest).as_bytes())?;
         temp.persist(records.join(stamp.record_name()))?;
         Ok(())
     }
@@ -279,6 +284,15 @@ fn check_private(dir: &Path, owner: u32, mode: u32) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// A new cache and a file holding `bytes` beside it (in a folder that goes with the guard).
+    fn cache_and_file(bytes: &[u8]) -> (tempfile::TempDir, ComponentCache, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ComponentCache::open(dir.path().join("cache")).unwrap();
+        let file = dir.path().join("a.wasm");
+        std::fs::write(&file, bytes).unwrap();
+        (dir, cache, file)
+    }
+
     /// Reads `path` as [`ComponentCache::identify`] does, noting that it did.
     fn identify(cache: &ComponentCache, path: &Path, now: SystemTime) -> (blake3::Hash, bool) {
         let read = || Ok(std::fs::read(path)?);
@@ -288,10 +302,7 @@ mod tests {
 
     #[test]
     fn a_settled_file_is_hashed_once_and_then_known_by_its_stamp() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = ComponentCache::open(dir.path().join("cache")).unwrap();
-        let file = dir.path().join("a.wasm");
-        std::fs::write(&file, b"first").unwrap();
+        let (_dir, cache, file) = cache_and_file(b"first");
         let later = SystemTime::now() + SETTLED * 2;
         assert_eq!(identify(&cache, &file, later), (blake3::hash(b"first"), true));
         assert_eq!(identify(&cache, &file, later), (blake3::hash(b"first"), false));
@@ -299,10 +310,7 @@ mod tests {
 
     #[test]
     fn a_file_that_just_changed_is_not_recorded() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = ComponentCache::open(dir.path().join("cache")).unwrap();
-        let file = dir.path().join("a.wasm");
-        std::fs::write(&file, b"fresh").unwrap();
+        let (_dir, cache, file) = cache_and_file(b"fresh");
         let now = SystemTime::now();
         assert!(identify(&cache, &file, now).1);
         assert!(identify(&cache, &file, now).1, "a file younger than SETTLED is read every time");
@@ -310,11 +318,9 @@ mod tests {
 
     #[test]
     fn a_file_rewritten_in_place_with_its_size_and_time_restored_is_read_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = ComponentCache::open(dir.path().join("cache")).unwrap();
-        let file = dir.path().join("a.wasm");
-        std::fs::write(&file, b"version 1").unwrap();
+        let (_dir, cache, file) = cache_and_file(b"version 1");
         let before = FileStamp::of(&file).unwrap();
+        let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
         let later = SystemTime::now() + SETTLED * 2;
         identify(&cache, &file, later);
         // Past the timestamp granularity of the file system, as a later edit would be.
@@ -322,11 +328,7 @@ mod tests {
         {
             let mut handle = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
             std::io::Write::write_all(&mut handle, b"version 2").unwrap();
-            handle
-                .set_modified(
-                    SystemTime::UNIX_EPOCH + Duration::new(before.modified.0 as u64, before.modified.1 as u32),
-                )
-                .unwrap();
+            handle.set_modified(modified).unwrap();
         }
         let after = FileStamp::of(&file).unwrap();
         assert_eq!((after.inode, after.size, after.modified), (before.inode, before.size, before.modified));
@@ -340,9 +342,9 @@ mod tests {
         std::fs::write(&file, b"x").unwrap();
         let stamp = FileStamp::of(&file).unwrap();
         let digest = blake3::hash(b"x");
-        assert_eq!(stamp.digest_in(&format!("{} {}\n", stamp.text(), digest.to_hex())), Some(digest));
+        assert_eq!(stamp.digest_in(&stamp.record(&digest)), Some(digest));
         let other = FileStamp { size: stamp.size + 1, ..stamp };
-        assert_eq!(other.digest_in(&format!("{} {}\n", stamp.text(), digest.to_hex())), None);
+        assert_eq!(other.digest_in(&stamp.record(&digest)), None);
         assert_eq!(stamp.digest_in(&format!("{} not-a-hash\n", stamp.text())), None);
         assert_eq!(stamp.digest_in(""), None);
     }

@@ -258,3 +258,25 @@ pub fn decode_wit(name: &ServiceName, bytes: &[u8]) -> Result<super::ServiceWit>
         Err(error) => Err(format_err!("cannot read the WIT of service `{name}`: {error:#}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binary WIT package of `wit`'s text.
+    fn package(wit: &str) -> Vec<u8> {
+        let mut resolve = wit_parser::Resolve::default();
+        let id = resolve.push_str("test.wit", wit).unwrap();
+        wit_component::encode(&resolve, id).unwrap()
+    }
+
+    #[test]
+    fn a_kept_wit_package_gives_its_one_world_and_a_broken_or_ambiguous_one_nothing() {
+        let kept = package("package t:t;\nworld w {\n  export f: func();\n}\n");
+        let wit = wit_of_package(&kept).expect("the kept package reads back");
+        assert_eq!(wit.resolve.worlds[wit.world].name, "w");
+        assert!(wit_of_package(&kept[..kept.len() / 2]).is_none());
+        assert!(wit_of_package(b"\0asm\x0d\0\x01\0 not a package").is_none());
+        assert!(wit_of_package(&package("package t:t;\nworld a {}\nworld b {}\n")).is_none());
+    }
+}
