@@ -369,3 +369,22 @@ fn a_typed_query_whose_rows_pass_the_memory_left_fails_with_limit_in_every_langu
         assert!(message.contains("`memory-mib`"), "{service}: {message}");
     }
 }
+
+#[test]
+fn every_column_type_present_or_absent_crosses_as_parameters_and_rows() {
+    let data = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let app = load(&repo().join("guests/bench-queries/wos.toml")).unwrap();
+    let options = StartOptions { data_dir: Some(data.path().to_owned()), ..StartOptions::default() };
+    let running = rt.block_on(app.start(options)).unwrap();
+    let mut results = [Val::Bool(false)];
+    let bench = "parigot:bench-queries/bench@0.1.0";
+    rt.block_on(running.call("items", bench, "kinds", &[], &mut results)).unwrap();
+    let full = r#"1 1.5 true [0, 1, 255] Some("é") Some(-2.25) Some(false) Some([7]) a bb ccc dddd eeeee"#;
+    let empty = "2 0 false [] None None None None     ";
+    // `add-kinds` passes 24 flat values, so its parameters cross in memory; `get-kinds` of a
+    // missing id answers `none`; `maybe-texts` is a list of one nullable column.
+    let expected = [full, "None", full, empty, r#"[Some("é"), None]"#].join("\n");
+    assert_eq!(string(&results[0]), expected);
+    rt.block_on(running.shutdown());
+}

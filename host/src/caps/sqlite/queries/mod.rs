@@ -10,6 +10,7 @@
 
 mod call;
 mod infer;
+mod lower;
 mod names;
 mod parse;
 mod signature;
